@@ -1,0 +1,193 @@
+/** @module Reads <dir>/conf and <dir>/conf.d/* as lwsws does and returns the typed model plus every diagnostic. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { TswsError, describeError, tswsError } from '../errors.ts';
+import { Diagnostics, Site, asInt, asString, asStringList, isPlainObject } from './coerce.ts';
+import { parseLwswsJson, type ParsedDocument } from './lwsws-json.ts';
+import type { GlobalConfig, ServerConfig, VhostConfig } from './model.ts';
+import { GLOBAL_KEYS, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
+import { nearest } from './suggest.ts';
+import { buildVhost, checkKeys, type Expand } from './vhost-block.ts';
+import { displayPath } from './display-path.ts';
+
+export interface LoadOptions {
+  readonly configDir: string;
+  /** What `_lws_ddir_` expands to. */
+  readonly dataDir: string;
+  /** tsws's own plugins/, always searched first. */
+  readonly shippedPluginDir: string;
+}
+
+export interface LoadResult {
+  /** Undefined when diagnostics has errors. */
+  readonly config: ServerConfig | undefined;
+  readonly diagnostics: Diagnostics;
+}
+
+const DATA_DIR_TOKEN = '_lws_ddir_';
+
+/** lwsws skips editor backups and hidden files in conf.d. */
+function isConfigFileName(name: string): boolean {
+  return !name.startsWith('.') && !name.includes('~');
+}
+
+export function listConfigFiles(configDir: string): string[] {
+  const confd = path.join(configDir, 'conf.d');
+  const files = [path.join(configDir, 'conf')];
+  if (fs.existsSync(confd)) {
+    for (const entry of fs.readdirSync(confd, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if ((entry.isFile() || entry.isSymbolicLink()) && isConfigFileName(entry.name)) files.push(path.join(confd, entry.name));
+    }
+  }
+  return files;
+}
+
+export function loadConfig(opts: LoadOptions): LoadResult {
+  const diag = new Diagnostics();
+  const configDir = path.resolve(opts.configDir);
+  const fail = (err: TswsError): LoadResult => {
+    diag.add(err);
+    return { config: undefined, diagnostics: diag };
+  };
+  try {
+    if (!fs.statSync(configDir).isDirectory()) return fail(tswsError('TSWS_ERR_CONFIG_DIR', { dir: configDir, reason: 'not a directory' }));
+  } catch (err) {
+    return fail(tswsError('TSWS_ERR_CONFIG_DIR', { dir: configDir, reason: describeError(err) }, err));
+  }
+
+  const expand: Expand = {
+    text: (v) => v.split(DATA_DIR_TOKEN).join(opts.dataDir),
+    path: (v) => path.resolve(configDir, v.split(DATA_DIR_TOKEN).join(opts.dataDir)),
+  };
+
+  const files = listConfigFiles(configDir);
+  const docs: ParsedDocument[] = [];
+  for (const file of files) {
+    const shown = displayPath(file);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      diag.add(tswsError('TSWS_ERR_CONFIG_READ', { file: shown, reason: describeError(err) }, err));
+      continue;
+    }
+    try {
+      docs.push(parseLwswsJson(text, shown));
+    } catch (err) {
+      if (err instanceof TswsError) diag.add(err);
+      else throw err;
+    }
+  }
+
+  const globalRaw: Record<string, { value: unknown; site: Site }> = {};
+  const vhosts: VhostConfig[] = [];
+  for (const doc of docs) {
+    const root = new Site(doc, [], diag);
+    for (const dup of doc.duplicates) {
+      diag.add(tswsError('TSWS_WARN_CONFIG_DUPLICATE_KEY', {
+        where: `${doc.file}:${dup.second.line}:${dup.second.col}`,
+        key: String(dup.path[dup.path.length - 1]),
+        first: `line ${dup.first.line}`,
+      }));
+    }
+    if (!isPlainObject(doc.value)) {
+      diag.add(tswsError('TSWS_ERR_CONFIG_TYPE', { where: root.where, key: '(file)', expected: 'an object holding "global" and/or "vhosts"', got: typeof doc.value }));
+      continue;
+    }
+    for (const key of Object.keys(doc.value)) {
+      if (key in TOP_LEVEL_KEYS) continue;
+      const suggestion = nearest(key, Object.keys(TOP_LEVEL_KEYS));
+      diag.add(tswsError('TSWS_ERR_CONFIG_UNKNOWN_KEY', { where: root.at(key).where, key, block: 'top-level', ...(suggestion ? { suggestion } : {}) }));
+    }
+    const g = doc.value.global;
+    if (g !== undefined) {
+      const gsite = root.at('global');
+      if (!isPlainObject(g)) {
+        diag.add(tswsError('TSWS_ERR_CONFIG_TYPE', { where: gsite.where, key: 'global', expected: 'an object', got: typeof g }));
+      } else {
+        const use = checkKeys(g, gsite, 'global', GLOBAL_KEYS, [{ name: 'a vhost block (conf.d/)', keys: VHOST_KEYS }, { name: 'a mount', keys: MOUNT_KEYS }]);
+        for (const key of use) {
+          const prior = globalRaw[key];
+          if (prior && prior.site.doc !== doc) {
+            diag.add(tswsError('TSWS_WARN_CONFIG_DUPLICATE_KEY', { where: gsite.at(key).where, key, first: prior.site.where }));
+          }
+          globalRaw[key] = { value: g[key], site: gsite.at(key) };
+        }
+      }
+    }
+    const v = doc.value.vhosts;
+    if (v !== undefined) {
+      const vsite = root.at('vhosts');
+      if (!Array.isArray(v)) {
+        diag.add(tswsError('TSWS_ERR_CONFIG_TYPE', { where: vsite.where, key: 'vhosts', expected: 'an array of vhost objects', got: typeof v }));
+      } else {
+        v.forEach((raw, i) => {
+          const vh = buildVhost(raw, vsite.at(i), expand);
+          if (vh) vhosts.push(vh);
+        });
+      }
+    }
+  }
+
+  const global = buildGlobal(globalRaw, configDir, opts, expand);
+  if (vhosts.length === 0 && diag.errors.length === 0) diag.add(tswsError('TSWS_ERR_CONFIG_NO_VHOSTS', { dir: configDir }));
+  checkListeners(vhosts, diag);
+
+  if (diag.errors.length > 0) return { config: undefined, diagnostics: diag };
+  return {
+    config: { configDir, dataDir: opts.dataDir, files, global, vhosts },
+    diagnostics: diag,
+  };
+}
+
+function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, configDir: string, opts: LoadOptions, expand: Expand): GlobalConfig {
+  const get = <T>(key: string, conv: (v: unknown, s: Site, k: string) => T | undefined): T | undefined => {
+    const entry = raw[key];
+    return entry ? conv(entry.value, entry.site, key) : undefined;
+  };
+  const configured = get('plugin-dir', asStringList)?.map((d) => expand.path(d));
+  const userDirs = configured ?? [path.join(configDir, 'plugins')].filter((d) => fs.existsSync(d));
+  const pluginDirs = [...new Set([path.resolve(opts.shippedPluginDir), ...userDirs])];
+  const pingSecs = get('ws-pingpong-secs', asInt) ?? 0;
+  return {
+    serverString: get('server-string', asString) ?? 'tsws',
+    pluginDirs,
+    countThreads: get('count-threads', (v, s, k) => asInt(v, s, k, 1, 64)) ?? 1,
+    // uWS.js counts idle time in 4-second ticks and needs at least 8.
+    wsPingPongSecs: pingSecs === 0 ? 0 : Math.max(8, Math.ceil(pingSecs / 4) * 4),
+    logLevel: get('log-level', asString),
+  };
+}
+
+/**
+ * Vhosts on one port share one listening socket and are told apart by Host.
+ * They must therefore agree on the interface: lws would silently bind twice.
+ * Port 0 asks the OS for a port: vhosts naming it on the same interface share
+ * one such listener, on different interfaces they get one each.
+ */
+function checkListeners(vhosts: readonly VhostConfig[], diag: Diagnostics): void {
+  const byPort = new Map<number, VhostConfig>();
+  const names = new Map<string, VhostConfig>();
+  for (const vh of vhosts) {
+    const listener = vh.unixSocket ? `unix:${vh.iface}` : `${vh.iface ?? '*'}:${vh.port}`;
+    const key = `${listener}/${vh.name.toLowerCase()}`;
+    const dup = names.get(key);
+    const here = `${vh.source.file}:${vh.source.line}:${vh.source.col}`;
+    if (dup) {
+      diag.add(tswsError('TSWS_ERR_CONFIG_DUPLICATE_VHOST', { where: here, name: vh.name, listener, first: `${dup.source.file}:${dup.source.line}` }));
+    }
+    names.set(key, vh);
+    // Port 0 on different interfaces is two listeners, each with its own OS-picked port.
+    if (vh.unixSocket || vh.port === 0) continue;
+    const other = byPort.get(vh.port);
+    if (other && (other.iface ?? '*') !== (vh.iface ?? '*')) {
+      diag.add(tswsError('TSWS_ERR_CONFIG_LISTENER_CONFLICT', {
+        where: here,
+        port: vh.port,
+        a: `${other.iface ?? 'all interfaces'} (vhost "${other.name}")`,
+        b: `${vh.iface ?? 'all interfaces'} (vhost "${vh.name}")`,
+      }));
+    }
+    byPort.set(vh.port, other ?? vh);
+  }
+}

@@ -1,0 +1,83 @@
+/** @module The typed configuration model that the lwsws files are turned into. */
+
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export function where(s: SourceRef): string {
+  return `${s.file}:${s.line}:${s.col}`;
+}
+
+export interface GlobalConfig {
+  /** Server header value. lwsws: "server-string". */
+  readonly serverString: string;
+  /** Absolute plugin directories, shipped plugins first. lwsws: "plugin-dir". */
+  readonly pluginDirs: readonly string[];
+  /** Worker threads serving the listeners. lwsws: "count-threads". */
+  readonly countThreads: number;
+  /** Ping idle websockets after this many seconds and close silent ones; 0 disables. lwsws: "ws-pingpong-secs". */
+  readonly wsPingPongSecs: number;
+  /** pino level name when -d is not given. */
+  readonly logLevel: string | undefined;
+}
+
+export type Origin =
+  | { readonly kind: 'file'; readonly root: string }
+  | { readonly kind: 'cgi'; readonly script: string }
+  | { readonly kind: 'callback'; readonly protocol: string }
+  | { readonly kind: 'proxy'; readonly url: string }
+  | { readonly kind: 'redirect'; readonly url: string }
+  | { readonly kind: 'gzip'; readonly path: string };
+
+export interface MountConfig {
+  /** Always starts with "/", never ends with "/" unless it is "/". */
+  readonly mountpoint: string;
+  readonly origin: Origin;
+  /** The origin as written, for logs and errors. */
+  readonly originText: string;
+  /** File served for a directory. lwsws: "default"; default "index.html". */
+  readonly defaultFile: string;
+  readonly cacheMaxAge: number;
+  readonly cacheReuse: boolean;
+  readonly cacheRevalidate: boolean;
+  readonly cacheIntermediaries: boolean;
+  /** Extension (lower case, with its dot) to MIME type. lwsws: "extra-mimetypes". */
+  readonly extraMimetypes: ReadonlyMap<string, string>;
+  readonly source: SourceRef;
+}
+
+export interface ProtocolEnable {
+  readonly name: string;
+  /** Serves upgrades that name no protocol. lwsws: "default": "1" in the protocol's options. */
+  readonly isDefault: boolean;
+  /** Options as written (lwsws values are strings); the plugin's option specs type them. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly optionSources: Readonly<Record<string, SourceRef>>;
+  readonly source: SourceRef;
+}
+
+export interface VhostConfig {
+  readonly name: string;
+  /** 0 asks the OS for a free port (logged at start-up); ignored for UNIX sockets. */
+  readonly port: number;
+  /** An address, an interface name, or the socket path when unixSocket is set. */
+  readonly iface: string | undefined;
+  readonly unixSocket: boolean;
+  readonly accessLog: string | undefined;
+  /** Path on this vhost served with status 404 when nothing matches. */
+  readonly errorDocument404: string | undefined;
+  readonly mounts: readonly MountConfig[];
+  readonly protocols: readonly ProtocolEnable[];
+  readonly source: SourceRef;
+}
+
+export interface ServerConfig {
+  readonly configDir: string;
+  readonly dataDir: string;
+  /** Every file read, in the order read. */
+  readonly files: readonly string[];
+  readonly global: GlobalConfig;
+  readonly vhosts: readonly VhostConfig[];
+}

@@ -1,0 +1,130 @@
+/** @module Every config key tsws knows, per block, with its type, default and whether it is implemented. */
+
+export type KeyKind =
+  | 'string'
+  | 'int'
+  | 'bool'
+  /** a string, or an array of strings (lwsws repeats the key instead) */
+  | 'string-list'
+  /** an object of string values, e.g. extra-mimetypes */
+  | 'map'
+  /** an array of one-key objects, e.g. headers: [{"X-A": "1"}] */
+  | 'pair-list'
+  | 'array';
+
+export interface KeyDef {
+  readonly kind: KeyKind;
+  readonly doc: string;
+  /** Default as documented; the loader applies defaults itself. */
+  readonly default?: string;
+  /** Set when lwsws has the key but tsws does not act on it: says why or when. */
+  readonly notImplemented?: string;
+}
+
+const later = (what: string): Pick<KeyDef, 'notImplemented'> => ({ notImplemented: what });
+
+export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
+  'server-string': { kind: 'string', default: 'tsws', doc: 'Server header on every HTTP response.' },
+  'plugin-dir': {
+    kind: 'string-list',
+    default: '<config-dir>/plugins',
+    doc: 'Directories searched for plugins, after the shipped plugins/ of tsws itself. Relative paths are relative to the config directory.',
+  },
+  'count-threads': { kind: 'int', default: '1', doc: 'Service threads. Only 1 is implemented so far.' },
+  'ws-pingpong-secs': {
+    kind: 'int',
+    default: '0 (off)',
+    doc: 'Ping a websocket idle this long and close it if it stays silent (lwsws parses but ignores this; tsws honours it). Rounded up to a multiple of 4, minimum 8.',
+  },
+  'init-ssl': { kind: 'bool', doc: 'Accepted for compatibility: TLS is always initialised when a vhost needs it.' },
+  'log-level': { kind: 'string', default: 'info', doc: 'pino level (fatal, error, warn, info, debug, trace, silent) when -d is not given.' },
+  uid: { kind: 'int', ...later('privilege drop is planned') , doc: 'User id to drop to after start-up.' },
+  gid: { kind: 'int', ...later('privilege drop is planned'), doc: 'Group id to drop to after start-up.' },
+  username: { kind: 'string', ...later('privilege drop is planned'), doc: 'User name to drop to after start-up.' },
+  groupname: { kind: 'string', ...later('privilege drop is planned'), doc: 'Group name to drop to after start-up.' },
+  'timeout-secs': { kind: 'int', ...later('HTTP stall timeouts are planned'), doc: 'Close HTTP requests that stall longer.' },
+  'reject-service-keywords': { kind: 'pair-list', ...later('User-Agent rejection is planned'), doc: 'User-Agent substrings answered with a status.' },
+  'default-alpn': { kind: 'string', ...later('tsws serves HTTP/1.1 only'), doc: 'Default ALPN protocol.' },
+  'ip-limit-ah': { kind: 'int', ...later('per-address limits are planned'), doc: 'Max simultaneous HTTP headers per address.' },
+  'ip-limit-wsi': { kind: 'int', ...later('per-address limits are planned'), doc: 'Max simultaneous connections per address.' },
+  'rlimit-nofile': { kind: 'int', ...later('Node cannot raise its own open-file limit; use ulimit -n'), doc: 'Open-file limit.' },
+};
+
+export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
+  name: { kind: 'string', default: 'default', doc: 'Host name this vhost answers to (the Host header, without port).' },
+  port: { kind: 'int', doc: 'TCP port. Required unless unix-socket is set; 0 picks a free port (logged at start-up).' },
+  interface: {
+    kind: 'string',
+    default: 'all interfaces',
+    doc: 'An IPv4/IPv6 address or an interface name (e.g. "lo") to bind; with unix-socket, the socket path.',
+  },
+  'unix-socket': { kind: 'bool', default: '0', doc: 'Listen on the UNIX domain socket named by "interface".' },
+  'access-log': { kind: 'string', doc: 'File receiving one lwsws/NCSA-format line per request (buffered).' },
+  mounts: { kind: 'array', doc: 'URL space of the vhost: see the mount keys.' },
+  'ws-protocols': { kind: 'array', doc: 'Protocols offered on this vhost, each with its options.' },
+  'error-document-404': { kind: 'string', doc: 'Path on this vhost served with status 404 when nothing matches.' },
+  'unix-socket-perms': { kind: 'string', ...later('socket ownership is planned'), doc: 'owner:group of the UNIX socket.' },
+  sts: { kind: 'bool', ...later('TLS is planned'), doc: 'Send Strict-Transport-Security.' },
+  'host-ssl-key': { kind: 'string', ...later('TLS is planned'), doc: 'TLS private key file.' },
+  'host-ssl-cert': { kind: 'string', ...later('TLS is planned'), doc: 'TLS certificate file.' },
+  'host-ssl-ca': { kind: 'string', ...later('TLS is planned'), doc: 'TLS CA chain file.' },
+  'ignore-missing-cert': { kind: 'bool', ...later('TLS is planned'), doc: 'Skip the vhost when its certificate is missing.' },
+  'allow-non-tls': { kind: 'bool', ...later('TLS is planned'), doc: 'Serve plain HTTP on a TLS port.' },
+  'redirect-http': { kind: 'bool', ...later('TLS is planned'), doc: 'Redirect plain HTTP to https.' },
+  headers: { kind: 'pair-list', ...later('per-vhost response headers are planned'), doc: 'Extra headers on every response.' },
+  keepalive_timeout: { kind: 'int', ...later('uWebSockets.js fixes its own keep-alive timeout'), doc: 'HTTP keep-alive timeout.' },
+  'enable-client-ssl': { kind: 'bool', ...later('tsws has no client contexts'), doc: 'Client TLS.' },
+  ciphers: { kind: 'string', ...later('TLS is planned'), doc: 'TLS cipher list.' },
+  'ecdh-curve': { kind: 'string', ...later('TLS is planned'), doc: 'ECDH curve.' },
+  noipv6: { kind: 'bool', ...later('listeners bind what "interface" names'), doc: 'Disable IPv6.' },
+  ipv6only: { kind: 'bool', ...later('listeners bind what "interface" names'), doc: 'IPv6 only.' },
+  'ssl-option-set': { kind: 'int', ...later('TLS is planned'), doc: 'OpenSSL options to set.' },
+  'ssl-option-clear': { kind: 'int', ...later('TLS is planned'), doc: 'OpenSSL options to clear.' },
+  'client-ssl-key': { kind: 'string', ...later('tsws has no client contexts'), doc: 'Client TLS key.' },
+  'client-ssl-cert': { kind: 'string', ...later('tsws has no client contexts'), doc: 'Client TLS certificate.' },
+  'client-ssl-ca': { kind: 'string', ...later('tsws has no client contexts'), doc: 'Client TLS CA.' },
+  'client-ssl-ciphers': { kind: 'string', ...later('tsws has no client contexts'), doc: 'Client TLS ciphers.' },
+  onlyraw: { kind: 'bool', ...later('raw sockets are not supported'), doc: 'Raw socket vhost.' },
+  'client-cert-required': { kind: 'bool', ...later('TLS is planned'), doc: 'Require client certificates.' },
+  alpn: { kind: 'string', ...later('tsws serves HTTP/1.1 only'), doc: 'ALPN list.' },
+  'fo-listen-queue': { kind: 'int', ...later('TCP fast open is not supported'), doc: 'TCP fast open queue.' },
+  'ssl-client-option-set': { kind: 'int', ...later('tsws has no client contexts'), doc: 'Client OpenSSL options.' },
+  'ssl-client-option-clear': { kind: 'int', ...later('tsws has no client contexts'), doc: 'Client OpenSSL options.' },
+  'tls13-ciphers': { kind: 'string', ...later('TLS is planned'), doc: 'TLS 1.3 ciphers.' },
+  'client-tls13-ciphers': { kind: 'string', ...later('tsws has no client contexts'), doc: 'Client TLS 1.3 ciphers.' },
+  'strict-host-check': { kind: 'bool', ...later('unknown Host names fall back to the first vhost of the port'), doc: 'Refuse unknown Host.' },
+  'listen-accept-role': { kind: 'string', ...later('raw sockets are not supported'), doc: 'Role for accepted sockets.' },
+  'listen-accept-protocol': { kind: 'string', ...later('raw sockets are not supported'), doc: 'Protocol for accepted sockets.' },
+  'apply-listen-accept': { kind: 'bool', ...later('raw sockets are not supported'), doc: 'Apply listen-accept config.' },
+  'fallback-listen-accept': { kind: 'bool', ...later('raw sockets are not supported'), doc: 'Fallback listen-accept.' },
+  'allow-http-on-https': { kind: 'bool', ...later('TLS is planned'), doc: 'Serve HTTP on HTTPS listener.' },
+  'disable-no-protocol-ws-upgrades': { kind: 'bool', ...later('the default protocol serves upgrades naming none'), doc: 'Refuse upgrades without a protocol.' },
+  'h2-half-closed-long-poll': { kind: 'bool', ...later('tsws serves HTTP/1.1 only'), doc: 'HTTP/2 long poll.' },
+};
+
+export const MOUNT_KEYS: Readonly<Record<string, KeyDef>> = {
+  mountpoint: { kind: 'string', doc: 'URL prefix; the longest one matching at a "/" boundary wins.' },
+  origin: {
+    kind: 'string',
+    doc: 'What serves it: file://dir, cgi://script, callback://protocol, http(s)://host:port/path (proxy), >http(s)://url (redirect).',
+  },
+  default: { kind: 'string', default: 'index.html', doc: 'File served for a directory.' },
+  'cache-max-age': { kind: 'int', default: '0', doc: 'Seconds a client may reuse a file (with cache-reuse).' },
+  'cache-reuse': { kind: 'bool', default: '0', doc: 'Allow caching at all; without it files are sent "no-store".' },
+  'cache-revalidate': { kind: 'bool', default: '0', doc: 'Add must-revalidate.' },
+  'cache-intermediaries': { kind: 'bool', default: '0', doc: 'public (1) or private (0) caching.' },
+  'extra-mimetypes': { kind: 'map', doc: 'Extension to MIME type, e.g. {".zip": "application/zip"}.' },
+  protocol: { kind: 'string', doc: 'Protocol for callback mounts (lwsws sets it from the origin too).' },
+  'cgi-timeout': { kind: 'int', ...later('CGI mounts are planned'), doc: 'Seconds before a CGI script is killed.' },
+  'cgi-env': { kind: 'pair-list', ...later('CGI mounts are planned'), doc: 'Extra CGI environment.' },
+  'basic-auth': { kind: 'string', ...later('basic auth is planned'), doc: 'File of user:password lines.' },
+  interpret: { kind: 'map', ...later('interpreted files are planned'), doc: 'Extension to protocol that interprets it.' },
+  'auth-mask': { kind: 'int', ...later('lws auth masks are not supported'), doc: 'lws auth mask.' },
+  pmo: { kind: 'pair-list', ...later('per-mount options are planned'), doc: 'Per-mount options for callback protocols.' },
+  headers: { kind: 'pair-list', ...later('per-mount headers are planned'), doc: 'Extra response headers.' },
+};
+
+export const TOP_LEVEL_KEYS: Readonly<Record<string, KeyDef>> = {
+  global: { kind: 'map', doc: 'Server-wide settings (usually in conf).' },
+  vhosts: { kind: 'array', doc: 'Virtual hosts (usually one file per vhost in conf.d/).' },
+};

@@ -1,0 +1,29 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderErrorsDoc } from '../scripts/errors-doc.ts';
+import { REGISTRY, TswsError, tswsError } from './errors.ts';
+
+describe('error registry', () => {
+  it('is documented in docs/ERRORS.md exactly as generated (run npm run docs after editing)', () => {
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../docs/ERRORS.md'), 'utf8');
+    expect(doc).toBe(renderErrorsDoc());
+  });
+
+  it('names every code TSWS_ERR_* or TSWS_WARN_* matching its severity', () => {
+    for (const [code, entry] of Object.entries(REGISTRY)) {
+      expect(code).toMatch(entry.severity === 'warning' ? /^TSWS_WARN_[A-Z0-9_]+$/ : /^TSWS_ERR_[A-Z0-9_]+$/);
+      expect(entry.hint).toMatch(/\.$/);
+    }
+  });
+
+  it('builds errors that carry code, close code, HTTP status and cause', () => {
+    const cause = new Error('inner');
+    const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: 'v', protocol: 'p', callback: 'receive', reason: 'x' }, cause);
+    expect(e).toBeInstanceOf(TswsError);
+    expect(e.code).toBe('TSWS_ERR_PLUGIN_CALLBACK_THREW');
+    expect(e.closeCode).toBe(1011);
+    expect(e.cause).toBe(cause);
+    expect(e.message).toMatch(/^vhost "v", protocol "p": receive threw \(x\); .*\. Fix the plugin/);
+  });
+});

@@ -1,0 +1,224 @@
+/** @module The one registry of coded errors and warnings: every failure tsws reports carries a code from here. */
+
+/**
+ * Each entry says what went wrong (built from the params, which always include
+ * where: a config file:line:col, or a plugin and protocol name) and what to do
+ * about it (the hint). Codes are never renamed or reused once released: a
+ * retired code stays here with `retired: true` so old logs stay searchable.
+ * docs/ERRORS.md is generated from this table (npm run docs) and a test
+ * keeps the two in step.
+ */
+interface Entry<P> {
+  readonly severity: 'error' | 'warning';
+  readonly message: (p: P) => string;
+  readonly hint: string;
+  /** WebSocket close code used when this error ends a connection. */
+  readonly closeCode?: number;
+  /** HTTP status used when this error ends a request. */
+  readonly httpStatus?: number;
+}
+
+function error<P>(message: (p: P) => string, hint: string, extra: { closeCode?: number; httpStatus?: number } = {}): Entry<P> {
+  return { severity: 'error', message, hint, ...extra };
+}
+function warning<P>(message: (p: P) => string, hint: string): Entry<P> {
+  return { severity: 'warning', message, hint };
+}
+
+type Where = { where: string };
+const suggest = (s?: string) => (s ? ` Did you mean "${s}"?` : '');
+
+export const REGISTRY = {
+  // ---- command line -------------------------------------------------------
+  TSWS_ERR_CLI_USAGE: error<{ detail: string }>(
+    (p) => `bad command line: ${p.detail}`,
+    'Run `tsws --help` for the options.'),
+
+  // ---- configuration files ------------------------------------------------
+  TSWS_ERR_CONFIG_DIR: error<{ dir: string; reason: string }>(
+    (p) => `cannot use config directory ${p.dir}: ${p.reason}`,
+    'Pass the directory that holds `conf` and `conf.d/` with -c.'),
+  TSWS_ERR_CONFIG_READ: error<{ file: string; reason: string }>(
+    (p) => `cannot read ${p.file}: ${p.reason}`,
+    'Check that the file exists and is readable by the server user.'),
+  TSWS_ERR_CONFIG_SYNTAX: error<Where & { detail: string }>(
+    (p) => `${p.where}: syntax error: ${p.detail}`,
+    'lwsws config is JSON with `#` comments (JSON5 also accepted); fix the text at that position.'),
+  TSWS_ERR_CONFIG_UNKNOWN_KEY: error<Where & { key: string; block: string; suggestion?: string }>(
+    (p) => `${p.where}: unknown ${p.block} key "${p.key}".${suggest(p.suggestion)}`,
+    'Fix the spelling or remove the key; README.md lists every key.'),
+  TSWS_ERR_CONFIG_TYPE: error<Where & { key: string; expected: string; got: string }>(
+    (p) => `${p.where}: "${p.key}" must be ${p.expected}, got ${p.got}`,
+    'Change the value to the expected type (lwsws strings such as "7681" or "on" are fine).'),
+  TSWS_ERR_CONFIG_MISSING_KEY: error<Where & { key: string; block: string }>(
+    (p) => `${p.where}: ${p.block} needs "${p.key}"`,
+    'Add the key; README.md shows an example of each block.'),
+  TSWS_ERR_CONFIG_VALUE: error<Where & { key: string; detail: string }>(
+    (p) => `${p.where}: bad "${p.key}": ${p.detail}`,
+    'Correct the value as described.'),
+  TSWS_ERR_CONFIG_NO_VHOSTS: error<{ dir: string }>(
+    (p) => `no vhosts configured in ${p.dir}/conf or ${p.dir}/conf.d/`,
+    'Add a file to conf.d/ holding a "vhosts" array (see conf.d/localhost in the repo).'),
+  TSWS_ERR_CONFIG_DUPLICATE_VHOST: error<Where & { name: string; listener: string; first: string }>(
+    (p) => `${p.where}: vhost "${p.name}" on ${p.listener} is already defined at ${p.first}`,
+    'Give each vhost on a listener its own name.'),
+  TSWS_ERR_CONFIG_LISTENER_CONFLICT: error<Where & { port: number; a: string; b: string }>(
+    (p) => `${p.where}: port ${p.port} is bound both on ${p.a} and on ${p.b}`,
+    'Vhosts sharing a port must share its interface: give them the same "interface", or different ports.'),
+  TSWS_WARN_CONFIG_NOT_IMPLEMENTED: warning<Where & { key: string; note: string }>(
+    (p) => `${p.where}: "${p.key}" is a known lwsws key that tsws does not implement (${p.note}); it has no effect`,
+    'Remove it to silence this warning, or see README.md for the supported keys.'),
+  TSWS_WARN_CONFIG_WRONG_PLACE: warning<Where & { key: string; block: string; belongs: string }>(
+    (p) => `${p.where}: "${p.key}" belongs in ${p.belongs}, not in ${p.block}; it has no effect here`,
+    'Move the key to the block where it belongs.'),
+  TSWS_WARN_CONFIG_DUPLICATE_KEY: warning<Where & { key: string; first: string }>(
+    (p) => `${p.where}: "${p.key}" repeats the key at ${p.first}; this later one wins`,
+    'Keep only one of them.'),
+  TSWS_WARN_MOUNT_ORIGIN_MISSING: warning<Where & { path: string }>(
+    (p) => `${p.where}: mount origin ${p.path} does not exist; requests under it will get 404`,
+    'Create the directory or fix the origin (`_lws_ddir_` expands to --data-dir).'),
+  TSWS_WARN_MOUNT_NOT_IMPLEMENTED: warning<Where & { origin: string }>(
+    (p) => `${p.where}: mount origin "${p.origin}" is not implemented yet; requests under it will get 501`,
+    'Use a file:// mount meanwhile; README.md lists the supported origins.'),
+
+  // ---- plugins ------------------------------------------------------------
+  TSWS_ERR_PLUGIN_DIR: error<{ dir: string; reason: string }>(
+    (p) => `cannot read plugin directory ${p.dir}: ${p.reason}`,
+    'Fix the "plugin-dir" entry in the global conf, or create the directory.'),
+  TSWS_ERR_PLUGIN_IMPORT: error<{ file: string; reason: string }>(
+    (p) => `plugin ${p.file} cannot be imported: ${p.reason}`,
+    'Fix the syntax or the missing import; run `npx tsws -c <dir> --check` to retry without serving.'),
+  TSWS_ERR_PLUGIN_NO_DEFAULT_EXPORT: error<{ file: string }>(
+    (p) => `plugin ${p.file} has no default export`,
+    'End the file with `export default definePlugin({ apiVersion: 1, protocols: [...] })`.'),
+  TSWS_ERR_PLUGIN_API_VERSION: error<{ file: string; got: string; expected: number }>(
+    (p) => `plugin ${p.file} declares apiVersion ${p.got}; this server implements apiVersion ${p.expected}`,
+    'Update the plugin to the plugin API described in README.md.'),
+  TSWS_ERR_PLUGIN_DESCRIPTOR: error<{ file: string; detail: string }>(
+    (p) => `plugin ${p.file} has a malformed descriptor: ${p.detail}`,
+    'Build the default export with definePlugin()/defineProtocol() so the types catch this.'),
+  TSWS_ERR_PLUGIN_UNKNOWN_CALLBACK: error<{ file: string; protocol: string; name: string; suggestion?: string }>(
+    (p) => `plugin ${p.file}, protocol "${p.protocol}": unknown callback "${p.name}".${suggest(p.suggestion)}`,
+    'Callback names are listed in README.md ("The callback state machine").'),
+  TSWS_ERR_PLUGIN_CALLBACK_NOT_FUNCTION: error<{ file: string; protocol: string; name: string; got: string }>(
+    (p) => `plugin ${p.file}, protocol "${p.protocol}": callback "${p.name}" is ${p.got}, not a function`,
+    'Make the callback a function or remove it.'),
+  TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL: error<{ file: string; protocol: string; first: string }>(
+    (p) => `plugin ${p.file} defines protocol "${p.protocol}", already defined by ${p.first}`,
+    'Protocol names are global: rename one of them.'),
+  TSWS_ERR_PLUGIN_INIT_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": init threw (${p.reason}); the protocol is disabled on this vhost`,
+    'Fix the plugin\'s init (see the stack in this log line); the rest of the server keeps serving.'),
+  TSWS_ERR_PLUGIN_CALLBACK_THREW: error<{ vhost: string; protocol: string; callback: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); that connection was closed with 1011`,
+    'Fix the plugin (see the stack in this log line); other connections were not affected.',
+    { closeCode: 1011, httpStatus: 500 }),
+  TSWS_ERR_PLUGIN_TIMER_THREW: error<{ vhost: string; protocol: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": a timer callback threw (${p.reason})`,
+    'Fix the plugin\'s timer callback; the timer keeps its schedule.'),
+  TSWS_ERR_PLUGIN_DESTROY_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": destroy threw (${p.reason})`,
+    'Fix the plugin\'s destroy callback; shutdown continued.'),
+  TSWS_WARN_PROTOCOL_NOT_FOUND: warning<Where & { protocol: string; vhost: string; known: string }>(
+    (p) => `${p.where}: vhost "${p.vhost}" enables protocol "${p.protocol}" but no loaded plugin provides it (loaded: ${p.known})`,
+    'Drop a plugin providing it into plugins/, or remove it from "ws-protocols".'),
+  TSWS_WARN_PROTOCOL_OPTION_UNKNOWN: warning<Where & { protocol: string; option: string; suggestion?: string }>(
+    (p) => `${p.where}: protocol "${p.protocol}" has no option "${p.option}"; it is passed through unused.${suggest(p.suggestion)}`,
+    'See the plugin\'s README for its options table.'),
+  TSWS_ERR_PROTOCOL_OPTION_TYPE: error<Where & { protocol: string; option: string; expected: string; got: string }>(
+    (p) => `${p.where}: protocol "${p.protocol}" option "${p.option}" must be ${p.expected}, got ${p.got}`,
+    'See the plugin\'s README for its options table.'),
+
+  // ---- connections and writes --------------------------------------------
+  TSWS_ERR_BACK_TO_BACK_WRITE: error<{ protocol: string }>(
+    (p) => `Illegal back-to-back write: protocol "${p.protocol}" wrote twice in one writable callback`,
+    'Write once per writable; call conn.requestWritable() and write the rest in the next writable.',
+    { closeCode: 1011 }),
+  TSWS_ERR_WRITE_OUTSIDE_WRITABLE: error<{ protocol: string; callback: string }>(
+    (p) => `protocol "${p.protocol}" wrote from ${p.callback}; writes are only allowed inside the writable callback`,
+    'Queue the data in the session state, call conn.requestWritable(), and write it from writable.',
+    { closeCode: 1011 }),
+  TSWS_ERR_WRITE_AFTER_CLOSE: error<{ protocol: string }>(
+    (p) => `protocol "${p.protocol}" wrote to a connection it had already closed`,
+    'Do not write after conn.close().'),
+  TSWS_ERR_BAD_CLOSE_CODE: error<{ protocol: string; code: string; reason: string }>(
+    (p) => `protocol "${p.protocol}" closed with an invalid code or reason (${p.code}: ${p.reason})`,
+    'Use 1000-1003, 1007-1014 or 3000-4999, and a reason of at most 123 UTF-8 bytes.'),
+  TSWS_ERR_MESSAGE_TOO_BIG: error<{ protocol: string; size: number; limit: number }>(
+    (p) => `protocol "${p.protocol}": received a ${p.size}-byte message, over its ${p.limit}-byte limit`,
+    'Raise the protocol\'s rxBufferSize if such messages are legitimate.',
+    { closeCode: 1009 }),
+  TSWS_ERR_SLOW_CONSUMER: error<{ protocol: string; pending: number }>(
+    (p) => `protocol "${p.protocol}": the client fell ${p.pending} published messages behind`,
+    'The client reads too slowly for this stream; raise the protocol\'s inbox limits if it is legitimate.',
+    { closeCode: 1008 }),
+
+  // ---- listeners and requests --------------------------------------------
+  TSWS_ERR_LISTEN: error<Where & { address: string; reason: string }>(
+    (p) => `${p.where}: cannot listen on ${p.address}: ${p.reason}`,
+    'Another process may hold the port, or the address is not on this machine; change "port"/"interface".'),
+  TSWS_ERR_INTERFACE_UNKNOWN: error<Where & { name: string; known: string }>(
+    (p) => `${p.where}: network interface "${p.name}" not found (this machine has: ${p.known})`,
+    'Use an interface name from that list, or an IP address.'),
+  TSWS_ERR_UPGRADE_PROTOCOL_UNKNOWN: error<{ vhost: string; requested: string; offered: string }>(
+    (p) => `vhost "${p.vhost}" does not offer any of the requested protocols "${p.requested}" (offers: ${p.offered})`,
+    'Ask for a protocol listed in the vhost\'s "ws-protocols".',
+    { httpStatus: 400 }),
+  TSWS_ERR_UPGRADE_NO_PROTOCOL: error<{ vhost: string }>(
+    (p) => `vhost "${p.vhost}" has no websocket protocols enabled`,
+    'Enable a protocol in the vhost\'s "ws-protocols".',
+    { httpStatus: 400 }),
+  TSWS_ERR_HTTP_BAD_PATH: error<{ path: string; detail: string }>(
+    (p) => `refused request path ${JSON.stringify(p.path)}: ${p.detail}`,
+    'Request a normal absolute path.',
+    { httpStatus: 400 }),
+  TSWS_ERR_HTTP_NOT_IMPLEMENTED: error<{ vhost: string; origin: string }>(
+    (p) => `vhost "${p.vhost}": mount origin "${p.origin}" is not implemented yet`,
+    'See README.md for the supported mount origins.',
+    { httpStatus: 501 }),
+  TSWS_ERR_FILE_READ: error<{ file: string; reason: string }>(
+    (p) => `cannot read ${p.file}: ${p.reason}`,
+    'Check the file\'s permissions.',
+    { httpStatus: 500 }),
+} as const;
+
+export type ErrorCode = keyof typeof REGISTRY;
+export type ErrorParams<C extends ErrorCode> = (typeof REGISTRY)[C] extends Entry<infer P> ? P : never;
+
+/** The one error class: `code` says which entry, `message` says what/where/what to do. */
+export class TswsError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
+  readonly severity: 'error' | 'warning';
+  readonly hint: string;
+  readonly closeCode: number | undefined;
+  readonly httpStatus: number | undefined;
+  /** The message without the hint, for places that print the hint separately. */
+  readonly detail: string;
+
+  constructor(code: C, params: ErrorParams<C>, options?: { cause?: unknown }) {
+    const entry = REGISTRY[code] as Entry<ErrorParams<C>>;
+    const detail = entry.message(params);
+    super(`${detail}. ${entry.hint}`, options);
+    this.name = 'TswsError';
+    this.code = code;
+    this.severity = entry.severity;
+    this.hint = entry.hint;
+    this.detail = detail;
+    this.closeCode = entry.closeCode;
+    this.httpStatus = entry.httpStatus;
+  }
+}
+
+export function tswsError<C extends ErrorCode>(code: C, params: ErrorParams<C>, cause?: unknown): TswsError<C> {
+  return new TswsError(code, params, cause === undefined ? undefined : { cause });
+}
+
+export function isTswsError(err: unknown, code?: ErrorCode): err is TswsError {
+  return err instanceof TswsError && (code === undefined || err.code === code);
+}
+
+/** A short text for a thrown value of unknown type, for the `reason` params. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

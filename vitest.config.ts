@@ -1,0 +1,13 @@
+// vitest: unit tests beside their modules, cross-process tests in test/, shipped plugins' tests in plugins/.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['server/**/*.test.ts', 'plugins/**/*.test.ts', 'test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Real servers and real processes: keep failures readable.
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});
