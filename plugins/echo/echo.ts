@@ -1,0 +1,58 @@
+/** @module echo: every message goes back to its sender unchanged, through the writable path. */
+import { defineProtocol, definePlugin } from '../../server/plugin/api.ts';
+
+const options = {
+  'max-queue': { type: 'int', default: 1024, min: 1, doc: 'Messages waiting to be echoed before a client that does not read is closed (1008).' },
+} as const;
+
+interface VhostState {
+  readonly maxQueue: number;
+}
+
+interface Session {
+  readonly queue: { data: Buffer; isBinary: boolean }[];
+  head: number;
+}
+
+export default definePlugin({
+  apiVersion: 1,
+  name: 'echo',
+  protocols: [
+    defineProtocol<VhostState, Session, typeof options>({
+      name: 'echo',
+      rxBufferSize: 1024 * 1024,
+      options,
+      session: () => ({ queue: [], head: 0 }),
+      callbacks: {
+        init: (_vhost, opts) => ({ maxQueue: opts['max-queue'] }),
+        receive(conn, data, isBinary) {
+          const s = conn.session;
+          if (s.queue.length - s.head >= conn.vhost.state.maxQueue) {
+            conn.close(1008, 'slow consumer');
+            return;
+          }
+          s.queue.push({ data, isBinary });
+          conn.requestWritable();
+        },
+        writable(conn) {
+          const s = conn.session;
+          const msg = s.queue[s.head];
+          if (!msg) return;
+          conn.write(msg.data, msg.isBinary);
+          s.head++;
+          if (s.head === s.queue.length) {
+            s.queue.length = 0;
+            s.head = 0;
+            return;
+          }
+          // Under steady load the queue may never empty: drop the consumed front now and then.
+          if (s.head >= 64 && s.head * 2 >= s.queue.length) {
+            s.queue.splice(0, s.head);
+            s.head = 0;
+          }
+          conn.requestWritable();
+        },
+      },
+    }),
+  ],
+});

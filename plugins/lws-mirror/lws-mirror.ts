@@ -1,0 +1,47 @@
+/** @module lws-mirror-protocol: every message goes to every member of its ?mirror= group, sender included, in order. */
+import { defineProtocol, definePlugin } from '../../server/plugin/api.ts';
+
+/** lws refuses names it cannot store whole (29 chars) rather than truncating them. */
+const MAX_NAME = 29;
+
+interface Session {
+  readonly topic: string;
+}
+
+export default definePlugin({
+  apiVersion: 1,
+  name: 'lws-mirror',
+  protocols: [
+    defineProtocol<undefined, Session>({
+      name: 'lws-mirror-protocol',
+      rxBufferSize: 64 * 1024,
+      /*
+       * Slow readers: lws keeps a 32-entry ring per group and, when it fills,
+       * stops reading from the senders and hangs up on whoever holds the
+       * oldest entry for 3 s. uWS.js cannot pause reading, so the bound is
+       * per member instead: a member more than 512 messages (or 2 MiB)
+       * behind is closed with 1008 "slow consumer". Nobody else loses data,
+       * and memory per member stays bounded.
+       */
+      inbox: { maxMessages: 512, maxBytes: 2 * 1024 * 1024, onOverflow: 'close' },
+      session: (_vhost, req) => ({ topic: `mirror:${req.queryParam('mirror') ?? ''}` }),
+      callbacks: {
+        filter(req) {
+          const name = req.queryParam('mirror') ?? '';
+          return name.length > MAX_NAME ? { refuse: 400, reason: `mirror name longer than ${MAX_NAME} characters` } : 'accept';
+        },
+        established(conn) {
+          conn.subscribe(conn.session.topic);
+        },
+        receive(conn, data) {
+          // lws mirrors everything as TEXT, whatever frame type it arrived in.
+          conn.vhost.publish(conn.session.topic, data, false);
+        },
+        writable(conn) {
+          const msg = conn.nextPublished();
+          if (msg) conn.write(msg.data, false);
+        },
+      },
+    }),
+  ],
+});

@@ -1,0 +1,115 @@
+/** @module One HTTP request/response: status line, headers, body, abort safety and its access-log line. */
+import { STATUS_CODES } from 'node:http';
+import type { HttpRes } from '../transport/types.ts';
+import type { Vhost } from '../vhost/vhost.ts';
+
+export type HeaderList = readonly (readonly [string, string])[];
+
+const statusLines = new Map<number, string>();
+export function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (!line) {
+    line = `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Everything about the request is copied out of the transport's request
+ * object up front (it is only valid during the first callback). After
+ * `aborted` turns true nothing may touch `res` again.
+ */
+export class HttpExchange {
+  readonly res: HttpRes;
+  readonly vhost: Vhost;
+  readonly method: string;
+  /** Path plus "?query" as requested, for the log and redirects. */
+  readonly uri: string;
+  readonly peer: string;
+  readonly referer: string;
+  readonly userAgent: string;
+  readonly serverString: string;
+  aborted = false;
+  #done = false;
+  #abortHandlers: (() => void)[] | undefined;
+
+  constructor(res: HttpRes, vhost: Vhost, method: string, uri: string, peer: string, referer: string, userAgent: string, serverString: string) {
+    this.res = res;
+    this.vhost = vhost;
+    this.method = method;
+    this.uri = uri;
+    this.peer = peer;
+    this.referer = referer;
+    this.userAgent = userAgent;
+    this.serverString = serverString;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get isHead(): boolean {
+    return this.method === 'HEAD';
+  }
+
+  /** Required before any async work: uWS.js terminates a response left without an abort handler. */
+  watchAbort(onAbort?: () => void): void {
+    if (onAbort) (this.#abortHandlers ??= []).push(onAbort);
+    if (this.#abortHandlers && this.#abortHandlers.length > 1) return;
+    this.res.onAborted(() => {
+      this.aborted = true;
+      for (const h of this.#abortHandlers ?? []) h();
+      this.#log(499, 0);
+    });
+  }
+
+  writeHead(status: number, headers: HeaderList): void {
+    const res = this.res;
+    res.writeStatus(statusLine(status));
+    res.writeHeader('Server', this.serverString);
+    for (const [k, v] of headers) res.writeHeader(k, v);
+  }
+
+  /** Whole response in one go (corks itself when called outside the request callback). */
+  send(status: number, headers: HeaderList, body: string | Buffer = ''): void {
+    if (this.aborted || this.#done) return;
+    this.res.cork(() => {
+      this.writeHead(status, headers);
+      if (this.isHead) this.endWithoutBody(Buffer.byteLength(body));
+      else this.res.end(body);
+    });
+    this.finish(status, this.isHead ? 0 : Buffer.byteLength(body));
+  }
+
+  /** Ends a HEAD (or 304) response: uWS.js sends a body for HEAD unless told not to. */
+  endWithoutBody(contentLength?: number): void {
+    if (contentLength !== undefined) this.res.writeHeader('Content-Length', String(contentLength));
+    this.res.endWithoutBody();
+  }
+
+  /** Plain error or notice page. */
+  sendStatus(status: number, message = STATUS_CODES[status] ?? '', extra: HeaderList = []): void {
+    const body = `<!DOCTYPE html><html><head><title>${status}</title></head><body><h1>${status} ${escapeHtml(STATUS_CODES[status] ?? '')}</h1><p>${escapeHtml(message)}</p></body></html>\n`;
+    this.send(status, [['Content-Type', 'text/html; charset=utf-8'], ...extra], body);
+  }
+
+  redirect(status: 301 | 302 | 307 | 308, location: string): void {
+    this.send(status, [['Location', location], ['Content-Type', 'text/html; charset=utf-8']], `<a href="${escapeHtml(location)}">${escapeHtml(location)}</a>\n`);
+  }
+
+  /** Marks the response complete and writes its access-log line. */
+  finish(status: number, bytes: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#log(status, bytes);
+  }
+
+  #log(status: number, bytes: number): void {
+    this.vhost.accessLog?.write({ peer: this.peer, method: this.method, uri: this.uri, status, bytes, referer: this.referer, userAgent: this.userAgent });
+  }
+}

@@ -1,0 +1,156 @@
+/** @module CLI and signals only: `tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]`. */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { TswsError, tswsError } from './errors.ts';
+import { createLogger, parseLogLevel, type Level, type Logger } from './log.ts';
+import { DEFAULT_DATA_DIR } from './paths.ts';
+import { prepare, type PrepareResult } from './prepare.ts';
+import { TswsServer } from './server.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+const USAGE = `Usage: tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]
+
+  -c, --config-dir <dir>  directory holding conf and conf.d/ (default: .)
+      --data-dir <dir>    what _lws_ddir_ expands to (default: ${DEFAULT_DATA_DIR})
+  -d, --debug <level>     log level: a pino name (info, debug, ...) or an lwsws bitmask (7 = notice)
+      --check             validate config and plugins, then exit 0 (ok) or 1 (errors)
+      --strict            with --check: warnings count as errors
+  -h, --help              this text
+  -v, --version           print the version
+`;
+
+interface Cli {
+  configDir: string;
+  dataDir: string | undefined;
+  level: Level | undefined;
+  check: boolean;
+  strict: boolean;
+}
+
+function parseCli(argv: string[]): Cli | 'help' | 'version' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'config-dir': { type: 'string', short: 'c' },
+        'data-dir': { type: 'string' },
+        debug: { type: 'string', short: 'd' },
+        check: { type: 'boolean' },
+        strict: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (err) {
+    throw tswsError('TSWS_ERR_CLI_USAGE', { detail: (err as Error).message });
+  }
+  if (values.help) return 'help';
+  if (values.version) return 'version';
+  let level: Level | undefined;
+  if (values.debug !== undefined) {
+    level = parseLogLevel(values.debug);
+    if (!level) throw tswsError('TSWS_ERR_CLI_USAGE', { detail: `-d ${values.debug} is neither a pino level nor an lwsws bitmask` });
+  }
+  if (values.strict && !values.check) throw tswsError('TSWS_ERR_CLI_USAGE', { detail: '--strict only applies with --check' });
+  return {
+    configDir: path.resolve(values['config-dir'] ?? '.'),
+    dataDir: values['data-dir'] === undefined ? undefined : path.resolve(values['data-dir']),
+    level,
+    check: values.check ?? false,
+    strict: values.strict ?? false,
+  };
+}
+
+/** --check prints for a human: one line per finding, then a summary. */
+function printCheck(result: PrepareResult, strict: boolean): number {
+  const lines = [...result.errors.map((e) => ['error', e] as const), ...result.warnings.map((w) => [strict ? 'error' : 'warning', w] as const)];
+  for (const [kind, e] of lines) process.stderr.write(`${kind} ${e.code}: ${e.message}\n`);
+  const failed = result.errors.length > 0 || (strict && result.warnings.length > 0);
+  process.stderr.write(
+    `${failed ? 'FAILED' : 'OK'}: ${result.errors.length} error(s), ${result.warnings.length} warning(s); ${result.pluginFiles.length} plugin file(s) loaded\n`,
+  );
+  return failed ? 1 : 0;
+}
+
+function logFindings(log: Logger, result: PrepareResult): void {
+  for (const w of result.warnings) log.warn({ code: w.code }, w.message);
+  for (const e of result.errors) log.error({ code: e.code }, e.message);
+}
+
+async function serve(cli: Cli): Promise<void> {
+  const bootLog = createLogger(cli.level ?? 'info');
+  const result = await prepare({ configDir: cli.configDir, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) });
+  const level = cli.level ?? (result.prepared?.config.global.logLevel ? parseLogLevel(result.prepared.config.global.logLevel) : undefined) ?? 'info';
+  const log = level === bootLog.level ? bootLog : createLogger(level);
+  logFindings(log, result);
+  if (!result.prepared) {
+    log.fatal({ event: 'config-invalid', errors: result.errors.length }, `not starting: ${result.errors.length} error(s) in ${cli.configDir}`);
+    log.flush();
+    process.exitCode = 1;
+    return;
+  }
+
+  // A plugin's exception must never take the server down: log it and keep serving.
+  process.on('uncaughtException', (err) => log.error({ err, event: 'uncaught-exception' }, `uncaught exception: ${err.message}`));
+  process.on('unhandledRejection', (reason) => log.error({ err: reason, event: 'unhandled-rejection' }, `unhandled rejection: ${String(reason)}`));
+
+  let server: TswsServer;
+  try {
+    server = await TswsServer.start(result.prepared, log);
+  } catch (err) {
+    const e = err instanceof TswsError ? err : undefined;
+    log.fatal({ err, code: e?.code }, e ? e.message : `start-up failed: ${String(err)}`);
+    log.flush();
+    process.exitCode = 1;
+    return;
+  }
+  log.info({ event: 'ready', version: pkg.version, listeners: server.listeners }, `tsws ${pkg.version} ready`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ event: 'forced-exit', signal }, `${signal} again: exiting now`);
+      log.flush();
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ event: 'stopping', signal }, `${signal}: stopping`);
+    void server.stop().then(() => {
+      log.info({ event: 'stopped' }, 'stopped');
+      log.flush(() => process.exit(0));
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGUSR1', () => {
+    server.accessLogs.reopenAll();
+    log.info({ event: 'access-logs-reopened' }, 'SIGUSR1: access logs reopened');
+  });
+  process.on('SIGHUP', () => {
+    log.warn({ event: 'reload-unsupported' }, 'SIGHUP: configuration reload is not implemented yet; restart to apply changes');
+  });
+}
+
+async function main(): Promise<void> {
+  let cli: ReturnType<typeof parseCli>;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (cli === 'help') return void process.stdout.write(USAGE);
+  if (cli === 'version') return void process.stdout.write(`tsws ${pkg.version}\n`);
+  if (cli.check) {
+    const result = await prepare({ configDir: cli.configDir, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) });
+    process.exitCode = printCheck(result, cli.strict);
+    return;
+  }
+  await serve(cli);
+}
+
+await main();

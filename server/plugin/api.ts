@@ -1,0 +1,191 @@
+/** @module The public plugin API: the types and helpers a plugin file imports (`tsws/plugin`). */
+import type { Logger } from 'pino';
+
+export type { Logger };
+
+/** Bumped when a plugin written for the previous version could misbehave. */
+export const PLUGIN_API_VERSION = 1;
+
+/**
+ * The callback reasons, as in lws's callback state machine. These tuples are
+ * the single source for both the types below and the loader's validation.
+ */
+export const VHOST_CALLBACKS = ['init', 'destroy'] as const;
+export const WS_CALLBACKS = ['filter', 'established', 'receive', 'writable', 'closed'] as const;
+export const HTTP_CALLBACKS = ['checkAccess', 'http', 'httpBody', 'httpBodyCompletion', 'httpWritable', 'httpClosed'] as const;
+export const CALLBACK_NAMES = [...VHOST_CALLBACKS, ...WS_CALLBACKS, ...HTTP_CALLBACKS] as const;
+export type CallbackName = (typeof CALLBACK_NAMES)[number];
+
+/** What a write did: queued on the wire, queued behind backpressure, or refused. */
+export type WriteStatus = 'sent' | 'backpressure' | 'dropped';
+
+/** A filter's answer to an upgrade request, before the 101 goes out. */
+export type FilterVerdict = 'accept' | { readonly refuse: number; readonly reason?: string };
+
+/** The HTTP request that opened a connection (the upgrade) or an HTTP transaction. */
+export interface PeerRequest {
+  readonly method: string;
+  /** The path as requested, without the query. */
+  readonly path: string;
+  /** The raw query string, without the "?". */
+  readonly query: string;
+  /** Header names are lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Remote address as text (IPv4 dotted, IPv6 hex). */
+  readonly peer: string;
+  /** A decoded query parameter, or undefined. */
+  queryParam(name: string): string | undefined;
+}
+
+export interface Timer {
+  cancel(): void;
+}
+
+/** A message published on a topic this connection subscribed to. */
+export interface Published {
+  readonly topic: string;
+  readonly data: Buffer | string;
+  readonly isBinary: boolean;
+}
+
+/**
+ * One protocol on one vhost (lws: the per-vhost protocol data). Every vhost
+ * enabling a protocol gets its own, with its own state from `init`.
+ */
+export interface ProtocolVhost<V = unknown, S = unknown> {
+  readonly vhostName: string;
+  readonly protocol: string;
+  /** What `init` returned (undefined when the protocol has no init). */
+  readonly state: V;
+  readonly log: Logger;
+  readonly connectionCount: number;
+  connections(): IterableIterator<Conn<V, S>>;
+  /** lws_callback_on_writable_all_protocol_vhost: a writable for every connection. */
+  requestWritableAll(): void;
+  /**
+   * Delivers to every connection subscribed to `topic` on this vhost and
+   * protocol, on every thread and instance, through the bus.
+   */
+  publish(topic: string, data: string | Uint8Array, isBinary?: boolean): void;
+  /** Timers owned by the framework: cancelled at destroy. */
+  setTimeout(ms: number, fn: () => void): Timer;
+  setInterval(ms: number, fn: () => void): Timer;
+}
+
+/** What `init` sees: the vhost before it has state. */
+export type ProtocolVhostInit = Omit<ProtocolVhost<unknown, unknown>, 'state'>;
+
+/** One websocket connection (lws: a wsi with its per-session data). */
+export interface Conn<V = unknown, S = unknown> {
+  readonly id: number;
+  readonly protocol: string;
+  readonly vhost: ProtocolVhost<V, S>;
+  /** What `session` returned for this connection. */
+  readonly session: S;
+  readonly request: PeerRequest;
+  readonly isOpen: boolean;
+  /** Bytes queued in the transport, not yet taken by the peer. */
+  readonly bufferedAmount: number;
+  /** lws_callback_on_writable: `writable` runs once the connection can take data. */
+  requestWritable(): void;
+  /**
+   * Only inside `writable`, and only once per call: a second write throws
+   * TSWS_ERR_BACK_TO_BACK_WRITE. `isBinary` defaults to false for strings and
+   * true for bytes.
+   */
+  write(data: string | Uint8Array | ArrayBuffer, isBinary?: boolean): WriteStatus;
+  /** Closes with a close frame; `closed` follows once the current callback returns. */
+  close(code?: number, reason?: string): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** The oldest published message not yet taken; writable is requested while any wait. */
+  nextPublished(): Published | undefined;
+  readonly publishedPending: number;
+  /** Timers owned by the framework: cancelled when the connection closes. */
+  setTimeout(ms: number, fn: () => void): Timer;
+  setInterval(ms: number, fn: () => void): Timer;
+}
+
+// ---- option specs ---------------------------------------------------------
+
+export type OptionSpec =
+  | { readonly type: 'string'; readonly default?: string; readonly doc: string }
+  | { readonly type: 'int'; readonly default?: number; readonly min?: number; readonly max?: number; readonly doc: string }
+  | { readonly type: 'bool'; readonly default?: boolean; readonly doc: string };
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+type OptionValue<T extends OptionSpec> = T extends { type: 'int' } ? number : T extends { type: 'bool' } ? boolean : string;
+
+/** Typed option values: optional unless the spec has a default. */
+export type OptionValues<O extends OptionSpecs> = {
+  readonly [K in keyof O]: O[K] extends { default: unknown } ? OptionValue<O[K]> : OptionValue<O[K]> | undefined;
+};
+
+/** Options every protocol accepts; handled by the framework. */
+export const RESERVED_OPTIONS: OptionSpecs = {
+  status: { type: 'string', doc: 'lwsws writes "status": "ok"; accepted and ignored.' },
+  default: { type: 'bool', doc: 'Serve upgrades that name no protocol.' },
+};
+
+// ---- the protocol definition ---------------------------------------------
+
+export interface WsCallbacks<V, S> {
+  /** Before the 101: see the upgrade request and accept or refuse it (auth goes here). */
+  filter?(req: PeerRequest, vhost: ProtocolVhost<V, S>): FilterVerdict | Promise<FilterVerdict>;
+  established?(conn: Conn<V, S>): void;
+  /** One complete message, already copied out of the transport's buffer. */
+  receive?(conn: Conn<V, S>, data: Buffer, isBinary: boolean): void;
+  /** The connection can take data: write at most once, then return. */
+  writable?(conn: Conn<V, S>): void;
+  closed?(conn: Conn<V, S>, code: number, reason: string): void;
+  destroy?(vhost: ProtocolVhost<V, S>): void;
+}
+
+export interface InitCallback<V, O extends OptionSpecs> {
+  /** Once per vhost enabling the protocol; returns that vhost's state. */
+  init(vhost: ProtocolVhostInit, options: OptionValues<O>): V;
+}
+
+/** `init` is required exactly when the vhost state type cannot be undefined. */
+export type Callbacks<V, S, O extends OptionSpecs> = WsCallbacks<V, S> &
+  (undefined extends V ? Partial<InitCallback<V, O>> : InitCallback<V, O>);
+
+interface ProtocolBase<V, S, O extends OptionSpecs> {
+  /** The Sec-WebSocket-Protocol name; unique across all loaded plugins. */
+  readonly name: string;
+  /** Largest message accepted, in bytes (default 1 MiB); larger ones close with 1009. */
+  readonly rxBufferSize?: number;
+  readonly options?: O;
+  /** Bounds on published messages waiting for one connection (default 1024 messages, 4 MiB). */
+  readonly inbox?: { readonly maxMessages?: number; readonly maxBytes?: number; readonly onOverflow?: 'close' | 'drop-oldest' };
+  readonly callbacks: Callbacks<V, S, O>;
+}
+
+/** `session` is required exactly when the session state type cannot be undefined. */
+export type ProtocolDef<V = undefined, S = undefined, O extends OptionSpecs = Record<never, OptionSpec>> = ProtocolBase<V, S, O> &
+  (undefined extends S
+    ? { readonly session?: (vhost: ProtocolVhost<V, S>, req: PeerRequest) => S }
+    : { readonly session: (vhost: ProtocolVhost<V, S>, req: PeerRequest) => S });
+
+/* The descriptor holds protocols of different state types side by side; the
+ * loader validates them at run time, so their type parameters are erased here. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProtocolDef = ProtocolDef<any, any, any>;
+
+export interface PluginDescriptor {
+  readonly apiVersion: number;
+  /** For logs; defaults to the file name. */
+  readonly name?: string;
+  readonly protocols: readonly AnyProtocolDef[];
+}
+
+/** Types one protocol: V (vhost state), S (session state) and O (options) are inferred or given. */
+export function defineProtocol<V = undefined, S = undefined, O extends OptionSpecs = Record<never, OptionSpec>>(def: ProtocolDef<V, S, O>): ProtocolDef<V, S, O> {
+  return def;
+}
+
+/** The default export of a plugin file. */
+export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P {
+  return descriptor;
+}

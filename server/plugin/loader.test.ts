@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findPluginFiles, loadPlugins } from './loader.ts';
+
+const BROKEN = path.resolve(import.meta.dirname, '../../test/fixtures/broken-plugins');
+const SHIPPED = path.resolve(import.meta.dirname, '../../plugins');
+
+/** Loads one fixture file alone from a fresh directory. */
+async function loadOne(fixture: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsws-plugin-'));
+  fs.copyFileSync(path.join(BROKEN, fixture), path.join(dir, fixture));
+  try {
+    return await loadPlugins([dir]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('plugin loader', () => {
+  it('loads the four shipped plugins', async () => {
+    const r = await loadPlugins([SHIPPED]);
+    expect(r.errors).toEqual([]);
+    expect([...r.protocols.keys()].sort()).toEqual(['dumb-increment-protocol', 'echo', 'lws-mirror-protocol', 'lws-status']);
+  });
+
+  it('finds files and folder entries, never tests or type files', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsws-find-'));
+    for (const f of ['a.ts', 'a.test.ts', 'b.d.ts', 'README.md', 'c/index.js', 'd/d.ts', 'd/d.test.ts', 'e/other.ts']) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), '');
+    }
+    expect(findPluginFiles(dir).map((f) => path.relative(dir, f))).toEqual(['a.ts', 'c/index.js', 'd/d.ts']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['syntax-error.ts', 'TSWS_ERR_PLUGIN_IMPORT', /syntax-error\.ts cannot be imported/],
+    ['missing-import.ts', 'TSWS_ERR_PLUGIN_IMPORT', /no-such-module/],
+    ['no-default.ts', 'TSWS_ERR_PLUGIN_NO_DEFAULT_EXPORT', /no-default\.ts has no default export/],
+    ['api-version.ts', 'TSWS_ERR_PLUGIN_API_VERSION', /declares apiVersion 99; this server implements apiVersion 1/],
+    ['not-a-function.ts', 'TSWS_ERR_PLUGIN_CALLBACK_NOT_FUNCTION', /callback "receive" is string, not a function/],
+    ['unknown-callback.ts', 'TSWS_ERR_PLUGIN_UNKNOWN_CALLBACK', /unknown callback "recieve"\. Did you mean "receive"\?/],
+    ['bad-name.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /websocket subprotocol token/],
+  ])('%s fails with %s naming the file', async (fixture, code, message) => {
+    const r = await loadOne(fixture);
+    expect(r.errors.map((e) => e.code)).toEqual([code]);
+    expect(r.errors[0]?.message).toMatch(message);
+    expect(r.protocols.size).toBe(0);
+  });
+
+  it('refuses a protocol name defined twice, naming both files', async () => {
+    const r = await loadPlugins([path.join(BROKEN, 'duplicate')]);
+    expect(r.errors.map((e) => e.code)).toEqual(['TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL']);
+    expect(r.errors[0]?.message).toMatch(/b\.ts defines protocol "same", already defined by .*a\.ts/);
+  });
+
+  it('reports an unreadable plugin directory', async () => {
+    const r = await loadPlugins(['/nonexistent/plugins']);
+    expect(r.errors.map((e) => e.code)).toEqual(['TSWS_ERR_PLUGIN_DIR']);
+  });
+});

@@ -1,0 +1,34 @@
+/** @module A validated protocol as the runtime holds it, with the plugin's types erased and defaults applied. */
+import type { Conn, FilterVerdict, OptionSpecs, PeerRequest, ProtocolVhost, ProtocolVhostInit } from './api.ts';
+
+export interface InboxLimits {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  readonly onOverflow: 'close' | 'drop-oldest';
+}
+
+/** The callbacks with unknown state types: what the runtime calls. */
+export interface RuntimeCallbacks {
+  init?(vhost: ProtocolVhostInit, options: Readonly<Record<string, unknown>>): unknown;
+  destroy?(vhost: ProtocolVhost): void;
+  filter?(req: PeerRequest, vhost: ProtocolVhost): FilterVerdict | Promise<FilterVerdict>;
+  established?(conn: Conn): void;
+  receive?(conn: Conn, data: Buffer, isBinary: boolean): void;
+  writable?(conn: Conn): void;
+  closed?(conn: Conn, code: number, reason: string): void;
+}
+
+export interface RuntimeProtocol {
+  readonly name: string;
+  /** The plugin file that defined it, for errors. */
+  readonly file: string;
+  readonly pluginName: string;
+  readonly rxBufferSize: number;
+  readonly inbox: InboxLimits;
+  readonly optionSpecs: OptionSpecs;
+  readonly session: ((vhost: ProtocolVhost, req: PeerRequest) => unknown) | undefined;
+  readonly callbacks: RuntimeCallbacks;
+}
+
+export const DEFAULT_RX_BUFFER_SIZE = 1024 * 1024;
+export const DEFAULT_INBOX: InboxLimits = { maxMessages: 1024, maxBytes: 4 * 1024 * 1024, onOverflow: 'close' };

@@ -1,0 +1,78 @@
+/** @module Loads config and plugins and checks them against each other: everything `--check` does, nothing that listens. */
+import fs from 'node:fs';
+import { Diagnostics } from './config/coerce.ts';
+import { loadConfig } from './config/loader.ts';
+import { where, type ServerConfig, type VhostConfig } from './config/model.ts';
+import { tswsError, type TswsError } from './errors.ts';
+import { loadPlugins } from './plugin/loader.ts';
+import { resolveOptions } from './plugin/options.ts';
+import type { RuntimeProtocol } from './plugin/runtime-protocol.ts';
+import { DEFAULT_DATA_DIR, SHIPPED_PLUGIN_DIR } from './paths.ts';
+
+export interface PrepareOptions {
+  readonly configDir: string;
+  readonly dataDir?: string;
+  /** Bumped per reload so changed plugin files are imported afresh. */
+  readonly generation?: number;
+}
+
+/** A configuration ready to serve: every vhost's protocols resolved to loaded plugins and typed options. */
+export interface Prepared {
+  readonly config: ServerConfig;
+  readonly protocols: ReadonlyMap<string, RuntimeProtocol>;
+  /** Per vhost: protocol name → typed options, for the protocols that a plugin provides. */
+  readonly enabled: ReadonlyMap<VhostConfig, ReadonlyMap<string, Readonly<Record<string, unknown>>>>;
+}
+
+export interface PrepareResult {
+  readonly prepared: Prepared | undefined;
+  readonly errors: readonly TswsError[];
+  readonly warnings: readonly TswsError[];
+  readonly pluginFiles: readonly string[];
+}
+
+export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
+  const { config, diagnostics } = loadConfig({
+    configDir: opts.configDir,
+    dataDir: opts.dataDir ?? DEFAULT_DATA_DIR,
+    shippedPluginDir: SHIPPED_PLUGIN_DIR,
+  });
+  if (!config) return { prepared: undefined, errors: diagnostics.errors, warnings: diagnostics.warnings, pluginFiles: [] };
+
+  const plugins = await loadPlugins(config.global.pluginDirs, opts.generation ?? 0);
+  for (const e of plugins.errors) diagnostics.add(e);
+  for (const w of plugins.warnings) diagnostics.add(w);
+
+  const enabled = new Map<VhostConfig, Map<string, Readonly<Record<string, unknown>>>>();
+  for (const vh of config.vhosts) enabled.set(vh, checkVhost(vh, plugins.protocols, diagnostics));
+
+  const ok = diagnostics.errors.length === 0;
+  return {
+    prepared: ok ? { config, protocols: plugins.protocols, enabled } : undefined,
+    errors: diagnostics.errors,
+    warnings: diagnostics.warnings,
+    pluginFiles: plugins.files,
+  };
+}
+
+function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics): Map<string, Readonly<Record<string, unknown>>> {
+  const out = new Map<string, Readonly<Record<string, unknown>>>();
+  const known = [...protocols.keys()].sort().join(', ') || 'none';
+  for (const p of vh.protocols) {
+    const def = protocols.get(p.name);
+    if (!def) {
+      // lwsws ignores these silently; the seed's own config names several.
+      diag.add(tswsError('TSWS_WARN_PROTOCOL_NOT_FOUND', { where: where(p.source), protocol: p.name, vhost: vh.name, known }));
+      continue;
+    }
+    out.set(p.name, resolveOptions(def.optionSpecs, p, diag));
+  }
+  for (const m of vh.mounts) {
+    if (m.origin.kind === 'file') {
+      if (!fs.existsSync(m.origin.root)) diag.add(tswsError('TSWS_WARN_MOUNT_ORIGIN_MISSING', { where: where(m.source), path: m.origin.root }));
+    } else {
+      diag.add(tswsError('TSWS_WARN_MOUNT_NOT_IMPLEMENTED', { where: where(m.source), origin: m.originText }));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,342 @@
+/** @module One websocket connection: dispatches the lws callbacks and enforces one write per writable. */
+import { TswsError, describeError, isTswsError, tswsError } from '../errors.ts';
+import type { Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin/api.ts';
+import type { TopicSubscriber } from '../bus/topics.ts';
+import type { Bytes, WsHandle } from '../transport/types.ts';
+import type { ProtocolHost } from '../vhost/protocol-host.ts';
+import type { Serviceable } from './scheduler.ts';
+import { OwnedTimers } from './timers.ts';
+import { checkCloseArgs } from './close-codes.ts';
+
+/** Buffered bytes above which a connection counts as choked: writable waits for drain. */
+export const WRITABLE_THRESHOLD = 64 * 1024;
+
+const enum Phase {
+  /** not inside writable: any write is illegal */
+  Idle,
+  /** inside writable, nothing written yet */
+  Open,
+  /** inside writable, the one write done */
+  Written,
+}
+
+type State = 'connecting' | 'open' | 'closing' | 'closed';
+type CallbackLabel = 'filter' | 'established' | 'receive' | 'writable' | 'closed' | 'timer';
+
+export class Connection implements Conn, Serviceable, TopicSubscriber {
+  static #nextId = 1;
+
+  readonly id = Connection.#nextId++;
+  readonly vhost: ProtocolHost;
+  readonly session: unknown;
+  readonly request: PeerRequest;
+  /** When the connection was established, seconds since the epoch. */
+  openedAt = 0;
+  queued = false;
+
+  #ws: WsHandle | undefined;
+  #state: State = 'connecting';
+  #phase = Phase.Idle;
+  /** Which plugin callback is running (for error messages), and how deep. */
+  #current: CallbackLabel | undefined;
+  #depth = 0;
+  #pendingClose: { code: number; reason: string } | undefined;
+  #wantWritable = false;
+  #choked = false;
+  #inbox: Published[] = [];
+  #inboxHead = 0;
+  #inboxBytes = 0;
+  #timers: OwnedTimers | undefined;
+  #topics: Set<string> | undefined;
+  #budget = 0;
+  #ran = 0;
+  readonly #serviceLoop = () => this.#runWritables();
+
+  constructor(vhost: ProtocolHost, request: PeerRequest, session: unknown) {
+    this.vhost = vhost;
+    this.request = request;
+    this.session = session;
+  }
+
+  get protocol(): string {
+    return this.vhost.protocol;
+  }
+
+  get isOpen(): boolean {
+    return this.#state === 'open' && this.#pendingClose === undefined;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws && this.#state === 'open' ? this.#ws.getBufferedAmount() : 0;
+  }
+
+  get publishedPending(): number {
+    return this.#inbox.length - this.#inboxHead;
+  }
+
+  // ---- the plugin-facing API ---------------------------------------------
+
+  requestWritable(): void {
+    if (this.#state !== 'open' && this.#state !== 'connecting') return;
+    this.#wantWritable = true;
+    if (!this.#choked && this.#state === 'open') this.vhost.scheduler.enqueue(this);
+  }
+
+  write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
+    if (this.#phase !== Phase.Open) {
+      if (this.#phase === Phase.Written) throw tswsError('TSWS_ERR_BACK_TO_BACK_WRITE', { protocol: this.protocol });
+      throw tswsError('TSWS_ERR_WRITE_OUTSIDE_WRITABLE', { protocol: this.protocol, callback: this.#current ?? 'outside any callback' });
+    }
+    if (!this.isOpen || !this.#ws) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.protocol });
+    this.#phase = Phase.Written;
+    const status = this.#ws.send(data as Bytes, isBinary);
+    return status === 1 ? 'sent' : status === 0 ? 'backpressure' : 'dropped';
+  }
+
+  close(code = 1000, reason = ''): void {
+    const err = checkCloseArgs(code, reason);
+    if (err) throw tswsError('TSWS_ERR_BAD_CLOSE_CODE', { protocol: this.protocol, code: String(code), reason: err });
+    if (this.#state !== 'open' || this.#pendingClose) return;
+    // Inside a callback, close after it returns: the plugin's closed must not
+    // run in the middle of its own receive or writable.
+    this.#pendingClose = { code, reason };
+    if (this.#depth === 0) this.#finishClose();
+  }
+
+  subscribe(topic: string): void {
+    if (this.#state === 'closed') return;
+    this.#topics ??= new Set();
+    const key = this.vhost.topicKey(topic);
+    if (this.#topics.has(key)) return;
+    this.#topics.add(key);
+    this.vhost.topics.subscribe(key, topic, this);
+  }
+
+  unsubscribe(topic: string): void {
+    const key = this.vhost.topicKey(topic);
+    if (!this.#topics?.delete(key)) return;
+    this.vhost.topics.unsubscribe(key, this);
+  }
+
+  nextPublished(): Published | undefined {
+    if (this.#inboxHead >= this.#inbox.length) return undefined;
+    const msg = this.#inbox[this.#inboxHead] as Published;
+    this.#inbox[this.#inboxHead++] = undefined as unknown as Published;
+    this.#inboxBytes -= msg.data.length;
+    if (this.#inboxHead === this.#inbox.length) {
+      this.#inbox.length = 0;
+      this.#inboxHead = 0;
+    }
+    return msg;
+  }
+
+  setTimeout(ms: number, fn: () => void): Timer {
+    return this.#ownedTimers().setTimeout(ms, fn);
+  }
+
+  setInterval(ms: number, fn: () => void): Timer {
+    return this.#ownedTimers().setInterval(ms, fn);
+  }
+
+  // ---- called by the bus -------------------------------------------------
+
+  /**
+   * Slow-consumer policy, enforced here so no plugin can forget it: the
+   * inbox is bounded in messages and bytes. On overflow the protocol either
+   * closes the connection (1008, the default: a reader that cannot keep up
+   * would otherwise see a stream with holes) or drops the oldest messages.
+   *
+   * Only a choked connection (its peer not reading) counts as slow: a burst
+   * of messages read in one transport event may pass the bound before the
+   * next flush serves a healthy member. Four times the bound is a hard cap
+   * either way, so memory stays bounded.
+   */
+  deliverPublished(msg: Published): void {
+    if (this.#state !== 'open' || this.#pendingClose) return;
+    this.#inbox.push(msg);
+    this.#inboxBytes += msg.data.length;
+    const limits = this.vhost.def.inbox;
+    const over = this.publishedPending > limits.maxMessages || this.#inboxBytes > limits.maxBytes;
+    const hard = this.publishedPending > 4 * limits.maxMessages || this.#inboxBytes > 4 * limits.maxBytes;
+    if (over && (this.#choked || hard)) {
+      if (limits.onOverflow === 'drop-oldest') {
+        while (this.publishedPending > limits.maxMessages || this.#inboxBytes > limits.maxBytes) this.nextPublished();
+      } else {
+        const e = tswsError('TSWS_ERR_SLOW_CONSUMER', { protocol: this.protocol, pending: this.publishedPending });
+        this.vhost.log.warn({ code: e.code, conn: this.id, peer: this.request.peer }, e.message);
+        this.#dropInbox();
+        this.close(e.closeCode ?? 1008, 'slow consumer');
+        return;
+      }
+    }
+    this.requestWritable();
+  }
+
+  // ---- called by the transport handlers ----------------------------------
+
+  /** The transport accepted the upgrade: lws ESTABLISHED. */
+  opened(ws: WsHandle): void {
+    this.#ws = ws;
+    this.#state = 'open';
+    this.openedAt = Math.floor(Date.now() / 1000);
+    this.vhost.attach(this);
+    this.#call('established', () => this.vhost.def.callbacks.established?.(this));
+    this.#afterEvent();
+  }
+
+  received(message: ArrayBuffer, isBinary: boolean): void {
+    if (this.#state !== 'open' || this.#pendingClose) return;
+    const limit = this.vhost.def.rxBufferSize;
+    if (message.byteLength > limit) {
+      const e = tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit });
+      this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
+      this.close(1009, 'message too big');
+      return;
+    }
+    const receive = this.vhost.def.callbacks.receive;
+    if (receive) {
+      // The transport neuters `message` when this handler returns: copy it out.
+      const data = Buffer.allocUnsafe(message.byteLength);
+      data.set(new Uint8Array(message));
+      this.#call('receive', () => receive(this, data, isBinary));
+    }
+    this.#afterEvent();
+  }
+
+  drained(): void {
+    if (this.#state !== 'open') return;
+    if (this.#choked && (this.#ws?.getBufferedAmount() ?? 0) <= WRITABLE_THRESHOLD) {
+      this.#choked = false;
+      if (this.#wantWritable) this.vhost.scheduler.enqueue(this);
+    }
+    this.#afterEvent();
+  }
+
+  /** The transport closed the socket (either side): lws CLOSED. */
+  closedByTransport(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    const wasEstablished = this.#state !== 'connecting';
+    this.#state = 'closed';
+    this.#ws = undefined;
+    this.#wantWritable = false;
+    this.#timers?.cancelAll();
+    if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
+    this.#topics = undefined;
+    this.#dropInbox();
+    this.vhost.detach(this);
+    if (wasEstablished) this.#call('closed', () => this.vhost.def.callbacks.closed?.(this, code, reason));
+  }
+
+  // ---- scheduler ---------------------------------------------------------
+
+  serviceWritables(budget: number): number {
+    if (this.#state !== 'open' || !this.#ws) return 0;
+    this.#budget = budget;
+    this.#ran = 0;
+    this.#depth++;
+    try {
+      this.#ws.cork(this.#serviceLoop);
+    } finally {
+      this.#depth--;
+    }
+    // Inside the cork, output past uWS.js's 16 KiB cork buffer counts as
+    // buffered even though it has not been tried yet; after uncorking most of
+    // it is usually gone, and no drain event would come to unchoke us.
+    if (this.#choked && this.#ws && this.#ws.getBufferedAmount() <= WRITABLE_THRESHOLD) this.#choked = false;
+    if (this.#pendingClose) this.#finishClose();
+    else if (this.#wantWritable && !this.#choked && this.#state === 'open') this.vhost.scheduler.enqueue(this);
+    return this.#ran;
+  }
+
+  #runWritables(): void {
+    const ws = this.#ws as WsHandle;
+    const writable = this.vhost.def.callbacks.writable;
+    while (this.#wantWritable && this.#ran < this.#budget && this.#state === 'open' && !this.#pendingClose) {
+      if (ws.getBufferedAmount() > WRITABLE_THRESHOLD) {
+        this.#choked = true;
+        return;
+      }
+      this.#wantWritable = false;
+      this.#ran++;
+      if (writable) {
+        this.#phase = Phase.Open;
+        this.#current = 'writable';
+        try {
+          writable(this);
+        } catch (err) {
+          this.#failed('writable', err);
+        } finally {
+          this.#phase = Phase.Idle;
+          this.#current = undefined;
+        }
+      }
+      // Published messages keep asking for writable until the inbox is empty.
+      if (this.#inboxHead < this.#inbox.length) this.#wantWritable = true;
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------
+
+  /** Runs a plugin callback isolated: a throw closes only this connection (1011). */
+  #call(label: CallbackLabel, fn: () => unknown): void {
+    const outer = this.#current;
+    this.#current = label;
+    this.#depth++;
+    try {
+      const result = fn();
+      if (result instanceof Promise) result.catch((err: unknown) => this.#failed(label, err));
+    } catch (err) {
+      this.#failed(label, err);
+    } finally {
+      this.#depth--;
+      this.#current = outer;
+    }
+  }
+
+  #failed(label: CallbackLabel, err: unknown): void {
+    const code = isTswsError(err) ? err.code : 'TSWS_ERR_PLUGIN_CALLBACK_THREW';
+    const e = isTswsError(err)
+      ? err
+      : tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: label, reason: describeError(err) }, err);
+    this.vhost.log.error({ err, code, callback: label, conn: this.id, peer: this.request.peer }, e.message);
+    if (this.#state === 'open' && !this.#pendingClose) {
+      this.#pendingClose = { code: (e as TswsError).closeCode ?? 1011, reason: 'internal error' };
+      if (this.#depth === 0) this.#finishClose();
+    }
+  }
+
+  /** End of a transport event for this connection: close if asked, else serve our own writables while corked. */
+  #afterEvent(): void {
+    if (this.#pendingClose) this.#finishClose();
+    else this.vhost.scheduler.serveNow(this);
+  }
+
+  #finishClose(): void {
+    const pending = this.#pendingClose;
+    if (!pending || this.#state !== 'open' || this.#depth > 0 || !this.#ws) return;
+    this.#state = 'closing';
+    // uWS.js runs the close handler synchronously from end(): closedByTransport follows.
+    this.#ws.end(pending.code, pending.reason);
+  }
+
+  #dropInbox(): void {
+    this.#inbox = [];
+    this.#inboxHead = 0;
+    this.#inboxBytes = 0;
+  }
+
+  #ownedTimers(): OwnedTimers {
+    this.#timers ??= new OwnedTimers((fn) => {
+      if (this.#state !== 'open') return;
+      this.#call('timer', fn);
+      if (this.#pendingClose) this.#finishClose();
+      this.vhost.scheduler.flush();
+    });
+    return this.#timers;
+  }
+
+  /** Closes without a close handshake (shutdown after the grace period). */
+  terminate(): void {
+    if (this.#ws && (this.#state === 'open' || this.#state === 'closing')) this.#ws.close();
+  }
+}

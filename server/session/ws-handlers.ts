@@ -1,0 +1,102 @@
+/** @module Websocket side of a listener: upgrade (protocol choice, filter), then transport events to Connections. */
+import type { Logger } from 'pino';
+import { TswsError, describeError, tswsError } from '../errors.ts';
+import { HttpExchange } from '../http/exchange.ts';
+import type { FilterVerdict } from '../plugin/api.ts';
+import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
+import type { VhostRouter } from '../vhost/listener.ts';
+import type { ProtocolHost } from '../vhost/protocol-host.ts';
+import { Connection } from './connection.ts';
+import { RequestSnapshot } from './peer-request.ts';
+
+export interface WsDeps {
+  readonly serverString: string;
+  readonly log: Logger;
+  /** Every open connection of the server, for shutdown. */
+  readonly connections: Set<Connection>;
+}
+
+export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, context: UpgradeContext, deps: WsDeps): void {
+  // Read everything now: `req` dies when this function returns.
+  const key = req.getHeader('sec-websocket-key');
+  const requested = req.getHeader('sec-websocket-protocol');
+  const extensions = req.getHeader('sec-websocket-extensions');
+  const vhost = router.pick(req.getHeader('host'));
+  const request = RequestSnapshot.from(req, remoteAddress(res));
+  const logUri = (protocol: string) => `${request.path}${request.query ? `?${request.query}` : ''} (${protocol})`;
+  const exchange = (protocol: string) =>
+    new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, request.headers.referer ?? '', request.headers['user-agent'] ?? '', deps.serverString);
+
+  const picked = vhost.pickProtocol(requested);
+  if (picked instanceof TswsError) {
+    deps.log.debug({ code: picked.code, peer: request.peer, vhost: vhost.name }, picked.message);
+    return exchange(requested || '-').sendStatus(picked.httpStatus ?? 400, picked.detail);
+  }
+  const host: ProtocolHost = picked;
+  const ex = exchange(host.protocol);
+
+  const complete = (verdict: FilterVerdict) => {
+    if (ex.aborted) return;
+    if (verdict !== 'accept') {
+      const status = Number.isInteger(verdict.refuse) && verdict.refuse >= 400 && verdict.refuse <= 599 ? verdict.refuse : 403;
+      return ex.sendStatus(status, verdict.reason ?? 'Refused.');
+    }
+    if (!host.live) return ex.sendStatus(503, 'This protocol is not available.');
+    let session: unknown;
+    try {
+      session = host.def.session?.(host, request);
+    } catch (err) {
+      host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)}); upgrade refused with 500`);
+      return ex.sendStatus(500, 'The session could not be created.');
+    }
+    const conn = new Connection(host, request, session);
+    const userData: SocketData = { session: conn };
+    res.cork(() => {
+      // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
+      res.upgrade(userData, key, requested ? host.protocol : '', extensions, context);
+    });
+    ex.finish(101, 0);
+  };
+
+  const filter = host.def.callbacks.filter;
+  if (!filter) return complete('accept');
+  let verdict: FilterVerdict | Promise<FilterVerdict>;
+  try {
+    verdict = filter(request, host);
+  } catch (err) {
+    const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
+    host.log.error({ err, code: e.code }, e.message);
+    return ex.sendStatus(500, 'The upgrade filter failed.');
+  }
+  if (!(verdict instanceof Promise)) return complete(verdict);
+  ex.watchAbort();
+  verdict.then(complete, (err: unknown) => {
+    const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
+    host.log.error({ err, code: e.code }, e.message);
+    ex.sendStatus(500, 'The upgrade filter failed.');
+  });
+}
+
+function connectionOf(ws: WsHandle): Connection {
+  return (ws.getUserData() as SocketData).session as Connection;
+}
+
+export function wsOpen(ws: WsHandle, deps: WsDeps): void {
+  const conn = connectionOf(ws);
+  deps.connections.add(conn);
+  conn.opened(ws);
+}
+
+export function wsMessage(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void {
+  connectionOf(ws).received(message, isBinary);
+}
+
+export function wsDrain(ws: WsHandle): void {
+  connectionOf(ws).drained();
+}
+
+export function wsClose(ws: WsHandle, code: number, message: ArrayBuffer, deps: WsDeps): void {
+  const conn = connectionOf(ws);
+  deps.connections.delete(conn);
+  conn.closedByTransport(code, Buffer.from(message).toString());
+}

@@ -1,0 +1,119 @@
+/** @module The narrow view of the transport the framework codes against; uWS.js objects satisfy it structurally. */
+
+export type Bytes = string | ArrayBuffer | Uint8Array;
+
+/** Send status as uWS.js reports it: 1 sent, 0 sent but buffered (backpressure), 2 dropped. */
+export type RawSendStatus = number;
+
+/** A websocket as the framework uses it (a uWS.js WebSocket). */
+export interface WsHandle {
+  send(message: Bytes, isBinary?: boolean, compress?: boolean): RawSendStatus;
+  getBufferedAmount(): number;
+  end(code?: number, shortMessage?: Bytes): void;
+  close(): void;
+  cork(cb: () => void): unknown;
+  ping(message?: Bytes): RawSendStatus;
+  getUserData(): unknown;
+}
+
+/** Per-socket user data: the framework's own object travels through res.upgrade(). */
+export interface SocketData {
+  readonly session: unknown;
+}
+
+/** The peer address of a response's socket as text. */
+export function remoteAddress(res: HttpRes): string {
+  return formatAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
+}
+
+const MAPPED_V4 = '0000:0000:0000:0000:0000:ffff:';
+
+/**
+ * uWS.js prints IPv6 in full ("0000:...:0001") and, on a dual-stack socket,
+ * IPv4 peers as mapped addresses. Logs and plugins get the usual forms:
+ * "127.0.0.1" and "::1".
+ */
+export function formatAddress(text: string): string {
+  if (!text.includes(':')) return text;
+  const lower = text.toLowerCase();
+  if (lower.startsWith(MAPPED_V4)) {
+    const [hi = '0', lo = '0'] = lower.slice(MAPPED_V4.length).split(':');
+    const a = Number.parseInt(hi, 16);
+    const b = Number.parseInt(lo, 16);
+    return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
+  }
+  try {
+    return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return text;
+  }
+}
+
+/** Opaque transport context needed to complete an upgrade. */
+export interface UpgradeContext {
+  readonly __upgradeContext: unique symbol;
+}
+
+/** An HTTP response (a uWS.js HttpResponse): valid until ended or aborted. */
+export interface HttpRes {
+  writeStatus(status: string): HttpRes;
+  writeHeader(key: string, value: string): HttpRes;
+  write(chunk: Bytes): boolean;
+  end(body?: Bytes, closeConnection?: boolean): HttpRes;
+  /**
+   * Ends without a body. Takes no arguments on purpose: in this uWS.js build
+   * endWithoutBody(length) never ends the response and uWS.js then aborts the
+   * process. Write Content-Length yourself (HttpExchange.endWithoutBody does).
+   */
+  endWithoutBody(): HttpRes;
+  tryEnd(fullBodyOrChunk: Bytes, totalSize: number): [boolean, boolean];
+  close(): HttpRes;
+  getWriteOffset(): number;
+  onWritable(handler: (offset: number) => boolean): HttpRes;
+  onAborted(handler: () => void): HttpRes;
+  onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): HttpRes;
+  cork(cb: () => void): HttpRes;
+  pause(): void;
+  resume(): void;
+  getRemoteAddressAsText(): ArrayBuffer;
+  upgrade<T>(userData: T, key: string, protocol: string, extensions: string, context: UpgradeContext): void;
+}
+
+/** An HTTP request (a uWS.js HttpRequest): readable only during the callback that received it. */
+export interface HttpReq {
+  getHeader(lowerCaseKey: string): string;
+  getUrl(): string;
+  getMethod(): string;
+  getCaseSensitiveMethod(): string;
+  getQuery(): string;
+  forEach(cb: (key: string, value: string) => void): void;
+}
+
+/** What the transport calls; implemented by the framework for one listener. */
+export interface ListenerHandlers {
+  http(res: HttpRes, req: HttpReq): void;
+  upgrade(res: HttpRes, req: HttpReq, context: UpgradeContext): void;
+  open(ws: WsHandle): void;
+  message(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void;
+  drain(ws: WsHandle): void;
+  close(ws: WsHandle, code: number, message: ArrayBuffer): void;
+}
+
+export interface WsTransportOptions {
+  /** Hard cap on a message; above it the transport drops the connection itself. */
+  readonly maxPayloadLength: number;
+  /** Seconds; 0 disables idle pings. */
+  readonly idleTimeout: number;
+  /** Hard cap on buffered output; the scheduler keeps far below it. */
+  readonly maxBackpressure: number;
+}
+
+export interface ListenerHandle {
+  /** Resolves with the bound port (the real one when asked for 0). `shared` lets threads of this process bind it too. */
+  listen(host: string, port: number, shared?: boolean): Promise<number>;
+  listenUnix(path: string): Promise<void>;
+  /** Stops accepting; open connections stay. */
+  stopListening(): void;
+  /** Closes every connection of this listener at once. */
+  closeAll(): void;
+}

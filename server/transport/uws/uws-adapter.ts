@@ -1,0 +1,77 @@
+/** @module The only module that imports uWebSockets.js: builds one App per listener and forwards its events. */
+import uWS from 'uWebSockets.js';
+import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SocketData, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';
+
+export function createListener(handlers: ListenerHandlers, ws: WsTransportOptions): ListenerHandle {
+  const app = uWS.App();
+  let listenSocket: uWS.us_listen_socket | undefined;
+
+  app.ws<SocketData>('/*', {
+    compression: uWS.DISABLED,
+    maxPayloadLength: ws.maxPayloadLength,
+    idleTimeout: ws.idleTimeout,
+    sendPingsAutomatically: ws.idleTimeout > 0,
+    maxBackpressure: ws.maxBackpressure,
+    // A number in this build's typings, a flag in its code.
+    closeOnBackpressureLimit: 1,
+    upgrade: (res, req, context) => handlers.upgrade(res as unknown as HttpRes, req as HttpReq, context as unknown as UpgradeContext),
+    open: (socket) => handlers.open(socket as WsHandle),
+    message: (socket, message, isBinary) => handlers.message(socket as WsHandle, message, isBinary),
+    drain: (socket) => handlers.drain(socket as WsHandle),
+    close: (socket, code, message) => handlers.close(socket as WsHandle, code, message),
+  });
+  app.any('/*', (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq));
+
+  return {
+    listen(host, port, shared = false) {
+      return new Promise((resolve, reject) => {
+        const done = (token: uWS.us_listen_socket | false) => {
+          if (!token) {
+            reject(new Error(`the address is in use or not available (${host || '*'}:${port})`));
+            return;
+          }
+          listenSocket = token;
+          resolve(uWS.us_socket_local_port(token as unknown as uWS.us_socket));
+        };
+        // uWS.js sets SO_REUSEPORT by default, so a port held by another
+        // process would "succeed" and split the traffic. Exclusive unless the
+        // caller shares the port between its own threads on purpose.
+        const options = shared ? 0 : LISTEN_EXCLUSIVE_PORT;
+        // With host "" this build ignores the port: all interfaces need the port-only form.
+        if (host) listenWithOptions(app, host, port, options, done);
+        else app.listen(port, options as uWS.ListenOptions, done);
+      });
+    },
+    listenUnix(path) {
+      return new Promise((resolve, reject) => {
+        app.listen_unix((token) => {
+          if (!token) reject(new Error(`uWebSockets.js refused unix socket ${path}`));
+          else {
+            listenSocket = token;
+            resolve();
+          }
+        }, path);
+      });
+    },
+    stopListening() {
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = undefined;
+    },
+    closeAll() {
+      listenSocket = undefined;
+      app.close();
+    },
+  };
+}
+
+/** LIBUS_LISTEN_EXCLUSIVE_PORT: exported by the binary, missing from its typings. */
+const LISTEN_EXCLUSIVE_PORT = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+
+/** listen(host, port, options, cb): present in the binary, missing from its index.d.ts. */
+type ListenWithOptions = (host: string, port: number, options: number, cb: (token: uWS.us_listen_socket | false) => void) => uWS.TemplatedApp;
+function listenWithOptions(app: uWS.TemplatedApp, host: string, port: number, options: number, cb: (token: uWS.us_listen_socket | false) => void): void {
+  (app.listen as unknown as ListenWithOptions).call(app, host, port, options, cb);
+}
+
+/** Splits a multipart/form-data body (used by HTTP plugins). */
+export const getParts = uWS.getParts;

@@ -1,0 +1,137 @@
+/** @module One protocol on one vhost (lws per-vhost protocol data): its state, connections, timers and topics. */
+import type { Logger } from 'pino';
+import { TopicRouter } from '../bus/topics.ts';
+import { describeError, tswsError } from '../errors.ts';
+import type { Conn, ProtocolVhost, Timer } from '../plugin/api.ts';
+import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
+import type { WritableScheduler } from '../session/scheduler.ts';
+import { OwnedTimers } from '../session/timers.ts';
+
+/** What a ProtocolHost needs from the server: nothing more. */
+export interface ProtocolHostDeps {
+  readonly scheduler: WritableScheduler;
+  readonly topics: TopicRouter;
+  readonly log: Logger;
+}
+
+/** The part of a connection the host manages. */
+export interface HostedConnection extends Conn {
+  requestWritable(): void;
+}
+
+type HostState = 'new' | 'live' | 'disabled' | 'destroyed';
+
+export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
+  readonly vhostName: string;
+  readonly protocol: string;
+  readonly def: RuntimeProtocol;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly log: Logger;
+  readonly scheduler: WritableScheduler;
+  readonly topics: TopicRouter;
+  #state: unknown = undefined;
+  #status: HostState = 'new';
+  readonly #conns = new Set<HostedConnection>();
+  readonly #timers: OwnedTimers;
+
+  constructor(vhostName: string, def: RuntimeProtocol, options: Readonly<Record<string, unknown>>, deps: ProtocolHostDeps) {
+    this.vhostName = vhostName;
+    this.protocol = def.name;
+    this.def = def;
+    this.options = options;
+    this.scheduler = deps.scheduler;
+    this.topics = deps.topics;
+    this.log = deps.log.child({ vhost: vhostName, protocol: def.name });
+    this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
+  }
+
+  get state(): unknown {
+    return this.#state;
+  }
+
+  /** False once init failed or destroy ran: new connections are refused. */
+  get live(): boolean {
+    return this.#status === 'live';
+  }
+
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  connections(): IterableIterator<Conn> {
+    return this.#conns.values();
+  }
+
+  /** lws PROTOCOL_INIT. A throwing init disables this protocol on this vhost only. */
+  init(): boolean {
+    const init = this.def.callbacks.init;
+    try {
+      this.#state = init ? init(this, this.options) : undefined;
+      this.#status = 'live';
+      this.scheduler.flush();
+      return true;
+    } catch (err) {
+      this.#status = 'disabled';
+      this.#timers.cancelAll();
+      const e = tswsError('TSWS_ERR_PLUGIN_INIT_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
+      this.log.error({ err, code: e.code }, e.message);
+      return false;
+    }
+  }
+
+  /** lws PROTOCOL_DESTROY: after every connection has closed (or been dropped). */
+  destroy(): void {
+    if (this.#status === 'destroyed') return;
+    const wasLive = this.#status === 'live';
+    this.#status = 'destroyed';
+    this.#timers.cancelAll();
+    if (!wasLive) return;
+    try {
+      this.def.callbacks.destroy?.(this);
+    } catch (err) {
+      const e = tswsError('TSWS_ERR_PLUGIN_DESTROY_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
+      this.log.error({ err, code: e.code }, e.message);
+    }
+  }
+
+  attach(conn: HostedConnection): void {
+    this.#conns.add(conn);
+  }
+
+  detach(conn: HostedConnection): void {
+    this.#conns.delete(conn);
+  }
+
+  requestWritableAll(): void {
+    for (const c of this.#conns) c.requestWritable();
+  }
+
+  topicKey(topic: string): string {
+    return TopicRouter.key(this.vhostName, this.protocol, topic);
+  }
+
+  publish(topic: string, data: string | Uint8Array, isBinary = typeof data !== 'string'): void {
+    // Copy views over transient memory once here; every subscriber shares the copy.
+    const payload = typeof data === 'string' ? data : Buffer.from(data);
+    this.topics.publish(this.topicKey(topic), payload, isBinary);
+  }
+
+  setTimeout(ms: number, fn: () => void): Timer {
+    return this.#timers.setTimeout(ms, fn);
+  }
+
+  setInterval(ms: number, fn: () => void): Timer {
+    return this.#timers.setInterval(ms, fn);
+  }
+
+  #runTimer(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const e = tswsError('TSWS_ERR_PLUGIN_TIMER_THREW', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
+      this.log.error({ err, code: e.code }, e.message);
+    }
+    // Timers run outside transport events: serve what they asked for right away.
+    this.scheduler.flush();
+  }
+}

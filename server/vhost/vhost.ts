@@ -1,0 +1,56 @@
+/** @module A running vhost: its protocols, mounts and access log, and the choices made per request. */
+import { TswsError, tswsError } from '../errors.ts';
+import type { MountConfig, VhostConfig } from '../config/model.ts';
+import type { AccessLog } from '../http/access-log.ts';
+import type { ProtocolHost } from './protocol-host.ts';
+
+export class Vhost {
+  readonly config: VhostConfig;
+  readonly name: string;
+  readonly accessLog: AccessLog | undefined;
+  /** Enabled, loaded and successfully initialised protocols, in config order. */
+  readonly protocols: ReadonlyMap<string, ProtocolHost>;
+  readonly #defaultProtocol: ProtocolHost | undefined;
+  /** Longest mountpoint first, so the first match is the best one. */
+  readonly #mounts: readonly MountConfig[];
+
+  constructor(config: VhostConfig, protocols: ReadonlyMap<string, ProtocolHost>, accessLog: AccessLog | undefined) {
+    this.config = config;
+    this.name = config.name;
+    this.protocols = protocols;
+    this.accessLog = accessLog;
+    const marked = config.protocols.find((p) => p.isDefault && protocols.has(p.name));
+    this.#defaultProtocol = marked ? protocols.get(marked.name) : protocols.values().next().value;
+    this.#mounts = [...config.mounts].sort((a, b) => b.mountpoint.length - a.mountpoint.length);
+  }
+
+  /**
+   * The client's Sec-WebSocket-Protocol list picks the first protocol this
+   * vhost offers; no header means the default one (marked "default", else the
+   * first listed). A header naming nothing we offer is refused (400).
+   */
+  pickProtocol(header: string): ProtocolHost | TswsError {
+    if (header.trim() === '') {
+      return this.#defaultProtocol ?? tswsError('TSWS_ERR_UPGRADE_NO_PROTOCOL', { vhost: this.name });
+    }
+    for (const raw of header.split(',')) {
+      const host = this.protocols.get(raw.trim());
+      if (host?.live) return host;
+    }
+    return tswsError('TSWS_ERR_UPGRADE_PROTOCOL_UNKNOWN', {
+      vhost: this.name,
+      requested: header,
+      offered: [...this.protocols.keys()].join(', ') || 'none',
+    });
+  }
+
+  /** lws_find_mount: the longest mountpoint that matches at a "/" boundary. */
+  findMount(path: string): MountConfig | undefined {
+    for (const m of this.#mounts) {
+      const mp = m.mountpoint;
+      if (mp === '/') return m;
+      if (path.startsWith(mp) && (path.length === mp.length || path.charCodeAt(mp.length) === 47 /* / */)) return m;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,12 @@
+/** @module A copy of the repo's default vhost on an ephemeral port, for tests that drive it like `npm start`. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeConfigDir } from './config-dir.ts';
+import { REPO } from './process.ts';
+
+/** The repo's conf + conf.d/localhost with "port": "7681" replaced by an OS-picked port. */
+export function demoConfigDir(): string {
+  const vhost = fs.readFileSync(path.join(REPO, 'conf.d/localhost'), 'utf8').replace('"port": "7681"', '"port": "0"');
+  if (!vhost.includes('"port": "0"')) throw new Error('conf.d/localhost no longer says "port": "7681"');
+  return makeConfigDir({ conf: fs.readFileSync(path.join(REPO, 'conf'), 'utf8'), vhosts: { localhost: vhost } });
+}

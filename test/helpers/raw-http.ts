@@ -1,0 +1,33 @@
+/** @module Raw HTTP over a socket, for requests a normal client would tidy up (.., %00, bad headers). */
+import net from 'node:net';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly head: string;
+  readonly body: string;
+}
+
+export function rawRequest(port: number, request: string, host = '127.0.0.1'): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, host, () => sock.write(request));
+    const chunks: Buffer[] = [];
+    sock.on('data', (c) => {
+      chunks.push(c);
+      // One response is enough; don't wait for keep-alive to time out.
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const len = /content-length: *(\d+)/i.exec(text.slice(0, end));
+      if (len && text.length >= end + 4 + Number(len[1])) sock.end();
+    });
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      const head = end < 0 ? text : text.slice(0, end);
+      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), head, body: end < 0 ? '' : text.slice(end + 4) });
+    });
+  });
+}
+
+export const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}\r\n`;

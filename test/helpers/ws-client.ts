@@ -1,0 +1,108 @@
+/** @module A websocket test client that buffers from the first byte: servers may send in the same packet as the 101. */
+import WebSocket from 'ws';
+
+export interface Received {
+  readonly text: string;
+  readonly data: Buffer;
+  readonly isBinary: boolean;
+}
+
+export class TestClient {
+  readonly ws: WebSocket;
+  readonly received: Received[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+  #read = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
+    this.ws = new WebSocket(url, protocols, options);
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.received.push({ text: data.toString(), data, isBinary });
+      this.#wake?.();
+    });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    this.closed = new Promise((resolve) => {
+      this.ws.once('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        this.#wake?.();
+      });
+    });
+    this.ws.on('error', () => undefined);
+  }
+
+  static async open(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions): Promise<TestClient> {
+    const c = new TestClient(url, protocols, options);
+    await c.opened;
+    return c;
+  }
+
+  /** The next message not yet taken; rejects if the socket closes first or nothing comes within `ms`. */
+  async next(ms = 10_000): Promise<Received> {
+    const deadline = Date.now() + ms;
+    while (this.#read >= this.received.length) {
+      if (this.ws.readyState === WebSocket.CLOSED) throw new Error('closed while waiting for a message');
+      if (Date.now() > deadline) throw new Error(`no message within ${ms} ms`);
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.received[this.#read++] as Received;
+  }
+
+  async nextText(ms?: number): Promise<string> {
+    return (await this.next(ms)).text;
+  }
+
+  /** Waits until a message satisfies `pred`, taking every message before it. */
+  async until(pred: (m: Received) => boolean, ms = 10_000): Promise<Received> {
+    for (;;) {
+      const m = await this.next(ms);
+      if (pred(m)) return m;
+    }
+  }
+
+  send(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  close(code?: number): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code);
+    return this.closed;
+  }
+}
+
+/** Resolves with the HTTP status of a refused upgrade. */
+export function upgradeStatus(url: string, protocols?: string | string[], headers?: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/** Polls `cond` until it holds (a liveness bound, not a timing assertion). */
+export async function eventually(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Stops (and restarts) reading the client's TCP socket, to play a slow reader. */
+export function socketOf(c: TestClient): { pause(): void; resume(): void } {
+  return (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+}
