@@ -1,0 +1,57 @@
+/// <reference lib="dom" />
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { removeConfigDirs } from './helpers/config-dir.ts';
+import { demoConfigDir } from './helpers/demo-config.ts';
+import { killAll, runTsws } from './helpers/process.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const present = fs.existsSync(CHROMIUM);
+
+// CI installs Debian's chromium (.ci/run); elsewhere the test runs when it is there.
+describe.runIf(present || process.env.CI)('the demo page in a real browser', () => {
+  let browser: Browser;
+  let base: string;
+  beforeAll(async () => {
+    expect(present, `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
+    const server = runTsws(['-c', demoConfigDir()]);
+    const [listener] = await server.ready;
+    base = `http://127.0.0.1:${listener?.port}/`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    killAll();
+    removeConfigDirs();
+  });
+
+  it('shows a ticking counter that the reset button zeroes', async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.waitForFunction(() => Number(document.getElementById('counter')?.textContent) >= 20);
+    const before = Number(await page.textContent('#counter'));
+    await page.click('#reset');
+    await page.waitForFunction((b) => Number(document.getElementById('counter')?.textContent) < b, before);
+    await page.close();
+  });
+
+  it('mirrors text typed in one tab into another, and lists both tabs in lws-status', async () => {
+    const one = await browser.newPage();
+    const two = await browser.newPage();
+    await one.goto(base);
+    await two.goto(base);
+    await one.waitForSelector('#mirror-state.ok');
+    await two.waitForSelector('#mirror-state.ok');
+    await one.fill('#mirror-text', 'hello from <b>tab one</b>');
+    await two.waitForFunction(() => (document.getElementById('mirror-text') as HTMLTextAreaElement).value === 'hello from <b>tab one</b>');
+    await one.waitForFunction(() => document.querySelectorAll('#status-rows tr').length === 2);
+    expect(await one.textContent('#status-rows')).toContain('127.0.0.1');
+    await two.close();
+    await one.waitForFunction(() => document.querySelectorAll('#status-rows tr').length === 1);
+    await one.close();
+  });
+});

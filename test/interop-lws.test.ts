@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeConfigDirs } from './helpers/config-dir.ts';
+import { demoConfigDir } from './helpers/demo-config.ts';
+import { killAll, runTsws } from './helpers/process.ts';
+
+const CLIENT = '/usr/bin/libwebsockets-test-client';
+const present = fs.existsSync(CLIENT);
+
+afterAll(() => {
+  killAll();
+  removeConfigDirs();
+});
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (c) => (out += c));
+    p.stderr.on('data', (c) => (out += c));
+    p.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+// CI installs the client (.ci/run); elsewhere the test runs when the binary is there.
+describe.runIf(present || process.env.CI)('interop with libwebsockets-test-client (lws 4.1, C)', () => {
+  it('runs its dumb-increment and mirror sessions against tsws without an error', async () => {
+    expect(present, `${CLIENT} is missing: apt-get install libwebsockets-test-server`).toBe(true);
+    const server = runTsws(['-c', demoConfigDir()]);
+    const [listener] = await server.ready;
+    // --once: exit when the mirror session ends (after 16k-80k mirrored messages); -d 15 logs each rx.
+    const { code, out } = await run(CLIENT, ['127.0.0.1', `--port=${listener?.port}`, '--once', '-d', '15']);
+    expect(code).toBe(0);
+    expect(out).toContain('dumb: LWS_CALLBACK_CLIENT_ESTABLISHED');
+    expect(out).toContain('mirror: LWS_CALLBACK_CLIENT_ESTABLISHED');
+    expect(out).toMatch(/mirror: LWS_CALLBACK_CLOSED mirror_lifetime=0/);
+    expect(out).not.toMatch(/CONNECTION_ERROR|Partial write/);
+    const counts = [...out.matchAll(/rx \d+ '(\d+)'/g)].map((m) => Number(m[1]));
+    expect(counts.length).toBeGreaterThan(10);
+    counts.forEach((n, i) => expect(n).toBe(i));
+    expect(server.lines.filter((l) => typeof l.level === 'number' && l.level >= 50)).toEqual([]);
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  }, 90_000);
+});
