@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { Diagnostics } from './config/coerce.ts';
 import { loadConfig } from './config/loader.ts';
-import { where, type ServerConfig, type VhostConfig } from './config/model.ts';
+import { where, type MountConfig, type ServerConfig, type VhostConfig } from './config/model.ts';
 import { tswsError, type TswsError } from './errors.ts';
 import { loadPlugins } from './plugin/loader.ts';
 import { resolveOptions } from './plugin/options.ts';
@@ -67,12 +67,26 @@ function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProto
     }
     out.set(p.name, resolveOptions(def.optionSpecs, p, diag));
   }
-  for (const m of vh.mounts) {
-    if (m.origin.kind === 'file') {
-      if (!fs.existsSync(m.origin.root)) diag.add(tswsError('TSWS_WARN_MOUNT_ORIGIN_MISSING', { where: where(m.source), path: m.origin.root }));
-    } else {
+  for (const m of vh.mounts) checkMount(m, vh, protocols, diag);
+  return out;
+}
+
+function checkMount(m: MountConfig, vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics): void {
+  const origin = m.origin;
+  switch (origin.kind) {
+    case 'file':
+      if (!fs.existsSync(origin.root)) diag.add(tswsError('TSWS_WARN_MOUNT_ORIGIN_MISSING', { where: where(m.source), path: origin.root }));
+      return;
+    case 'callback':
+    case 'cgi':
+    case 'proxy':
+    case 'redirect':
+    case 'gzip':
       diag.add(tswsError('TSWS_WARN_MOUNT_NOT_IMPLEMENTED', { where: where(m.source), origin: m.originText }));
+      return;
+    default: {
+      const never: never = origin;
+      return never;
     }
   }
-  return out;
 }

@@ -9,9 +9,10 @@ import { where, type VhostConfig } from './config/model.ts';
 import { describeError, tswsError } from './errors.ts';
 import { AccessLogs } from './http/access-log.ts';
 import { FileCache } from './http/file-cache.ts';
-import { handleHttp } from './http/http-router.ts';
+import { handleHttp, sendNotFound } from './http/http-router.ts';
+import type { HttpDeps } from './http/mount-request.ts';
 import type { Prepared } from './prepare.ts';
-import type { Connection } from './session/connection.ts';
+import type { WsSession } from './session/ws-session.ts';
 import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
 import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen } from './session/ws-handlers.ts';
@@ -55,7 +56,7 @@ export class TswsServer {
   readonly log: Logger;
   readonly listeners: ListenerInfo[] = [];
   readonly hosts: ProtocolHost[] = [];
-  readonly connections = new Set<Connection>();
+  readonly connections = new Set<WsSession>();
   readonly scheduler = new WritableScheduler();
   readonly bus: Bus;
   readonly accessLogs = new AccessLogs();
@@ -104,7 +105,7 @@ export class TswsServer {
       const first = (vhosts[0] as Vhost).config;
       const maxRx = Math.max(1024, ...vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
       const wsDeps = { serverString, log: this.log, connections: this.connections };
-      const httpDeps = { fileCache, serverString, log: this.log };
+      const httpDeps: HttpDeps = { fileCache, serverString, log: this.log, listener: { port: 0, tls: false }, notFound: (ex) => sendNotFound(ex, { fileCache }) };
       const handle = createListener(
         {
           http: (res, req) => handleHttp(router, res, req, httpDeps),
@@ -117,6 +118,7 @@ export class TswsServer {
         { maxPayloadLength: transportCap(maxRx), idleTimeout: config.global.wsPingPongSecs, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD },
       );
       const info = await this.#listen(first, key, handle, vhosts.map((v) => v.name));
+      httpDeps.listener.port = info.port;
       this.#running.push({ info, handle });
       this.listeners.push(info);
       this.log.info({ event: 'listening', listener: key, address: info.address, port: info.port, vhosts: info.vhosts }, `listening on ${info.address} for ${info.vhosts.join(', ')}`);

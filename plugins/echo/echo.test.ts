@@ -43,7 +43,7 @@ describe('echo', () => {
     raw.pause();
     const chunk = Buffer.alloc(64 * 1024, 1);
     for (let i = 0; i < 1000; i++) c.send(chunk);
-    const echoConns = () => [...srv.server.connections].filter((x) => x.protocol === 'echo').length;
+    const echoConns = () => srv.server.hosts.filter((h) => h.protocol === 'echo').reduce((n, h) => n + h.connectionCount, 0);
     await eventually(() => echoConns() === 0, 'the server closed the non-reading client');
     raw.resume();
     expect((await c.closed).code).toBe(1008);

@@ -1,9 +1,12 @@
 /** @module file:// mounts: static files with lwsws's Cache-Control, ETag/304, directory redirects and streaming. */
 import fs from 'node:fs';
-import type { MountConfig } from '../config/model.ts';
+import type { MountConfig, Origin } from '../config/model.ts';
+
+type FileOrigin = Extract<Origin, { kind: 'file' }>;
 import { describeError, tswsError } from '../errors.ts';
 import type { HttpExchange, HeaderList } from './exchange.ts';
-import type { CachedFile, FileCache } from './file-cache.ts';
+import type { CachedFile } from './file-cache.ts';
+import type { MountRequest } from './mount-request.ts';
 import { contentTypeFor } from './mime.ts';
 
 /** lwsws's rule: no-store unless cache-reuse and cache-max-age are set; "public" when intermediaries may cache. */
@@ -20,27 +23,19 @@ function etagMatches(header: string, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-export interface FileServeDeps {
-  readonly cache: FileCache;
-  readonly onNotFound: (ex: HttpExchange) => void;
-}
-
-/**
- * `path` is the normalised request path; `rest` is the part after the
- * mountpoint ("" or starting with "/").
- */
-export function serveFileMount(ex: HttpExchange, m: MountConfig & { origin: { kind: 'file' } }, path: string, rest: string, ifNoneMatch: string, query: string, deps: FileServeDeps): void {
+export function serveFileMount({ ex, req, mount: m, path, rest, query, deps }: MountRequest<FileOrigin>): void {
+  const ifNoneMatch = req.getHeader('if-none-match');
   const q = query ? `?${query}` : '';
   // "/mnt" on a mount is the directory itself: send the browser to "/mnt/" so relative links resolve.
   if (rest === '' && m.mountpoint !== '/') return ex.redirect(301, `${path}/${q}`);
   const relative = rest === '' || rest.endsWith('/') ? `${rest}${m.defaultFile}` : rest;
-  const found = deps.cache.lookup(m.origin.root, relative);
+  const found = deps.fileCache.lookup(m.origin.root, relative);
   switch (found.kind) {
     case 'directory':
       return ex.redirect(301, `${path}/${q}`);
     case 'missing':
     case 'outside':
-      return deps.onNotFound(ex);
+      return deps.notFound(ex);
     case 'file':
       return sendFile(ex, m, found.entry, ifNoneMatch, 200);
     default: {

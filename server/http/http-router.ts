@@ -1,19 +1,25 @@
-/** @module Routes an HTTP request: vhost by Host, path normalised, longest mount, then the mount's origin. */
-import type { Logger } from 'pino';
+/** @module Routes an HTTP request: vhost by Host, path normalised, longest mount, then the mount's origin handler. */
 import { tswsError } from '../errors.ts';
 import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { HttpExchange } from './exchange.ts';
-import type { FileCache } from './file-cache.ts';
 import { sendFile, serveFileMount } from './file-mount.ts';
+import type { HttpDeps, MountRequest, OriginTable } from './mount-request.ts';
+import { serveNotImplemented } from './not-implemented-mount.ts';
+import { serveProxyMount } from './proxy-mount.ts';
+import { serveCgiMount } from './cgi-mount.ts';
+import { serveRedirectMount } from './redirect-mount.ts';
 import { normalizeRequestPath } from './request-path.ts';
 
-export interface HttpDeps {
-  readonly fileCache: FileCache;
-  readonly serverString: string;
-  readonly log: Logger;
-}
+const ORIGINS: OriginTable = {
+  file: serveFileMount,
+  callback: serveNotImplemented,
+  cgi: serveCgiMount,
+  proxy: serveProxyMount,
+  redirect: serveRedirectMount,
+  gzip: serveNotImplemented,
+};
 
 export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, deps: HttpDeps): void {
   const vhost = router.pick(req.getHeader('host'));
@@ -36,38 +42,26 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, deps
     return ex.sendStatus(e.httpStatus ?? 400, normalized.detail);
   }
   const path = normalized.path;
-  const ifNoneMatch = req.getHeader('if-none-match');
-  const notFound = (x: HttpExchange) => sendNotFound(x, deps);
   const mount = vhost.findMount(path);
-  if (!mount) return notFound(ex);
+  if (!mount) return deps.notFound(ex);
   const rest = mount.mountpoint === '/' ? path : path.slice(mount.mountpoint.length);
-  const origin = mount.origin;
-  switch (origin.kind) {
-    case 'file':
-      return serveFileMount(ex, { ...mount, origin }, path, rest, ifNoneMatch, query, { cache: deps.fileCache, onNotFound: notFound });
-    case 'callback':
-    case 'cgi':
-    case 'proxy':
-    case 'redirect':
-    case 'gzip': {
-      const e = tswsError('TSWS_ERR_HTTP_NOT_IMPLEMENTED', { vhost: vhost.name, origin: mount.originText });
-      return ex.sendStatus(e.httpStatus ?? 501, 'This mount origin is not implemented yet.');
-    }
-    default: {
-      const never: never = origin;
-      return never;
-    }
-  }
+  dispatch({ ex, req, mount, path, rest, query, deps });
+}
+
+/** Narrows the mount's origin so each handler gets its own origin type. */
+function dispatch(m: MountRequest): void {
+  const handler = ORIGINS[m.mount.origin.kind] as (m: MountRequest) => void;
+  handler(m);
 }
 
 /** The vhost's error-document-404 when it names a file on a file mount, else a plain page. */
-function sendNotFound(ex: HttpExchange, deps: HttpDeps): void {
+export function sendNotFound(ex: HttpExchange, deps: Pick<HttpDeps, 'fileCache'>): void {
   const doc = ex.vhost.config.errorDocument404;
   if (doc && tryErrorDocument(ex, ex.vhost, doc, deps)) return;
   ex.sendStatus(404, 'Nothing is served at this address.');
 }
 
-function tryErrorDocument(ex: HttpExchange, vhost: Vhost, doc: string, deps: HttpDeps): boolean {
+function tryErrorDocument(ex: HttpExchange, vhost: Vhost, doc: string, deps: Pick<HttpDeps, 'fileCache'>): boolean {
   const normalized = normalizeRequestPath(doc);
   if (!normalized.ok) return false;
   const mount = vhost.findMount(normalized.path);

@@ -7,6 +7,7 @@ import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import type { Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
 import { checkCloseArgs } from './close-codes.ts';
+import type { WsSession } from './ws-session.ts';
 
 /** Buffered bytes above which a connection counts as choked: writable waits for drain. */
 export const WRITABLE_THRESHOLD = 64 * 1024;
@@ -23,7 +24,7 @@ const enum Phase {
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 type CallbackLabel = 'filter' | 'established' | 'receive' | 'writable' | 'closed' | 'timer';
 
-export class Connection implements Conn, Serviceable, TopicSubscriber {
+export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession {
   static #nextId = 1;
 
   readonly id = Connection.#nextId++;

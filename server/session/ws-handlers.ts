@@ -7,13 +7,16 @@ import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type Upgrad
 import type { VhostRouter } from '../vhost/listener.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { Connection } from './connection.ts';
+import type { WsSession } from './ws-session.ts';
+import { normalizeRequestPath } from '../http/request-path.ts';
+import { proxyUpgrade } from '../http/proxy-mount.ts';
 import { RequestSnapshot } from './peer-request.ts';
 
 export interface WsDeps {
   readonly serverString: string;
   readonly log: Logger;
-  /** Every open connection of the server, for shutdown. */
-  readonly connections: Set<Connection>;
+  /** Every open websocket of the server, for shutdown. */
+  readonly connections: Set<WsSession>;
 }
 
 export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, context: UpgradeContext, deps: WsDeps): void {
@@ -26,6 +29,13 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   const logUri = (protocol: string) => `${request.path}${request.query ? `?${request.query}` : ''} (${protocol})`;
   const exchange = (protocol: string) =>
     new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, request.headers.referer ?? '', request.headers['user-agent'] ?? '', deps.serverString);
+
+  // lws proxies upgrades under an http(s):// mount instead of choosing a protocol.
+  const normalized = normalizeRequestPath(request.path);
+  const mount = normalized.ok ? vhost.findMount(normalized.path) : undefined;
+  if (mount?.origin.kind === 'proxy') {
+    return proxyUpgrade({ res, context, key, requested, extensions, request, mount: { ...mount, origin: mount.origin }, path: normalized.ok ? normalized.path : request.path, ex: exchange('proxy'), deps });
+  }
 
   const picked = vhost.pickProtocol(requested);
   if (picked instanceof TswsError) {
@@ -77,26 +87,26 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   });
 }
 
-function connectionOf(ws: WsHandle): Connection {
-  return (ws.getUserData() as SocketData).session as Connection;
+function sessionOf(ws: WsHandle): WsSession {
+  return (ws.getUserData() as SocketData).session as WsSession;
 }
 
 export function wsOpen(ws: WsHandle, deps: WsDeps): void {
-  const conn = connectionOf(ws);
+  const conn = sessionOf(ws);
   deps.connections.add(conn);
   conn.opened(ws);
 }
 
 export function wsMessage(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void {
-  connectionOf(ws).received(message, isBinary);
+  sessionOf(ws).received(message, isBinary);
 }
 
 export function wsDrain(ws: WsHandle): void {
-  connectionOf(ws).drained();
+  sessionOf(ws).drained();
 }
 
 export function wsClose(ws: WsHandle, code: number, message: ArrayBuffer, deps: WsDeps): void {
-  const conn = connectionOf(ws);
+  const conn = sessionOf(ws);
   deps.connections.delete(conn);
   conn.closedByTransport(code, Buffer.from(message).toString());
 }

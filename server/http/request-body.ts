@@ -1,0 +1,122 @@
+/** @module Request bodies: checked up front, copied chunk by chunk as they arrive, held back by flow control, capped. */
+import type { HttpReq, HttpRes } from '../transport/types.ts';
+
+/** Largest body accepted where a mount or protocol says nothing else. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Bytes queued before anyone consumes them, past which the upload is paused. */
+const QUEUE_HIGH_WATER = 64 * 1024;
+
+export type BodyCheck =
+  | { readonly ok: true; readonly length: number | undefined; readonly chunked: boolean }
+  | { readonly ok: false; readonly status: 400 | 413; readonly detail: string };
+
+/**
+ * uWS.js already answers 400 to Content-Length with Transfer-Encoding and to a
+ * malformed length. It silently takes the first of two different
+ * Content-Length headers, a request-smuggling hazard: that is refused here.
+ * Must run inside the request callback (it reads `req`).
+ */
+export function checkBodyHeaders(req: HttpReq, limit: number): BodyCheck {
+  const lengths: string[] = [];
+  req.forEach((k, v) => {
+    if (k === 'content-length') lengths.push(v.trim());
+  });
+  if (new Set(lengths).size > 1) return { ok: false, status: 400, detail: 'conflicting Content-Length headers' };
+  const chunked = req.getHeader('transfer-encoding') !== '';
+  const raw = lengths[0];
+  if (raw === undefined) return { ok: true, length: undefined, chunked };
+  if (!/^\d+$/.test(raw)) return { ok: false, status: 400, detail: 'malformed Content-Length' };
+  const length = Number(raw);
+  if (length > limit) return { ok: false, status: 413, detail: `the body is ${length} bytes; the limit here is ${limit}` };
+  return { ok: true, length, chunked };
+}
+
+export interface BodySink {
+  chunk(data: Buffer): void;
+  end(): void;
+  /** Called once when the body passes the limit; nothing more is delivered. */
+  tooLarge(received: number): void;
+}
+
+/**
+ * Attach in the request callback (uWS.js drops body bytes that arrive with
+ * no onData handler). Chunks received before `consume()` wait in a queue;
+ * past 64 KiB the upload is paused, so a slow access check or a slow plugin
+ * never makes the body pile up in memory.
+ */
+export class RequestBody {
+  readonly limit: number;
+  #res: HttpRes;
+  #received = 0;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #ended = false;
+  #over = false;
+  #paused = false;
+  #sink: BodySink | undefined;
+
+  constructor(res: HttpRes, limit: number) {
+    this.#res = res;
+    this.limit = limit;
+    res.onData((ab, isLast) => this.#onData(ab, isLast));
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  consume(sink: BodySink): void {
+    this.#sink = sink;
+    if (this.#over) return sink.tooLarge(this.#received);
+    const queued = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    for (const c of queued) sink.chunk(c);
+    if (this.#ended) sink.end();
+    else if (this.#paused) this.resume();
+  }
+
+  /** Flow control for the consumer: stop reading the upload. */
+  pause(): void {
+    if (this.#paused || this.#ended) return;
+    this.#paused = true;
+    this.#res.pause();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#res.resume();
+  }
+
+  #onData(ab: ArrayBuffer, isLast: boolean): void {
+    if (this.#over) return;
+    this.#received += ab.byteLength;
+    if (this.#received > this.limit) {
+      this.#over = true;
+      this.#queue = [];
+      this.#sink?.tooLarge(this.#received);
+      return;
+    }
+    if (ab.byteLength > 0) {
+      // The ArrayBuffer is neutered when this callback returns: copy it.
+      const chunk = Buffer.allocUnsafe(ab.byteLength);
+      chunk.set(new Uint8Array(ab));
+      if (this.#sink) this.#sink.chunk(chunk);
+      else {
+        this.#queue.push(chunk);
+        this.#queued += chunk.length;
+        if (this.#queued > QUEUE_HIGH_WATER) this.pause();
+      }
+    }
+    if (isLast) {
+      this.#ended = true;
+      this.#sink?.end();
+    }
+  }
+}

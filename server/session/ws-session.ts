@@ -1,0 +1,15 @@
+/** @module What a websocket's transport events are delivered to: a plugin connection, or a proxy bridge. */
+import type { WsHandle } from '../transport/types.ts';
+
+export interface WsSession {
+  readonly isOpen: boolean;
+  opened(ws: WsHandle): void;
+  received(message: ArrayBuffer, isBinary: boolean): void;
+  drained(): void;
+  /** The socket is gone (either side closed it). */
+  closedByTransport(code: number, reason: string): void;
+  /** Closes with a close frame. */
+  close(code?: number, reason?: string): void;
+  /** Drops the socket without a close handshake. */
+  terminate(): void;
+}
