@@ -172,6 +172,27 @@ export const REGISTRY = {
     (p) => `refused request path ${JSON.stringify(p.path)}: ${p.detail}`,
     'Request a normal absolute path.',
     { httpStatus: 400 }),
+  TSWS_ERR_HTTP_WRITE_ORDER: error<{ protocol: string; detail: string }>(
+    (p) => `protocol "${p.protocol}": ${p.detail}`,
+    'Write the status and headers first (writeHead), then body chunks (write), and end with end() or writeHead(..., { end: true }).',
+    { closeCode: 1011, httpStatus: 500 }),
+  TSWS_ERR_HTTP_LENGTH_MISMATCH: error<{ protocol: string; declared: number; sent: number }>(
+    (p) => `protocol "${p.protocol}" declared Content-Length ${p.declared} but its body came to ${p.sent} bytes; the connection was closed`,
+    'Send exactly the declared number of bytes, or leave Content-Length out to send the body chunked.'),
+  TSWS_ERR_HTTP_PROTOCOL_UNAVAILABLE: error<{ vhost: string; protocol: string }>(
+    (p) => `vhost "${p.vhost}": callback mount protocol "${p.protocol}" is not available (no plugin provides it, or its init failed)`,
+    'Check the start-up log for the protocol, and that a plugin provides it.',
+    { httpStatus: 503 }),
+  TSWS_ERR_HTTP_BODY_TOO_LARGE: error<{ vhost: string; limit: number }>(
+    (p) => `vhost "${p.vhost}": request body over the ${p.limit}-byte limit refused`,
+    'Send a smaller body; the limit is the protocol\'s httpBodyLimit.',
+    { httpStatus: 413 }),
+  TSWS_ERR_CONFIG_MOUNT_PROTOCOL: error<Where & { protocol: string; vhost: string }>(
+    (p) => `${p.where}: callback mount uses protocol "${p.protocol}", which vhost "${p.vhost}" does not enable in "ws-protocols"`,
+    'Add the protocol to this vhost\'s "ws-protocols" (its options reach init there).'),
+  TSWS_WARN_MOUNT_PROTOCOL_MISSING: warning<Where & { protocol: string }>(
+    (p) => `${p.where}: callback mount uses protocol "${p.protocol}", which no loaded plugin provides; requests under it will get 503`,
+    'Drop a plugin providing it into plugins/.'),
   TSWS_ERR_HTTP_NOT_IMPLEMENTED: error<{ vhost: string; origin: string }>(
     (p) => `vhost "${p.vhost}": mount origin "${p.origin}" is not implemented yet`,
     'See README.md for the supported mount origins.',

@@ -77,7 +77,12 @@ function checkMount(m: MountConfig, vh: VhostConfig, protocols: ReadonlyMap<stri
     case 'file':
       if (!fs.existsSync(origin.root)) diag.add(tswsError('TSWS_WARN_MOUNT_ORIGIN_MISSING', { where: where(m.source), path: origin.root }));
       return;
-    case 'callback':
+    case 'callback': {
+      const name = origin.protocol;
+      if (!protocols.has(name)) diag.add(tswsError('TSWS_WARN_MOUNT_PROTOCOL_MISSING', { where: where(m.source), protocol: name }));
+      else if (!vh.protocols.some((p) => p.name === name)) diag.add(tswsError('TSWS_ERR_CONFIG_MOUNT_PROTOCOL', { where: where(m.source), protocol: name, vhost: vh.name }));
+      return;
+    }
     case 'cgi':
     case 'proxy':
     case 'redirect':

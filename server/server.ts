@@ -160,7 +160,7 @@ export class TswsServer {
       if (conn.isOpen) conn.close(1001, 'going away');
     }
     for (const conn of [...this.connections]) conn.terminate();
-    for (const host of this.hosts) host.destroy();
+    await Promise.all(this.hosts.map((h) => h.destroy()));
     for (const l of this.#running) l.handle.closeAll();
     for (const l of this.listeners) if (l.unixPath) fs.rmSync(l.unixPath, { force: true });
     await this.accessLogs.closeAll();

@@ -13,7 +13,7 @@ afterAll(() => {
 describe('tsws command line', () => {
   it('--check passes on the repo\'s own config', async () => {
     const r = await runTswsToEnd(['-c', REPO, '--check']);
-    expect(r.stderr).toMatch(/^OK: 0 error\(s\), 0 warning\(s\); 4 plugin file\(s\) loaded$/m);
+    expect(r.stderr).toMatch(/^OK: 0 error\(s\), 0 warning\(s\); \d+ plugin file\(s\) loaded$/m);
     expect(r.code).toBe(0);
   });
 

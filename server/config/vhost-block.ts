@@ -83,7 +83,7 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
       });
     }
   }
-  const protocols = use.has('ws-protocols') ? buildProtocols(raw['ws-protocols'], site.at('ws-protocols')) : [];
+  const protocols = use.has('ws-protocols') ? buildProtocols(raw['ws-protocols'], site.at('ws-protocols'), expand) : [];
 
   if (site.diag.errors.length > errorsBefore) return undefined;
   return {
@@ -175,7 +175,7 @@ function buildMount(raw: unknown, site: Site, expand: Expand): MountConfig | und
  * option objects: [{"dumb-increment-protocol": {"status": "ok"}, ...}].
  * Order is kept: with no "default": "1", the first one listed is the default.
  */
-function buildProtocols(raw: unknown, site: Site): ProtocolEnable[] {
+function buildProtocols(raw: unknown, site: Site, expand: Expand): ProtocolEnable[] {
   const out: ProtocolEnable[] = [];
   const groups = Array.isArray(raw) ? raw : [raw];
   groups.forEach((group, gi) => {
@@ -196,7 +196,8 @@ function buildProtocols(raw: unknown, site: Site): ProtocolEnable[] {
         const osite = psite.at(k);
         const s = asString(typeof v === 'boolean' ? (v ? '1' : '0') : v, osite, `${name}.${k}`);
         if (s === undefined) continue;
-        options[k] = s;
+        // lwsws expands _lws_ddir_ in protocol options as in every vhost string.
+        options[k] = expand.text(s);
         optionSources[k] = osite.source;
       }
       const isDefault = options.default !== undefined ? (asBool(options.default, psite.at('default'), `${name}.default`) ?? false) : false;

@@ -37,6 +37,7 @@ export class HttpExchange {
   aborted = false;
   #done = false;
   #abortHandlers: (() => void)[] | undefined;
+  #watching = false;
 
   constructor(res: HttpRes, vhost: Vhost, method: string, uri: string, peer: string, referer: string, userAgent: string, serverString: string) {
     this.res = res;
@@ -60,11 +61,12 @@ export class HttpExchange {
   /** Required before any async work: uWS.js terminates a response left without an abort handler. */
   watchAbort(onAbort?: () => void): void {
     if (onAbort) (this.#abortHandlers ??= []).push(onAbort);
-    if (this.#abortHandlers && this.#abortHandlers.length > 1) return;
+    if (this.#watching) return;
+    this.#watching = true;
     this.res.onAborted(() => {
       this.aborted = true;
       for (const h of this.#abortHandlers ?? []) h();
-      this.#log(499, 0);
+      if (!this.#done) this.finish(499, 0);
     });
   }
 
@@ -75,13 +77,16 @@ export class HttpExchange {
     for (const [k, v] of headers) res.writeHeader(k, v);
   }
 
-  /** Whole response in one go (corks itself when called outside the request callback). */
-  send(status: number, headers: HeaderList, body: string | Buffer = ''): void {
+  /**
+   * Whole response in one go (corks itself when called outside the request
+   * callback). `closeConnection` when a request body is left unread.
+   */
+  send(status: number, headers: HeaderList, body: string | Buffer = '', opts?: { closeConnection?: boolean }): void {
     if (this.aborted || this.#done) return;
     this.res.cork(() => {
       this.writeHead(status, headers);
       if (this.isHead) this.endWithoutBody(Buffer.byteLength(body));
-      else this.res.end(body);
+      else this.res.end(body, opts?.closeConnection ?? false);
     });
     this.finish(status, this.isHead ? 0 : Buffer.byteLength(body));
   }
@@ -93,9 +98,9 @@ export class HttpExchange {
   }
 
   /** Plain error or notice page. */
-  sendStatus(status: number, message = STATUS_CODES[status] ?? '', extra: HeaderList = []): void {
+  sendStatus(status: number, message = STATUS_CODES[status] ?? '', extra: HeaderList = [], opts?: { closeConnection?: boolean }): void {
     const body = `<!DOCTYPE html><html><head><title>${status}</title></head><body><h1>${status} ${escapeHtml(STATUS_CODES[status] ?? '')}</h1><p>${escapeHtml(message)}</p></body></html>\n`;
-    this.send(status, [['Content-Type', 'text/html; charset=utf-8'], ...extra], body);
+    this.send(status, [['Content-Type', 'text/html; charset=utf-8'], ...extra], body, opts);
   }
 
   redirect(status: 301 | 302 | 307 | 308, location: string): void {

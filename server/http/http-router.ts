@@ -9,12 +9,13 @@ import type { HttpDeps, MountRequest, OriginTable } from './mount-request.ts';
 import { serveNotImplemented } from './not-implemented-mount.ts';
 import { serveProxyMount } from './proxy-mount.ts';
 import { serveCgiMount } from './cgi-mount.ts';
+import { serveCallbackMount } from './callback-mount.ts';
 import { serveRedirectMount } from './redirect-mount.ts';
 import { normalizeRequestPath } from './request-path.ts';
 
 const ORIGINS: OriginTable = {
   file: serveFileMount,
-  callback: serveNotImplemented,
+  callback: serveCallbackMount,
   cgi: serveCgiMount,
   proxy: serveProxyMount,
   redirect: serveRedirectMount,

@@ -54,6 +54,8 @@ export class RequestBody {
   #ended = false;
   #over = false;
   #paused = false;
+  /** The response is gone (aborted): never touch it again. */
+  #detached = false;
   #sink: BodySink | undefined;
 
   constructor(res: HttpRes, limit: number) {
@@ -83,15 +85,22 @@ export class RequestBody {
 
   /** Flow control for the consumer: stop reading the upload. */
   pause(): void {
-    if (this.#paused || this.#ended) return;
+    if (this.#paused || this.#ended || this.#detached) return;
     this.#paused = true;
     this.#res.pause();
   }
 
   resume(): void {
-    if (!this.#paused) return;
+    if (!this.#paused || this.#detached) return;
     this.#paused = false;
     this.#res.resume();
+  }
+
+  /** After the client went away: uWS.js forbids touching an aborted response. */
+  detach(): void {
+    this.#detached = true;
+    this.#queue = [];
+    this.#sink = undefined;
   }
 
   #onData(ab: ArrayBuffer, isLast: boolean): void {

@@ -106,6 +106,72 @@ export interface Conn<V = unknown, S = unknown> {
   setInterval(ms: number, fn: () => void): Timer;
 }
 
+// ---- HTTP (callback:// mounts) ---------------------------------------------
+
+/** Headers as an object or as pairs (pairs allow a header twice, e.g. Set-Cookie). */
+export type HeaderInput = Readonly<Record<string, string>> | readonly (readonly [string, string])[];
+
+/** An HTTP request under a callback:// mount. */
+export interface HttpRequestInfo extends PeerRequest {
+  /** The mount's mountpoint, e.g. "/formtest". */
+  readonly mountpoint: string;
+  /** The path below the mountpoint: "" or starting with "/". */
+  readonly pathInMount: string;
+}
+
+/** lws CHECK_ACCESS_RIGHTS: allow the request, or refuse it before `http` runs. */
+export type AccessVerdict = 'allow' | { readonly refuse: 401 | 403; readonly reason?: string; readonly headers?: HeaderInput };
+
+/**
+ * One HTTP request/response (lws: an HTTP wsi with its per-session data).
+ * The response is written like a websocket: one write per `httpWritable`.
+ * The status and headers are one write, each body chunk another, and
+ * `end()` (or `writeHead(..., { end: true })`) is the last.
+ */
+export interface HttpTxn<V = unknown, S = unknown> {
+  readonly id: number;
+  readonly protocol: string;
+  readonly vhost: ProtocolVhost<V, S>;
+  readonly session: S;
+  readonly request: HttpRequestInfo;
+  /** False once the response ended or the client went away: nothing more can be written. */
+  readonly isOpen: boolean;
+  /** Request body bytes received so far. */
+  readonly bodyReceived: number;
+  /** lws_callback_on_writable: `httpWritable` runs once the connection can take data. */
+  requestWritable(): void;
+  /**
+   * Status line and headers. With a Content-Length header the body must add up
+   * to it; without one the body is sent chunked. `end: true` ends the response
+   * here, with no body.
+   */
+  writeHead(status: number, headers?: HeaderInput, opts?: { readonly end?: boolean }): WriteStatus;
+  /** One body chunk. */
+  write(chunk: string | Uint8Array): WriteStatus;
+  /** The last body chunk (possibly empty), ending the response. */
+  end(chunk?: string | Uint8Array): WriteStatus;
+  /** Flow control: stop (and restart) reading the request body. */
+  pauseBody(): void;
+  resumeBody(): void;
+  /** Timers owned by the framework: cancelled when the transaction ends. */
+  setTimeout(ms: number, fn: () => void): Timer;
+}
+
+export interface HttpCallbacks<V, S> {
+  /** Before `http`: allow, or refuse with 401/403 (async allowed). */
+  checkAccess?(req: HttpRequestInfo, vhost: ProtocolVhost<V, S>): AccessVerdict | Promise<AccessVerdict>;
+  /** A request arrived: method, path, query, headers, peer are in txn.request. */
+  http?(txn: HttpTxn<V, S>): void;
+  /** One request body chunk, as it arrives (a large upload never sits in memory whole). */
+  httpBody?(txn: HttpTxn<V, S>, chunk: Buffer): void;
+  /** The whole body arrived: for requests that declared one (any Content-Length, even 0, or chunked). */
+  httpBodyCompletion?(txn: HttpTxn<V, S>): void;
+  /** The connection can take data: write at most once. */
+  httpWritable?(txn: HttpTxn<V, S>): void;
+  /** The transaction is over: the response completed, or the client went away (or the server gave up). */
+  httpClosed?(txn: HttpTxn<V, S>, how: 'completed' | 'aborted'): void;
+}
+
 // ---- option specs ---------------------------------------------------------
 
 export type OptionSpec =
@@ -139,7 +205,8 @@ export interface WsCallbacks<V, S> {
   /** The connection can take data: write at most once, then return. */
   writable?(conn: Conn<V, S>): void;
   closed?(conn: Conn<V, S>, code: number, reason: string): void;
-  destroy?(vhost: ProtocolVhost<V, S>): void;
+  /** At shutdown, after the connections are gone; a returned promise is awaited (bounded by the grace period). */
+  destroy?(vhost: ProtocolVhost<V, S>): void | Promise<void>;
 }
 
 export interface InitCallback<V, O extends OptionSpecs> {
@@ -149,6 +216,7 @@ export interface InitCallback<V, O extends OptionSpecs> {
 
 /** `init` is required exactly when the vhost state type cannot be undefined. */
 export type Callbacks<V, S, O extends OptionSpecs> = WsCallbacks<V, S> &
+  HttpCallbacks<V, S> &
   (undefined extends V ? Partial<InitCallback<V, O>> : InitCallback<V, O>);
 
 interface ProtocolBase<V, S, O extends OptionSpecs> {
@@ -159,6 +227,8 @@ interface ProtocolBase<V, S, O extends OptionSpecs> {
   readonly options?: O;
   /** Bounds on published messages waiting for one connection (default 1024 messages, 4 MiB). */
   readonly inbox?: { readonly maxMessages?: number; readonly maxBytes?: number; readonly onOverflow?: 'close' | 'drop-oldest' };
+  /** Largest HTTP request body accepted under its callback:// mounts, in bytes (default 1 MiB); larger ones get 413. */
+  readonly httpBodyLimit?: number;
   readonly callbacks: Callbacks<V, S, O>;
 }
 
@@ -189,3 +259,6 @@ export function defineProtocol<V = undefined, S = undefined, O extends OptionSpe
 export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P {
   return descriptor;
 }
+
+/** Helpers plugins may use without importing the transport. */
+export { parseFormBody, type FormField } from './form-body.ts';

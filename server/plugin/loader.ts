@@ -7,6 +7,7 @@ import { nearest } from '../config/suggest.ts';
 import { displayPath } from '../config/display-path.ts';
 import { CALLBACK_NAMES, PLUGIN_API_VERSION, RESERVED_OPTIONS, type OptionSpecs, type PluginDescriptor } from './api.ts';
 import { declarePluginDirs } from './module-format.ts';
+import { DEFAULT_BODY_LIMIT } from '../http/request-body.ts';
 import { DEFAULT_INBOX, DEFAULT_RX_BUFFER_SIZE, type InboxLimits, type RuntimeCallbacks, type RuntimeProtocol } from './runtime-protocol.ts';
 
 const ENTRY_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -117,12 +118,15 @@ function checkProtocols(file: string, desc: PluginDescriptor): RuntimeProtocol[]
     if (typeof rx !== 'number' || !Number.isInteger(rx) || rx < 1) throw bad(`"rxBufferSize" must be a positive integer, got ${JSON.stringify(rx)}`);
     if (p.session !== undefined && typeof p.session !== 'function') throw bad('"session" must be a function');
     const callbacks = checkCallbacks(file, name, p.callbacks);
+    const bodyLimit = p.httpBodyLimit ?? DEFAULT_BODY_LIMIT;
+    if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 0) throw bad(`"httpBodyLimit" must be a non-negative integer, got ${JSON.stringify(bodyLimit)}`);
     return {
       name,
       file,
       pluginName,
       rxBufferSize: rx,
       inbox: checkInbox(p.inbox, bad),
+      httpBodyLimit: bodyLimit,
       optionSpecs: checkOptionSpecs(p.options, bad),
       session: p.session as RuntimeProtocol['session'],
       callbacks,

@@ -1,5 +1,5 @@
 /** @module A validated protocol as the runtime holds it, with the plugin's types erased and defaults applied. */
-import type { Conn, FilterVerdict, OptionSpecs, PeerRequest, ProtocolVhost, ProtocolVhostInit } from './api.ts';
+import type { AccessVerdict, Conn, FilterVerdict, HttpRequestInfo, HttpTxn, OptionSpecs, PeerRequest, ProtocolVhost, ProtocolVhostInit } from './api.ts';
 
 export interface InboxLimits {
   readonly maxMessages: number;
@@ -10,12 +10,18 @@ export interface InboxLimits {
 /** The callbacks with unknown state types: what the runtime calls. */
 export interface RuntimeCallbacks {
   init?(vhost: ProtocolVhostInit, options: Readonly<Record<string, unknown>>): unknown;
-  destroy?(vhost: ProtocolVhost): void;
+  destroy?(vhost: ProtocolVhost): void | Promise<void>;
   filter?(req: PeerRequest, vhost: ProtocolVhost): FilterVerdict | Promise<FilterVerdict>;
   established?(conn: Conn): void;
   receive?(conn: Conn, data: Buffer, isBinary: boolean): void;
   writable?(conn: Conn): void;
   closed?(conn: Conn, code: number, reason: string): void;
+  checkAccess?(req: HttpRequestInfo, vhost: ProtocolVhost): AccessVerdict | Promise<AccessVerdict>;
+  http?(txn: HttpTxn): void;
+  httpBody?(txn: HttpTxn, chunk: Buffer): void;
+  httpBodyCompletion?(txn: HttpTxn): void;
+  httpWritable?(txn: HttpTxn): void;
+  httpClosed?(txn: HttpTxn, how: 'completed' | 'aborted'): void;
 }
 
 export interface RuntimeProtocol {
@@ -25,6 +31,7 @@ export interface RuntimeProtocol {
   readonly pluginName: string;
   readonly rxBufferSize: number;
   readonly inbox: InboxLimits;
+  readonly httpBodyLimit: number;
   readonly optionSpecs: OptionSpecs;
   readonly session: ((vhost: ProtocolVhost, req: PeerRequest) => unknown) | undefined;
   readonly callbacks: RuntimeCallbacks;

@@ -7,19 +7,11 @@ import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import type { Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
 import { checkCloseArgs } from './close-codes.ts';
+import { WriteGate } from './write-gate.ts';
 import type { WsSession } from './ws-session.ts';
 
 /** Buffered bytes above which a connection counts as choked: writable waits for drain. */
 export const WRITABLE_THRESHOLD = 64 * 1024;
-
-const enum Phase {
-  /** not inside writable: any write is illegal */
-  Idle,
-  /** inside writable, nothing written yet */
-  Open,
-  /** inside writable, the one write done */
-  Written,
-}
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 type CallbackLabel = 'filter' | 'established' | 'receive' | 'writable' | 'closed' | 'timer';
@@ -37,7 +29,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   #ws: WsHandle | undefined;
   #state: State = 'connecting';
-  #phase = Phase.Idle;
+  readonly #gate = new WriteGate();
   /** Which plugin callback is running (for error messages), and how deep. */
   #current: CallbackLabel | undefined;
   #depth = 0;
@@ -84,12 +76,8 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
-    if (this.#phase !== Phase.Open) {
-      if (this.#phase === Phase.Written) throw tswsError('TSWS_ERR_BACK_TO_BACK_WRITE', { protocol: this.protocol });
-      throw tswsError('TSWS_ERR_WRITE_OUTSIDE_WRITABLE', { protocol: this.protocol, callback: this.#current ?? 'outside any callback' });
-    }
+    this.#gate.claim(this.protocol, this.#current);
     if (!this.isOpen || !this.#ws) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.protocol });
-    this.#phase = Phase.Written;
     const status = this.#ws.send(data as Bytes, isBinary);
     return status === 1 ? 'sent' : status === 0 ? 'backpressure' : 'dropped';
   }
@@ -260,14 +248,14 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       this.#wantWritable = false;
       this.#ran++;
       if (writable) {
-        this.#phase = Phase.Open;
+        this.#gate.open();
         this.#current = 'writable';
         try {
           writable(this);
         } catch (err) {
           this.#failed('writable', err);
         } finally {
-          this.#phase = Phase.Idle;
+          this.#gate.close();
           this.#current = undefined;
         }
       }

@@ -79,15 +79,15 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     }
   }
 
-  /** lws PROTOCOL_DESTROY: after every connection has closed (or been dropped). */
-  destroy(): void {
+  /** lws PROTOCOL_DESTROY: after every connection has closed (or been dropped). Never rejects. */
+  async destroy(): Promise<void> {
     if (this.#status === 'destroyed') return;
     const wasLive = this.#status === 'live';
     this.#status = 'destroyed';
     this.#timers.cancelAll();
     if (!wasLive) return;
     try {
-      this.def.callbacks.destroy?.(this);
+      await this.def.callbacks.destroy?.(this);
     } catch (err) {
       const e = tswsError('TSWS_ERR_PLUGIN_DESTROY_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);

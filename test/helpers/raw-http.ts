@@ -31,3 +31,17 @@ export function rawRequest(port: number, request: string, host = '127.0.0.1'): P
 }
 
 export const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}\r\n`;
+
+/** Decodes a chunked HTTP/1.1 body (after the blank line). */
+export function decodeChunked(body: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let i = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', i);
+    if (eol < 0) throw new Error('truncated chunked body');
+    const size = Number.parseInt(body.subarray(i, eol).toString('latin1'), 16);
+    if (size === 0) return Buffer.concat(out);
+    out.push(body.subarray(eol + 2, eol + 2 + size));
+    i = eol + 2 + size + 2;
+  }
+}

@@ -1,0 +1,83 @@
+/** @module callback:// mounts: hand requests under the mountpoint to a protocol's HTTP callbacks. */
+import type { Origin } from '../config/model.ts';
+import { describeError, tswsError } from '../errors.ts';
+import type { AccessVerdict, HeaderInput } from '../plugin/api.ts';
+import { RequestSnapshot } from '../session/peer-request.ts';
+import type { ProtocolHost } from '../vhost/protocol-host.ts';
+import { HttpTransaction } from './callback-txn.ts';
+import type { HttpExchange } from './exchange.ts';
+import type { MountRequest } from './mount-request.ts';
+import { RequestBody, checkBodyHeaders } from './request-body.ts';
+
+type CallbackOrigin = Extract<Origin, { kind: 'callback' }>;
+
+/** The request as an HTTP plugin sees it: a snapshot plus where it fell in the mount. */
+class HttpRequestSnapshot extends RequestSnapshot {
+  constructor(base: RequestSnapshot, path: string, readonly mountpoint: string, readonly pathInMount: string) {
+    super(base.method, path, base.query, { ...base.headers }, base.peer);
+  }
+}
+
+export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
+  const { ex, req, mount, rest, path } = m;
+  const host = ex.vhost.protocols.get(mount.origin.protocol);
+  if (!host?.live) {
+    const e = tswsError('TSWS_ERR_HTTP_PROTOCOL_UNAVAILABLE', { vhost: ex.vhost.name, protocol: mount.origin.protocol });
+    m.deps.log.warn({ code: e.code }, e.message);
+    return ex.sendStatus(e.httpStatus ?? 503, 'This service is not available.');
+  }
+  const check = checkBodyHeaders(req, host.def.httpBodyLimit);
+  if (!check.ok) return ex.sendStatus(check.status, check.detail, [], { closeConnection: true });
+  const request = new HttpRequestSnapshot(RequestSnapshot.from(req, ex.peer), path, mount.mountpoint, rest);
+  // A declared body (any Content-Length, even 0, or chunked) gets httpBodyCompletion.
+  const hasBody = check.length !== undefined || check.chunked;
+  // Attached now: uWS.js drops body bytes that arrive before an onData handler.
+  const body = new RequestBody(ex.res, host.def.httpBodyLimit);
+
+  const start = () => {
+    if (ex.aborted) return;
+    let session: unknown;
+    try {
+      session = host.def.session?.(host, request);
+    } catch (err) {
+      host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)})`);
+      return ex.sendStatus(500, 'The session could not be created.', [], { closeConnection: !body.ended });
+    }
+    new HttpTransaction(ex, host, request, session, body, hasBody).start();
+  };
+
+  const checkAccess = host.def.callbacks.checkAccess;
+  if (!checkAccess) return start();
+  ex.watchAbort();
+  let verdict: AccessVerdict | Promise<AccessVerdict>;
+  try {
+    verdict = checkAccess(request, host);
+  } catch (err) {
+    return accessFailed(ex, host, err, body.ended);
+  }
+  if (!(verdict instanceof Promise)) return decide(ex, verdict, start, body.ended);
+  verdict.then(
+    (v) => ex.res.cork(() => decide(ex, v, start, body.ended)),
+    (err: unknown) => accessFailed(ex, host, err, body.ended),
+  );
+}
+
+function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, bodyEnded: boolean): void {
+  if (ex.aborted) return;
+  if (verdict === 'allow') return start();
+  const status = verdict.refuse === 401 ? 401 : 403;
+  const headers = pairs(verdict.headers);
+  if (status === 401 && !headers.some(([k]) => k.toLowerCase() === 'www-authenticate')) headers.push(['WWW-Authenticate', 'Basic realm="tsws"']);
+  ex.sendStatus(status, verdict.reason ?? (status === 401 ? 'Authentication required.' : 'Forbidden.'), headers, { closeConnection: !bodyEnded });
+}
+
+function accessFailed(ex: HttpExchange, host: ProtocolHost, err: unknown, bodyEnded: boolean): void {
+  const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'checkAccess', reason: describeError(err) }, err);
+  host.log.error({ err, code: e.code }, e.message);
+  ex.sendStatus(500, 'The access check failed.', [], { closeConnection: !bodyEnded });
+}
+
+function pairs(h: HeaderInput | undefined): [string, string][] {
+  if (!h) return [];
+  return Array.isArray(h) ? h.map(([k, v]) => [k, v] as [string, string]) : Object.entries(h as Record<string, string>);
+}

@@ -1,0 +1,375 @@
+/** @module One HTTP transaction under a callback:// mount: the lws HTTP callbacks, one write per httpWritable. */
+import { describeError, isTswsError, tswsError, type TswsError } from '../errors.ts';
+import type { HeaderInput, HttpRequestInfo, HttpTxn, Timer, WriteStatus } from '../plugin/api.ts';
+import type { Serviceable } from '../session/scheduler.ts';
+import { OwnedTimers } from '../session/timers.ts';
+import { WriteGate } from '../session/write-gate.ts';
+import type { ProtocolHost } from '../vhost/protocol-host.ts';
+import type { HttpExchange } from './exchange.ts';
+import type { RequestBody } from './request-body.ts';
+
+type State = 'active' | 'done' | 'aborted';
+type Label = 'http' | 'httpBody' | 'httpBodyCompletion' | 'httpWritable' | 'timer';
+
+/** Headers the transport writes itself: a plugin's copies would contradict it. */
+const TRANSPORT_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'date', 'server']);
+/** Statuses that never carry a body (RFC 9110 6.4.1). */
+const bodiless = (status: number) => status < 200 || status === 204 || status === 304;
+
+function headerPairs(h: HeaderInput | undefined): (readonly [string, string])[] {
+  if (!h) return [];
+  return Array.isArray(h) ? [...(h as readonly (readonly [string, string])[])] : Object.entries(h as Record<string, string>);
+}
+
+export class HttpTransaction implements HttpTxn, Serviceable {
+  static #nextId = 1;
+
+  readonly id = HttpTransaction.#nextId++;
+  readonly vhost: ProtocolHost;
+  readonly session: unknown;
+  readonly request: HttpRequestInfo;
+  queued = false;
+
+  readonly #ex: HttpExchange;
+  readonly #body: RequestBody;
+  readonly #hasBody: boolean;
+  readonly #gate = new WriteGate();
+  #current: Label | undefined;
+  #depth = 0;
+  #state: State = 'active';
+  #headSent = false;
+  #status = 0;
+  /** The plugin's Content-Length, when it gave one: the body goes out with tryEnd. */
+  #declared: number | undefined;
+  #sent = 0;
+  /** What tryEnd could not take yet, resent on onWritable. */
+  #pending: Buffer | undefined;
+  #wantWritable = false;
+  #choked = false;
+  #watchingWritable = false;
+  #timers: OwnedTimers | undefined;
+  #budget = 0;
+  #ran = 0;
+  /** A close requested inside res.cork(): done once the cork returns (see #cut). */
+  #closeAfterCork = false;
+  readonly #loop = () => this.#runWritables();
+
+  constructor(ex: HttpExchange, host: ProtocolHost, request: HttpRequestInfo, session: unknown, body: RequestBody, hasBody: boolean) {
+    this.#ex = ex;
+    this.vhost = host;
+    this.request = request;
+    this.session = session;
+    this.#body = body;
+    this.#hasBody = hasBody;
+    ex.watchAbort(() => this.#aborted());
+  }
+
+  get protocol(): string {
+    return this.vhost.protocol;
+  }
+
+  get isOpen(): boolean {
+    return this.#state === 'active';
+  }
+
+  get bodyReceived(): number {
+    return this.#body.received;
+  }
+
+  /** Runs `http`, then feeds the body; must be called inside the request callback. */
+  start(): void {
+    const cb = this.vhost.def.callbacks;
+    this.#call('http', () => cb.http?.(this));
+    if (this.#state !== 'active') return;
+    this.#body.consume({
+      chunk: (c) => {
+        if (cb.httpBody) this.#call('httpBody', () => cb.httpBody?.(this, c));
+        this.#afterEvent();
+      },
+      end: () => {
+        if (this.#hasBody) this.#call('httpBodyCompletion', () => cb.httpBodyCompletion?.(this));
+        this.#afterEvent();
+      },
+      tooLarge: () => this.#refuse(tswsError('TSWS_ERR_HTTP_BODY_TOO_LARGE', { vhost: this.vhost.vhostName, limit: this.vhost.def.httpBodyLimit })),
+    });
+    this.#afterEvent();
+  }
+
+  // ---- plugin-facing -------------------------------------------------------
+
+  requestWritable(): void {
+    if (this.#state !== 'active') return;
+    this.#wantWritable = true;
+    if (!this.#choked) this.vhost.scheduler.enqueue(this);
+  }
+
+  writeHead(status: number, headers?: HeaderInput, opts?: { readonly end?: boolean }): WriteStatus {
+    this.#gate.claim(this.protocol, this.#current);
+    this.#orderCheck(!this.#headSent, 'the status and headers were already written');
+    if (!Number.isInteger(status) || status < 100 || status > 599) this.#orderCheck(false, `${status} is not an HTTP status`);
+    const pass: (readonly [string, string])[] = [];
+    for (const [k, v] of headerPairs(headers)) {
+      const name = k.toLowerCase();
+      if (name === 'content-length') {
+        if (!/^\d+$/.test(String(v).trim())) this.#orderCheck(false, `Content-Length "${v}" is not a number`);
+        this.#declared = Number(v);
+      } else if (!TRANSPORT_HEADERS.has(name)) {
+        pass.push([k, String(v)]);
+      }
+    }
+    this.#headSent = true;
+    this.#status = status;
+    const ex = this.#ex;
+    ex.res.cork(() => ex.writeHead(status, pass));
+    if (opts?.end) this.#endWithoutBody();
+    return 'sent';
+  }
+
+  write(chunk: string | Uint8Array): WriteStatus {
+    return this.#writeBody(chunk, false);
+  }
+
+  end(chunk: string | Uint8Array = ''): WriteStatus {
+    return this.#writeBody(chunk, true);
+  }
+
+  pauseBody(): void {
+    this.#body.pause();
+  }
+
+  resumeBody(): void {
+    if (this.#state === 'active') this.#body.resume();
+  }
+
+  setTimeout(ms: number, fn: () => void): Timer {
+    this.#timers ??= new OwnedTimers((f) => {
+      if (this.#state !== 'active') return;
+      this.#call('timer', f);
+      this.vhost.scheduler.flush();
+    });
+    return this.#timers.setTimeout(ms, fn);
+  }
+
+  // ---- scheduler -----------------------------------------------------------
+
+  serviceWritables(budget: number): number {
+    if (this.#state !== 'active') return 0;
+    this.#budget = budget;
+    this.#ran = 0;
+    this.#depth++;
+    try {
+      this.#ex.res.cork(this.#loop);
+    } finally {
+      this.#depth--;
+    }
+    if (this.#closeAfterCork) {
+      this.#closeAfterCork = false;
+      this.#ex.res.close();
+    }
+    if (this.#wantWritable && !this.#choked && this.#state === 'active') this.vhost.scheduler.enqueue(this);
+    return this.#ran;
+  }
+
+  #runWritables(): void {
+    const writable = this.vhost.def.callbacks.httpWritable;
+    while (this.#wantWritable && this.#ran < this.#budget && this.#state === 'active' && !this.#choked) {
+      this.#wantWritable = false;
+      this.#ran++;
+      if (!writable) continue;
+      this.#gate.open();
+      this.#current = 'httpWritable';
+      try {
+        writable(this);
+      } catch (err) {
+        this.#failed('httpWritable', err);
+      } finally {
+        this.#gate.close();
+        this.#current = undefined;
+      }
+    }
+  }
+
+  // ---- writing -------------------------------------------------------------
+
+  #orderCheck(ok: boolean, detail: string): void {
+    if (!ok) throw tswsError('TSWS_ERR_HTTP_WRITE_ORDER', { protocol: this.protocol, detail });
+  }
+
+  #writeBody(chunk: string | Uint8Array, final: boolean): WriteStatus {
+    this.#gate.claim(this.protocol, this.#current);
+    this.#orderCheck(this.#headSent, 'a body chunk was written before writeHead');
+    this.#orderCheck(this.#state === 'active', 'the response already ended');
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.#ex.isHead || bodiless(this.#status)) {
+      // No body goes on the wire, but the plugin's bytes still count for Content-Length.
+      this.#sent += data.length;
+      if (final) this.#endWithoutBody();
+      return 'sent';
+    }
+    const res = this.#ex.res;
+    if (this.#declared !== undefined) {
+      if (this.#sent + data.length > this.#declared) return this.#lengthMismatch(this.#sent + data.length);
+      const before = res.getWriteOffset();
+      const [ok, done] = res.tryEnd(data, this.#declared);
+      if (done) {
+        this.#sent += data.length;
+        this.#complete();
+        return 'sent';
+      }
+      if (!ok) {
+        const taken = res.getWriteOffset() - before;
+        this.#sent += data.length;
+        this.#pending = data.subarray(taken);
+        this.#choke();
+        return 'backpressure';
+      }
+      this.#sent += data.length;
+      if (final) return this.#lengthMismatch(this.#sent);
+      return 'sent';
+    }
+    this.#sent += data.length;
+    if (final) {
+      res.end(data);
+      this.#complete();
+      return 'sent';
+    }
+    if (res.write(data)) return 'sent';
+    this.#choke();
+    return 'backpressure';
+  }
+
+  #endWithoutBody(): void {
+    const ex = this.#ex;
+    if (bodiless(this.#status)) ex.res.endWithoutBody();
+    else if (ex.isHead) ex.endWithoutBody(this.#declared ?? this.#sent);
+    else if (this.#declared !== undefined && this.#declared !== this.#sent) {
+      this.#lengthMismatch(this.#sent);
+      return;
+    } else ex.res.end();
+    this.#complete();
+  }
+
+  #lengthMismatch(sent: number): WriteStatus {
+    const e = tswsError('TSWS_ERR_HTTP_LENGTH_MISMATCH', { protocol: this.protocol, declared: this.#declared ?? 0, sent });
+    this.vhost.log.error({ code: e.code, txn: this.id }, e.message);
+    this.#cut();
+    return 'dropped';
+  }
+
+  /** Backpressure: no httpWritable until uWS.js says the socket drained. */
+  #choke(): void {
+    this.#choked = true;
+    if (this.#watchingWritable) return;
+    this.#watchingWritable = true;
+    this.#ex.res.onWritable(() => this.#onWritable());
+  }
+
+  #onWritable(): boolean {
+    if (this.#state !== 'active') return true;
+    const pending = this.#pending;
+    if (pending && this.#declared !== undefined) {
+      const res = this.#ex.res;
+      const before = res.getWriteOffset();
+      const [ok, done] = res.tryEnd(pending, this.#declared);
+      if (done) {
+        this.#pending = undefined;
+        this.#complete();
+        return true;
+      }
+      if (!ok) {
+        this.#pending = pending.subarray(res.getWriteOffset() - before);
+        return false;
+      }
+      this.#pending = undefined;
+    }
+    this.#choked = false;
+    if (this.#wantWritable) {
+      this.queued = true;
+      this.vhost.scheduler.serveNow(this);
+    }
+    return true;
+  }
+
+  // ---- lifecycle -----------------------------------------------------------
+
+  #call(label: Label, fn: () => unknown): void {
+    const outer = this.#current;
+    this.#current = label;
+    this.#depth++;
+    try {
+      const r = fn();
+      if (r instanceof Promise) r.catch((err: unknown) => this.#failed(label, err));
+    } catch (err) {
+      this.#failed(label, err);
+    } finally {
+      this.#depth--;
+      this.#current = outer;
+    }
+  }
+
+  #afterEvent(): void {
+    if (this.#state === 'active') this.vhost.scheduler.serveNow(this);
+  }
+
+  #failed(label: Label, err: unknown): void {
+    const e: TswsError = isTswsError(err)
+      ? err
+      : tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: label, reason: describeError(err) }, err);
+    this.vhost.log.error({ err, code: e.code, callback: label, txn: this.id, peer: this.request.peer }, e.message);
+    if (this.#state !== 'active') return;
+    // Once headers are out it is too late for a status: cut the connection rather than send a broken response.
+    if (this.#headSent) this.#cut();
+    else this.#refuse(e, 500);
+  }
+
+  /** Ends with an error status (nothing was sent yet) and tells the plugin it is over. */
+  #refuse(e: TswsError, status = e.httpStatus ?? 500): void {
+    if (this.#state !== 'active') return;
+    this.#state = 'aborted';
+    this.#timers?.cancelAll();
+    this.#ex.sendStatus(status, e.detail, [], { closeConnection: !this.#body.ended });
+    this.#closed('aborted');
+  }
+
+  /**
+   * Closes the connection mid-response; the plugin hears 'aborted'. Inside
+   * res.cork() the close waits until the cork returns: uWS.js fires onAborted
+   * synchronously from close() and its cork wrapper then touches the dead
+   * response and throws.
+   */
+  #cut(): void {
+    if (this.#state !== 'active') return;
+    this.#state = 'aborted';
+    this.#timers?.cancelAll();
+    if (this.#depth > 0) this.#closeAfterCork = true;
+    else this.#ex.res.close();
+    this.#closed('aborted');
+  }
+
+  #complete(): void {
+    if (this.#state !== 'active') return;
+    this.#state = 'done';
+    this.#timers?.cancelAll();
+    this.#ex.finish(this.#status, this.#ex.isHead ? 0 : this.#sent);
+    this.#closed('completed');
+  }
+
+  #aborted(): void {
+    const wasActive = this.#state === 'active';
+    this.#state = 'aborted';
+    this.#timers?.cancelAll();
+    this.#body.detach();
+    if (wasActive) this.#closed('aborted');
+  }
+
+  #closed(how: 'completed' | 'aborted'): void {
+    const cb = this.vhost.def.callbacks.httpClosed;
+    if (!cb) return;
+    try {
+      cb(this, how);
+    } catch (err) {
+      const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: 'httpClosed', reason: describeError(err) }, err);
+      this.vhost.log.error({ err, code: e.code, txn: this.id }, e.message);
+    }
+  }
+}
