@@ -1,0 +1,190 @@
+/** @module The durable packet log: an append-only JSON-lines file, group-committed with fdatasync, plus a replay window. */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface StoredPacket {
+  readonly id: number;
+  /** Server time of acceptance, ms since the epoch. */
+  readonly ts: number;
+  readonly packet: unknown;
+}
+
+/** What the plugin needs from a log; a Redis Streams log can stand in for the file one. */
+export interface PacketLog {
+  /** The last id on disk (0 when empty). */
+  readonly lastId: number;
+  /** The oldest id still kept (lastId + 1 when empty). */
+  readonly firstId: number;
+  /** Resolves once the packet is durable, with its id; ids are consecutive. */
+  append(packet: unknown): Promise<StoredPacket>;
+  /** Kept packets with id > `after`, oldest first, at most `limit`. */
+  after(after: number, limit: number): StoredPacket[];
+  close(): Promise<void>;
+}
+
+export interface FileLogOptions {
+  /** Packets kept for replay and in the file; older ones are compacted away. */
+  readonly retention: number;
+  /** fdatasync before acknowledging (default). Off: acknowledged packets survive a crash of the process, not of the machine. */
+  readonly fsync: boolean;
+}
+
+interface Pending {
+  readonly stored: StoredPacket;
+  readonly line: string;
+  resolve(p: StoredPacket): void;
+  reject(err: unknown): void;
+}
+
+const FILE = 'packets.jsonl';
+
+/**
+ * Durability policy: append() resolves only after the batch holding its line
+ * was written and (with fsync on) fdatasync'ed. Appends that arrive while a
+ * sync is running wait for the next one, so the disk sees one sync per batch,
+ * not one per packet. A crash can leave a torn last line: recovery drops it
+ * (it was never acknowledged) and ids continue after the last whole line.
+ */
+export class FilePacketLog implements PacketLog {
+  readonly file: string;
+  readonly #opts: FileLogOptions;
+  #fd: number;
+  #window: StoredPacket[];
+  #linesInFile: number;
+  #lastAssigned: number;
+  #queue: Pending[] = [];
+  /** The running flush loop; cleared synchronously when it finds the queue empty (no microtask gap). */
+  #flushing: Promise<void> | undefined;
+  #flushRunning = false;
+  #closed = false;
+
+  private constructor(file: string, fd: number, window: StoredPacket[], lines: number, opts: FileLogOptions) {
+    this.file = file;
+    this.#fd = fd;
+    this.#window = window;
+    this.#linesInFile = lines;
+    this.#lastAssigned = window.at(-1)?.id ?? 0;
+    this.#opts = opts;
+  }
+
+  /** Opens (creating) the log in `dir` and recovers it; throws with the file named if it is corrupt. */
+  static open(dir: string, opts: FileLogOptions): { log: FilePacketLog; recoveredTornLine: boolean } {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, FILE);
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const lines = text.split('\n');
+    const tail = lines.pop() ?? '';
+    const packets: StoredPacket[] = [];
+    lines.forEach((line, i) => {
+      if (line === '') return;
+      let p: StoredPacket;
+      try {
+        p = JSON.parse(line) as StoredPacket;
+      } catch {
+        throw new Error(`${file}:${i + 1}: not a JSON line; move the file away or repair that line`);
+      }
+      const prev = packets.at(-1);
+      if (!Number.isInteger(p.id) || (prev && p.id !== prev.id + 1)) throw new Error(`${file}:${i + 1}: id ${p.id} does not follow ${prev?.id ?? 'the start'}`);
+      packets.push(p);
+    });
+    // A tail without its newline was being written when the process died: never acknowledged.
+    const recoveredTornLine = tail !== '';
+    if (recoveredTornLine) fs.truncateSync(file, Buffer.byteLength(text) - Buffer.byteLength(tail));
+    const fd = fs.openSync(file, 'a');
+    const window = packets.slice(-opts.retention);
+    return { log: new FilePacketLog(file, fd, window, packets.length, opts), recoveredTornLine };
+  }
+
+  get lastId(): number {
+    return this.#window.at(-1)?.id ?? this.#lastAssigned;
+  }
+
+  get firstId(): number {
+    return this.#window[0]?.id ?? this.lastId + 1;
+  }
+
+  append(packet: unknown): Promise<StoredPacket> {
+    if (this.#closed) return Promise.reject(new Error('the packet log is closed'));
+    const stored: StoredPacket = { id: ++this.#lastAssigned, ts: Date.now(), packet };
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ stored, line: `${JSON.stringify(stored)}\n`, resolve, reject });
+      if (!this.#flushRunning) {
+        this.#flushRunning = true;
+        this.#flushing = this.#flushAll();
+      }
+    });
+  }
+
+  after(after: number, limit: number): StoredPacket[] {
+    const first = this.#window[0]?.id;
+    if (first === undefined) return [];
+    const start = Math.max(0, after - first + 1);
+    return this.#window.slice(start, start + limit);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#flushing;
+    fs.closeSync(this.#fd);
+  }
+
+  /**
+   * Writes batches until the queue is empty. The running flag drops in the
+   * same synchronous step that sees the queue empty: an await between the two
+   * would let an append resolved-callback run, see the loop "running", queue
+   * a packet and never have it written.
+   */
+  async #flushAll(): Promise<void> {
+    for (;;) {
+      if (this.#queue.length === 0) {
+        this.#flushRunning = false;
+        return;
+      }
+      const batch = this.#queue.splice(0);
+      try {
+        await write(this.#fd, batch.map((b) => b.line).join(''));
+        if (this.#opts.fsync) await datasync(this.#fd);
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+        continue;
+      }
+      for (const b of batch) this.#window.push(b.stored);
+      this.#linesInFile += batch.length;
+      if (this.#window.length > this.#opts.retention) this.#window.splice(0, this.#window.length - this.#opts.retention);
+      if (this.#linesInFile > 2 * this.#opts.retention) this.#compact();
+      for (const b of batch) b.resolve(b.stored);
+    }
+  }
+
+  /** Rewrites the file with only the kept window: temp file, fsync, rename, fsync the directory. */
+  #compact(): void {
+    const tmp = `${this.file}.compact`;
+    fs.writeFileSync(tmp, this.#window.map((p) => `${JSON.stringify(p)}\n`).join(''));
+    const tfd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(tfd);
+    fs.closeSync(tfd);
+    fs.renameSync(tmp, this.file);
+    const dfd = fs.openSync(path.dirname(this.file), 'r');
+    fs.fsyncSync(dfd);
+    fs.closeSync(dfd);
+    fs.closeSync(this.#fd);
+    this.#fd = fs.openSync(this.file, 'a');
+    this.#linesInFile = this.#window.length;
+  }
+}
+
+/** Writes all of `text`, however many calls a short write takes. */
+function write(fd: number, text: string): Promise<void> {
+  const buf = Buffer.from(text);
+  return new Promise((resolve, reject) => {
+    const step = (offset: number) => {
+      if (offset >= buf.length) return resolve();
+      fs.write(fd, buf, offset, buf.length - offset, null, (err, n) => (err ? reject(err) : step(offset + n)));
+    };
+    step(0);
+  });
+}
+
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
