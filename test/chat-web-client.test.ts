@@ -1,0 +1,99 @@
+/// <reference lib="dom" />
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { removeConfigDirs } from './helpers/config-dir.ts';
+import { demoConfigDir } from './helpers/demo-config.ts';
+import { freePort } from './helpers/free-port.ts';
+import { killAll, runTsws, type TswsProcess } from './helpers/process.ts';
+import { CHROMIUM, CHROMIUM_ARGS, joinPage, members, say, waitForEvent, waitForMembers, waitForMessage } from './helpers/chat-page.ts';
+import { ChatClient } from './helpers/chat.ts';
+
+const present = fs.existsSync(CHROMIUM);
+
+// CI installs Debian's chromium (.ci/run); elsewhere the test runs when it is there.
+describe.runIf(present || process.env.CI)('the chat page in a real browser', () => {
+  let browser: Browser;
+  let server: TswsProcess;
+  let dir: string;
+  let port: number;
+  let base: string;
+  beforeAll(async () => {
+    expect(present, `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
+    // A fixed port, so that the restart test can bring the server back where the page reconnects.
+    port = await freePort();
+    dir = demoConfigDir(port);
+    server = runTsws(['-c', dir]);
+    await server.ready;
+    base = `http://127.0.0.1:${port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    killAll();
+    removeConfigDirs();
+  });
+
+  it('two pages in one room: history on join, live messages both ways, the member list as one leaves', async () => {
+    const ann = await joinPage(browser, base, 'ann', 'web');
+    await say(ann, 'before ben came');
+    await waitForMessage(ann, 'ann', 'before ben came');
+    const ben = await joinPage(browser, base, 'ben', 'web');
+    await waitForMessage(ben, 'ann', 'before ben came');
+    expect(await members(ben)).toEqual(['ann', 'ben (you)']);
+    await waitForMembers(ann, (m) => m.length === 2);
+    await waitForEvent(ann, 'ben joined');
+    await say(ann, 'hi ben');
+    await waitForMessage(ben, 'ann', 'hi ben');
+    await say(ben, 'hi ann');
+    await waitForMessage(ann, 'ben', 'hi ann');
+    await ben.click('#leave');
+    await waitForMembers(ann, (m) => m.length === 1 && m[0] === 'ann (you)');
+    await waitForEvent(ann, 'ben left');
+    expect(await ben.isVisible('#join-form')).toBe(true);
+    await ann.close();
+    await ben.close();
+  });
+
+  it('inserts user text as text, never as HTML', async () => {
+    const one = await joinPage(browser, base, 'one', 'xss');
+    const two = await joinPage(browser, base, 'two', 'xss');
+    const evil = '<img src=x onerror="window.pwned=1"><b>bold</b>';
+    await say(one, evil);
+    await waitForMessage(two, 'one', evil);
+    expect(await two.$$('#log img, #log b')).toHaveLength(0);
+    expect(await two.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    await one.close();
+    await two.close();
+  });
+
+  it("shows the server's refusal of a taken name on the join form", async () => {
+    const first = await joinPage(browser, base, 'dup', 'clash');
+    const second = await browser.newPage();
+    await second.goto(`${base}chat/`);
+    await second.fill('#name', 'DUP');
+    await second.fill('#room', 'clash');
+    await second.press('#name', 'Enter');
+    await second.waitForFunction(() => document.getElementById('join-error')?.textContent?.includes('is already taken in room "clash"'));
+    expect(await second.isVisible('#join-form')).toBe(true);
+    await first.close();
+    await second.close();
+  });
+
+  it('reconnects with backoff after a server restart and re-joins the room under its name', async () => {
+    const page = await joinPage(browser, base, 'stayer', 'restart');
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await page.waitForSelector('#state.down');
+    server = runTsws(['-c', dir]);
+    await server.ready;
+    await page.waitForSelector('#state.ok');
+    await waitForEvent(page, 'reconnected to restart');
+    const { client } = await ChatClient.joined(`ws://127.0.0.1:${port}/`, 'newcomer', 'restart');
+    await waitForMembers(page, (m) => m.join() === 'stayer (you),newcomer');
+    client.send('welcome back');
+    await waitForMessage(page, 'newcomer', 'welcome back');
+    await client.close();
+    await page.close();
+  });
+});
