@@ -1,0 +1,86 @@
+/** @module Runs a command in a pseudo-terminal (util-linux `script`), typing lines into it and reading its screen output. */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** CSI and OSC escape sequences, and the carriage returns a terminal line discipline adds. */
+const ESCAPES = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|\u001b[=>]|\r/g;
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface Pty {
+  readonly proc: ChildProcess;
+  /** Everything printed so far, escape sequences removed. */
+  text(): string;
+  /** Resolves once the output matches `re` (searched from the start, or after `from`). */
+  waitFor(re: RegExp, what?: string, from?: number): Promise<RegExpMatchArray>;
+  /** Types a line and Enter. */
+  type(line: string): void;
+  readonly exited: Promise<number | null>;
+  kill(): void;
+}
+
+const live = new Set<ChildProcess>();
+
+/** `script -qfec` gives the command a real terminal on stdin and stdout, as a person at a terminal has. */
+export function runInPty(argv: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; ms?: number } = {}): Pty {
+  const proc = spawn('script', ['-qfec', argv.map(quote).join(' '), '/dev/null'], {
+    cwd: opts.cwd,
+    env: { ...process.env, TERM: 'xterm', COLUMNS: '200', LINES: '50', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  live.add(proc);
+  let raw = '';
+  const wakers = new Set<() => void>();
+  proc.stdout?.setEncoding('utf8').on('data', (c: string) => {
+    raw += c;
+    for (const w of [...wakers]) w();
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (c: string) => {
+    raw += c;
+    for (const w of [...wakers]) w();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      live.delete(proc);
+      for (const w of [...wakers]) w();
+      resolve(code);
+    }),
+  );
+  const text = () => raw.replace(ESCAPES, '');
+  const waitFor = (re: RegExp, what = String(re), from = 0) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const ms = opts.ms ?? 15_000;
+      const check = () => {
+        const m = text().slice(from).match(re);
+        if (m) {
+          done();
+          resolve(m);
+        } else if (proc.exitCode !== null) {
+          done();
+          reject(new Error(`exited (${proc.exitCode}) before printing ${what}; output:\n${text()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`never printed ${what} within ${ms} ms; output:\n${text()}`));
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(check);
+      };
+      wakers.add(check);
+      check();
+    });
+  return {
+    proc,
+    text,
+    waitFor,
+    type: (line) => void proc.stdin?.write(`${line}\r`),
+    exited,
+    kill: () => void proc.kill('SIGKILL'),
+  };
+}
+
+/** Kills every pty child still running (call from afterAll). */
+export function killPtys(): void {
+  for (const p of live) p.kill('SIGKILL');
+}
