@@ -90,6 +90,32 @@ describe('tsws-chat, the console client', () => {
   });
 });
 
+describe('tsws-chat across a server restart', () => {
+  it('reports the lost connection, retries with backoff, and re-joins its room under its name', async () => {
+    const port = await freePort();
+    const dir = demoConfigDir(port);
+    let server = runTsws(['-c', dir]);
+    await server.ready;
+    const url = `ws://127.0.0.1:${port}`;
+    const dora = consoleClient(url, '--name', 'dora', '--room', 'again');
+    await dora.waitFor(/\* joined again as dora/);
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await dora.waitFor(/! connection lost \(1001 going away\); reconnecting in 1 s/);
+    server = runTsws(['-c', dir]);
+    await server.ready;
+    await dora.waitFor(/\* rejoined again as dora; in again \(1\): dora/);
+    const { client } = await ChatClient.joined(`${url}/`, 'eve', 'again');
+    client.send('still there?');
+    await dora.waitFor(/<eve> still there\?/);
+    dora.type('/quit');
+    expect(await dora.exited).toBe(0);
+    await client.close();
+    server.kill('SIGTERM');
+    await server.exited;
+  });
+});
+
 // The issue's scenario: two terminals and one web page in one room, each seeing the others.
 describe.runIf(present || process.env.CI)('tsws-chat and the web page together', () => {
   let browser: Browser;
