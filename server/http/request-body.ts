@@ -112,6 +112,10 @@ export class RequestBody {
       this.#sink?.tooLarge(this.#received);
       return;
     }
+    // Ended before the last chunk is delivered: pausing for it would leave the
+    // client's socket paused for good (no more data, so no resume), and the
+    // next request on that keep-alive connection would hang.
+    if (isLast) this.#ended = true;
     if (ab.byteLength > 0) {
       // The ArrayBuffer is neutered when this callback returns: copy it.
       const chunk = Buffer.allocUnsafe(ab.byteLength);
@@ -123,9 +127,6 @@ export class RequestBody {
         if (this.#queued > QUEUE_HIGH_WATER) this.pause();
       }
     }
-    if (isLast) {
-      this.#ended = true;
-      this.#sink?.end();
-    }
+    if (isLast) this.#sink?.end();
   }
 }
