@@ -8,6 +8,7 @@ import { loadPlugins } from './plugin/loader.ts';
 import { resolveOptions } from './plugin/options.ts';
 import type { RuntimeProtocol } from './plugin/runtime-protocol.ts';
 import { DEFAULT_DATA_DIR, SHIPPED_PLUGIN_DIR } from './paths.ts';
+import { checkMountExtras } from './http/check-mount.ts';
 
 export interface PrepareOptions {
   readonly configDir: string;
@@ -72,6 +73,7 @@ function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProto
 }
 
 function checkMount(m: MountConfig, vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics): void {
+  checkMountExtras(m, diag);
   const origin = m.origin;
   switch (origin.kind) {
     case 'file':
@@ -86,6 +88,7 @@ function checkMount(m: MountConfig, vh: VhostConfig, protocols: ReadonlyMap<stri
     case 'cgi':
     case 'proxy':
     case 'redirect':
+      return; // checked by checkMountExtras
     case 'gzip':
       diag.add(tswsError('TSWS_WARN_MOUNT_NOT_IMPLEMENTED', { where: where(m.source), origin: m.originText }));
       return;

@@ -104,3 +104,28 @@ export function asStringMap(v: unknown, site: Site, key: string): Map<string, st
   }
   return out;
 }
+
+/**
+ * lwsws writes "headers" and "cgi-env" as an array of one-key objects,
+ * [{"X-A": "1"}, {"X-B": "2"}], keeping their order; an object may also hold
+ * several pairs, and a bare object is taken as one such element.
+ */
+export function asPairList(v: unknown, site: Site, key: string): [string, string][] | undefined {
+  const groups = Array.isArray(v) ? v : [v];
+  const out: [string, string][] = [];
+  let ok = true;
+  groups.forEach((group, i) => {
+    const gsite = Array.isArray(v) ? site.at(i) : site;
+    if (!isPlainObject(group)) {
+      ok = false;
+      typeError(gsite, key, 'an array of {"name": "value"} objects', group);
+      return;
+    }
+    for (const [name, item] of Object.entries(group)) {
+      const s = asString(item, gsite.at(name), `${key}.${name}`);
+      if (s === undefined) ok = false;
+      else out.push([name, s]);
+    }
+  });
+  return ok ? out : undefined;
+}

@@ -23,6 +23,9 @@ export interface GlobalConfig {
   readonly logLevel: string | undefined;
 }
 
+/** Ordered name/value pairs as written (lwsws "headers", "cgi-env"). */
+export type Pairs = readonly (readonly [string, string])[];
+
 export type Origin =
   | { readonly kind: 'file'; readonly root: string }
   | { readonly kind: 'cgi'; readonly script: string }
@@ -45,6 +48,16 @@ export interface MountConfig {
   readonly cacheIntermediaries: boolean;
   /** Extension (lower case, with its dot) to MIME type. lwsws: "extra-mimetypes". */
   readonly extraMimetypes: ReadonlyMap<string, string>;
+  /** Absolute path of a file of user:password lines. lwsws: "basic-auth". */
+  readonly basicAuth: string | undefined;
+  /** Extra response headers. lwsws: "headers". */
+  readonly headers: Pairs;
+  /** cgi:// only: seconds without progress before the script is killed. lwsws: "cgi-timeout"; default 5. */
+  readonly cgiTimeout: number;
+  /** cgi:// only: extra environment. lwsws: "cgi-env". */
+  readonly cgiEnv: Pairs;
+  /** >http(s):// only: append the rest of the path and the query to the target. tsws: "append-path". */
+  readonly appendPath: boolean;
   readonly source: SourceRef;
 }
 
@@ -68,6 +81,8 @@ export interface VhostConfig {
   readonly accessLog: string | undefined;
   /** Path on this vhost served with status 404 when nothing matches. */
   readonly errorDocument404: string | undefined;
+  /** Extra headers on every HTTP response. lwsws: "headers". */
+  readonly headers: Pairs;
   readonly mounts: readonly MountConfig[];
   readonly protocols: readonly ProtocolEnable[];
   readonly source: SourceRef;

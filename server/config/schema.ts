@@ -71,7 +71,10 @@ export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
   'ignore-missing-cert': { kind: 'bool', ...later('TLS is planned'), doc: 'Skip the vhost when its certificate is missing.' },
   'allow-non-tls': { kind: 'bool', ...later('TLS is planned'), doc: 'Serve plain HTTP on a TLS port.' },
   'redirect-http': { kind: 'bool', ...later('TLS is planned'), doc: 'Redirect plain HTTP to https.' },
-  headers: { kind: 'pair-list', ...later('per-vhost response headers are planned'), doc: 'Extra headers on every response.' },
+  headers: {
+    kind: 'pair-list',
+    doc: 'Extra headers on every HTTP response of this vhost, e.g. [{"Content-Security-Policy": "default-src \'self\'"}]; a mount\'s own "headers" win over these, and both win over a header of the same name from a script or upstream.',
+  },
   keepalive_timeout: { kind: 'int', ...later('uWebSockets.js fixes its own keep-alive timeout'), doc: 'HTTP keep-alive timeout.' },
   'enable-client-ssl': { kind: 'bool', ...later('tsws has no client contexts'), doc: 'Client TLS.' },
   ciphers: { kind: 'string', ...later('TLS is planned'), doc: 'TLS cipher list.' },
@@ -115,13 +118,29 @@ export const MOUNT_KEYS: Readonly<Record<string, KeyDef>> = {
   'cache-intermediaries': { kind: 'bool', default: '0', doc: 'public (1) or private (0) caching.' },
   'extra-mimetypes': { kind: 'map', doc: 'Extension to MIME type, e.g. {".zip": "application/zip"}.' },
   protocol: { kind: 'string', doc: 'Protocol for callback mounts (lwsws sets it from the origin too).' },
-  'cgi-timeout': { kind: 'int', ...later('CGI mounts are planned'), doc: 'Seconds before a CGI script is killed.' },
-  'cgi-env': { kind: 'pair-list', ...later('CGI mounts are planned'), doc: 'Extra CGI environment.' },
-  'basic-auth': { kind: 'string', ...later('basic auth is planned'), doc: 'File of user:password lines.' },
-  interpret: { kind: 'map', ...later('interpreted files are planned'), doc: 'Extension to protocol that interprets it.' },
+  'cgi-timeout': {
+    kind: 'int',
+    default: '5',
+    doc: 'cgi:// mounts: seconds a script may go without any input or output progress (time the client holds it back does not count); then it is killed, and the client gets 504 if nothing was sent yet.',
+  },
+  'cgi-env': { kind: 'pair-list', doc: 'cgi:// mounts: extra environment variables, e.g. [{"APP_MODE": "prod"}]; they win over the CGI meta-variables.' },
+  'basic-auth': {
+    kind: 'string',
+    doc: 'File of user:password lines (re-read when it changes); requests without a matching Authorization: Basic header get 401 with WWW-Authenticate: Basic realm="tsws".',
+  },
+  headers: { kind: 'pair-list', doc: 'Extra headers on every HTTP response of this mount, e.g. [{"X-Frame-Options": "DENY"}]; they win over the vhost\'s "headers".' },
+  'append-path': {
+    kind: 'bool',
+    default: '0',
+    doc: 'tsws extension for >http(s):// mounts: append the rest of the path below the mountpoint, and the query, to the redirect target (lwsws always redirects to the target as written).',
+  },
+  interpret: {
+    kind: 'map',
+    ...later('lws runs files of a suffix through a protocol\'s PROCESS_HTML callback, which tsws plugins do not have; use a callback:// mount instead'),
+    doc: 'Extension to protocol that interprets it.',
+  },
   'auth-mask': { kind: 'int', ...later('lws auth masks are not supported'), doc: 'lws auth mask.' },
   pmo: { kind: 'pair-list', ...later('per-mount options are planned'), doc: 'Per-mount options for callback protocols.' },
-  headers: { kind: 'pair-list', ...later('per-mount headers are planned'), doc: 'Extra response headers.' },
 };
 
 export const TOP_LEVEL_KEYS: Readonly<Record<string, KeyDef>> = {

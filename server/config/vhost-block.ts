@@ -1,7 +1,7 @@
 /** @module Builds one VhostConfig (its mounts and ws-protocols) from a "vhosts" array element. */
 import { tswsError } from '../errors.ts';
-import { asBool, asInt, asString, asStringMap, isPlainObject, type Site } from './coerce.ts';
-import type { MountConfig, Origin, ProtocolEnable, SourceRef, VhostConfig } from './model.ts';
+import { asBool, asInt, asPairList, asString, asStringMap, isPlainObject, type Site } from './coerce.ts';
+import type { MountConfig, Origin, Pairs, ProtocolEnable, SourceRef, VhostConfig } from './model.ts';
 import { GLOBAL_KEYS, MOUNT_KEYS, VHOST_KEYS, type KeyDef } from './schema.ts';
 import { nearest } from './suggest.ts';
 
@@ -70,6 +70,7 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
   }
   const accessLog = get('access-log', asString);
   const errorDocument404 = get('error-document-404', asString);
+  const headers = use.has('headers') ? headerPairs(raw.headers, site.at('headers')) : [];
 
   const mounts: MountConfig[] = [];
   if (use.has('mounts')) {
@@ -93,6 +94,7 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
     unixSocket,
     accessLog: accessLog === undefined ? undefined : expand.path(accessLog),
     errorDocument404,
+    headers,
     mounts,
     protocols,
     source: site.source,
@@ -100,6 +102,43 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
 }
 
 const ORIGIN_SCHEMES = ['file://', 'cgi://', 'callback://', 'http://', 'https://', '>http://', '>https://', 'gzip://'] as const;
+
+/** RFC 9110 token characters: what a header name may hold. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A portable environment variable name (POSIX). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Header pairs whose names are tokens and whose values hold no line breaks (a header cannot be split by config). */
+function headerPairs(raw: unknown, site: Site): Pairs {
+  const pairs = asPairList(raw, site, 'headers') ?? [];
+  return pairs.filter(([name, value]) => {
+    const bad = !TOKEN.test(name) ? `"${name}" is not a valid header name` : /[\r\n\0]/.test(value) ? `the value of "${name}" holds a line break or NUL` : undefined;
+    if (bad) site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.where, key: 'headers', detail: bad }));
+    return !bad;
+  });
+}
+
+function envPairs(raw: unknown, site: Site): Pairs {
+  const pairs = asPairList(raw, site, 'cgi-env') ?? [];
+  return pairs.filter(([name, value]) => {
+    const bad = !ENV_NAME.test(name) ? `"${name}" is not a valid environment variable name` : value.includes('\0') ? `the value of "${name}" holds a NUL` : undefined;
+    if (bad) site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.where, key: 'cgi-env', detail: bad }));
+    return !bad;
+  });
+}
+
+/** Proxy and redirect targets must be absolute http(s) URLs with a host. */
+function checkUrl(url: string, site: Site): boolean {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && parsed.hostname !== '' && (parsed.protocol === 'http:' || parsed.protocol === 'https:')) return true;
+  site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.where, key: 'origin', detail: `"${url}" is not an http(s) URL with a host (lws's "+" unix-socket origins are not supported)` }));
+  return false;
+}
 
 function parseOrigin(text: string, site: Site, expand: Expand): Origin | undefined {
   const scheme = ORIGIN_SCHEMES.find((s) => text.startsWith(s));
@@ -112,11 +151,15 @@ function parseOrigin(text: string, site: Site, expand: Expand): Origin | undefin
     case 'callback://':
       return { kind: 'callback', protocol: rest };
     case 'http://':
-    case 'https://':
-      return { kind: 'proxy', url: expand.text(text) };
+    case 'https://': {
+      const url = expand.text(text);
+      return checkUrl(url, site) ? { kind: 'proxy', url } : undefined;
+    }
     case '>http://':
-    case '>https://':
-      return { kind: 'redirect', url: expand.text(text.slice(1)) };
+    case '>https://': {
+      const url = expand.text(text.slice(1));
+      return checkUrl(url, site) ? { kind: 'redirect', url } : undefined;
+    }
     case 'gzip://':
       return { kind: 'gzip', path: expand.path(rest) };
     case undefined:
@@ -155,6 +198,7 @@ function buildMount(raw: unknown, site: Site, expand: Expand): MountConfig | und
   const extra = get('extra-mimetypes', asStringMap) ?? new Map<string, string>();
   const extraMimetypes = new Map<string, string>();
   for (const [ext, type] of extra) extraMimetypes.set((ext.startsWith('.') ? ext : `.${ext}`).toLowerCase(), type);
+  const basicAuth = get('basic-auth', asString);
 
   return {
     mountpoint: mountpointRaw.length > 1 ? mountpointRaw.replace(/\/+$/, '') || '/' : mountpointRaw,
@@ -166,6 +210,11 @@ function buildMount(raw: unknown, site: Site, expand: Expand): MountConfig | und
     cacheRevalidate: get('cache-revalidate', asBool) ?? false,
     cacheIntermediaries: get('cache-intermediaries', asBool) ?? false,
     extraMimetypes,
+    basicAuth: basicAuth === undefined ? undefined : expand.path(basicAuth),
+    headers: use.has('headers') ? headerPairs(raw.headers, site.at('headers')) : [],
+    cgiTimeout: get('cgi-timeout', (v, s, k) => asInt(v, s, k, 1)) ?? 5,
+    cgiEnv: use.has('cgi-env') ? envPairs(raw['cgi-env'], site.at('cgi-env')) : [],
+    appendPath: get('append-path', asBool) ?? false,
     source: site.source,
   };
 }
