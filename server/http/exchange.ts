@@ -1,5 +1,6 @@
 /** @module One HTTP request/response: status line, headers, body, abort safety and its access-log line. */
 import { STATUS_CODES } from 'node:http';
+import type { MountConfig, VhostConfig } from '../config/model.ts';
 import type { HttpRes } from '../transport/types.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 
@@ -19,6 +20,22 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+function hasHeader(list: HeaderList, name: string): boolean {
+  for (const [k] of list) if (k.length === name.length && k.toLowerCase() === name.toLowerCase()) return true;
+  return false;
+}
+
+const merged = new WeakMap<MountConfig, HeaderList>();
+function configuredHeaders(vhost: VhostConfig, mount: MountConfig): HeaderList {
+  if (mount.headers.length === 0) return vhost.headers;
+  let list = merged.get(mount);
+  if (!list) {
+    list = [...vhost.headers.filter(([k]) => !hasHeader(mount.headers, k)), ...mount.headers];
+    merged.set(mount, list);
+  }
+  return list;
+}
+
 /**
  * Everything about the request is copied out of the transport's request
  * object up front (it is only valid during the first callback). After
@@ -35,6 +52,8 @@ export class HttpExchange {
   readonly userAgent: string;
   readonly serverString: string;
   aborted = false;
+  /** Configured headers for every response: the vhost's, then the mount's once it is known. */
+  #extra: HeaderList;
   #done = false;
   #abortHandlers: (() => void)[] | undefined;
   #watching = false;
@@ -48,6 +67,12 @@ export class HttpExchange {
     this.referer = referer;
     this.userAgent = userAgent;
     this.serverString = serverString;
+    this.#extra = vhost.config.headers;
+  }
+
+  /** The request is served by `mount`: its "headers" join (and win over) the vhost's. */
+  useMount(mount: MountConfig): void {
+    this.#extra = configuredHeaders(this.vhost.config, mount);
   }
 
   get done(): boolean {
@@ -74,7 +99,14 @@ export class HttpExchange {
     const res = this.res;
     res.writeStatus(statusLine(status));
     res.writeHeader('Server', this.serverString);
-    for (const [k, v] of headers) res.writeHeader(k, v);
+    const extra = this.#extra;
+    if (extra.length === 0) {
+      for (const [k, v] of headers) res.writeHeader(k, v);
+      return;
+    }
+    // Configured headers win over a handler's (a script's, an upstream's) of the same name.
+    for (const [k, v] of headers) if (!hasHeader(extra, k)) res.writeHeader(k, v);
+    for (const [k, v] of extra) res.writeHeader(k, v);
   }
 
   /**

@@ -3,6 +3,7 @@ import { tswsError } from '../errors.ts';
 import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
 import type { Vhost } from '../vhost/vhost.ts';
+import { authorize } from './basic-auth.ts';
 import { HttpExchange } from './exchange.ts';
 import { sendFile, serveFileMount } from './file-mount.ts';
 import type { HttpDeps, MountRequest, OriginTable } from './mount-request.ts';
@@ -46,6 +47,8 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, deps
   const mount = vhost.findMount(path);
   if (!mount) return deps.notFound(ex);
   const rest = mount.mountpoint === '/' ? path : path.slice(mount.mountpoint.length);
+  ex.useMount(mount);
+  if (mount.basicAuth !== undefined && !authorize(ex, req.getHeader('authorization'), mount, deps.log)) return;
   dispatch({ ex, req, mount, path, rest, query, deps });
 }
 
