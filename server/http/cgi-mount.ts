@@ -1,8 +1,71 @@
-/** @module cgi:// mounts: CGI/1.1 scripts (not implemented yet: 501). */
+/** @module cgi:// mounts: runs a CGI/1.1 script per request (RFC 3875), body to stdin, its stdout streamed back. */
 import type { Origin } from '../config/model.ts';
+import { hostName } from '../vhost/listener.ts';
+import { basicAuthUser } from './basic-auth.ts';
+import { refuseBody } from './body-refusal.ts';
+import { cgiEnvironment } from './cgi-env.ts';
+import { CgiRun, failScript } from './cgi-run.ts';
+import { unusableScript } from './check-mount.ts';
 import type { MountRequest } from './mount-request.ts';
-import { serveNotImplemented } from './not-implemented-mount.ts';
+import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyHeaders } from './request-body.ts';
 
-export function serveCgiMount(m: MountRequest<Extract<Origin, { kind: 'cgi' }>>): void {
-  serveNotImplemented(m);
+type CgiOrigin = Extract<Origin, { kind: 'cgi' }>;
+
+export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
+  const { ex, req, mount, deps } = m;
+  const script = mount.origin.script;
+  const check = checkBodyHeaders(req, DEFAULT_BODY_LIMIT);
+  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
+
+  // Everything from `req` is read here: it is gone once this function returns.
+  const headers: [string, string][] = [];
+  req.forEach((k, v) => void headers.push([k, v]));
+  const host = req.getHeader('host');
+  const user = mount.basicAuth !== undefined ? basicAuthUser(req.getHeader('authorization')) : undefined;
+  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT);
+
+  const unusable = unusableScript(script);
+  if (unusable) return failScript(ex, script, unusable, deps.log);
+
+  const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log);
+  ex.watchAbort(() => {
+    run.kill();
+    body.detach();
+  });
+  const start = (contentLength: number | undefined, buffered?: Buffer) => {
+    const env = cgiEnvironment(
+      {
+        method: ex.method,
+        pathInfo: m.rest,
+        scriptName: mount.mountpoint === '/' ? '' : mount.mountpoint,
+        query: m.query,
+        uri: ex.uri,
+        peer: ex.peer,
+        headers,
+        serverName: (host && hostName(host)) || ex.vhost.name,
+        serverPort: deps.listener.port,
+        tls: deps.listener.tls,
+        serverSoftware: deps.serverString,
+        contentLength,
+        user,
+      },
+      mount.cgiEnv,
+      process.env.PATH,
+    );
+    run.start(env, buffered === undefined ? body : buffered);
+  };
+
+  if (!check.chunked) return start(check.length);
+  // CONTENT_LENGTH must be in the environment before the script starts
+  // (RFC 3875 4.1.2), so a chunked body is gathered first; the body limit
+  // bounds what that can cost.
+  const chunks: Buffer[] = [];
+  body.consume({
+    chunk: (c) => void chunks.push(c),
+    end: () => {
+      const all = Buffer.concat(chunks);
+      start(all.length, all);
+    },
+    tooLarge: (received) => refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, deps.log),
+  });
 }

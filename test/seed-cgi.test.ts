@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
+import { REPO, killAll, runTsws } from './helpers/process.ts';
+
+afterAll(() => {
+  killAll();
+  removeConfigDirs();
+});
+
+/** A script in the spirit of lws's own lws-cgi-test.sh, placed where the seed's cgi:// origin points. */
+const SCRIPT = `#!/bin/sh
+printf 'content-type: text/html\\r\\n\\r\\n'
+echo "<html><body><h1>lwstest script stdout</h1>"
+echo "lwstest script stderr: REQUEST_METHOD was $REQUEST_METHOD" >&2
+echo "<h2>REQUEST_METHOD=$REQUEST_METHOD SCRIPT_NAME=$SCRIPT_NAME PATH_INFO=$PATH_INFO</h2>"
+if [ "$REQUEST_METHOD" = "POST" ]; then
+  read line
+  echo "<p>read=\\"$line\\"</p>"
+fi
+echo "</body></html>"
+`;
+
+describe("the seed's cgi:// mount", () => {
+  it('runs lws-cgi-test.sh from --data-dir, as the seed config (conf + conf.d/comlink_v2) mounts it at /testcgi', async () => {
+    const seed = path.join(REPO, 'test/fixtures/seed-comlink-v2');
+    const dataDir = makeConfigDir({ files: { 'libwebsockets-test-server/lws-cgi-test.sh': SCRIPT, 'libwebsockets-test-server/test.html': 'seed home' } });
+    fs.chmodSync(path.join(dataDir, 'libwebsockets-test-server/lws-cgi-test.sh'), 0o755);
+    // The seed's files verbatim, except what cannot work here: its fixed port (taken by others) and its access log under /var/log.
+    const vhost = fs
+      .readFileSync(path.join(seed, 'conf.d/comlink_v2'), 'utf8')
+      .replace('"port": "7681"', '"port": "0"')
+      .replace('/var/log/lwsws/test-access-log', path.join(dataDir, 'access.log'));
+    expect(vhost).toContain('"origin": "cgi://_lws_ddir_/libwebsockets-test-server/lws-cgi-test.sh"');
+    const confDir = makeConfigDir({ conf: fs.readFileSync(path.join(seed, 'conf'), 'utf8'), vhosts: { comlink_v2: vhost } });
+
+    const p = runTsws(['-c', confDir, '--data-dir', dataDir]);
+    const [listener] = await p.ready;
+    const base = `http://127.0.0.1:${listener?.port}`;
+
+    const get = await fetch(`${base}/testcgi/extra`);
+    expect(get.status).toBe(200);
+    expect(get.headers.get('content-type')).toBe('text/html');
+    expect(get.headers.get('server')).toBe('lwsws');
+    const page = await get.text();
+    expect(page).toContain('<h1>lwstest script stdout</h1>');
+    expect(page).toContain('REQUEST_METHOD=GET SCRIPT_NAME=/testcgi PATH_INFO=/extra');
+
+    const post = await fetch(`${base}/testcgi`, { method: 'POST', body: 'hello=world\n', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(await post.text()).toContain('read="hello=world"');
+
+    const stderr = await p.waitFor((l) => l.code === 'TSWS_WARN_CGI_STDERR' && String(l.msg).includes('REQUEST_METHOD was POST'));
+    expect(String(stderr.msg)).toContain('lws-cgi-test.sh');
+    p.kill();
+    expect(await p.exited).toBe(0);
+  });
+});
