@@ -11,6 +11,7 @@ import { AccessLogs } from './http/access-log.ts';
 import { FileCache } from './http/file-cache.ts';
 import { handleHttp, sendNotFound } from './http/http-router.ts';
 import type { HttpDeps } from './http/mount-request.ts';
+import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
 import type { Prepared } from './prepare.ts';
 import type { WsSession } from './session/ws-session.ts';
 import { WRITABLE_THRESHOLD } from './session/connection.ts';
@@ -103,7 +104,8 @@ export class TswsServer {
     for (const [key, vhosts] of groups) {
       const router = new VhostRouter(vhosts);
       const first = (vhosts[0] as Vhost).config;
-      const maxRx = Math.max(1024, ...vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
+      const proxied = vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
+      const maxRx = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
       const wsDeps = { serverString, log: this.log, connections: this.connections };
       const httpDeps: HttpDeps = { fileCache, serverString, log: this.log, listener: { port: 0, tls: false }, notFound: (ex) => sendNotFound(ex, { fileCache }) };
       const handle = createListener(
