@@ -305,6 +305,10 @@ describe('cgi:// mounts', () => {
     const garbage = await fetch(srv.url('/garbage'));
     expect(garbage.status).toBe(500);
     expect(codes()).toContain('TSWS_ERR_CGI_BAD_RESPONSE');
+    // With an upload pending, the answer closes the connection instead of reading a body nobody wants.
+    const withBody = await rawRequest(srv.port(), 'POST /missing HTTP/1.1\r\nHost: localhost\r\nContent-Length: 500000\r\n\r\n');
+    expect(withBody.status).toBe(500);
+    expect(withBody.head).toMatch(/^Connection: close$/im);
     expect((await fetch(srv.url('/status'))).status).toBe(404);
   });
 

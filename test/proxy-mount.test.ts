@@ -261,6 +261,9 @@ describe('http:// proxy mounts: HTTP', () => {
     const r = await fetch(srv.url('/down/anything'));
     expect(r.status).toBe(502);
     expect(codes()).toContain('TSWS_ERR_PROXY_UPSTREAM');
+    const upload = await rawRequest(srv.port(), 'POST /down/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 500000\r\n\r\n');
+    expect(upload.status).toBe(502);
+    expect(upload.head).toMatch(/^Connection: close$/im);
     const cut = await fetch(srv.url('/up/hang-up'));
     expect(cut.status).toBe(200);
     await expect(cut.text()).rejects.toThrow();

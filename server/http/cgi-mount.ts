@@ -16,6 +16,9 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const script = mount.origin.script;
   const check = checkBodyHeaders(req, DEFAULT_BODY_LIMIT);
   if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
+  // Checked per request: the script may come, go or lose its x bit while the server runs.
+  const unusable = unusableScript(script);
+  if (unusable) return failScript(ex, script, unusable, deps.log, undefined, check.chunked || (check.length ?? 0) > 0);
 
   // Everything from `req` is read here: it is gone once this function returns.
   const headers: [string, string][] = [];
@@ -23,9 +26,6 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const host = req.getHeader('host');
   const user = mount.basicAuth !== undefined ? basicAuthUser(req.getHeader('authorization')) : undefined;
   const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT);
-
-  const unusable = unusableScript(script);
-  if (unusable) return failScript(ex, script, unusable, deps.log);
 
   const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log);
   ex.watchAbort(() => {

@@ -14,10 +14,10 @@ const MAX_STDERR_LINES = 200;
 /** Longest stderr line logged whole. */
 const MAX_STDERR_LINE = 2000;
 
-export function failScript(ex: HttpExchange, script: string, reason: string, log: Logger, cause?: unknown): void {
+export function failScript(ex: HttpExchange, script: string, reason: string, log: Logger, cause?: unknown, closeConnection = false): void {
   const e = tswsError('TSWS_ERR_CGI_SCRIPT', { vhost: ex.vhost.name, script, reason }, cause);
   log.error({ code: e.code, vhost: ex.vhost.name }, e.message);
-  ex.sendStatus(e.httpStatus ?? 500, 'The script could not be run.');
+  ex.sendStatus(e.httpStatus ?? 500, 'The script could not be run.', [], { closeConnection });
 }
 
 /**
@@ -46,6 +46,7 @@ export class CgiRun {
   #closed = false;
   #exitStatus: string | undefined;
   #stderrLines = 0;
+  #input: RequestBody | undefined;
 
   constructor(ex: HttpExchange, script: string, timeoutSecs: number, log: Logger) {
     this.#ex = ex;
@@ -56,6 +57,7 @@ export class CgiRun {
 
   start(env: Record<string, string>, input: RequestBody | Buffer): void {
     if (this.#ex.aborted) return;
+    if (!Buffer.isBuffer(input)) this.#input = input;
     let child: ChildProcess;
     try {
       // Its own process group, so a timeout or an abort also kills whatever the script started.
@@ -67,7 +69,7 @@ export class CgiRun {
     child.on('error', (err) => {
       // spawn failures (EACCES, ENOENT: the script changed since the check) arrive here.
       this.kill();
-      if (!this.#responded) failScript(this.#ex, this.#script, describeError(err), this.#log, err);
+      if (!this.#responded) failScript(this.#ex, this.#script, describeError(err), this.#log, err, this.#unreadBody());
     });
     child.on('exit', (code, signal) => {
       this.#exitStatus = signal ? `killed by ${signal}` : `exit status ${code}`;
@@ -190,7 +192,7 @@ export class CgiRun {
     const status = this.#exitStatus ? ` (${this.#exitStatus})` : '';
     const e = tswsError('TSWS_ERR_CGI_BAD_RESPONSE', { vhost: this.#ex.vhost.name, script: this.#script, detail: `${detail}${status}` });
     this.#log.error({ code: e.code, vhost: this.#ex.vhost.name }, e.message);
-    this.#ex.sendStatus(e.httpStatus ?? 500, 'The script failed.');
+    this.#ex.sendStatus(e.httpStatus ?? 500, 'The script failed.', [], { closeConnection: this.#unreadBody() });
   }
 
   #readStderr(child: ChildProcess): void {
@@ -243,6 +245,18 @@ export class CgiRun {
     const e = tswsError('TSWS_ERR_CGI_TIMEOUT', { vhost: this.#ex.vhost.name, script: this.#script, seconds: this.#timeoutMs / 1000 });
     this.#log.error({ code: e.code, vhost: this.#ex.vhost.name }, e.message);
     if (this.#stream) this.#stream.cut();
-    else if (!this.#responded) this.#ex.sendStatus(e.httpStatus ?? 504, 'The script did not answer in time.');
+    else if (!this.#responded) this.#ex.sendStatus(e.httpStatus ?? 504, 'The script did not answer in time.', [], { closeConnection: this.#unreadBody() });
+  }
+
+  /**
+   * Answering before the upload was read: resume it (a paused upload keeps
+   * the client's socket paused, and the answer could not go out) and tell
+   * the caller to close the connection rather than read the rest.
+   */
+  #unreadBody(): boolean {
+    const input = this.#input;
+    if (!input || input.ended) return false;
+    input.resume();
+    return true;
   }
 }

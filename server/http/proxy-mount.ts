@@ -63,11 +63,15 @@ function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], b
       status === 504
         ? tswsError('TSWS_ERR_PROXY_TIMEOUT', { vhost: ex.vhost.name, upstream: upstreamText, seconds: PROXY_CONNECT_TIMEOUT_MS / 1000 })
         : tswsError('TSWS_ERR_PROXY_UPSTREAM', { vhost: ex.vhost.name, upstream: upstreamText, reason }, cause);
-    if (ex.aborted) return;
+    if (ex.aborted || ex.done) return;
     log.error({ code: e.code, vhost: ex.vhost.name, uri: ex.uri }, e.message);
     // Mid-body the status line is long gone: cutting the connection is the only honest signal.
-    if (stream) stream.cut();
-    else ex.sendStatus(e.httpStatus ?? status, status === 504 ? 'The upstream server did not answer in time.' : 'The upstream server could not be reached.');
+    if (stream) return stream.cut();
+    // An upload paused for the upstream would keep the client's socket paused: undo that, and
+    // close the connection rather than read the rest of a body nobody wants.
+    body.resume();
+    const message = status === 504 ? 'The upstream server did not answer in time.' : 'The upstream server could not be reached.';
+    ex.sendStatus(e.httpStatus ?? status, message, [], { closeConnection: !body.ended });
   };
 
   const request = (target.protocol === 'https:' ? https : http).request(target, { method: ex.method, headers: headers.flat() });
