@@ -92,6 +92,7 @@ beforeAll(async () => {
     ws.on('message', (data: Buffer, isBinary) => {
       const text = isBinary ? '' : data.toString();
       if (text === 'close-me') return ws.close(4001, 'bye');
+      if (text === 'stop-reading') return ws.pause();
       if (text === 'flood') {
         flooded = 0;
         const block = Buffer.alloc(STREAM_BLOCK, 1);
@@ -319,6 +320,16 @@ describe('http:// proxy mounts: websockets', () => {
     c.ws.resume();
     for (let i = 0; i < STREAM_BLOCKS; i++) expect((await c.next()).data.length).toBe(STREAM_BLOCK);
     await c.close();
+  });
+
+  it('closes a client that runs more than 4 MiB ahead of an upstream that stopped reading, with 1013', async () => {
+    const c = await TestClient.open(srv.wsUrl('/up/chat'), 'chat');
+    c.send('stop-reading');
+    // 32 MiB: far more than the kernel's socket buffers between tsws and the upstream can absorb.
+    const block = Buffer.alloc(1024 * 1024, 3);
+    for (let i = 0; i < 32 && c.ws.readyState === WebSocket.OPEN; i++) c.send(block);
+    expect((await c.closed).code).toBe(1013);
+    expect(codes()).toContain('TSWS_ERR_PROXY_WS_BACKLOG');
   });
 
   it('refuses the upgrade with 502 when the upstream is down', async () => {

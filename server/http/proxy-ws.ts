@@ -86,8 +86,9 @@ type BridgeState = 'upgrading' | 'open' | 'closed';
 
 /**
  * Both directions with backpressure. Upstream to client: when the uWS.js
- * socket holds more than WRITABLE_THRESHOLD (or a send reports
- * backpressure) the upstream socket is paused, and drained() resumes it.
+ * socket holds more than WRITABLE_THRESHOLD the upstream socket is paused,
+ * and drained() resumes it (a send uWS.js drops for its own hard limit
+ * closes the socket, which closes the upstream).
  * Client to upstream: see PROXY_WS_MAX_BACKLOG. Either side closing closes
  * the other with the same code where it may be sent again: 1005 (no code)
  * stays codeless, a client that vanished (1006) is a 1001 "going away" to
@@ -125,8 +126,9 @@ class ProxyBridge implements WsSession {
     const early = this.#early;
     this.#early = [];
     ws.cork(() => {
-      for (const m of early) this.#fromUpstream(m.data, m.isBinary);
+      for (const m of early) ws.send(m.data, m.isBinary);
     });
+    this.#checkBackpressure(ws);
     if (this.#earlyClose) this.#upstreamClosed(this.#earlyClose.code, this.#earlyClose.reason);
   }
 
@@ -182,8 +184,18 @@ class ProxyBridge implements WsSession {
     }
     const ws = this.#ws;
     if (this.#state !== 'open' || !ws) return;
-    const status = ws.send(data, isBinary);
-    if (!this.#upPaused && (status !== 1 || ws.getBufferedAmount() > WRITABLE_THRESHOLD)) {
+    // Outside any uWS.js callback: corked, the frame goes out in one write.
+    ws.cork(() => ws.send(data, isBinary));
+    this.#checkBackpressure(ws);
+  }
+
+  /**
+   * After the cork, not inside it: there, output past uWS.js's cork buffer
+   * counts as buffered before it was even tried, and a pause taken for it
+   * would wait for a drain event that never comes.
+   */
+  #checkBackpressure(ws: WsHandle): void {
+    if (!this.#upPaused && ws.getBufferedAmount() > WRITABLE_THRESHOLD) {
       this.#upPaused = true;
       this.#up.pause();
     }
