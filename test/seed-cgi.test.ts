@@ -22,7 +22,7 @@ fi
 echo "</body></html>"
 `;
 
-describe("the seed's cgi:// mount", () => {
+describe("the seed's Comlink v2 config, served as written", () => {
   it('runs lws-cgi-test.sh from --data-dir, as the seed config (conf + conf.d/comlink_v2) mounts it at /testcgi', async () => {
     const seed = path.join(REPO, 'test/fixtures/seed-comlink-v2');
     const dataDir = makeConfigDir({ files: { 'libwebsockets-test-server/lws-cgi-test.sh': SCRIPT, 'libwebsockets-test-server/test.html': 'seed home' } });
@@ -35,7 +35,8 @@ describe("the seed's cgi:// mount", () => {
     expect(vhost).toContain('"origin": "cgi://_lws_ddir_/libwebsockets-test-server/lws-cgi-test.sh"');
     const confDir = makeConfigDir({ conf: fs.readFileSync(path.join(seed, 'conf'), 'utf8'), vhosts: { comlink_v2: vhost } });
 
-    const p = runTsws(['-c', confDir, '--data-dir', dataDir]);
+    // cwd: the packet server's default log-dir (var/lws-packet) is relative to it.
+    const p = runTsws(['-c', confDir, '--data-dir', dataDir], { cwd: dataDir });
     const [listener] = await p.ready;
     const base = `http://127.0.0.1:${listener?.port}`;
 
@@ -52,6 +53,17 @@ describe("the seed's cgi:// mount", () => {
 
     const stderr = await p.waitFor((l) => l.code === 'TSWS_WARN_CGI_STDERR' && String(l.msg).includes('REQUEST_METHOD was POST'));
     expect(String(stderr.msg)).toContain('lws-cgi-test.sh');
+
+    // /formtest: protocol-post-demo
+    const form = await fetch(`${base}/formtest`);
+    expect(await form.text()).toContain('multipart/form-data');
+    const posted = await fetch(`${base}/formtest`, { method: 'POST', body: new URLSearchParams({ text: 'from the seed' }) });
+    expect(await posted.text()).toContain('from the seed');
+
+    // /formtest2: the packet server, answering {"id": n}
+    const ack = await fetch(`${base}/formtest2`, { method: 'POST', body: '{"sensor": 1}', headers: { 'content-type': 'application/json' } });
+    expect(await ack.json()).toEqual({ id: 1 });
+    expect(fs.existsSync(path.join(dataDir, 'var/lws-packet/localhost/packets.jsonl'))).toBe(true);
     p.kill();
     expect(await p.exited).toBe(0);
   });
