@@ -5,6 +5,7 @@ import { TswsError, tswsError } from './errors.ts';
 import { createLogger, parseLogLevel, type Level, type Logger } from './log.ts';
 import { DEFAULT_DATA_DIR } from './paths.ts';
 import { prepare, type PrepareResult } from './prepare.ts';
+import { RedisCluster } from './cluster/cluster.ts';
 import { TswsServer } from './server.ts';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -99,7 +100,9 @@ async function serve(cli: Cli): Promise<void> {
 
   let server: TswsServer;
   try {
-    server = await TswsServer.start(result.prepared, log);
+    const clusterConfig = result.prepared.config.global.cluster;
+    const cluster = clusterConfig ? await RedisCluster.start(clusterConfig, log) : undefined;
+    server = await TswsServer.start(result.prepared, log, cluster?.bus, cluster);
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;
     log.fatal({ err, code: e?.code }, e ? e.message : `start-up failed: ${String(err)}`);

@@ -5,6 +5,8 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { LocalBus, type Bus } from './bus/bus.ts';
 import { TopicRouter } from './bus/topics.ts';
+import type { RedisCluster } from './cluster/cluster.ts';
+import { ClusterScope } from './cluster/scope.ts';
 import { where, type VhostConfig } from './config/model.ts';
 import { describeError, tswsError } from './errors.ts';
 import { AccessLogs } from './http/access-log.ts';
@@ -60,17 +62,21 @@ export class TswsServer {
   readonly connections = new Set<WsSession>();
   readonly scheduler = new WritableScheduler();
   readonly bus: Bus;
+  /** Set when this instance is part of a cluster; its `stats` are the counters to expose. */
+  readonly cluster: RedisCluster | undefined;
   readonly accessLogs = new AccessLogs();
   readonly #running: RunningListener[] = [];
   #stopped = false;
 
-  private constructor(log: Logger, bus: Bus) {
+  private constructor(log: Logger, bus: Bus, cluster: RedisCluster | undefined) {
     this.log = log;
     this.bus = bus;
+    this.cluster = cluster;
   }
 
-  static async start(prepared: Prepared, log: Logger, bus: Bus = new LocalBus()): Promise<TswsServer> {
-    const server = new TswsServer(log, bus);
+  /** With a cluster, its bus carries the broadcasts and plugins see its shared state; stop() leaves it. */
+  static async start(prepared: Prepared, log: Logger, bus: Bus = new LocalBus(), cluster?: RedisCluster): Promise<TswsServer> {
+    const server = new TswsServer(log, bus, cluster);
     try {
       await server.#build(prepared);
     } catch (err) {
@@ -92,7 +98,7 @@ export class TswsServer {
       for (const [name, options] of prepared.enabled.get(vc) ?? []) {
         const def = prepared.protocols.get(name);
         if (!def) continue;
-        const host = new ProtocolHost(vc.name, def, options, { scheduler: this.scheduler, topics, log: this.log });
+        const host = new ProtocolHost(vc.name, def, options, { scheduler: this.scheduler, topics, log: this.log, ...this.#clusterDeps() });
         this.hosts.push(host);
         if (host.init()) hosts.set(name, host);
       }
@@ -125,6 +131,12 @@ export class TswsServer {
       this.listeners.push(info);
       this.log.info({ event: 'listening', listener: key, address: info.address, port: info.port, vhosts: info.vhosts }, `listening on ${info.address} for ${info.vhosts.join(', ')}`);
     }
+  }
+
+  #clusterDeps(): { cluster?: (vhost: string, protocol: string) => ClusterScope } {
+    const cluster = this.cluster;
+    if (!cluster) return {};
+    return { cluster: (vhost, protocol) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) };
   }
 
   async #listen(vc: VhostConfig, key: string, handle: ListenerHandle, vhosts: string[]): Promise<ListenerInfo> {
@@ -166,6 +178,7 @@ export class TswsServer {
     for (const l of this.#running) l.handle.closeAll();
     for (const l of this.listeners) if (l.unixPath) fs.rmSync(l.unixPath, { force: true });
     await this.accessLogs.closeAll();
-    await this.bus.close();
+    // A cluster closes its own bus, after telling the other instances this one's entries are gone.
+    await (this.cluster ? this.cluster.close() : this.bus.close());
   }
 }

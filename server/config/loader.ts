@@ -8,6 +8,7 @@ import type { GlobalConfig, ServerConfig, VhostConfig } from './model.ts';
 import { GLOBAL_KEYS, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
 import { nearest } from './suggest.ts';
 import { buildVhost, checkKeys, type Expand } from './vhost-block.ts';
+import { buildCluster } from './cluster-block.ts';
 import { displayPath } from './display-path.ts';
 
 export interface LoadOptions {
@@ -156,6 +157,7 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
     // uWS.js counts idle time in 4-second ticks and needs at least 8.
     wsPingPongSecs: pingSecs === 0 ? 0 : Math.max(8, Math.ceil(pingSecs / 4) * 4),
     logLevel: get('log-level', asString),
+    cluster: get('cluster', buildCluster),
   };
 }
 

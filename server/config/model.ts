@@ -21,6 +21,22 @@ export interface GlobalConfig {
   readonly wsPingPongSecs: number;
   /** pino level name when -d is not given. */
   readonly logLevel: string | undefined;
+  /** Set when this instance is one of several sharing state through Redis. */
+  readonly cluster: ClusterConfig | undefined;
+}
+
+export interface ClusterConfig {
+  readonly redisUrl: string;
+  /** Prefix of every Redis key and channel. */
+  readonly prefix: string;
+  readonly instanceId: string;
+  /** What to do when Redis does not answer at start-up. */
+  readonly unreachableAtStart: 'retry' | 'local';
+  /** Entries of an instance that stopped heart-beating vanish after this. */
+  readonly ttlSecs: number;
+  /** Publications held for Redis at most; past it they are dropped (counted). */
+  readonly maxQueue: number;
+  readonly source: SourceRef;
 }
 
 /** Ordered name/value pairs as written (lwsws "headers", "cgi-env"). */

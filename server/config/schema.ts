@@ -10,7 +10,9 @@ export type KeyKind =
   | 'map'
   /** an array of one-key objects, e.g. headers: [{"X-A": "1"}] */
   | 'pair-list'
-  | 'array';
+  | 'array'
+  /** an object with keys of its own, documented in their own table (e.g. cluster) */
+  | 'object';
 
 export interface KeyDef {
   readonly kind: KeyKind;
@@ -38,6 +40,11 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
   },
   'init-ssl': { kind: 'bool', doc: 'Accepted for compatibility: TLS is always initialised when a vhost needs it.' },
   'log-level': { kind: 'string', default: 'info', doc: 'pino level (fatal, error, warn, info, debug, trace, silent) when -d is not given.' },
+  cluster: {
+    kind: 'object',
+    default: 'none: one instance, in-process bus',
+    doc: 'Run as one of several instances sharing broadcasts and state through Redis: see the cluster keys and "Running several instances".',
+  },
   uid: { kind: 'int', ...later('privilege drop is planned') , doc: 'User id to drop to after start-up.' },
   gid: { kind: 'int', ...later('privilege drop is planned'), doc: 'Group id to drop to after start-up.' },
   username: { kind: 'string', ...later('privilege drop is planned'), doc: 'User name to drop to after start-up.' },
@@ -141,6 +148,20 @@ export const MOUNT_KEYS: Readonly<Record<string, KeyDef>> = {
   },
   'auth-mask': { kind: 'int', ...later('lws auth masks are not supported'), doc: 'lws auth mask.' },
   pmo: { kind: 'pair-list', ...later('per-mount options are planned'), doc: 'Per-mount options for callback protocols.' },
+};
+
+/** Keys of the global "cluster" object. */
+export const CLUSTER_KEYS: Readonly<Record<string, KeyDef>> = {
+  redis: { kind: 'string', doc: 'Redis URL, redis://[[user]:password@]host[:port][/db] (rediss:// for TLS). Required.' },
+  prefix: { kind: 'string', default: 'tsws:', doc: 'Prefix of every Redis key and channel: instances sharing it form one cluster.' },
+  instance: { kind: 'string', default: '<hostname>-<pid>-<random>', doc: 'This instance\'s id, shown in status lists and logs; unique in the cluster.' },
+  'unreachable-at-start': {
+    kind: 'string',
+    default: 'retry',
+    doc: '"retry": log TSWS_ERR_CLUSTER_UNREACHABLE and retry (not listening) until Redis answers; "local": serve alone, as without "cluster", until restarted.',
+  },
+  'ttl-secs': { kind: 'int', default: '15', doc: 'A crashed instance\'s entries (status clients, chat members) vanish this long after its last heartbeat (sent every third of it).' },
+  'max-queue': { kind: 'int', default: '10000', doc: 'Publications waiting for Redis (it is slow or away); past it they are dropped and counted. Local delivery never waits.' },
 };
 
 export const TOP_LEVEL_KEYS: Readonly<Record<string, KeyDef>> = {

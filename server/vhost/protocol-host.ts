@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { TopicRouter } from '../bus/topics.ts';
 import { describeError, tswsError } from '../errors.ts';
-import type { Conn, ProtocolVhost, Timer } from '../plugin/api.ts';
+import type { ClusterView, Conn, ProtocolVhost, Timer } from '../plugin/api.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
@@ -12,6 +12,8 @@ export interface ProtocolHostDeps {
   readonly scheduler: WritableScheduler;
   readonly topics: TopicRouter;
   readonly log: Logger;
+  /** Set in a cluster: makes the shared-state view of one protocol on one vhost. */
+  readonly cluster?: (vhost: string, protocol: string) => ClusterView;
 }
 
 /** The part of a connection the host manages. */
@@ -29,6 +31,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly log: Logger;
   readonly scheduler: WritableScheduler;
   readonly topics: TopicRouter;
+  readonly cluster: ClusterView | undefined;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -42,6 +45,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.scheduler = deps.scheduler;
     this.topics = deps.topics;
     this.log = deps.log.child({ vhost: vhostName, protocol: def.name });
+    this.cluster = deps.cluster?.(vhostName, def.name);
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
 

@@ -1,0 +1,195 @@
+/** @module The Bus over Redis pub/sub: local delivery at once, other instances through Redis, bounded buffering towards it. */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { describeError, tswsError } from '../errors.ts';
+import type { ClusterStats } from '../cluster/stats.ts';
+import type { Bus, Deliver } from './bus.ts';
+
+const FLAG_BINARY = 1;
+/** Set on publications made inside a Redis script (shared logs): the sender delivers them too, on arrival, to keep one order. */
+const FLAG_ECHO = 2;
+/** Publications Redis holds at once; the rest wait in our queue, so memory is bounded whatever Redis's speed. */
+const MAX_IN_FLIGHT = 1024;
+/** Bytes waiting for Redis at most, whatever "max-queue" says. */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/** Channels per SUBSCRIBE command when restoring subscriptions. */
+const SUBSCRIBE_BATCH = 1000;
+
+export interface RedisBusOptions {
+  readonly cmd: Redis;
+  readonly sub: Redis;
+  readonly prefix: string;
+  readonly instanceId: string;
+  readonly maxQueue: number;
+  readonly stats: ClusterStats;
+  readonly log: Logger;
+}
+
+interface Outgoing {
+  readonly channel: string;
+  readonly payload: Buffer;
+}
+
+/**
+ * Delivery contract (the Bus's): each publication reaches every subscriber of
+ * its topic once, in its publisher's order.
+ *
+ * - Local subscribers get a publication at once, from `publish`, whether or
+ *   not Redis is there; other instances get it through the channel
+ *   `<prefix>bus:<topic>`. Each message carries its sender's instance id, and
+ *   a sender skips its own copy coming back (no double delivery).
+ * - Publications wait in one FIFO queue for Redis, at most MAX_IN_FLIGHT of
+ *   them handed to the connection at once. Past `maxQueue` messages (or 64
+ *   MiB) new ones are dropped for the other instances and counted: a
+ *   publisher faster than Redis never grows memory without bound, and local
+ *   delivery never waits for Redis.
+ * - While Redis is away, publications queue (same bound) and go out, in
+ *   order, once it is back. Those Redis had in hand when the connection
+ *   dropped are counted as lost, never sent twice: a resend could duplicate.
+ * - Subscriptions are ours, not the client library's: on every (re)connect
+ *   the subscriber connection subscribes again to every topic with a local
+ *   subscriber.
+ */
+export class RedisBus implements Bus {
+  readonly #o: RedisBusOptions;
+  readonly #topics = new Map<string, Deliver>();
+  readonly #channelPrefix: string;
+  readonly #header: { text: Buffer; binary: Buffer };
+  #queue: Outgoing[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #inFlight = 0;
+  #dropping = false;
+  #closed = false;
+
+  constructor(o: RedisBusOptions) {
+    this.#o = o;
+    this.#channelPrefix = `${o.prefix}bus:`;
+    this.#header = { text: RedisBus.header(o.instanceId, false, false), binary: RedisBus.header(o.instanceId, true, false) };
+    o.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
+    o.sub.on('ready', () => void this.#resubscribe());
+    o.cmd.on('ready', () => this.#pump());
+  }
+
+  /** The bytes before a payload: flags, id length, id. Scripts publishing for the bus prepend the same. */
+  static header(instanceId: string, isBinary: boolean, echo: boolean): Buffer {
+    const id = Buffer.from(instanceId);
+    return Buffer.concat([Buffer.from([(isBinary ? FLAG_BINARY : 0) | (echo ? FLAG_ECHO : 0), id.length]), id]);
+  }
+
+  channelOf(topic: string): string {
+    return this.#channelPrefix + topic;
+  }
+
+  publish(topic: string, data: Buffer | string, isBinary: boolean): void {
+    this.#topics.get(topic)?.(data, isBinary);
+    if (this.#closed) return;
+    const body = typeof data === 'string' ? Buffer.from(data) : data;
+    const s = this.#o.stats;
+    if (s.queued >= this.#o.maxQueue || this.#queuedBytes + body.length > MAX_QUEUED_BYTES) {
+      s.droppedQueueFull++;
+      if (!this.#dropping) {
+        this.#dropping = true;
+        const e = tswsError('TSWS_WARN_CLUSTER_DROPPING', { queued: s.queued });
+        this.#o.log.warn({ event: 'cluster-dropping', code: e.code, queued: s.queued }, e.message);
+      }
+      return;
+    }
+    this.#queue.push({ channel: this.channelOf(topic), payload: Buffer.concat([isBinary ? this.#header.binary : this.#header.text, body]) });
+    this.#queuedBytes += body.length;
+    s.queued++;
+    this.#pump();
+  }
+
+  subscribe(topic: string, deliver: Deliver): void {
+    const isNew = !this.#topics.has(topic);
+    this.#topics.set(topic, deliver);
+    if (isNew && this.#o.sub.status === 'ready') this.#o.sub.subscribe(this.channelOf(topic)).catch((err: unknown) => this.#subscribeFailed(err));
+  }
+
+  unsubscribe(topic: string): void {
+    if (!this.#topics.delete(topic)) return;
+    if (this.#o.sub.status === 'ready') this.#o.sub.unsubscribe(this.channelOf(topic)).catch(() => undefined);
+  }
+
+  /** Stops taking publications; those queued get a short chance to leave. The connections belong to the cluster. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#topics.clear();
+    const deadline = Date.now() + 1000;
+    while ((this.#inFlight > 0 || this.#head < this.#queue.length) && this.#o.cmd.status === 'ready' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  #pump(): void {
+    const { cmd, stats } = this.#o;
+    while (this.#inFlight < MAX_IN_FLIGHT && this.#head < this.#queue.length && cmd.status === 'ready') {
+      const out = this.#queue[this.#head++] as Outgoing;
+      this.#queuedBytes -= out.payload.length;
+      stats.queued--;
+      this.#inFlight++;
+      cmd.publish(out.channel, out.payload).then(
+        () => {
+          stats.published++;
+          this.#sent();
+        },
+        () => {
+          stats.lostInFlight++;
+          this.#sent();
+        },
+      );
+    }
+    if (this.#head >= this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 4096) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #sent(): void {
+    this.#inFlight--;
+    this.#pump();
+    if (this.#dropping && this.#o.stats.queued === 0) {
+      this.#dropping = false;
+      this.#o.log.info({ event: 'cluster-dropping-ended', dropped: this.#o.stats.droppedQueueFull }, 'cluster: Redis caught up; publications flow again');
+    }
+  }
+
+  #onMessage(channel: Buffer, message: Buffer): void {
+    const topic = channel.toString('utf8', this.#channelPrefix.length);
+    const deliver = this.#topics.get(topic);
+    if (!deliver || message.length < 2) return;
+    const flags = message[0] as number;
+    const idEnd = 2 + (message[1] as number);
+    const own = message.toString('latin1', 2, idEnd) === this.#o.instanceId;
+    if (own && !(flags & FLAG_ECHO)) {
+      this.#o.stats.echoesSkipped++;
+      return;
+    }
+    if (!own) this.#o.stats.received++;
+    const isBinary = (flags & FLAG_BINARY) !== 0;
+    // One copy per publication per instance, shared by every local subscriber; text is handed on as text.
+    const body = message.subarray(idEnd);
+    deliver(isBinary ? Buffer.from(body) : body.toString('utf8'), isBinary);
+  }
+
+  async #resubscribe(): Promise<void> {
+    const channels = [...this.#topics.keys()].map((t) => this.channelOf(t));
+    if (channels.length === 0) return;
+    this.#o.stats.resubscribes++;
+    try {
+      for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) await this.#o.sub.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH));
+      this.#o.log.info({ event: 'cluster-resubscribed', topics: channels.length }, `cluster: subscribed again to ${channels.length} topic(s)`);
+    } catch (err) {
+      this.#subscribeFailed(err);
+    }
+  }
+
+  #subscribeFailed(err: unknown): void {
+    // The connection dropped meanwhile: its next "ready" subscribes to everything again.
+    this.#o.log.debug({ err: describeError(err) }, 'cluster: subscribe failed');
+  }
+}

@@ -1,0 +1,104 @@
+/** @module The shared-state view one protocol on one vhost gets (vhost.cluster): presence groups and shared logs, namespaced. */
+import type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from '../plugin/api.ts';
+import { RedisBus } from '../bus/redis-bus.ts';
+import { APPEND, BOUNDS, Script } from './scripts.ts';
+import type { RedisCluster } from './cluster.ts';
+
+const appendScript = new Script(APPEND);
+const boundsScript = new Script(BOUNDS);
+
+class RedisPresence implements Presence {
+  readonly #cluster: RedisCluster;
+  readonly #group: string;
+  readonly #linger: string;
+
+  constructor(cluster: RedisCluster, group: string, linger: string) {
+    this.#cluster = cluster;
+    this.#group = group;
+    this.#linger = linger;
+  }
+
+  claim(key: string, value: string): Promise<boolean> {
+    return this.#cluster.claim(this.#group, key, value, this.#linger);
+  }
+
+  put(key: string, value: string): void {
+    this.#cluster.put(this.#group, key, value);
+  }
+
+  release(key: string): Promise<void> {
+    return this.#cluster.release(this.#group, key);
+  }
+
+  async list(): Promise<PresenceEntry[]> {
+    return (await this.#cluster.list(this.#group)).map(({ key, value, instance }) => ({ key, value, instance }));
+  }
+
+  onChange(fn: () => void): void {
+    this.#cluster.onChange(this.#group, fn);
+  }
+}
+
+class RedisSharedLog implements SharedLog {
+  readonly key: string;
+  readonly #cluster: RedisCluster;
+  readonly #maxLength: number;
+  readonly #channel: string;
+  readonly #header: Buffer;
+
+  constructor(cluster: RedisCluster, key: string, opts: SharedLogOptions, topicKey: string | undefined) {
+    this.#cluster = cluster;
+    this.key = key;
+    this.#maxLength = opts.maxLength;
+    this.#channel = topicKey === undefined ? '' : cluster.bus.channelOf(topicKey);
+    this.#header = RedisBus.header(cluster.config.instanceId, false, true);
+  }
+
+  async append(before: string, after: string): Promise<SharedLogEntry> {
+    this.#cluster.ensureConnected('log append');
+    const [id, text] = (await appendScript.run(this.#cluster.cmd, [this.key], [this.#maxLength, before, after, this.#channel, this.#header])) as [string, string];
+    return { id: Number(id), text };
+  }
+
+  async after(after: number, limit: number): Promise<SharedLogEntry[]> {
+    this.#cluster.ensureConnected('log read');
+    const rows = await this.#cluster.cmd.xrange(this.key, `${after + 1}-0`, '+', 'COUNT', limit);
+    return rows.map(([id, fields]) => ({ id: Number.parseInt(id, 10), text: fields[1] ?? '' }));
+  }
+
+  async bounds(): Promise<{ firstId: number; lastId: number }> {
+    this.#cluster.ensureConnected('log bounds');
+    const [first, last] = (await boundsScript.run(this.#cluster.cmd, [this.key], [])) as [number, number];
+    return { firstId: first === 0 ? last + 1 : first, lastId: last };
+  }
+}
+
+/** Names are scoped as topics are: "<vhost>/<protocol>/<name>", so vhosts never share state by accident. */
+export class ClusterScope implements ClusterView {
+  readonly instanceId: string;
+  readonly #cluster: RedisCluster;
+  readonly #scope: string;
+  readonly #topicKey: (topic: string) => string;
+
+  constructor(cluster: RedisCluster, vhost: string, protocol: string, topicKey: (topic: string) => string) {
+    this.#cluster = cluster;
+    this.instanceId = cluster.config.instanceId;
+    this.#scope = `${vhost}/${protocol}/`;
+    this.#topicKey = topicKey;
+  }
+
+  presence(name: string, opts: PresenceOptions = {}): Presence {
+    const linger = opts.linger ? [String(opts.linger.ms), ...opts.linger.logs.map((l) => keyOf(l))].join('\n') : '';
+    return new RedisPresence(this.#cluster, this.#cluster.groupKey(this.#scope + name), linger);
+  }
+
+  log(name: string, opts: SharedLogOptions): SharedLog {
+    const topic = opts.publishTo === undefined ? undefined : this.#topicKey(opts.publishTo);
+    return new RedisSharedLog(this.#cluster, `${this.#cluster.config.prefix}log:${this.#scope}${name}`, opts, topic);
+  }
+}
+
+function keyOf(log: SharedLog): string {
+  if (log instanceof RedisSharedLog) return log.key;
+  throw new Error('cluster: presence linger takes logs made by vhost.cluster.log()');
+}

@@ -1,0 +1,179 @@
+/** @module The Lua scripts that make each shared-state operation atomic in Redis, and a typed runner for them. */
+import crypto from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/*
+ * Key layout, every key under the cluster prefix P:
+ *   P inst:<id>        heartbeat of an instance, PX ttl: gone means dead
+ *   P instances        SET of instance ids that may own entries
+ *   P own:<id>         SET of "<group key>\n<field>" an instance owns (for reaping)
+ *   P pr:<scope>       HASH presence group: field → "<owner>\n<claim µs>\n<value>"
+ *   P prl:<scope>      what to expire when that group empties: "<ms>\n<key>\n<key>..."
+ *   P log:<scope>      STREAM of a shared log: entry ids "<n>-0", n consecutive from 1
+ *   P bus:<topic>      pub/sub channel of a bus topic
+ * Scripts touch keys they compute (owners' heartbeats, linger targets): fine on a
+ * standalone Redis or a primary with replicas, not on Redis Cluster.
+ */
+
+/** When a group empties: its linger targets expire after the configured ms (deleted at once for 0). */
+const LINGER = `
+local function linger(prefix, group)
+  local cfgKey = prefix .. 'prl:' .. string.sub(group, #prefix + 4)
+  local cfg = redis.call('GET', cfgKey)
+  if not cfg then return end
+  local ms = nil
+  for part in string.gmatch(cfg, '[^\\n]+') do
+    if ms == nil then ms = tonumber(part)
+    elseif ms == 0 then redis.call('DEL', part)
+    else redis.call('PEXPIRE', part, ms) end
+  end
+  redis.call('DEL', cfgKey)
+end
+local function ownerOf(v) return string.match(v, '^([^\\n]*)\\n') end
+`;
+
+/** KEYS: group, own:me. ARGV: prefix, me, field, value, linger config or "". → 1 claimed, 0 held by a live instance. */
+export const CLAIM = `${LINGER}
+local prefix, me, field = ARGV[1], ARGV[2], ARGV[3]
+local stamp = nil
+local cur = redis.call('HGET', KEYS[1], field)
+if cur then
+  local owner = ownerOf(cur)
+  if owner == me then
+    stamp = string.match(cur, '^[^\\n]*\\n([^\\n]*)\\n')
+  elseif redis.call('EXISTS', prefix .. 'inst:' .. owner) == 1 then
+    return 0
+  else
+    redis.call('SREM', prefix .. 'own:' .. owner, KEYS[1] .. '\\n' .. field)
+  end
+end
+if not stamp then
+  local t = redis.call('TIME')
+  stamp = t[1] .. string.format('%06d', tonumber(t[2]))
+end
+redis.call('HSET', KEYS[1], field, me .. '\\n' .. stamp .. '\\n' .. ARGV[4])
+redis.call('SADD', KEYS[2], KEYS[1] .. '\\n' .. field)
+if ARGV[5] ~= '' then
+  redis.call('SET', prefix .. 'prl:' .. string.sub(KEYS[1], #prefix + 4), ARGV[5])
+  local first = true
+  for part in string.gmatch(ARGV[5], '[^\\n]+') do
+    if first then first = false else redis.call('PERSIST', part) end
+  end
+end
+return 1
+`;
+
+/** KEYS: group, own:me. ARGV: prefix, me, field. → entries left in the group. */
+export const RELEASE = `${LINGER}
+local prefix, me, field = ARGV[1], ARGV[2], ARGV[3]
+local cur = redis.call('HGET', KEYS[1], field)
+if cur and ownerOf(cur) == me then redis.call('HDEL', KEYS[1], field) end
+redis.call('SREM', KEYS[2], KEYS[1] .. '\\n' .. field)
+local left = redis.call('HLEN', KEYS[1])
+if left == 0 then linger(prefix, KEYS[1]) end
+return left
+`;
+
+/** KEYS: group. ARGV: prefix. → flat [field, "<owner>\n<µs>\n<value>", ...] of live owners only. */
+export const LIST = `${LINGER}
+local out, alive = {}, {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local owner = ownerOf(all[i + 1])
+  if alive[owner] == nil then alive[owner] = redis.call('EXISTS', ARGV[1] .. 'inst:' .. owner) == 1 end
+  if alive[owner] then out[#out + 1] = all[i]; out[#out + 1] = all[i + 1] end
+end
+return out
+`;
+
+/** KEYS: inst:me, instances. ARGV: me, ttl ms. → 1 when the heartbeat was still there, 0 when it had lapsed (or Redis lost it). */
+export const HEARTBEAT = `
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+return existed
+`;
+
+/**
+ * KEYS: instances. ARGV: prefix, an id to reap whatever its heartbeat says ("" for none), "1" to delete that id's heartbeat too (leaving).
+ * Removes the entries of every instance whose heartbeat lapsed. → [removed count, group keys touched...].
+ */
+export const REAP = `${LINGER}
+local prefix = ARGV[1]
+local touched, seen, removed = {}, {}, 0
+local function reap(id)
+  local own = prefix .. 'own:' .. id
+  for _, m in ipairs(redis.call('SMEMBERS', own)) do
+    local g, f = string.match(m, '^(.*)\\n([^\\n]*)$')
+    local cur = redis.call('HGET', g, f)
+    if cur and ownerOf(cur) == id then
+      redis.call('HDEL', g, f)
+      removed = removed + 1
+      if not seen[g] then seen[g] = true; touched[#touched + 1] = g end
+      if redis.call('HLEN', g) == 0 then linger(prefix, g) end
+    end
+  end
+  redis.call('DEL', own)
+  redis.call('SREM', KEYS[1], id)
+end
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', prefix .. 'inst:' .. id) == 0 then reap(id) end
+end
+if ARGV[2] ~= '' then reap(ARGV[2]) end
+if ARGV[3] == '1' then redis.call('DEL', prefix .. 'inst:' .. ARGV[2]) end
+table.insert(touched, 1, removed)
+return touched
+`;
+
+/**
+ * KEYS: stream. ARGV: max length, text before the id, text after it, channel or "", bus header.
+ * Assigns the next consecutive id (the stream remembers its last id through trimming),
+ * stores "<before><id><after>" as entry "<id>-0" and, in the same step, publishes it:
+ * every instance sees a log's publications in id order. → [id, text].
+ */
+export const APPEND = `
+local last = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then last = tonumber(string.match(info[i + 1], '^(%d+)')) end
+  end
+end
+local id = string.format('%.0f', last + 1)
+local text = ARGV[2] .. id .. ARGV[3]
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'd', text)
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5] .. text) end
+return {id, text}
+`;
+
+/** KEYS: stream. → [first id or 0, last id] (0, 0 for a log never written). */
+export const BOUNDS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local first, last = 0, 0
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then last = tonumber(string.match(info[i + 1], '^(%d+)')) end
+  if info[i] == 'first-entry' and info[i + 1] then first = tonumber(string.match(info[i + 1][1], '^(%d+)')) end
+end
+return {first, last}
+`;
+
+/** Runs a script by its SHA, loading it once when Redis does not know it (first use, or after a restart). */
+export class Script {
+  readonly #lua: string;
+  readonly #sha: string;
+
+  constructor(lua: string) {
+    this.#lua = lua;
+    this.#sha = crypto.createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.#lua, keys.length, ...keys, ...args);
+    }
+  }
+}
