@@ -1,8 +1,9 @@
 /** @module chat: rooms of named people exchanging text messages, with history, over a JSON protocol (see README.md). */
-import { defineProtocol, definePlugin, type Conn } from '../../server/plugin/api.ts';
+import { defineProtocol, definePlugin, isTswsError, type Conn } from '../../server/plugin/api.ts';
 import { errorMessage, parseRequest, type LeaveReason, type Request, type ServerMessage } from './protocol.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { MemoryRoomStore, type RoomStore } from './room-store.ts';
+import { SharedRoomStore } from './shared-room-store.ts';
 
 const options = {
   history: { type: 'int', default: 50, min: 0, max: 1000, doc: 'Messages kept per room and sent to whoever joins.' },
@@ -70,9 +71,16 @@ export default definePlugin({
       callbacks: {
         init(vhost, opts) {
           const keepMs = opts['history-keep-secs'] * 1000;
-          const store = new MemoryRoomStore({ historySize: opts.history, keepMs, maxRooms: opts['max-rooms'] });
-          // A shared store would expire histories itself (key TTLs); this one is swept.
-          if (keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => store.sweep());
+          const policy = { historySize: opts.history, keepMs, maxRooms: opts['max-rooms'] };
+          let store: RoomStore;
+          if (vhost.cluster) {
+            // Rooms span every instance; Redis expires kept histories itself.
+            store = new SharedRoomStore(vhost.cluster, policy, topicOf);
+          } else {
+            const memory = new MemoryRoomStore(policy);
+            if (keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => memory.sweep());
+            store = memory;
+          }
           return { store, maxText: opts['max-message-length'], rateBurst: opts['rate-burst'], ratePerSec: opts['rate-per-sec'] };
         },
         receive(conn, data, isBinary) {
@@ -114,6 +122,8 @@ export default definePlugin({
 function enqueue(conn: ChatConn, step: () => Promise<void> | void): void {
   const s = conn.session;
   s.work = s.work.then(step).catch((err: unknown) => {
+    // In a cluster, Redis may be away for a moment: the client is told, and keeps its connection.
+    if (isTswsError(err, 'TSWS_ERR_CLUSTER_UNAVAILABLE')) return reply(conn, errorMessage('unavailable', 'the chat is unavailable for a moment; try again shortly'));
     conn.vhost.log.error({ err, conn: conn.id, peer: conn.request.peer }, 'chat: request failed');
     if (conn.isOpen) conn.close(1011, 'internal error');
   });
@@ -162,9 +172,10 @@ async function handle(conn: ChatConn, req: Request): Promise<void> {
     case 'send': {
       if (s.room === undefined || s.name === undefined) return reply(conn, errorMessage('not-joined', 'join a room before sending messages', 'send'));
       // The name is the one this connection joined with: a client cannot speak as someone else.
-      const msg = await conn.vhost.state.store.append(s.room, s.name, req.text, Date.now());
+      const store = conn.vhost.state.store;
+      const msg = await store.append(s.room, s.name, req.text, Date.now());
       // The sender gets its own message back through the bus: that is its acknowledgement.
-      conn.vhost.publish(topicOf(s.room), JSON.stringify(msg));
+      if (!store.publishesAppends) conn.vhost.publish(topicOf(s.room), JSON.stringify(msg));
       return;
     }
     case 'who': {

@@ -51,6 +51,7 @@ export const ERROR_CODES = [
   'text-too-long',
   'not-joined',
   'flooding',
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

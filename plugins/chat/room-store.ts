@@ -14,6 +14,8 @@ export type JoinOutcome =
  * its own: `join` checks the name and adds it in one step.
  */
 export interface RoomStore {
+  /** True when `append` also delivers the message to the room's topic (a shared store keeps one order for every instance). */
+  readonly publishesAppends: boolean;
   /** Adds `name` to `room` (creating the room); refuses a name already there, compared case-insensitively. */
   join(room: string, name: string): Promise<JoinOutcome>;
   /** Removes `name`; an empty room is removed, its history kept as the retention policy says. */
@@ -44,6 +46,7 @@ interface Room {
 }
 
 export class MemoryRoomStore implements RoomStore {
+  readonly publishesAppends = false;
   readonly #rooms = new Map<string, Room>();
   readonly #policy: RetentionPolicy;
   readonly #now: () => number;

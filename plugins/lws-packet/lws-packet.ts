@@ -1,7 +1,8 @@
 /** @module protocol-lws-packet (Comlink v2): a controller POSTs JSON packets; they are logged durably and streamed to websocket clients. */
 import path from 'node:path';
 import { defineProtocol, definePlugin, type Conn, type HttpTxn } from '../../server/plugin/api.ts';
-import { FilePacketLog, type PacketLog } from './packet-log.ts';
+import { FilePacketLog, type PacketLog, type StoredPacket } from './packet-log.ts';
+import { SharedPacketLog } from './shared-packet-log.ts';
 
 const options = {
   'log-dir': { type: 'string', default: 'var/lws-packet', doc: 'Directory of the packet log (a subdirectory per vhost); relative to the working directory. `_lws_ddir_` works.' },
@@ -23,16 +24,25 @@ interface Session {
   size: number;
   reply: { status: number; body: string } | undefined;
   headSent: boolean;
-  // websocket: the last id sent, and the end of the replay part
+  // websocket: the last id sent, and the end of the part read from the log
   cursor: number;
   replayUntil: number;
   notices: string[];
+  /** False until the log's bounds are known: live packets wait in the inbox meanwhile. */
+  started: boolean;
+  /** Packets read from the log, not yet written; a read is running. */
+  page: StoredPacket[];
+  reading: boolean;
 }
 
 type Txn = HttpTxn<VhostState, Session>;
 type WsConn = Conn<VhostState, Session>;
 
 const TOPIC = 'packets';
+/** Packets read from the log at once for a replay. */
+const PAGE = 256;
+/** A read refused (Redis away for a moment) is tried again after this. */
+const RETRY_MS = 1000;
 const idOf = (line: string | Buffer) => Number(/^\{"id":(\d+)/.exec(String(line).slice(0, 32))?.[1] ?? 0);
 
 function reply(txn: Txn, status: number, body: unknown): void {
@@ -55,7 +65,8 @@ function accept(txn: Txn): void {
   log.append(packet).then(
     (stored) => {
       // Published only once durable: no subscriber ever sees a packet a crash could take back.
-      txn.vhost.publish(TOPIC, JSON.stringify(stored), false);
+      // (A shared log publishes in the same step as it stores.)
+      if (!log.publishesAppends) txn.vhost.publish(TOPIC, JSON.stringify(stored), false);
       reply(txn, 200, { id: stored.id });
     },
     (err: unknown) => {
@@ -66,14 +77,49 @@ function accept(txn: Txn): void {
 }
 
 function startReplay(conn: WsConn, since: number | undefined): void {
-  const { log } = conn.vhost.state;
   const s = conn.session;
-  s.cursor = since ?? log.lastId;
-  s.replayUntil = log.lastId;
-  if (since !== undefined && since + 1 < log.firstId) {
-    s.notices.push(JSON.stringify({ type: 'gap', from: since + 1, to: log.firstId - 1, reason: 'older packets are no longer kept' }));
-  }
-  conn.requestWritable();
+  conn.vhost.state.log.bounds().then(
+    ({ firstId, lastId }) => {
+      s.cursor = since ?? lastId;
+      s.replayUntil = lastId;
+      if (since !== undefined && since + 1 < firstId) {
+        s.notices.push(JSON.stringify({ type: 'gap', from: since + 1, to: firstId - 1, reason: 'older packets are no longer kept' }));
+        s.cursor = firstId - 1;
+      }
+      s.started = true;
+      conn.requestWritable();
+    },
+    (err: unknown) => {
+      conn.vhost.log.warn({ err, conn: conn.id }, 'packet log unavailable: closing the stream; the client may resume with ?since=');
+      conn.close(1011, 'packet log unavailable');
+    },
+  );
+}
+
+/**
+ * Reads the next page of the part to replay (cursor, replayUntil] into the
+ * session; writable writes it. A page that starts past cursor + 1 means
+ * those packets are no longer kept: the client is told of the gap.
+ */
+function readPage(conn: WsConn): void {
+  const s = conn.session;
+  if (s.reading) return;
+  s.reading = true;
+  conn.vhost.state.log.read(s.cursor, Math.min(PAGE, s.replayUntil - s.cursor)).then(
+    (packets) => {
+      s.reading = false;
+      const wanted = packets.filter((p) => p.id > s.cursor && p.id <= s.replayUntil);
+      const first = wanted[0];
+      if (!first) s.cursor = s.replayUntil;
+      else if (first.id > s.cursor + 1) s.notices.push(JSON.stringify({ type: 'gap', from: s.cursor + 1, to: first.id - 1, reason: 'older packets are no longer kept' }));
+      s.page = wanted;
+      conn.requestWritable();
+    },
+    () => {
+      s.reading = false;
+      conn.setTimeout(RETRY_MS, () => conn.requestWritable());
+    },
+  );
 }
 
 export default definePlugin({
@@ -87,9 +133,13 @@ export default definePlugin({
       httpBodyLimit: 16 * 1024 * 1024,
       // A subscriber falling this far behind while its peer does not read is closed (1008); it resumes with ?since=.
       inbox: { maxMessages: 4096, maxBytes: 16 * 1024 * 1024, onOverflow: 'close' },
-      session: () => ({ chunks: [], size: 0, reply: undefined, headSent: false, cursor: 0, replayUntil: 0, notices: [] }),
+      session: () => ({ chunks: [], size: 0, reply: undefined, headSent: false, cursor: 0, replayUntil: 0, notices: [], started: false, page: [], reading: false }),
       callbacks: {
         init(vhost, opts) {
+          if (vhost.cluster) {
+            vhost.log.info({ retention: opts.retention }, 'packet log shared through Redis (cluster)');
+            return { log: new SharedPacketLog(vhost.cluster, { retention: opts.retention, topic: TOPIC }), maxPacket: opts['max-packet-size'], pageSize: opts['page-size'] };
+          }
           const dir = path.resolve(opts['log-dir'], vhost.vhostName);
           const { log, recoveredTornLine } = FilePacketLog.open(dir, { retention: opts.retention, fsync: opts.fsync });
           if (recoveredTornLine) vhost.log.warn({ file: log.file }, 'dropped a torn last line left by a crash (that packet was never acknowledged)');
@@ -106,8 +156,15 @@ export default definePlugin({
           const raw = txn.request.queryParam('since') ?? '0';
           if (!/^\d+$/.test(raw)) return reply(txn, 400, { error: '"since" must be a packet id' });
           const { log, pageSize } = txn.vhost.state;
-          const packets = log.after(Number(raw), pageSize);
-          reply(txn, 200, { packets, lastId: log.lastId, firstId: log.firstId });
+          Promise.all([log.read(Number(raw), pageSize), log.bounds()]).then(
+            ([packets, { firstId, lastId }]) => {
+              if (txn.isOpen) reply(txn, 200, { packets, lastId, firstId });
+            },
+            (err: unknown) => {
+              txn.vhost.log.warn({ err }, 'packet log read failed');
+              if (txn.isOpen) reply(txn, 503, { error: 'the packet log is unavailable for a moment' });
+            },
+          );
         },
         httpBody(txn, chunk) {
           const s = txn.session;
@@ -151,21 +208,24 @@ export default definePlugin({
             conn.requestWritable();
             return;
           }
-          if (s.cursor < s.replayUntil) {
-            const [p] = conn.vhost.state.log.after(s.cursor, 1);
-            if (p && p.id <= s.replayUntil) {
-              conn.write(JSON.stringify(p), false);
-              s.cursor = p.id;
-            } else {
-              s.cursor = s.replayUntil;
-            }
+          if (!s.started) return;
+          const p = s.page.shift();
+          if (p) {
+            conn.write(JSON.stringify(p), false);
+            s.cursor = p.id;
             conn.requestWritable();
             return;
           }
+          if (s.cursor < s.replayUntil) return readPage(conn);
           // Live: skip what the replay already sent (a packet can be both kept and published).
           for (let m = conn.nextPublished(); m; m = conn.nextPublished()) {
             const id = idOf(m.data);
             if (id <= s.cursor) continue;
+            if (id > s.cursor + 1) {
+              // Publications were missed (Redis was away a moment): the log has them, this one included.
+              s.replayUntil = id;
+              return readPage(conn);
+            }
             conn.write(m.data, false);
             s.cursor = id;
             return;

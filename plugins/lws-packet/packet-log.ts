@@ -9,16 +9,19 @@ export interface StoredPacket {
   readonly packet: unknown;
 }
 
-/** What the plugin needs from a log; a Redis Streams log can stand in for the file one. */
+/**
+ * What the plugin needs from a log: the file one here, or the cluster's
+ * shared one (shared-packet-log.ts). Reads are asynchronous for the latter.
+ */
 export interface PacketLog {
-  /** The last id on disk (0 when empty). */
-  readonly lastId: number;
-  /** The oldest id still kept (lastId + 1 when empty). */
-  readonly firstId: number;
+  /** True when `append` also publishes the stored packet to the stream's subscribers (in id order, on every instance). */
+  readonly publishesAppends: boolean;
   /** Resolves once the packet is durable, with its id; ids are consecutive. */
   append(packet: unknown): Promise<StoredPacket>;
   /** Kept packets with id > `after`, oldest first, at most `limit`. */
-  after(after: number, limit: number): StoredPacket[];
+  read(after: number, limit: number): Promise<StoredPacket[]>;
+  /** The oldest id kept (lastId + 1 when none) and the last id given (0 when none). */
+  bounds(): Promise<{ readonly firstId: number; readonly lastId: number }>;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ const FILE = 'packets.jsonl';
  * (it was never acknowledged) and ids continue after the last whole line.
  */
 export class FilePacketLog implements PacketLog {
+  readonly publishesAppends = false;
   readonly file: string;
   readonly #opts: FileLogOptions;
   #fd: number;
@@ -120,6 +124,14 @@ export class FilePacketLog implements PacketLog {
     if (first === undefined) return [];
     const start = Math.max(0, after - first + 1);
     return this.#window.slice(start, start + limit);
+  }
+
+  async read(after: number, limit: number): Promise<StoredPacket[]> {
+    return this.after(after, limit);
+  }
+
+  async bounds(): Promise<{ firstId: number; lastId: number }> {
+    return { firstId: this.firstId, lastId: this.lastId };
   }
 
   async close(): Promise<void> {

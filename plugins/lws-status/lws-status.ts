@@ -1,18 +1,27 @@
 /** @module lws-status: tells every status client who is connected, whenever a status client comes or goes. */
 import os from 'node:os';
-import { defineProtocol, definePlugin, type ProtocolVhost } from '../../server/plugin/api.ts';
+import { defineProtocol, definePlugin, type Presence, type ProtocolVhost } from '../../server/plugin/api.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 interface Entry {
   readonly peer: string;
   readonly time: string;
   readonly ua: string;
+  /** In a cluster: the instance serving that client. */
+  readonly instance?: string;
 }
 
 interface VhostState {
-  /** Newest first, as lws keeps its list. */
-  readonly clients: Map<number, Entry>;
+  /** Newest first, as lws keeps its list. Alone: every client; in a cluster: the last list read from Redis. */
+  clients: Map<number | string, Entry>;
   snapshot: string;
+  /** In a cluster: every instance's clients, one entry per client, held by its instance. */
+  readonly shared: Presence | undefined;
+  /** A read of the shared list is running / another one is wanted after it. */
+  refreshing: boolean;
+  again: boolean;
+  /** onChange is registered with the first connection (it needs the vhost with its state). */
+  listening: boolean;
 }
 
 interface Session {
@@ -20,7 +29,7 @@ interface Session {
   stale: boolean;
 }
 
-function render(clients: ReadonlyMap<number, Entry>): string {
+function render(clients: ReadonlyMap<number | string, Entry>): string {
   // lws sends every value as a string, in this order.
   return JSON.stringify({
     version: `tsws ${pkg.version}`,
@@ -40,14 +49,33 @@ export default definePlugin({
       rxBufferSize: 512,
       session: () => ({ stale: true }),
       callbacks: {
-        init: () => ({ clients: new Map(), snapshot: render(new Map()) }),
+        init(vhost) {
+          const shared = vhost.cluster?.presence('clients');
+          const state: VhostState = { clients: new Map(), snapshot: render(new Map()), shared, refreshing: false, again: false, listening: false };
+          return state;
+        },
         established(conn) {
           const st = conn.vhost.state;
-          st.clients.set(conn.id, { peer: conn.request.peer, time: String(Math.floor(Date.now() / 1000)), ua: conn.request.headers['user-agent'] ?? 'unknown' });
-          changed(conn.vhost);
+          const entry: Entry = { peer: conn.request.peer, time: String(Math.floor(Date.now() / 1000)), ua: conn.request.headers['user-agent'] ?? 'unknown' };
+          if (!st.shared) {
+            st.clients.set(conn.id, entry);
+            return changed(conn.vhost);
+          }
+          // Every instance hears of the change (this one too) and reads the list again.
+          if (!st.listening) {
+            st.listening = true;
+            const vhost = conn.vhost;
+            st.shared.onChange(() => refresh(vhost));
+          }
+          st.shared.put(keyOf(conn.vhost.cluster?.instanceId, conn.id), JSON.stringify(entry));
         },
         closed(conn) {
-          if (conn.vhost.state.clients.delete(conn.id)) changed(conn.vhost);
+          const st = conn.vhost.state;
+          if (!st.shared) {
+            if (st.clients.delete(conn.id)) changed(conn.vhost);
+            return;
+          }
+          void st.shared.release(keyOf(conn.vhost.cluster?.instanceId, conn.id));
         },
         writable(conn) {
           // Several changes before one writable coalesce into the latest snapshot.
@@ -59,6 +87,52 @@ export default definePlugin({
     }),
   ],
 });
+
+const keyOf = (instance: string | undefined, id: number): string => `${instance ?? ''}/${id}`;
+
+/** Entries are written by this plugin on some instance; read them defensively all the same. */
+function parseEntry(text: string, instance: string): Entry {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  const fields = new Map<string, unknown>(typeof v === 'object' && v !== null ? Object.entries(v) : []);
+  const field = (k: string) => {
+    const x = fields.get(k);
+    return typeof x === 'string' ? x : '';
+  };
+  return { peer: field('peer'), time: field('time'), ua: field('ua'), instance };
+}
+
+/**
+ * Cluster: reads the shared list again after a change anywhere. Changes
+ * arriving while a read runs are folded into one more read after it, so a
+ * burst of connections costs two reads, not one per connection.
+ */
+function refresh(vhost: ProtocolVhost<VhostState, Session>): void {
+  const st = vhost.state;
+  if (!st.shared) return;
+  if (st.refreshing) {
+    st.again = true;
+    return;
+  }
+  st.refreshing = true;
+  st.shared.list().then(
+    (entries) => {
+      st.clients = new Map(entries.map((e) => [e.key, parseEntry(e.value, e.instance)]));
+      changed(vhost);
+    },
+    (err: unknown) => vhost.log.debug({ err }, 'lws-status: shared list unavailable; keeping the last one'),
+  ).finally(() => {
+    st.refreshing = false;
+    if (st.again) {
+      st.again = false;
+      refresh(vhost);
+    }
+  });
+}
 
 function changed(vhost: ProtocolVhost<VhostState, Session>): void {
   vhost.state.snapshot = render(vhost.state.clients);

@@ -129,16 +129,27 @@ export class RedisCluster {
     return `${this.config.prefix}pr:${scoped}`;
   }
 
-  /** Throws TSWS_ERR_CLUSTER_UNAVAILABLE unless Redis is connected. */
-  ensureConnected(op: string): void {
-    if (this.connected) return;
-    this.stats.unavailable++;
-    throw tswsError('TSWS_ERR_CLUSTER_UNAVAILABLE', { op });
+  /**
+   * Runs a shared-state operation: TSWS_ERR_CLUSTER_UNAVAILABLE at once while
+   * Redis is away, and for a command the connection dropped under (plugins
+   * tell that from a bug by the code).
+   */
+  async run<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.connected) {
+      this.stats.unavailable++;
+      throw tswsError('TSWS_ERR_CLUSTER_UNAVAILABLE', { op });
+    }
+    try {
+      return await fn();
+    } catch (err) {
+      if (this.connected) throw err;
+      this.stats.unavailable++;
+      throw tswsError('TSWS_ERR_CLUSTER_UNAVAILABLE', { op }, err);
+    }
   }
 
   async claim(group: string, key: string, value: string, linger: string): Promise<boolean> {
-    this.ensureConnected('claim');
-    const ok = (await this.#claimScript(group, key, value, linger)) === 1;
+    const ok = (await this.run('claim', () => this.#claimScript(group, key, value, linger))) === 1;
     if (ok) this.#remember(group, key, value, linger);
     if (ok) this.#notify(group);
     return ok;
@@ -159,7 +170,7 @@ export class RedisCluster {
     mine?.delete(key);
     if (mine?.size === 0) this.#owned.delete(group);
     try {
-      this.ensureConnected('release');
+      if (!this.connected) throw new Error('away');
       await releaseScript.run(this.cmd, [group, this.#ownKey], [this.config.prefix, this.config.instanceId, key]);
       this.#notify(group);
     } catch {
@@ -171,8 +182,7 @@ export class RedisCluster {
   }
 
   async list(group: string): Promise<RawEntry[]> {
-    this.ensureConnected('list');
-    const flat = (await listScript.run(this.cmd, [group], [this.config.prefix])) as string[];
+    const flat = (await this.run('list', () => listScript.run(this.cmd, [group], [this.config.prefix]))) as string[];
     const out: RawEntry[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const raw = flat[i + 1] as string;

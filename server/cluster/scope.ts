@@ -55,20 +55,19 @@ class RedisSharedLog implements SharedLog {
   }
 
   async append(before: string, after: string): Promise<SharedLogEntry> {
-    this.#cluster.ensureConnected('log append');
-    const [id, text] = (await appendScript.run(this.#cluster.cmd, [this.key], [this.#maxLength, before, after, this.#channel, this.#header])) as [string, string];
+    const reply = await this.#cluster.run('log append', () => appendScript.run(this.#cluster.cmd, [this.key], [this.#maxLength, before, after, this.#channel, this.#header]));
+    const [id, text] = reply as [string, string];
     return { id: Number(id), text };
   }
 
   async after(after: number, limit: number): Promise<SharedLogEntry[]> {
-    this.#cluster.ensureConnected('log read');
-    const rows = await this.#cluster.cmd.xrange(this.key, `${after + 1}-0`, '+', 'COUNT', limit);
+    const rows = await this.#cluster.run('log read', () => this.#cluster.cmd.xrange(this.key, `${after + 1}-0`, '+', 'COUNT', limit));
     return rows.map(([id, fields]) => ({ id: Number.parseInt(id, 10), text: fields[1] ?? '' }));
   }
 
   async bounds(): Promise<{ firstId: number; lastId: number }> {
-    this.#cluster.ensureConnected('log bounds');
-    const [first, last] = (await boundsScript.run(this.#cluster.cmd, [this.key], [])) as [number, number];
+    const reply = await this.#cluster.run('log bounds', () => boundsScript.run(this.#cluster.cmd, [this.key], []));
+    const [first, last] = reply as [number, number];
     return { firstId: first === 0 ? last + 1 : first, lastId: last };
   }
 }

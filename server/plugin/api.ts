@@ -332,5 +332,8 @@ export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P
   return descriptor;
 }
 
+/** Coded errors, e.g. to tell TSWS_ERR_CLUSTER_UNAVAILABLE (Redis away for a moment) from a bug. */
+export { isTswsError } from '../errors.ts';
+
 /** Helpers plugins may use without importing the transport. */
 export { parseFormBody, type FormField } from './form-body.ts';
