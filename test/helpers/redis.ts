@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
 
 export interface RedisServer {
@@ -10,6 +11,9 @@ export interface RedisServer {
   readonly url: string;
   /** SIGKILL: as a crash; nothing is saved. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: Redis stops reading, its clients' writes pile up. */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port (empty unless persistence was on). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -17,9 +21,9 @@ export interface RedisServer {
 
 const live = new Set<ChildProcess>();
 
-/** `appendonly`: persist every write (fsync always), as the packet log's durability needs. */
-export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
-  const port = await freePort();
+/** `appendonly`: persist every write (fsync always), as the packet log's durability needs. `port`: a port chosen earlier. */
+export async function startRedis(opts: { appendonly?: boolean; port?: number } = {}): Promise<RedisServer> {
+  const port = opts.port ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsws-redis-'));
   let proc: ChildProcess | undefined;
   const launch = async () => {
@@ -43,6 +47,8 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
     port,
     url: `redis://127.0.0.1:${port}`,
     kill,
+    pause: () => void proc?.kill('SIGSTOP'),
+    resume: () => void proc?.kill('SIGCONT'),
     restart: launch,
     stop: async () => {
       await kill();
@@ -54,6 +60,21 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
 /** Kills every redis-server still running (call from afterAll). */
 export function killAllRedis(): void {
   for (const p of live) p.kill('SIGKILL');
+}
+
+/** Instances subscribed to a bus topic, as Redis counts them: a condition to wait for before publishing across. */
+export async function subscribers(client: Redis, channel: string): Promise<number> {
+  const reply = (await client.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+  return Number(reply[1]);
+}
+
+/** Polls an asynchronous condition until it holds (a liveness bound, not a timing assertion). */
+export async function until(cond: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function waitForPort(port: number, p: ChildProcess): Promise<void> {

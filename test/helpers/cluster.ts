@@ -1,0 +1,71 @@
+/** @module Runs tsws instances as separate processes sharing one Redis, each with the shipped broadcast plugins. */
+import { makeConfigDir } from './config-dir.ts';
+import { runTsws, type TswsProcess } from './process.ts';
+
+export interface Instance {
+  readonly id: string;
+  readonly proc: TswsProcess;
+  readonly port: number;
+  url(path?: string): string;
+  wsUrl(path?: string): string;
+  /** Resolves with the first log line after `from` (a lines.length taken earlier) with this event. */
+  event(name: string, from?: number): Promise<Record<string, unknown>>;
+}
+
+export interface ClusterOptions {
+  readonly ttlSecs?: number;
+  readonly maxQueue?: number;
+  readonly unreachable?: 'retry' | 'local';
+  /** Extra options of the chat protocol. */
+  readonly chat?: Record<string, string>;
+  /** Extra options of protocol-lws-packet. */
+  readonly packet?: Record<string, string>;
+}
+
+export function clusterConfig(redisUrl: string, id: string, o: ClusterOptions = {}): string {
+  return makeConfigDir({
+    conf: {
+      global: {
+        cluster: {
+          redis: redisUrl,
+          instance: id,
+          'ttl-secs': String(o.ttlSecs ?? 1),
+          ...(o.maxQueue ? { 'max-queue': String(o.maxQueue) } : {}),
+          ...(o.unreachable ? { 'unreachable-at-start': o.unreachable } : {}),
+        },
+      },
+    },
+    vhosts: {
+      localhost: [{
+        name: 'localhost', port: '0', interface: '127.0.0.1',
+        mounts: [{ mountpoint: '/formtest2', origin: 'callback://protocol-lws-packet' }],
+        'ws-protocols': [{
+          'lws-mirror-protocol': {},
+          'lws-status': {},
+          chat: { 'rate-burst': '1000', 'rate-per-sec': '1000', ...o.chat },
+          'protocol-lws-packet': { 'log-dir': '/nonexistent-in-a-cluster', ...o.packet },
+        }],
+      }],
+    },
+  });
+}
+
+/** Starts an instance and waits until it listens (it joined the cluster first). */
+export async function startInstance(redisUrl: string, id: string, o: ClusterOptions = {}): Promise<Instance> {
+  const proc = runTsws(['-c', clusterConfig(redisUrl, id, o)]);
+  const [listener] = await proc.ready;
+  const port = listener?.port ?? 0;
+  return {
+    id,
+    proc,
+    port,
+    url: (p = '/') => `http://127.0.0.1:${port}${p}`,
+    wsUrl: (p = '/') => `ws://127.0.0.1:${port}${p}`,
+    event: (name, from = 0) => proc.waitFor((l) => l.event === name && proc.lines.indexOf(l) >= from),
+  };
+}
+
+export async function stopInstance(i: Instance): Promise<void> {
+  i.proc.kill('SIGTERM');
+  await i.proc.exited;
+}
