@@ -17,7 +17,7 @@ let c: Instance;
 beforeAll(async () => {
   redis = await startRedis({ appendonly: true });
   probe = new Redis(redis.url);
-  [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => startInstance(redis.url, id)));
+  [a, b, c] = await Promise.all([startInstance(redis.url, 'a'), startInstance(redis.url, 'b'), startInstance(redis.url, 'c')]);
 });
 afterAll(async () => {
   await Promise.all([a, b, c].filter(Boolean).map(stopInstance));

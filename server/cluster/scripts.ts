@@ -114,13 +114,13 @@ local function reap(id)
     end
   end
   redis.call('DEL', own)
-  redis.call('SREM', KEYS[1], id)
 end
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', prefix .. 'inst:' .. id) == 0 then reap(id) end
+  if redis.call('EXISTS', prefix .. 'inst:' .. id) == 0 then reap(id); redis.call('SREM', KEYS[1], id) end
 end
 if ARGV[2] ~= '' then reap(ARGV[2]) end
-if ARGV[3] == '1' then redis.call('DEL', prefix .. 'inst:' .. ARGV[2]) end
+-- A live instance clearing leftovers at start stays in the set (its heartbeat is there); one leaving does not.
+if ARGV[3] == '1' then redis.call('DEL', prefix .. 'inst:' .. ARGV[2]); redis.call('SREM', KEYS[1], ARGV[2]) end
 table.insert(touched, 1, removed)
 return touched
 `;
