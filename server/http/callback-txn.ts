@@ -50,6 +50,8 @@ export class HttpTransaction implements HttpTxn, Serviceable {
   #timers: OwnedTimers | undefined;
   #budget = 0;
   #ran = 0;
+  /** Inside serviceWritables' res.cork(): a close must wait until it returns (see #cut). */
+  #corked = false;
   /** A close requested inside res.cork(): done once the cork returns (see #cut). */
   #closeAfterCork = false;
   readonly #loop = () => this.#runWritables();
@@ -141,6 +143,10 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     if (this.#state === 'active') this.#body.resume();
   }
 
+  abort(): void {
+    this.#cut();
+  }
+
   setTimeout(ms: number, fn: () => void): Timer {
     this.#timers ??= new OwnedTimers((f) => {
       if (this.#state !== 'active') return;
@@ -157,14 +163,22 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     this.#budget = budget;
     this.#ran = 0;
     this.#depth++;
+    this.#corked = true;
     try {
       this.#ex.res.cork(this.#loop);
     } finally {
+      this.#corked = false;
       this.#depth--;
     }
     if (this.#closeAfterCork) {
       this.#closeAfterCork = false;
-      this.#ex.res.close();
+      // Served inside the request handler, what the cork wrote is only flushed
+      // when the handler returns: closing now would drop it. Close a turn later
+      // (unless the client went first: an aborted response must not be touched).
+      const ex = this.#ex;
+      setImmediate(() => {
+        if (!ex.aborted) ex.res.close();
+      });
     }
     if (this.#wantWritable && !this.#choked && this.#state === 'active') this.vhost.scheduler.enqueue(this);
     return this.#ran;
@@ -335,13 +349,15 @@ export class HttpTransaction implements HttpTxn, Serviceable {
    * Closes the connection mid-response; the plugin hears 'aborted'. Inside
    * res.cork() the close waits until the cork returns: uWS.js fires onAborted
    * synchronously from close() and its cork wrapper then touches the dead
-   * response and throws.
+   * response and throws. Outside the cork (a plugin's own callback, or
+   * `abort()` from another connection's event) it closes at once: nothing
+   * else would ever run the deferred close.
    */
   #cut(): void {
     if (this.#state !== 'active') return;
     this.#state = 'aborted';
     this.#timers?.cancelAll();
-    if (this.#depth > 0) this.#closeAfterCork = true;
+    if (this.#corked) this.#closeAfterCork = true;
     else this.#ex.res.close();
     this.#closed('aborted');
   }

@@ -225,6 +225,14 @@ export interface HttpTxn<V = unknown, S = unknown> {
   /** Flow control: stop (and restart) reading the request body. */
   pauseBody(): void;
   resumeBody(): void;
+  /**
+   * Gives up on the response from any callback (not a write): the connection
+   * is closed without finishing the body, so the client sees a truncated
+   * response rather than a complete-looking one, and `httpClosed` runs with
+   * 'aborted'. For a proxy whose upstream died mid-body. Before the headers,
+   * answering with an error status is kinder.
+   */
+  abort(): void;
   /** Timers owned by the framework: cancelled when the transaction ends. */
   setTimeout(ms: number, fn: () => void): Timer;
 }
