@@ -1,0 +1,102 @@
+/** @module tunnel: private nodes reached through websockets they open to this public node (see README.md). */
+import { defineProtocol, definePlugin } from '../../server/plugin/api.ts';
+import { requestBody, requestBodyDone, requestClosed, responseWritable, startRequest, type HttpJob, type RouteContext } from './http-routes.ts';
+import { TunnelLink } from './link.ts';
+import { NodeDirectory } from './node-ref.ts';
+import { loadTokenBook } from './tokens.ts';
+import { PROTOCOL } from './wire.ts';
+
+const options = {
+  tokens: { type: 'string', default: '', doc: 'Node ids and the token each must present: "id:token" entries separated by commas.' },
+  'tokens-file': { type: 'string', default: '', doc: 'A file of "id token" lines (# comments), read at start; relative to the working directory.' },
+  'heartbeat-secs': { type: 'int', default: 20, min: 1, max: 3600, doc: 'Agents ping at least this often; a tunnel silent for three times this is closed.' },
+  'request-timeout-secs': { type: 'int', default: 30, min: 1, max: 3600, doc: 'How long a private node has to start answering a forwarded request; then 504.' },
+  'window-kb': { type: 'int', default: 256, min: 64, max: 16384, doc: 'Body bytes (KiB) one forwarded request may have in flight in each direction.' },
+  'max-streams': { type: 'int', default: 100, min: 1, max: 10000, doc: 'Forwarded requests one tunnel carries at once; more get 503.' },
+  'message-window': { type: 'int', default: 64, min: 1, max: 4096, doc: 'Messages a node may have sent and not yet had answered (ack or nack).' },
+  'max-message-bytes': { type: 'int', default: 64 * 1024, min: 1, max: 512 * 1024, doc: 'Largest message body (as JSON) a node may send.' },
+  'list-nodes': { type: 'bool', default: true, doc: 'GET on the mount lists the registered node ids.' },
+} as const;
+
+/** Seconds a new tunnel has to send its hello. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+type VhostState = RouteContext;
+
+/** A websocket is a tunnel; an HTTP request under the mount is a job. The factory cannot tell which yet: each sets its own. */
+interface Session {
+  link: TunnelLink | undefined;
+  job: HttpJob | undefined;
+}
+
+export default definePlugin({
+  apiVersion: 1,
+  name: 'tunnel',
+  protocols: [
+    defineProtocol<VhostState, Session, typeof options>({
+      name: PROTOCOL,
+      // The largest frame an agent sends is a message of max-message-bytes with its envelope.
+      rxBufferSize: 600 * 1024,
+      // Forwarded uploads are streamed under a credit window, never held whole.
+      httpBodyLimit: 1024 * 1024 * 1024,
+      session: () => ({ link: undefined, job: undefined }),
+      options,
+      callbacks: {
+        init(vhost, opts) {
+          const tokens = loadTokenBook(opts.tokens, opts['tokens-file']);
+          if (tokens.size === 0) vhost.log.warn('tunnel: no node ids configured (options "tokens" or "tokens-file"): every hello will be refused');
+          vhost.log.info({ nodes: tokens.size }, 'tunnel: ready');
+          return {
+            directory: new NodeDirectory<TunnelLink>(),
+            tokens,
+            terms: {
+              heartbeatSecs: opts['heartbeat-secs'],
+              window: opts['window-kb'] * 1024,
+              messageWindow: opts['message-window'],
+              maxMessageBytes: opts['max-message-bytes'],
+            },
+            maxMessageBytes: opts['max-message-bytes'],
+            maxStreams: opts['max-streams'],
+            helloTimeoutMs: HELLO_TIMEOUT_MS,
+            requestTimeoutMs: opts['request-timeout-secs'] * 1000,
+            listNodes: opts['list-nodes'],
+            log: vhost.log,
+          };
+        },
+
+        // ---- websocket: one tunnel per connection ----
+        established(conn) {
+          const link = new TunnelLink(conn, conn.vhost.state);
+          conn.session.link = link;
+          link.established();
+        },
+        receive(conn, data, isBinary) {
+          conn.session.link?.receive(data, isBinary);
+        },
+        writable(conn) {
+          conn.session.link?.writable();
+        },
+        closed(conn, code, reason) {
+          conn.session.link?.closed(code, reason);
+        },
+
+        // ---- HTTP under the callback:// mount ----
+        http(txn) {
+          txn.session.job = startRequest(txn, txn.vhost.state);
+        },
+        httpBody(txn, chunk) {
+          if (txn.session.job) requestBody(txn.session.job, chunk);
+        },
+        httpBodyCompletion(txn) {
+          if (txn.session.job) requestBodyDone(txn.session.job, txn, txn.vhost.state);
+        },
+        httpWritable(txn) {
+          if (txn.session.job) responseWritable(txn.session.job, txn);
+        },
+        httpClosed(txn, how) {
+          if (txn.session.job) requestClosed(txn.session.job, how);
+        },
+      },
+    }),
+  ],
+});
