@@ -136,7 +136,8 @@ export class TunnelAgent {
   #frame(f: ServerFrame): void {
     switch (f.type) {
       case 'welcome':
-        return this.#up(f);
+        // Only the answer to our hello; a second one would start a second heartbeat.
+        return this.#state === 'connecting' ? this.#up(f) : undefined;
       case 'refused':
         this.#refused = `${f.code}: ${f.message}`;
         return;
