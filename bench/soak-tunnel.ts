@@ -242,6 +242,7 @@ const lines = [
   `- duration: ${MINUTES} min; flood rate ${(fastFlow.received / (MINUTES * 60)).toFixed(0)} msg/s; ring latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`,
   `- HTTP through the tunnels alongside: ${httpStats.ok} ok, ${httpStats.failed} failed; agent reconnects: ${reconnects}; server: ${serverExit ?? 'alive'}`,
   `- server RSS: start ${(startRss / 1048576).toFixed(1)} MiB, at 1 min ${minuteRss.toFixed(1)} MiB, max ${maxRss.toFixed(1)} MiB, end ${(endRss / 1048576).toFixed(1)} MiB`,
+  `- server RSS every ${SAMPLE_MS / 1000} s (MiB): ${samples.map((s) => s.rssMiB.toFixed(1)).join(' ')}`,
   '',
   '| minute | server RSS (MiB) | ring received | flood received |',
   '| --- | --- | --- | --- |',
