@@ -65,6 +65,9 @@ export const REGISTRY = {
   TSWS_ERR_CONFIG_LISTENER_CONFLICT: error<Where & { port: number; a: string; b: string }>(
     (p) => `${p.where}: port ${p.port} is bound both on ${p.a} and on ${p.b}`,
     'Vhosts sharing a port must share its interface: give them the same "interface", or different ports.'),
+  TSWS_ERR_CONFIG_TLS_MIX: error<Where & { listener: string; tls: string; plain: string }>(
+    (p) => `${p.where}: ${p.listener} would serve TLS vhost "${p.tls}" and plain vhost "${p.plain}"; one listening socket is either TLS or plain`,
+    'Give the plain vhost its own port (with "redirect-http": "1" it can send its visitors to https).'),
   TSWS_WARN_CONFIG_NOT_IMPLEMENTED: warning<Where & { key: string; note: string }>(
     (p) => `${p.where}: "${p.key}" is a known lwsws key that tsws does not implement (${p.note}); it has no effect`,
     'Remove it to silence this warning, or see README.md for the supported keys.'),
@@ -80,6 +83,22 @@ export const REGISTRY = {
   TSWS_WARN_MOUNT_NOT_IMPLEMENTED: warning<Where & { origin: string }>(
     (p) => `${p.where}: mount origin "${p.origin}" is not implemented yet; requests under it will get 501`,
     'Use a file:// mount meanwhile; README.md lists the supported origins.'),
+
+  TSWS_ERR_PRIV_UNKNOWN: error<{ kind: 'user' | 'group'; name: string }>(
+    (p) => `the ${p.kind} "${p.name}" to drop privileges to does not exist on this machine`,
+    'Create it, or fix "username"/"groupname" (or "uid"/"gid") in the global conf.'),
+  TSWS_WARN_PRIV_CHECK: warning<{ detail: string }>(
+    (p) => `privilege drop: ${p.detail}; starting on this machine would fail`,
+    'Fine if this config is meant for another machine (a container image, say) where it exists.'),
+  TSWS_WARN_PRIV_NOT_ROOT: warning<{ uid: number; wanted: number }>(
+    (p) => `not running as root (uid ${p.uid}): cannot drop to uid ${p.wanted}; continuing as uid ${p.uid}`,
+    'Start as root for the drop to happen, or remove uid/username from the global conf (a container usually runs unprivileged already).'),
+  TSWS_ERR_TLS_FILE: error<Where & { vhost: string; file: string; reason: string }>(
+    (p) => `${p.where}: vhost "${p.vhost}": cannot use TLS file ${p.file}: ${p.reason}`,
+    'Fix the path or the file, or set "ignore-missing-cert": "1" to skip this vhost instead of stopping.'),
+  TSWS_WARN_TLS_VHOST_SKIPPED: warning<Where & { vhost: string; file: string; reason: string }>(
+    (p) => `${p.where}: vhost "${p.vhost}" skipped: TLS file ${p.file}: ${p.reason} (ignore-missing-cert)`,
+    'Provide the file and restart to serve this vhost.'),
 
   // ---- plugins ------------------------------------------------------------
   TSWS_ERR_PLUGIN_DIR: error<{ dir: string; reason: string }>(
@@ -148,6 +167,10 @@ export const REGISTRY = {
     (p) => `protocol "${p.protocol}": received a ${p.size}-byte message, over its ${p.limit}-byte limit`,
     'Raise the protocol\'s rxBufferSize if such messages are legitimate.',
     { closeCode: 1009 }),
+  TSWS_ERR_RATE_LIMITED: error<{ protocol: string; peer: string }>(
+    (p) => `protocol "${p.protocol}": ${p.peer} sent faster than its rateLimit allows; closed with 1008`,
+    'Send less often, or raise the protocol\'s rateLimit if the rate is legitimate.',
+    { closeCode: 1008 }),
   TSWS_ERR_SLOW_CONSUMER: error<{ protocol: string; pending: number }>(
     (p) => `protocol "${p.protocol}": the client fell ${p.pending} published messages behind`,
     'The client reads too slowly for this stream; raise the protocol\'s inbox limits if it is legitimate.',
@@ -193,10 +216,28 @@ export const REGISTRY = {
   TSWS_WARN_MOUNT_PROTOCOL_MISSING: warning<Where & { protocol: string }>(
     (p) => `${p.where}: callback mount uses protocol "${p.protocol}", which no loaded plugin provides; requests under it will get 503`,
     'Drop a plugin providing it into plugins/.'),
+  TSWS_ERR_HTTP_MISDIRECTED: error<{ host: string; sni: string }>(
+    (p) => `the Host header "${p.host}" does not match the TLS server name "${p.sni}" this connection was made for`,
+    'Connect with the server name of the host you ask for (SNI), or open a new connection for it.',
+    { httpStatus: 421 }),
+  TSWS_ERR_HTTP_AGENT_REFUSED: error<{ agent: string }>(
+    (p) => `refused user agent "${p.agent}" (reject-service-keywords)`,
+    'Remove the keyword from "reject-service-keywords" in the global conf if this client is legitimate.'),
+  TSWS_ERR_UPGRADE_ORIGIN: error<{ vhost: string; origin: string }>(
+    (p) => `vhost "${p.vhost}" does not let pages from ${p.origin} open websockets ("ws-origins")`,
+    'Add the origin to the vhost\'s "ws-origins" if it is yours.',
+    { httpStatus: 403 }),
+  TSWS_ERR_UPGRADE_IP_LIMIT: error<{ peer: string; limit: number }>(
+    (p) => `${p.peer} already holds ${p.limit} websockets (ip-limit-wsi)`,
+    'Close some connections first; the limit is "ip-limit-wsi" in the global conf.',
+    { httpStatus: 503 }),
   TSWS_ERR_HTTP_NOT_IMPLEMENTED: error<{ vhost: string; origin: string }>(
     (p) => `vhost "${p.vhost}": mount origin "${p.origin}" is not implemented yet`,
     'See README.md for the supported mount origins.',
     { httpStatus: 501 }),
+  TSWS_ERR_ACCESS_LOG: error<{ file: string; reason: string }>(
+    (p) => `cannot open access log ${p.file}: ${p.reason}`,
+    'Create its directory or fix "access-log"; the log is opened before privileges are dropped.'),
   TSWS_ERR_FILE_READ: error<{ file: string; reason: string }>(
     (p) => `cannot read ${p.file}: ${p.reason}`,
     'Check the file\'s permissions.',

@@ -7,6 +7,7 @@ import { DEFAULT_DATA_DIR } from './paths.ts';
 import { prepare, type PrepareResult } from './prepare.ts';
 import { RedisCluster } from './cluster/cluster.ts';
 import { TswsServer } from './server.ts';
+import { dropPrivileges } from './privileges.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 const USAGE = `Usage: tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]
@@ -76,8 +77,16 @@ function printCheck(result: PrepareResult, strict: boolean): number {
   return failed ? 1 : 0;
 }
 
+/** A vhost skipped for its certificate is served by nobody: that deserves an error line, though start-up goes on. */
+const LOUD_WARNINGS = new Set(['TSWS_WARN_TLS_VHOST_SKIPPED']);
+
 function logFindings(log: Logger, result: PrepareResult): void {
-  for (const w of result.warnings) log.warn({ code: w.code }, w.message);
+  for (const w of result.warnings) {
+    // When serving, an unknown user is fatal (logged below), not a warning about some other machine.
+    if (w.code === 'TSWS_WARN_PRIV_CHECK') continue;
+    if (LOUD_WARNINGS.has(w.code)) log.error({ code: w.code }, w.message);
+    else log.warn({ code: w.code }, w.message);
+  }
   for (const e of result.errors) log.error({ code: e.code }, e.message);
 }
 
@@ -89,6 +98,14 @@ async function serve(cli: Cli): Promise<void> {
   logFindings(log, result);
   if (!result.prepared) {
     log.fatal({ event: 'config-invalid', errors: result.errors.length }, `not starting: ${result.errors.length} error(s) in ${cli.configDir}`);
+    log.flush();
+    process.exitCode = 1;
+    return;
+  }
+
+  const identity = result.prepared.identity;
+  if (identity instanceof TswsError) {
+    log.fatal({ code: identity.code, event: 'config-invalid' }, identity.message);
     log.flush();
     process.exitCode = 1;
     return;
@@ -109,6 +126,18 @@ async function serve(cli: Cli): Promise<void> {
     log.flush();
     process.exitCode = 1;
     return;
+  }
+  // Listeners bound, certificates read, access logs open, every init run: now drop, as lwsws does.
+  if (identity) {
+    try {
+      dropPrivileges(identity, log);
+    } catch (err) {
+      log.fatal({ err, event: 'privilege-drop-failed' }, `cannot drop privileges: ${(err as Error).message}`);
+      await server.stop();
+      log.flush();
+      process.exitCode = 1;
+      return;
+    }
   }
   log.info({ event: 'ready', version: pkg.version, listeners: server.listeners }, `tsws ${pkg.version} ready`);
 

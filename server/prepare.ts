@@ -1,9 +1,12 @@
 /** @module Loads config and plugins and checks them against each other: everything `--check` does, nothing that listens. */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Diagnostics } from './config/coerce.ts';
 import { loadConfig } from './config/loader.ts';
 import { where, type MountConfig, type ServerConfig, type VhostConfig } from './config/model.ts';
-import { tswsError, type TswsError } from './errors.ts';
+import { TswsError, tswsError } from './errors.ts';
+import { resolveIdentity, type Identity } from './privileges.ts';
+import { checkTlsFiles } from './config/vhost-transport.ts';
 import { loadPlugins } from './plugin/loader.ts';
 import { resolveOptions } from './plugin/options.ts';
 import type { RuntimeProtocol } from './plugin/runtime-protocol.ts';
@@ -19,7 +22,10 @@ export interface PrepareOptions {
 
 /** A configuration ready to serve: every vhost's protocols resolved to loaded plugins and typed options. */
 export interface Prepared {
+  /** Vhosts skipped for a missing certificate (ignore-missing-cert) are no longer in it. */
   readonly config: ServerConfig;
+  /** Whom to become after start-up, or why that cannot happen here (unknown user or group). */
+  readonly identity: Identity | TswsError | undefined;
   readonly protocols: ReadonlyMap<string, RuntimeProtocol>;
   /** Per vhost: protocol name → typed options, for the protocols that a plugin provides. */
   readonly enabled: ReadonlyMap<VhostConfig, ReadonlyMap<string, Readonly<Record<string, unknown>>>>;
@@ -44,16 +50,31 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   for (const e of plugins.errors) diagnostics.add(e);
   for (const w of plugins.warnings) diagnostics.add(w);
 
+  const served = config.vhosts.filter((vh) => checkTls(vh, diagnostics));
   const enabled = new Map<VhostConfig, Map<string, Readonly<Record<string, unknown>>>>();
-  for (const vh of config.vhosts) enabled.set(vh, checkVhost(vh, plugins.protocols, diagnostics));
+  for (const vh of served) enabled.set(vh, checkVhost(vh, plugins.protocols, diagnostics));
+
+  // Checked here so --check can tell; whether it is fatal is start-up's decision (the config may be for another machine).
+  const identity = resolveIdentity(config.global.privileges);
+  if (identity instanceof TswsError) diagnostics.add(tswsError('TSWS_WARN_PRIV_CHECK', { detail: identity.detail }));
 
   const ok = diagnostics.errors.length === 0;
   return {
-    prepared: ok ? { config, protocols: plugins.protocols, enabled } : undefined,
+    prepared: ok ? { config: served.length === config.vhosts.length ? config : { ...config, vhosts: served }, identity, protocols: plugins.protocols, enabled } : undefined,
     errors: diagnostics.errors,
     warnings: diagnostics.warnings,
     pluginFiles: plugins.files,
   };
+}
+
+/** Reads and parses the certificate, key and CA of a TLS vhost; false when it is to be skipped. */
+function checkTls(vh: VhostConfig, diag: Diagnostics): boolean {
+  if (!vh.tls) return true;
+  const problem = checkTlsFiles(vh.tls, (pem, kind) => (kind === 'cert' ? new crypto.X509Certificate(pem) : crypto.createPrivateKey(pem)));
+  if (!problem) return true;
+  const params = { where: where(vh.source), vhost: vh.name, file: problem.file, reason: problem.reason };
+  diag.add(vh.ignoreMissingCert ? tswsError('TSWS_WARN_TLS_VHOST_SKIPPED', params) : tswsError('TSWS_ERR_TLS_FILE', params));
+  return false;
 }
 
 function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics): Map<string, Readonly<Record<string, unknown>>> {

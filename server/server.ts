@@ -16,43 +16,19 @@ import type { HttpDeps } from './http/mount-request.ts';
 import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
 import type { Prepared } from './prepare.ts';
 import type { WsSession } from './session/ws-session.ts';
+import { openListener, planListeners, transportCap, type ListenerInfo } from './listeners.ts';
 import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
-import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen } from './session/ws-handlers.ts';
+import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, type WsDeps } from './session/ws-handlers.ts';
 import type { ListenerHandle } from './transport/types.ts';
 import { createListener } from './transport/uws/uws-adapter.ts';
-import { VhostRouter, listenerKey } from './vhost/listener.ts';
+import { VhostRouter } from './vhost/listener.ts';
 import { ProtocolHost } from './vhost/protocol-host.ts';
 import { Vhost } from './vhost/vhost.ts';
-
-export interface ListenerInfo {
-  readonly key: string;
-  /** "host:port", or the socket path. */
-  readonly address: string;
-  readonly port: number;
-  readonly unixPath: string | undefined;
-  readonly vhosts: readonly string[];
-}
 
 interface RunningListener {
   readonly info: ListenerInfo;
   readonly handle: ListenerHandle;
-}
-
-/** Above this a message is cut by the transport itself (1006) before it is ever buffered whole. */
-function transportCap(maxRx: number): number {
-  return Math.min(2 * maxRx + 64 * 1024, 0x7fffffff);
-}
-
-/** An interface name ("lo", "eth0") becomes its first address, IPv4 preferred. */
-function resolveInterface(vh: VhostConfig): string {
-  const iface = vh.iface;
-  if (!iface || net.isIP(iface)) return iface ?? '';
-  const nics = os.networkInterfaces();
-  const addrs = nics[iface];
-  const pick = addrs?.find((a) => a.family === 'IPv4') ?? addrs?.[0];
-  if (!pick) throw tswsError('TSWS_ERR_INTERFACE_UNKNOWN', { where: where(vh.source), name: iface, known: Object.keys(nics).join(', ') });
-  return pick.address;
 }
 
 export class TswsServer {
@@ -92,7 +68,7 @@ export class TswsServer {
     const fileCache = new FileCache();
     const serverString = config.global.serverString;
 
-    const groups = new Map<string, Vhost[]>();
+    const vhosts: Vhost[] = [];
     for (const vc of config.vhosts) {
       const hosts = new Map<string, ProtocolHost>();
       for (const [name, options] of prepared.enabled.get(vc) ?? []) {
@@ -102,34 +78,53 @@ export class TswsServer {
         this.hosts.push(host);
         if (host.init()) hosts.set(name, host);
       }
-      const vhost = new Vhost(vc, hosts, vc.accessLog ? this.accessLogs.open(vc.accessLog) : undefined);
-      const key = listenerKey(vc);
-      groups.set(key, [...(groups.get(key) ?? []), vhost]);
+      vhosts.push(new Vhost(vc, hosts, vc.accessLog ? this.accessLogs.open(vc.accessLog) : undefined));
     }
+    // Before privileges are dropped: an access log that cannot be opened stops start-up, naming the file.
+    await this.accessLogs.ready();
 
-    for (const [key, vhosts] of groups) {
-      const router = new VhostRouter(vhosts);
-      const first = (vhosts[0] as Vhost).config;
-      const proxied = vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
-      const maxRx = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
-      const wsDeps = { serverString, log: this.log, connections: this.connections };
-      const httpDeps: HttpDeps = { fileCache, serverString, log: this.log, listener: { port: 0, tls: false }, notFound: (ex) => sendNotFound(ex, { fileCache }) };
+    const httpsPorts = new Map<string, number>();
+    const frontDoor = { rejectServiceKeywords: config.global.rejectServiceKeywords, httpsPortFor: (name: string) => httpsPorts.get(name.toLowerCase()) };
+    const perAddress = { counts: new Map<string, number>(), limit: config.global.ipLimitWsi };
+    for (const plan of planListeners(vhosts)) {
+      const tls = plan.tls !== undefined;
+      const router = new VhostRouter(plan.vhosts, tls);
+      const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
+      const maxRx = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
+      const wsDeps: WsDeps = { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress };
+      const httpDeps: HttpDeps = {
+        fileCache,
+        serverString,
+        log: this.log,
+        listener: { port: 0, tls },
+        frontDoor,
+        bodyStallMs: config.global.timeoutSecs * 1000,
+        notFound: (ex) => sendNotFound(ex, { fileCache }),
+      };
       const handle = createListener(
         {
-          http: (res, req) => handleHttp(router, res, req, httpDeps),
-          upgrade: (res, req, ctx) => handleUpgrade(router, res, req, ctx, wsDeps),
+          http: (res, req, sni) => handleHttp(router, res, req, sni, httpDeps),
+          upgrade: (res, req, ctx, sni) => handleUpgrade(router, res, req, ctx, sni, wsDeps),
           open: (ws) => wsOpen(ws, wsDeps),
           message: wsMessage,
           drain: wsDrain,
           close: (ws, code, msg) => wsClose(ws, code, msg, wsDeps),
         },
         { maxPayloadLength: transportCap(maxRx), idleTimeout: config.global.wsPingPongSecs, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD },
+        plan.tls,
       );
-      const info = await this.#listen(first, key, handle, vhosts.map((v) => v.name));
-      httpDeps.listener.port = info.port;
+      let info: ListenerInfo;
+      try {
+        info = await openListener(plan, handle);
+      } catch (err) {
+        handle.closeAll();
+        throw err;
+      }
       this.#running.push({ info, handle });
+      httpDeps.listener.port = info.port;
+      if (tls) for (const v of plan.vhosts) if (!httpsPorts.has(v.name.toLowerCase())) httpsPorts.set(v.name.toLowerCase(), info.port);
       this.listeners.push(info);
-      this.log.info({ event: 'listening', listener: key, address: info.address, port: info.port, vhosts: info.vhosts }, `listening on ${info.address} for ${info.vhosts.join(', ')}`);
+      this.log.info({ event: 'listening', listener: plan.key, address: info.address, port: info.port, tls, vhosts: info.vhosts }, `listening on ${tls ? 'https' : 'http'} ${info.address} for ${info.vhosts.join(', ')}`);
     }
   }
 
@@ -137,32 +132,6 @@ export class TswsServer {
     const cluster = this.cluster;
     if (!cluster) return {};
     return { cluster: (vhost, protocol) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) };
-  }
-
-  async #listen(vc: VhostConfig, key: string, handle: ListenerHandle, vhosts: string[]): Promise<ListenerInfo> {
-    if (vc.unixSocket) {
-      const sock = vc.iface as string;
-      // lws unlinks a stale socket file; refuse to delete anything that is not a socket.
-      try {
-        if (fs.lstatSync(sock).isSocket()) fs.unlinkSync(sock);
-      } catch {
-        /* absent: fine */
-      }
-      try {
-        await handle.listenUnix(sock);
-      } catch (err) {
-        throw tswsError('TSWS_ERR_LISTEN', { where: where(vc.source), address: `unix:${sock}`, reason: describeError(err) }, err);
-      }
-      return { key, address: sock, port: 0, unixPath: sock, vhosts };
-    }
-    const host = resolveInterface(vc);
-    try {
-      const port = await handle.listen(host, vc.port);
-      const shown = host.includes(':') ? `[${host}]` : host || '*';
-      return { key, address: `${shown}:${port}`, port, unixPath: undefined, vhosts };
-    } catch (err) {
-      throw tswsError('TSWS_ERR_LISTEN', { where: where(vc.source), address: `${host || '*'}:${vc.port}`, reason: describeError(err) }, err);
-    }
   }
 
   /** Stops accepting, closes websockets with 1001, destroys every protocol, flushes the access logs. */

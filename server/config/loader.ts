@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TswsError, describeError, tswsError } from '../errors.ts';
-import { Diagnostics, Site, asInt, asString, asStringList, isPlainObject } from './coerce.ts';
+import { Diagnostics, Site, asInt, asPairList, asString, asStringList, isPlainObject } from './coerce.ts';
 import { parseLwswsJson, type ParsedDocument } from './lwsws-json.ts';
-import type { GlobalConfig, ServerConfig, VhostConfig } from './model.ts';
+import type { GlobalConfig, ListenAddress, ServerConfig, VhostConfig } from './model.ts';
 import { GLOBAL_KEYS, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
 import { nearest } from './suggest.ts';
 import { buildVhost, checkKeys, type Expand } from './vhost-block.ts';
@@ -158,7 +158,27 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
     wsPingPongSecs: pingSecs === 0 ? 0 : Math.max(8, Math.ceil(pingSecs / 4) * 4),
     logLevel: get('log-level', asString),
     cluster: get('cluster', buildCluster),
+    privileges: { uid: get('uid', asInt), gid: get('gid', asInt), username: get('username', asString), groupname: get('groupname', asString) },
+    timeoutSecs: get('timeout-secs', (v, s, k) => asInt(v, s, k, 1, 3600)) ?? 20,
+    rejectServiceKeywords: get('reject-service-keywords', asStatusPairs) ?? [],
+    ipLimitWsi: get('ip-limit-wsi', asInt) ?? 0,
   };
+}
+
+/** lwsws's [{"substring": "403"}, ...]: each status must be one a server can answer with. */
+function asStatusPairs(v: unknown, site: Site, key: string): [string, number][] | undefined {
+  const pairs = asPairList(v, site, key);
+  if (!pairs) return undefined;
+  const out: [string, number][] = [];
+  for (const [word, status] of pairs) {
+    const n = Number(status);
+    if (!Number.isInteger(n) || n < 400 || n > 599 || word === '') {
+      site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.where, key, detail: `"${word}": "${status}" needs a non-empty substring and a status from 400 to 599` }));
+      continue;
+    }
+    out.push([word, n]);
+  }
+  return out;
 }
 
 /**
@@ -168,28 +188,40 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
  * one such listener, on different interfaces they get one each.
  */
 function checkListeners(vhosts: readonly VhostConfig[], diag: Diagnostics): void {
-  const byPort = new Map<number, VhostConfig>();
+  const byPort = new Map<number, { vh: VhostConfig; iface: string | undefined }>();
   const names = new Map<string, VhostConfig>();
+  const tlsOf = new Map<string, VhostConfig>();
   for (const vh of vhosts) {
-    const listener = vh.unixSocket ? `unix:${vh.iface}` : `${vh.iface ?? '*'}:${vh.port}`;
-    const key = `${listener}/${vh.name.toLowerCase()}`;
-    const dup = names.get(key);
     const here = `${vh.source.file}:${vh.source.line}:${vh.source.col}`;
-    if (dup) {
-      diag.add(tswsError('TSWS_ERR_CONFIG_DUPLICATE_VHOST', { where: here, name: vh.name, listener, first: `${dup.source.file}:${dup.source.line}` }));
+    for (const addr of vh.listens) {
+      const listener = listenerKey(addr);
+      const key = `${listener}/${vh.name.toLowerCase()}`;
+      const dup = names.get(key);
+      if (dup) diag.add(tswsError('TSWS_ERR_CONFIG_DUPLICATE_VHOST', { where: here, name: vh.name, listener, first: `${dup.source.file}:${dup.source.line}` }));
+      names.set(key, vh);
+      // One listening socket is either TLS or plain: uWS.js cannot serve both on one port.
+      const other = tlsOf.get(listener);
+      if (other && Boolean(other.tls) !== Boolean(vh.tls)) {
+        diag.add(tswsError('TSWS_ERR_CONFIG_TLS_MIX', { where: here, listener, tls: (vh.tls ? vh : other).name, plain: (vh.tls ? other : vh).name }));
+      }
+      tlsOf.set(listener, other ?? vh);
+      // Port 0 on different interfaces is two listeners, each with its own OS-picked port.
+      if (addr.unixSocket || addr.port === 0) continue;
+      const prior = byPort.get(addr.port);
+      if (prior && (prior.iface ?? '*') !== (addr.iface ?? '*')) {
+        diag.add(tswsError('TSWS_ERR_CONFIG_LISTENER_CONFLICT', {
+          where: here,
+          port: addr.port,
+          a: `${prior.iface ?? 'all interfaces'} (vhost "${prior.vh.name}")`,
+          b: `${addr.iface ?? 'all interfaces'} (vhost "${vh.name}")`,
+        }));
+      }
+      if (!prior) byPort.set(addr.port, { vh, iface: addr.iface });
     }
-    names.set(key, vh);
-    // Port 0 on different interfaces is two listeners, each with its own OS-picked port.
-    if (vh.unixSocket || vh.port === 0) continue;
-    const other = byPort.get(vh.port);
-    if (other && (other.iface ?? '*') !== (vh.iface ?? '*')) {
-      diag.add(tswsError('TSWS_ERR_CONFIG_LISTENER_CONFLICT', {
-        where: here,
-        port: vh.port,
-        a: `${other.iface ?? 'all interfaces'} (vhost "${other.name}")`,
-        b: `${vh.iface ?? 'all interfaces'} (vhost "${vh.name}")`,
-      }));
-    }
-    byPort.set(vh.port, other ?? vh);
   }
+}
+
+/** Addresses with the same key share one listening socket. */
+export function listenerKey(addr: ListenAddress): string {
+  return addr.unixSocket ? `unix:${addr.iface}` : `${addr.iface ?? '*'}:${addr.port}`;
 }

@@ -23,6 +23,38 @@ export interface GlobalConfig {
   readonly logLevel: string | undefined;
   /** Set when this instance is one of several sharing state through Redis. */
   readonly cluster: ClusterConfig | undefined;
+  /** Who to become once everything privileged is done. lwsws: uid, gid, username, groupname. */
+  readonly privileges: Privileges;
+  /** A request body that stalls longer is cut. lwsws: "timeout-secs". */
+  readonly timeoutSecs: number;
+  /** User-Agent substring → status. lwsws: "reject-service-keywords". */
+  readonly rejectServiceKeywords: readonly (readonly [string, number])[];
+  /** Websockets per remote address; 0 is no limit. lwsws: "ip-limit-wsi". */
+  readonly ipLimitWsi: number;
+}
+
+export interface Privileges {
+  readonly uid: number | undefined;
+  readonly gid: number | undefined;
+  readonly username: string | undefined;
+  readonly groupname: string | undefined;
+}
+
+/** One address a vhost listens on. */
+export interface ListenAddress {
+  /** 0 asks the OS for a free port; ignored for UNIX sockets. */
+  readonly port: number;
+  /** An address, an interface name, or the socket path when unixSocket is set. */
+  readonly iface: string | undefined;
+  readonly unixSocket: boolean;
+  readonly source: SourceRef;
+}
+
+export interface TlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | undefined;
+  readonly ciphers: string | undefined;
 }
 
 export interface ClusterConfig {
@@ -99,6 +131,17 @@ export interface VhostConfig {
   readonly errorDocument404: string | undefined;
   /** Extra headers on every HTTP response. lwsws: "headers". */
   readonly headers: Pairs;
+  /** Every address served: port/interface first, then the "listen" extras. */
+  readonly listens: readonly ListenAddress[];
+  readonly tls: TlsConfig | undefined;
+  /** Strict-Transport-Security on TLS responses. lwsws: "sts". */
+  readonly sts: boolean;
+  /** Skip this vhost (logged) when its certificate or key is missing. lwsws: "ignore-missing-cert". */
+  readonly ignoreMissingCert: boolean;
+  /** A plain vhost answering everything with 301 to https. lwsws: "redirect-http". */
+  readonly redirectHttp: boolean;
+  /** Origins allowed to open websockets; undefined allows any. */
+  readonly wsOrigins: readonly string[] | undefined;
   readonly mounts: readonly MountConfig[];
   readonly protocols: readonly ProtocolEnable[];
   readonly source: SourceRef;

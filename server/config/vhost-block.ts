@@ -1,8 +1,9 @@
 /** @module Builds one VhostConfig (its mounts and ws-protocols) from a "vhosts" array element. */
 import { tswsError } from '../errors.ts';
-import { asBool, asInt, asPairList, asString, asStringMap, isPlainObject, type Site } from './coerce.ts';
+import { asBool, asInt, asPairList, asString, asStringList, asStringMap, isPlainObject, type Site } from './coerce.ts';
 import type { MountConfig, Origin, Pairs, ProtocolEnable, SourceRef, VhostConfig } from './model.ts';
 import { GLOBAL_KEYS, MOUNT_KEYS, VHOST_KEYS, type KeyDef } from './schema.ts';
+import { buildListens, buildTls } from './vhost-transport.ts';
 import { nearest } from './suggest.ts';
 
 export interface Expand {
@@ -85,6 +86,10 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
     }
   }
   const protocols = use.has('ws-protocols') ? buildProtocols(raw['ws-protocols'], site.at('ws-protocols'), expand) : [];
+  const main = { port: port ?? 0, iface, unixSocket, source: site.source };
+  const listens = buildListens(main, use.has('listen') ? raw.listen : undefined, site.at('listen'), expand);
+  const tlsFields = buildTls(raw, use, site, expand);
+  const origins = get('ws-origins', asStringList);
 
   if (site.diag.errors.length > errorsBefore) return undefined;
   return {
@@ -94,7 +99,11 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
     unixSocket,
     accessLog: accessLog === undefined ? undefined : expand.path(accessLog),
     errorDocument404,
-    headers,
+    // lws's value; carried with the configured headers so every response path sends it.
+    headers: tlsFields.tls && tlsFields.sts ? [...headers.filter(([k]) => k.toLowerCase() !== 'strict-transport-security'), ['Strict-Transport-Security', 'max-age=15768000; includeSubDomains']] : headers,
+    listens,
+    ...tlsFields,
+    wsOrigins: origins,
     mounts,
     protocols,
     source: site.source,

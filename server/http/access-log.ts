@@ -1,5 +1,6 @@
 /** @module Per-vhost access logs in lwsws's (NCSA combined) format, buffered, reopenable for logrotate. */
 import pino from 'pino';
+import { describeError, tswsError } from '../errors.ts';
 
 type Destination = ReturnType<typeof pino.destination>;
 
@@ -49,6 +50,16 @@ export class AccessLog {
     this.#out = pino.destination({ dest: path, mkdir: true, append: true, minLength: 4096, sync: false });
   }
 
+  /** Resolves once the file is open; rejects with the file named when it cannot be. */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const out = this.#out as unknown as { fd: number; once(ev: string, cb: (err?: Error) => void): void };
+      if (out.fd >= 0) return resolve();
+      out.once('ready', () => resolve());
+      out.once('error', (err) => reject(tswsError('TSWS_ERR_ACCESS_LOG', { file: this.path, reason: describeError(err) }, err)));
+    });
+  }
+
   write(r: AccessRecord): void {
     this.#out.write(formatAccessLine(r));
   }
@@ -78,6 +89,10 @@ export class AccessLogs {
       this.#logs.set(path, log);
     }
     return log;
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([...this.#logs.values()].map((l) => l.ready()));
   }
 
   reopenAll(): void {

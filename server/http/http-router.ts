@@ -2,6 +2,7 @@
 import { tswsError } from '../errors.ts';
 import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
+import { frontDoor } from './front-door.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { authorize } from './basic-auth.ts';
 import { HttpExchange } from './exchange.ts';
@@ -23,10 +24,11 @@ const ORIGINS: OriginTable = {
   gzip: serveNotImplemented,
 };
 
-export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, deps: HttpDeps): void {
-  const vhost = router.pick(req.getHeader('host'));
+export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, sni: string | undefined, deps: HttpDeps): void {
   const rawPath = req.getUrl();
   const query = req.getQuery() ?? '';
+  const door = frontDoor(router, req.getHeader('host'), sni, req.getHeader('user-agent'), query ? `${rawPath}?${query}` : rawPath, deps.frontDoor);
+  const vhost = door.vhost;
   const ex = new HttpExchange(
     res,
     vhost,
@@ -37,6 +39,10 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, deps
     req.getHeader('user-agent'),
     deps.serverString,
   );
+  if (!door.pass) {
+    if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: ex.peer, vhost: vhost.name }, door.message);
+    return ex.sendStatus(door.status, door.message, door.headers);
+  }
   const normalized = normalizeRequestPath(rawPath);
   if (!normalized.ok) {
     const e = tswsError('TSWS_ERR_HTTP_BAD_PATH', { path: rawPath, detail: normalized.detail });

@@ -4,6 +4,7 @@ import type { MountConfig, Origin } from '../config/model.ts';
 import type { HttpReq } from '../transport/types.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { FileCache } from './file-cache.ts';
+import type { FrontDoorConfig } from './front-door.ts';
 
 /** Per-listener context the handlers need. */
 export interface HttpDeps {
@@ -12,6 +13,9 @@ export interface HttpDeps {
   readonly log: Logger;
   /** The listener's bound port and scheme (filled in once it listens). */
   readonly listener: { port: number; readonly tls: boolean };
+  readonly frontDoor: FrontDoorConfig;
+  /** Request bodies that stall longer than this are cut (timeout-secs). */
+  readonly bodyStallMs: number;
   /** Sends the vhost's 404 (its error-document-404 when set). */
   readonly notFound: (ex: HttpExchange) => void;
 }

@@ -30,7 +30,7 @@ export interface ProxyUpgrade {
   readonly mount: MountConfig & { readonly origin: ProxyOrigin };
   readonly path: string;
   readonly ex: HttpExchange;
-  readonly deps: { readonly connections: Set<WsSession>; readonly log: Logger };
+  readonly deps: { readonly connections: Set<WsSession>; readonly log: Logger; readonly tls: boolean };
 }
 
 export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
@@ -51,7 +51,7 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   });
   // A chunked upload stays chunked upstream (Node frames it when told so).
   if (check.chunked) headers.push(['transfer-encoding', 'chunked']);
-  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT);
+  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: deps.bodyStallMs });
   proxyHttp(ex, target, headers, body, mount, deps.log);
 }
 

@@ -31,7 +31,7 @@ export function proxyUpgrade(u: ProxyUpgrade): void {
   const headers = forwardHeaders(Object.entries(request.headers), target.host, {
     peer: request.peer,
     // tsws listeners are plain HTTP until TLS lands.
-    proto: 'http',
+    proto: u.deps.tls ? 'https' : 'http',
     dropAuthorization: mount.basicAuth !== undefined,
   }, WS_HANDSHAKE).filter(([k]) => k !== 'host');
   const protocols = u.requested.split(',').map((p) => p.trim()).filter((p) => p !== '');
@@ -76,7 +76,7 @@ export function proxyUpgrade(u: ProxyUpgrade): void {
     if (settled) return;
     settled = true;
     if (ex.aborted) return up.terminate();
-    const userData: SocketData = { session: bridge };
+    const userData: SocketData = { session: bridge, peer: u.request.peer };
     u.res.cork(() => u.res.upgrade(userData, u.key, up.protocol, '', u.context));
     ex.finish(101, 0);
   });

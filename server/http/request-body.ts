@@ -57,11 +57,37 @@ export class RequestBody {
   /** The response is gone (aborted): never touch it again. */
   #detached = false;
   #sink: BodySink | undefined;
+  readonly #stallMs: number;
+  #stallTimer: NodeJS.Timeout | undefined;
 
-  constructor(res: HttpRes, limit: number) {
+  /**
+   * `stallMs` (timeout-secs): a body that makes no progress for that long is
+   * cut, closing the connection (its consumer hears the abort). The clock
+   * stops while the upload is paused by our own flow control.
+   */
+  constructor(res: HttpRes, limit: number, opts: { stallMs?: number } = {}) {
     this.#res = res;
     this.limit = limit;
+    this.#stallMs = opts.stallMs ?? 0;
     res.onData((ab, isLast) => this.#onData(ab, isLast));
+    this.#armStall();
+  }
+
+  #armStall(): void {
+    if (this.#stallMs <= 0) return;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = undefined;
+      if (this.#detached || this.#ended || this.#paused) return;
+      this.#detached = true;
+      this.#res.close();
+    }, this.#stallMs);
+    this.#stallTimer.unref();
+  }
+
+  #disarmStall(): void {
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
   }
 
   get received(): number {
@@ -87,6 +113,7 @@ export class RequestBody {
   pause(): void {
     if (this.#paused || this.#ended || this.#detached) return;
     this.#paused = true;
+    this.#disarmStall();
     this.#res.pause();
   }
 
@@ -94,10 +121,12 @@ export class RequestBody {
     if (!this.#paused || this.#detached) return;
     this.#paused = false;
     this.#res.resume();
+    this.#armStall();
   }
 
   /** After the client went away: uWS.js forbids touching an aborted response. */
   detach(): void {
+    this.#disarmStall();
     this.#detached = true;
     this.#queue = [];
     this.#sink = undefined;
@@ -108,6 +137,7 @@ export class RequestBody {
     this.#received += ab.byteLength;
     if (this.#received > this.limit) {
       this.#over = true;
+      this.#disarmStall();
       this.#queue = [];
       this.#sink?.tooLarge(this.#received);
       return;
@@ -115,7 +145,12 @@ export class RequestBody {
     // Ended before the last chunk is delivered: pausing for it would leave the
     // client's socket paused for good (no more data, so no resume), and the
     // next request on that keep-alive connection would hang.
-    if (isLast) this.#ended = true;
+    if (isLast) {
+      this.#ended = true;
+      this.#disarmStall();
+    } else {
+      this.#armStall();
+    }
     if (ab.byteLength > 0) {
       // The ArrayBuffer is neutered when this callback returns: copy it.
       const chunk = Buffer.allocUnsafe(ab.byteLength);

@@ -307,6 +307,12 @@ interface ProtocolBase<V, S, O extends OptionSpecs> {
   readonly options?: O;
   /** Bounds on published messages waiting for one connection (default 1024 messages, 4 MiB). */
   readonly inbox?: { readonly maxMessages?: number; readonly maxBytes?: number; readonly onOverflow?: 'close' | 'drop-oldest' };
+  /**
+   * Opt-in flood limit per connection: a token bucket of `burst` messages
+   * (default: messagesPerSecond) refilled at messagesPerSecond; a message with
+   * the bucket empty closes the connection with 1008.
+   */
+  readonly rateLimit?: { readonly messagesPerSecond: number; readonly burst?: number };
   /** Largest HTTP request body accepted under its callback:// mounts, in bytes (default 1 MiB); larger ones get 413. */
   readonly httpBodyLimit?: number;
   readonly callbacks: Callbacks<V, S, O>;

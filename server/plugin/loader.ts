@@ -127,6 +127,7 @@ function checkProtocols(file: string, desc: PluginDescriptor): RuntimeProtocol[]
       rxBufferSize: rx,
       inbox: checkInbox(p.inbox, bad),
       httpBodyLimit: bodyLimit,
+      rateLimit: checkRateLimit(p.rateLimit, bad),
       optionSpecs: checkOptionSpecs(p.options, bad),
       session: p.session as RuntimeProtocol['session'],
       callbacks,
@@ -149,6 +150,16 @@ function checkCallbacks(file: string, protocol: string, raw: unknown): RuntimeCa
     }
   }
   return raw as RuntimeCallbacks;
+}
+
+function checkRateLimit(raw: unknown, bad: (d: string) => TswsError): RuntimeProtocol['rateLimit'] {
+  if (raw === undefined) return undefined;
+  const r = raw as { messagesPerSecond?: unknown; burst?: unknown } | null;
+  const rate = r?.messagesPerSecond;
+  if (typeof rate !== 'number' || !(rate > 0)) throw bad('"rateLimit.messagesPerSecond" must be a positive number');
+  const burst = r?.burst ?? rate;
+  if (typeof burst !== 'number' || !(burst >= 1)) throw bad('"rateLimit.burst" must be a number of at least 1');
+  return { perMs: rate / 1000, burst };
 }
 
 function checkInbox(raw: unknown, bad: (d: string) => TswsError): InboxLimits {

@@ -32,6 +32,7 @@ export interface RuntimeProtocol {
   readonly rxBufferSize: number;
   readonly inbox: InboxLimits;
   readonly httpBodyLimit: number;
+  readonly rateLimit: { readonly perMs: number; readonly burst: number } | undefined;
   readonly optionSpecs: OptionSpecs;
   readonly session: ((vhost: ProtocolVhost, req: PeerRequest) => unknown) | undefined;
   readonly callbacks: RuntimeCallbacks;

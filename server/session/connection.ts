@@ -43,6 +43,9 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #topics: Set<string> | undefined;
   #budget = 0;
   #ran = 0;
+  /** Token bucket of the protocol's opt-in rate limit: tokens left, and when last refilled. */
+  #tokens = -1;
+  #refilledAt = 0;
   readonly #serviceLoop = () => this.#runWritables();
 
   constructor(vhost: ProtocolHost, request: PeerRequest, session: unknown) {
@@ -182,6 +185,12 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       this.close(1009, 'message too big');
       return;
     }
+    if (this.vhost.def.rateLimit && !this.#takeToken(this.vhost.def.rateLimit)) {
+      const e = tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer });
+      this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
+      this.close(e.closeCode ?? 1008, 'rate limit');
+      return;
+    }
     const receive = this.vhost.def.callbacks.receive;
     if (receive) {
       // The transport neuters `message` when this handler returns: copy it out.
@@ -265,6 +274,15 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   // ---- internals ---------------------------------------------------------
+
+  #takeToken(limit: { perMs: number; burst: number }): boolean {
+    const now = performance.now();
+    this.#tokens = this.#tokens < 0 ? limit.burst : Math.min(limit.burst, this.#tokens + (now - this.#refilledAt) * limit.perMs);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
 
   /** Runs a plugin callback isolated: a throw closes only this connection (1011). */
   #call(label: CallbackLabel, fn: () => unknown): void {

@@ -5,6 +5,8 @@ import { HttpExchange } from '../http/exchange.ts';
 import type { FilterVerdict } from '../plugin/api.ts';
 import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
+import type { Vhost } from '../vhost/vhost.ts';
+import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { Connection } from './connection.ts';
 import type { WsSession } from './ws-session.ts';
@@ -15,20 +17,40 @@ import { RequestSnapshot } from './peer-request.ts';
 export interface WsDeps {
   readonly serverString: string;
   readonly log: Logger;
+  /** Served over TLS (for X-Forwarded-Proto when proxying). */
+  readonly tls: boolean;
+  readonly frontDoor: FrontDoorConfig;
+  /** Websockets per remote address, for ip-limit-wsi (0: no limit); shared by every listener. */
+  readonly perAddress: { readonly counts: Map<string, number>; readonly limit: number };
   /** Every open websocket of the server, for shutdown. */
   readonly connections: Set<WsSession>;
 }
 
-export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, context: UpgradeContext, deps: WsDeps): void {
+export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, context: UpgradeContext, sni: string | undefined, deps: WsDeps): void {
   // Read everything now: `req` dies when this function returns.
   const key = req.getHeader('sec-websocket-key');
   const requested = req.getHeader('sec-websocket-protocol');
   const extensions = req.getHeader('sec-websocket-extensions');
-  const vhost = router.pick(req.getHeader('host'));
   const request = RequestSnapshot.from(req, remoteAddress(res));
-  const logUri = (protocol: string) => `${request.path}${request.query ? `?${request.query}` : ''} (${protocol})`;
+  const target = `${request.path}${request.query ? `?${request.query}` : ''}`;
+  const door = frontDoor(router, request.headers.host ?? '', sni, request.headers['user-agent'] ?? '', target, deps.frontDoor);
+  const vhost = door.vhost;
+  const logUri = (protocol: string) => `${target} (${protocol})`;
   const exchange = (protocol: string) =>
     new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, request.headers.referer ?? '', request.headers['user-agent'] ?? '', deps.serverString);
+  if (!door.pass) {
+    if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: request.peer, vhost: vhost.name }, door.message);
+    return exchange('-').sendStatus(door.status, door.message, door.headers);
+  }
+  // uWS.js upgrades any version; RFC 6455 4.4 wants 426 and the version we speak.
+  if (request.headers['sec-websocket-version'] !== '13') {
+    return exchange('-').sendStatus(426, 'Only websocket version 13 is spoken here.', [['Sec-WebSocket-Version', '13']]);
+  }
+  const refused = checkUpgradeLimits(vhost, request, deps);
+  if (refused) {
+    deps.log.debug({ code: refused.code, peer: request.peer, vhost: vhost.name }, refused.message);
+    return exchange(requested || '-').sendStatus(refused.httpStatus ?? 403, refused.detail);
+  }
 
   // lws proxies upgrades under an http(s):// mount instead of choosing a protocol.
   const normalized = normalizeRequestPath(request.path);
@@ -60,7 +82,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
       return ex.sendStatus(500, 'The session could not be created.');
     }
     const conn = new Connection(host, request, session);
-    const userData: SocketData = { session: conn };
+    const userData: SocketData = { session: conn, peer: request.peer };
     res.cork(() => {
       // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
       res.upgrade(userData, key, requested ? host.protocol : '', extensions, context);
@@ -87,14 +109,30 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   });
 }
 
+/** Origin allow-list and per-address limit, for every upgrade (proxied ones too). */
+function checkUpgradeLimits(vhost: Vhost, request: RequestSnapshot, deps: WsDeps): TswsError | undefined {
+  const allowed = vhost.config.wsOrigins;
+  const origin = request.headers.origin;
+  // No Origin header: not a browser, and anything else can forge one anyway.
+  if (allowed && origin !== undefined && !allowed.includes(origin) && !allowed.includes('*')) {
+    return tswsError('TSWS_ERR_UPGRADE_ORIGIN', { vhost: vhost.name, origin });
+  }
+  const { counts, limit } = deps.perAddress;
+  if (limit > 0 && (counts.get(request.peer) ?? 0) >= limit) return tswsError('TSWS_ERR_UPGRADE_IP_LIMIT', { peer: request.peer, limit });
+  return undefined;
+}
+
 function sessionOf(ws: WsHandle): WsSession {
   return (ws.getUserData() as SocketData).session as WsSession;
 }
 
 export function wsOpen(ws: WsHandle, deps: WsDeps): void {
-  const conn = sessionOf(ws);
-  deps.connections.add(conn);
-  conn.opened(ws);
+  const data = ws.getUserData() as SocketData;
+  const counts = deps.perAddress.counts;
+  counts.set(data.peer, (counts.get(data.peer) ?? 0) + 1);
+  const session = data.session as WsSession;
+  deps.connections.add(session);
+  session.opened(ws);
 }
 
 export function wsMessage(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void {
@@ -106,7 +144,12 @@ export function wsDrain(ws: WsHandle): void {
 }
 
 export function wsClose(ws: WsHandle, code: number, message: ArrayBuffer, deps: WsDeps): void {
-  const conn = sessionOf(ws);
+  const data = ws.getUserData() as SocketData;
+  const counts = deps.perAddress.counts;
+  const left = (counts.get(data.peer) ?? 1) - 1;
+  if (left > 0) counts.set(data.peer, left);
+  else counts.delete(data.peer);
+  const conn = data.session as WsSession;
   deps.connections.delete(conn);
   conn.closedByTransport(code, Buffer.from(message).toString());
 }

@@ -19,6 +19,8 @@ export interface WsHandle {
 /** Per-socket user data: the framework's own object travels through res.upgrade(). */
 export interface SocketData {
   readonly session: unknown;
+  /** The remote address, for per-address limits (uWS.js cannot tell it once the socket closes). */
+  readonly peer: string;
 }
 
 /** The peer address of a response's socket as text. */
@@ -89,14 +91,32 @@ export interface HttpReq {
   forEach(cb: (key: string, value: string) => void): void;
 }
 
-/** What the transport calls; implemented by the framework for one listener. */
+/**
+ * What the transport calls; implemented by the framework for one listener.
+ * `sni` is the TLS server name whose router took the request, undefined on a
+ * plain listener and for TLS clients that sent no (or an unknown) name.
+ */
 export interface ListenerHandlers {
-  http(res: HttpRes, req: HttpReq): void;
-  upgrade(res: HttpRes, req: HttpReq, context: UpgradeContext): void;
+  http(res: HttpRes, req: HttpReq, sni: string | undefined): void;
+  upgrade(res: HttpRes, req: HttpReq, context: UpgradeContext, sni: string | undefined): void;
   open(ws: WsHandle): void;
   message(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void;
   drain(ws: WsHandle): void;
   close(ws: WsHandle, code: number, message: ArrayBuffer): void;
+}
+
+/** PEM files for one TLS server name. */
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | undefined;
+  readonly ciphers: string | undefined;
+}
+
+/** A TLS listener: the certificate for clients naming nothing known, then one per SNI name. */
+export interface TlsListenerOptions {
+  readonly fallback: TlsFiles;
+  readonly names: readonly { readonly name: string; readonly files: TlsFiles }[];
 }
 
 export interface WsTransportOptions {

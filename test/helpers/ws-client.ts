@@ -24,7 +24,11 @@ export class TestClient {
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
-      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      this.ws.once('unexpected-response', (_req, res) => {
+        // With this listener ws leaves the refused handshake to us: abort it, or 'close' never comes.
+        this.ws.terminate();
+        reject(new Error(`upgrade refused: ${res.statusCode}`));
+      });
     });
     this.closed = new Promise((resolve) => {
       this.ws.once('close', (code, reason) => {

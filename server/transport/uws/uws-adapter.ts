@@ -1,26 +1,48 @@
 /** @module The only module that imports uWebSockets.js: builds one App per listener and forwards its events. */
 import uWS from 'uWebSockets.js';
-import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SocketData, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';
+import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SocketData, TlsFiles, TlsListenerOptions, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';
 
-export function createListener(handlers: ListenerHandlers, ws: WsTransportOptions): ListenerHandle {
-  const app = uWS.App();
+function appOptions(f: TlsFiles): uWS.AppOptions {
+  return {
+    key_file_name: f.key,
+    cert_file_name: f.cert,
+    ...(f.ca ? { ca_file_name: f.ca } : {}),
+    ...(f.ciphers ? { ssl_ciphers: f.ciphers } : {}),
+  };
+}
+
+/**
+ * Plain: one App. TLS: an SSLApp whose default certificate answers clients
+ * that name no known host, plus addServerName() and a domain() router per
+ * name, so the handlers learn which SNI name a request came in under.
+ */
+export function createListener(handlers: ListenerHandlers, ws: WsTransportOptions, tls?: TlsListenerOptions): ListenerHandle {
+  const app = tls ? uWS.SSLApp(appOptions(tls.fallback)) : uWS.App();
   let listenSocket: uWS.us_listen_socket | undefined;
 
-  app.ws<SocketData>('/*', {
-    compression: uWS.DISABLED,
-    maxPayloadLength: ws.maxPayloadLength,
-    idleTimeout: ws.idleTimeout,
-    sendPingsAutomatically: ws.idleTimeout > 0,
-    maxBackpressure: ws.maxBackpressure,
-    // A number in this build's typings, a flag in its code.
-    closeOnBackpressureLimit: 1,
-    upgrade: (res, req, context) => handlers.upgrade(res as unknown as HttpRes, req as HttpReq, context as unknown as UpgradeContext),
-    open: (socket) => handlers.open(socket as WsHandle),
-    message: (socket, message, isBinary) => handlers.message(socket as WsHandle, message, isBinary),
-    drain: (socket) => handlers.drain(socket as WsHandle),
-    close: (socket, code, message) => handlers.close(socket as WsHandle, code, message),
-  });
-  app.any('/*', (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq));
+  const routes = (router: uWS.TemplatedApp, sni: string | undefined) => {
+    router.ws<SocketData>('/*', {
+      compression: uWS.DISABLED,
+      maxPayloadLength: ws.maxPayloadLength,
+      idleTimeout: ws.idleTimeout,
+      sendPingsAutomatically: ws.idleTimeout > 0,
+      maxBackpressure: ws.maxBackpressure,
+      // A number in this build's typings, a flag in its code.
+      closeOnBackpressureLimit: 1,
+      upgrade: (res, req, context) => handlers.upgrade(res as unknown as HttpRes, req as HttpReq, context as unknown as UpgradeContext, sni),
+      open: (socket) => handlers.open(socket as WsHandle),
+      message: (socket, message, isBinary) => handlers.message(socket as WsHandle, message, isBinary),
+      drain: (socket) => handlers.drain(socket as WsHandle),
+      close: (socket, code, message) => handlers.close(socket as WsHandle, code, message),
+    });
+    router.any('/*', (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq, sni));
+  };
+  // The default router first: domain() switches where later routes attach.
+  routes(app, undefined);
+  for (const { name, files } of tls?.names ?? []) {
+    app.addServerName(name, appOptions(files));
+    routes(app.domain(name), name);
+  }
 
   return {
     listen(host, port, shared = false) {

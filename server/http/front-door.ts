@@ -1,0 +1,36 @@
+/** @module What every request meets before a mount or protocol sees it: misdirected TLS, redirects to https, refused agents. */
+import { tswsError } from '../errors.ts';
+import { MISDIRECTED, hostName, type VhostRouter } from '../vhost/listener.ts';
+import type { Vhost } from '../vhost/vhost.ts';
+import type { HeaderList } from './exchange.ts';
+
+export interface FrontDoorConfig {
+  /** User-Agent substring → status (lwsws reject-service-keywords). */
+  readonly rejectServiceKeywords: readonly (readonly [string, number])[];
+  /** The TLS port serving a vhost name, once the listeners are up; undefined means 443. */
+  httpsPortFor(name: string): number | undefined;
+}
+
+export type FrontDoor =
+  | { readonly pass: true; readonly vhost: Vhost }
+  | { readonly pass: false; readonly vhost: Vhost; readonly status: number; readonly message: string; readonly headers: HeaderList; readonly code: string };
+
+/** `target` is the path and query as requested; `sni` the TLS name whose router took the request. */
+export function frontDoor(router: VhostRouter, host: string, sni: string | undefined, userAgent: string, target: string, cfg: FrontDoorConfig): FrontDoor {
+  const picked = router.pick(host, sni);
+  if (picked === MISDIRECTED) {
+    const e = tswsError('TSWS_ERR_HTTP_MISDIRECTED', { host, sni: sni ?? '(none)' });
+    return { pass: false, vhost: router.vhosts[0] as Vhost, status: e.httpStatus ?? 421, message: e.detail, headers: [], code: e.code };
+  }
+  const vhost = picked;
+  for (const [word, status] of cfg.rejectServiceKeywords) {
+    if (userAgent.includes(word)) return { pass: false, vhost, status, message: 'This service is not available to your client.', headers: [], code: 'TSWS_ERR_HTTP_AGENT_REFUSED' };
+  }
+  if (vhost.config.redirectHttp) {
+    const name = host ? hostName(host) : vhost.name;
+    const port = cfg.httpsPortFor(vhost.name) ?? 443;
+    const location = `https://${name}${port === 443 ? '' : `:${port}`}${target}`;
+    return { pass: false, vhost, status: 301, message: `Moved to ${location}`, headers: [['Location', location]], code: 'redirect' };
+  }
+  return { pass: true, vhost };
+}

@@ -1,0 +1,98 @@
+/** @module Plans and opens the listeners: one per address, the vhosts it serves, TLS with a certificate per SNI name. */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import type { ListenAddress, TlsConfig } from './config/model.ts';
+import { where } from './config/model.ts';
+import { describeError, tswsError } from './errors.ts';
+import type { ListenerHandle, TlsFiles, TlsListenerOptions } from './transport/types.ts';
+import { listenerKey } from './vhost/listener.ts';
+import type { Vhost } from './vhost/vhost.ts';
+
+export interface ListenerInfo {
+  readonly key: string;
+  /** "host:port", or the socket path. */
+  readonly address: string;
+  readonly port: number;
+  readonly unixPath: string | undefined;
+  readonly tls: boolean;
+  readonly vhosts: readonly string[];
+}
+
+export interface ListenerPlan {
+  readonly key: string;
+  readonly address: ListenAddress;
+  readonly vhosts: readonly Vhost[];
+  readonly tls: TlsListenerOptions | undefined;
+}
+
+const files = (t: TlsConfig): TlsFiles => ({ cert: t.cert, key: t.key, ca: t.ca, ciphers: t.ciphers });
+
+/**
+ * Every address of every vhost, grouped: vhosts naming the same address share
+ * its socket. A TLS socket's default certificate is its first vhost's (what a
+ * client naming no known host gets); every vhost also answers under its own
+ * SNI name. The config loader already refused TLS and plain on one socket.
+ */
+export function planListeners(vhosts: readonly Vhost[]): ListenerPlan[] {
+  const groups = new Map<string, { address: ListenAddress; vhosts: Vhost[] }>();
+  for (const v of vhosts) {
+    for (const address of v.config.listens) {
+      const key = listenerKey(address);
+      const g = groups.get(key) ?? { address, vhosts: [] };
+      g.vhosts.push(v);
+      groups.set(key, g);
+    }
+  }
+  return [...groups].map(([key, { address, vhosts: vs }]) => {
+    const first = vs[0] as Vhost;
+    const tls = first.config.tls
+      ? { fallback: files(first.config.tls), names: vs.map((v) => ({ name: v.name, files: files(v.config.tls as TlsConfig) })) }
+      : undefined;
+    return { key, address, vhosts: vs, tls };
+  });
+}
+
+/** Above this a message is cut by the transport itself (1006) before it is ever buffered whole. */
+export function transportCap(maxRx: number): number {
+  return Math.min(2 * maxRx + 64 * 1024, 0x7fffffff);
+}
+
+/** An interface name ("lo", "eth0") becomes its first address, IPv4 preferred. */
+function resolveInterface(addr: ListenAddress): string {
+  const iface = addr.iface;
+  if (!iface || net.isIP(iface)) return iface ?? '';
+  const nics = os.networkInterfaces();
+  const list = nics[iface];
+  const pick = list?.find((a) => a.family === 'IPv4') ?? list?.[0];
+  if (!pick) throw tswsError('TSWS_ERR_INTERFACE_UNKNOWN', { where: where(addr.source), name: iface, known: Object.keys(nics).join(', ') });
+  return pick.address;
+}
+
+export async function openListener(plan: ListenerPlan, handle: ListenerHandle): Promise<ListenerInfo> {
+  const addr = plan.address;
+  const base = { key: plan.key, tls: plan.tls !== undefined, vhosts: plan.vhosts.map((v) => v.name) };
+  if (addr.unixSocket) {
+    const sock = addr.iface as string;
+    // lws unlinks a stale socket file; refuse to delete anything that is not a socket.
+    try {
+      if (fs.lstatSync(sock).isSocket()) fs.unlinkSync(sock);
+    } catch {
+      /* absent: fine */
+    }
+    try {
+      await handle.listenUnix(sock);
+    } catch (err) {
+      throw tswsError('TSWS_ERR_LISTEN', { where: where(addr.source), address: `unix:${sock}`, reason: describeError(err) }, err);
+    }
+    return { ...base, address: sock, port: 0, unixPath: sock };
+  }
+  const host = resolveInterface(addr);
+  try {
+    const port = await handle.listen(host, addr.port);
+    const shown = host.includes(':') ? `[${host}]` : host || '*';
+    return { ...base, address: `${shown}:${port}`, port, unixPath: undefined };
+  } catch (err) {
+    throw tswsError('TSWS_ERR_LISTEN', { where: where(addr.source), address: `${host || '*'}:${addr.port}`, reason: describeError(err) }, err);
+  }
+}
