@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { TswsError, tswsError } from './errors.ts';
 import { createLogger, parseLogLevel, type Level, type Logger } from './log.ts';
 import { DEFAULT_DATA_DIR } from './paths.ts';
-import { prepare, type PrepareResult } from './prepare.ts';
+import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
 import { RedisCluster } from './cluster/cluster.ts';
 import { TswsServer } from './server.ts';
 import { dropPrivileges } from './privileges.ts';
@@ -142,6 +142,7 @@ async function serve(cli: Cli): Promise<void> {
   log.info({ event: 'ready', version: pkg.version, listeners: server.listeners }, `tsws ${pkg.version} ready`);
 
   let stopping = false;
+  const graceMs = result.prepared.config.global.graceSecs * 1000;
   const stop = (signal: string) => {
     if (stopping) {
       log.warn({ event: 'forced-exit', signal }, `${signal} again: exiting now`);
@@ -149,9 +150,15 @@ async function serve(cli: Cli): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    log.info({ event: 'stopping', signal }, `${signal}: stopping`);
-    void server.stop().then(() => {
-      log.info({ event: 'stopped' }, 'stopped');
+    log.info({ event: 'stopping', signal, graceMs }, `${signal}: stopping (grace ${graceMs / 1000} s)`);
+    // Backstop: whatever hangs, the process is gone shortly after its grace period.
+    setTimeout(() => {
+      log.error({ event: 'forced-exit' }, 'stop overran its grace period: exiting now');
+      log.flush();
+      process.exit(1);
+    }, graceMs + 5000).unref();
+    void server.stop(graceMs).then(({ cut }) => {
+      log.info({ event: 'stopped', cut }, cut ? `stopped (${cut} connection(s) cut at the end of the grace period)` : 'stopped');
       log.flush(() => process.exit(0));
     });
   };
@@ -161,9 +168,63 @@ async function serve(cli: Cli): Promise<void> {
     server.accessLogs.reopenAll();
     log.info({ event: 'access-logs-reopened' }, 'SIGUSR1: access logs reopened');
   });
+
+  let generation = 1;
+  let reloading = false;
+  let running = result.prepared;
   process.on('SIGHUP', () => {
-    log.warn({ event: 'reload-unsupported' }, 'SIGHUP: configuration reload is not implemented yet; restart to apply changes');
+    if (stopping) return;
+    if (reloading) {
+      log.warn({ event: 'reload-busy' }, 'SIGHUP while a reload is running: ignored, send it again once the last one is done');
+      return;
+    }
+    reloading = true;
+    log.info({ event: 'reloading' }, 'SIGHUP: reloading the configuration');
+    void reload(cli, ++generation, running, server, log)
+      .then((next) => {
+        if (next) running = next;
+      })
+      .finally(() => {
+        reloading = false;
+      });
   });
+}
+
+/**
+ * Re-reads conf and conf.d and re-imports every plugin (a new generation, so
+ * changed files take effect). A configuration that fails validation, or a
+ * plugin that fails to load, leaves the running one untouched.
+ */
+async function reload(cli: Cli, generation: number, running: Prepared, server: TswsServer, log: Logger): Promise<Prepared | undefined> {
+  const result = await prepare({ configDir: cli.configDir, generation, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) });
+  logFindings(log, result);
+  if (!result.prepared) {
+    log.error({ event: 'reload-failed', errors: result.errors.length }, `reload refused: ${result.errors.length} error(s); still serving the previous configuration`);
+    return undefined;
+  }
+  for (const note of needsRestart(running, result.prepared)) log.warn({ event: 'reload-needs-restart' }, note);
+  try {
+    const report = await server.reload(result.prepared);
+    log.info({ event: 'reloaded', ...report }, `reloaded: generation ${report.generation}`);
+    return result.prepared;
+  } catch (err) {
+    const e = err instanceof TswsError ? err : undefined;
+    log.error({ err, code: e?.code, event: 'reload-failed' }, `reload refused: ${e ? e.message : String(err)}; still serving the previous configuration`);
+    return undefined;
+  }
+}
+
+/** Settings a running process cannot change: said, not silently ignored. */
+function needsRestart(before: Prepared, after: Prepared): string[] {
+  const a = before.config.global;
+  const b = after.config.global;
+  const notes: string[] = [];
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  if (a.countThreads !== b.countThreads) notes.push('count-threads changed: it takes effect at the next restart');
+  if (!same(a.cluster, b.cluster)) notes.push('cluster changed: it takes effect at the next restart');
+  if (!same(a.privileges, b.privileges)) notes.push('uid/gid/username/groupname changed: privileges were dropped at start and cannot be taken back');
+  if (!same(a.pluginDirs, b.pluginDirs)) notes.push('plugin-dir changed: the new directories are searched now, old imports stay in memory');
+  return notes;
 }
 
 async function main(): Promise<void> {

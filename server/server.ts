@@ -1,153 +1,299 @@
-/** @module Wiring only: builds vhosts, protocol hosts and listeners from a Prepared config, and takes them down. */
+/** @module Wiring: turns a Prepared config into listeners and protocol hosts, swaps them on reload, takes them down. */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import type { Logger } from 'pino';
 import { LocalBus, type Bus } from './bus/bus.ts';
 import { TopicRouter } from './bus/topics.ts';
 import type { RedisCluster } from './cluster/cluster.ts';
 import { ClusterScope } from './cluster/scope.ts';
-import { where, type VhostConfig } from './config/model.ts';
-import { describeError, tswsError } from './errors.ts';
+import { buildGeneration, type Generation } from './generation.ts';
 import { AccessLogs } from './http/access-log.ts';
 import { FileCache } from './http/file-cache.ts';
+import type { FrontDoorConfig } from './http/front-door.ts';
 import { handleHttp, sendNotFound } from './http/http-router.ts';
+import { InFlight } from './http/inflight.ts';
 import type { HttpDeps } from './http/mount-request.ts';
 import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
+import { openListener, planListeners, transportCap, type ListenerInfo, type ListenerPlan } from './listeners.ts';
 import type { Prepared } from './prepare.ts';
-import type { WsSession } from './session/ws-session.ts';
-import { openListener, planListeners, transportCap, type ListenerInfo } from './listeners.ts';
 import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
 import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, type WsDeps } from './session/ws-handlers.ts';
-import type { ListenerHandle } from './transport/types.ts';
+import type { WsSession } from './session/ws-session.ts';
+import type { ListenerHandle, WsTransportOptions } from './transport/types.ts';
 import { createListener } from './transport/uws/uws-adapter.ts';
 import { VhostRouter } from './vhost/listener.ts';
-import { ProtocolHost } from './vhost/protocol-host.ts';
-import { Vhost } from './vhost/vhost.ts';
+import type { ProtocolHost } from './vhost/protocol-host.ts';
 
-interface RunningListener {
-  readonly info: ListenerInfo;
+/**
+ * One listening socket and what its handlers read on every event. A reload
+ * swaps `router` and the deps in place: the socket is never re-bound unless
+ * its transport settings (TLS files, websocket options) changed.
+ */
+interface Slot {
+  readonly key: string;
   readonly handle: ListenerHandle;
+  info: ListenerInfo;
+  plan: ListenerPlan;
+  readonly signature: string;
+  router: VhostRouter;
+  httpDeps: HttpDeps;
+  wsDeps: WsDeps;
+}
+
+export interface ReloadReport {
+  readonly generation: number;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly rebound: readonly string[];
 }
 
 export class TswsServer {
   readonly log: Logger;
-  readonly listeners: ListenerInfo[] = [];
-  readonly hosts: ProtocolHost[] = [];
+  /** Every open websocket, of any generation. */
   readonly connections = new Set<WsSession>();
   readonly scheduler = new WritableScheduler();
   readonly bus: Bus;
   /** Set when this instance is part of a cluster; its `stats` are the counters to expose. */
   readonly cluster: RedisCluster | undefined;
   readonly accessLogs = new AccessLogs();
-  readonly #running: RunningListener[] = [];
+  /** HTTP exchanges still being answered. */
+  readonly inflight = new InFlight();
+  readonly #topics: TopicRouter;
+  readonly #fileCache = new FileCache();
+  readonly #perAddress = { counts: new Map<string, number>(), limit: 0 };
+  readonly #slots = new Map<string, Slot>();
+  /** Sockets no longer listening whose apps still carry connections (removed or re-bound on reload). */
+  readonly #draining: Slot[] = [];
+  /** Hosts replaced by a reload, destroyed once their last connection closes. */
+  readonly #retiring = new Set<ProtocolHost>();
+  #generation: Generation | undefined;
+  #graceMs = 10_000;
   #stopped = false;
 
   private constructor(log: Logger, bus: Bus, cluster: RedisCluster | undefined) {
     this.log = log;
     this.bus = bus;
     this.cluster = cluster;
+    this.#topics = new TopicRouter(bus);
   }
 
   /** With a cluster, its bus carries the broadcasts and plugins see its shared state; stop() leaves it. */
   static async start(prepared: Prepared, log: Logger, bus: Bus = new LocalBus(), cluster?: RedisCluster): Promise<TswsServer> {
     const server = new TswsServer(log, bus, cluster);
     try {
-      await server.#build(prepared);
+      await server.reload(prepared);
     } catch (err) {
-      await server.stop();
+      await server.stop(0);
       throw err;
     }
     return server;
   }
 
-  async #build(prepared: Prepared): Promise<void> {
-    const { config } = prepared;
-    const topics = new TopicRouter(this.bus);
-    const fileCache = new FileCache();
-    const serverString = config.global.serverString;
+  /** Listeners of the current configuration. */
+  get listeners(): ListenerInfo[] {
+    return [...this.#slots.values()].map((s) => s.info);
+  }
 
-    const vhosts: Vhost[] = [];
-    for (const vc of config.vhosts) {
-      const hosts = new Map<string, ProtocolHost>();
-      for (const [name, options] of prepared.enabled.get(vc) ?? []) {
-        const def = prepared.protocols.get(name);
-        if (!def) continue;
-        const host = new ProtocolHost(vc.name, def, options, { scheduler: this.scheduler, topics, log: this.log, ...this.#clusterDeps() });
-        this.hosts.push(host);
-        if (host.init()) hosts.set(name, host);
-      }
-      vhosts.push(new Vhost(vc, hosts, vc.accessLog ? this.accessLogs.open(vc.accessLog) : undefined));
-    }
-    // Before privileges are dropped: an access log that cannot be opened stops start-up, naming the file.
-    await this.accessLogs.ready();
+  /** Protocol hosts of the current configuration. */
+  get hosts(): readonly ProtocolHost[] {
+    return this.#generation?.hosts ?? [];
+  }
 
+  get generation(): number {
+    return this.#generation?.number ?? 0;
+  }
+
+  /**
+   * Serves `prepared` from now on (the first call starts the server). New
+   * connections get the new vhosts and protocol instances; open ones stay on
+   * the instances they started with until they close. Listeners that must be
+   * bound are bound before anything is swapped, so a bind failure leaves the
+   * running configuration untouched.
+   */
+  async reload(prepared: Prepared): Promise<ReloadReport> {
+    const previous = this.#generation;
+    const next = buildGeneration(prepared, this.#generationDeps(), previous);
+    const g = prepared.config.global;
+    const plans = planListeners(next.vhosts);
     const httpsPorts = new Map<string, number>();
-    const frontDoor = { rejectServiceKeywords: config.global.rejectServiceKeywords, httpsPortFor: (name: string) => httpsPorts.get(name.toLowerCase()) };
-    const perAddress = { counts: new Map<string, number>(), limit: config.global.ipLimitWsi };
-    for (const plan of planListeners(vhosts)) {
-      const tls = plan.tls !== undefined;
-      const router = new VhostRouter(plan.vhosts, tls);
-      const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
-      const maxRx = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
-      const wsDeps: WsDeps = { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress };
-      const httpDeps: HttpDeps = {
-        fileCache,
-        serverString,
-        log: this.log,
-        listener: { port: 0, tls },
-        frontDoor,
-        bodyStallMs: config.global.timeoutSecs * 1000,
-        notFound: (ex) => sendNotFound(ex, { fileCache }),
-      };
-      const handle = createListener(
-        {
-          http: (res, req, sni) => handleHttp(router, res, req, sni, httpDeps),
-          upgrade: (res, req, ctx, sni) => handleUpgrade(router, res, req, ctx, sni, wsDeps),
-          open: (ws) => wsOpen(ws, wsDeps),
-          message: wsMessage,
-          drain: wsDrain,
-          close: (ws, code, msg) => wsClose(ws, code, msg, wsDeps),
-        },
-        { maxPayloadLength: transportCap(maxRx), idleTimeout: config.global.wsPingPongSecs, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD },
-        plan.tls,
-      );
-      let info: ListenerInfo;
-      try {
-        info = await openListener(plan, handle);
-      } catch (err) {
-        handle.closeAll();
-        throw err;
+    const frontDoor: FrontDoorConfig = { rejectServiceKeywords: g.rejectServiceKeywords, httpsPortFor: (name) => httpsPorts.get(name.toLowerCase()) };
+    const fresh = new Map<string, Slot>();
+    const rebound: Slot[] = [];
+    try {
+      // An access log that cannot be opened fails the reload (or the start), naming the file.
+      await this.accessLogs.ready();
+      for (const plan of plans) {
+        const old = this.#slots.get(plan.key);
+        const signature = transportSignature(plan, g.wsPingPongSecs);
+        if (old && old.signature === signature) continue;
+        if (old) {
+          // Same address, new transport (certificates, websocket options): hand the port over.
+          old.handle.stopListening();
+          rebound.push(old);
+        }
+        const slot = await this.#open(plan, signature, g.wsPingPongSecs);
+        // Real routes from the first event on, even before the swap below.
+        this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs);
+        fresh.set(plan.key, slot);
       }
-      this.#running.push({ info, handle });
-      httpDeps.listener.port = info.port;
-      if (tls) for (const v of plan.vhosts) if (!httpsPorts.has(v.name.toLowerCase())) httpsPorts.set(v.name.toLowerCase(), info.port);
-      this.listeners.push(info);
-      this.log.info({ event: 'listening', listener: plan.key, address: info.address, port: info.port, tls, vhosts: info.vhosts }, `listening on ${tls ? 'https' : 'http'} ${info.address} for ${info.vhosts.join(', ')}`);
+    } catch (err) {
+      for (const s of fresh.values()) s.handle.closeAll();
+      // Give the handed-over ports back to the running configuration.
+      for (const old of rebound) await openListener(old.plan, old.handle).catch((e: unknown) => this.log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
+      await Promise.all(next.hosts.map((h) => h.destroy('reload')));
+      throw err;
     }
+
+    // Past this point nothing can fail: swap.
+    this.#graceMs = g.graceSecs * 1000;
+    this.#perAddress.limit = g.ipLimitWsi;
+    const added: string[] = [];
+    for (const plan of plans) {
+      const slot = fresh.get(plan.key) ?? (this.#slots.get(plan.key) as Slot);
+      const old = this.#slots.get(plan.key);
+      if (old && old !== slot) this.#draining.push(old);
+      if (!old) added.push(plan.key);
+      const tls = plan.tls !== undefined;
+      this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs);
+      this.#slots.set(plan.key, slot);
+      if (tls) for (const v of plan.vhosts) if (!httpsPorts.has(v.name.toLowerCase())) httpsPorts.set(v.name.toLowerCase(), slot.info.port);
+      if (fresh.has(plan.key)) this.#logListening(slot);
+    }
+    const removed: string[] = [];
+    for (const [key, slot] of this.#slots) {
+      if (plans.some((p) => p.key === key)) continue;
+      // A vhost gone from the config stops accepting; its open connections drain.
+      slot.handle.stopListening();
+      this.#slots.delete(key);
+      this.#draining.push(slot);
+      removed.push(key);
+    }
+    this.#generation = next;
+    for (const h of previous?.hosts ?? []) {
+      this.#retiring.add(h);
+      void h.retire().then(() => this.#retiring.delete(h));
+    }
+    return { generation: next.number, added, removed, rebound: rebound.map((s) => s.key) };
   }
 
-  #clusterDeps(): { cluster?: (vhost: string, protocol: string) => ClusterScope } {
+  #generationDeps() {
     const cluster = this.cluster;
-    if (!cluster) return {};
-    return { cluster: (vhost, protocol) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) };
+    return {
+      scheduler: this.scheduler,
+      topics: this.#topics,
+      log: this.log,
+      accessLogs: this.accessLogs,
+      cluster: cluster ? (vhost: string, protocol: string) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) : undefined,
+    };
   }
 
-  /** Stops accepting, closes websockets with 1001, destroys every protocol, flushes the access logs. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    for (const l of this.#running) l.handle.stopListening();
-    for (const conn of [...this.connections]) {
-      if (conn.isOpen) conn.close(1001, 'going away');
+  /** Points a slot's handlers at a plan's vhosts, with this configuration's settings. */
+  #route(slot: Slot, plan: ListenerPlan, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number): void {
+    const tls = plan.tls !== undefined;
+    slot.plan = plan;
+    slot.router = new VhostRouter(plan.vhosts, tls);
+    slot.httpDeps = this.#httpDeps(slot, tls, frontDoor, serverString, timeoutSecs);
+    slot.wsDeps = this.#wsDeps(tls, frontDoor, serverString);
+    slot.info = { ...slot.info, vhosts: plan.vhosts.map((v) => v.name) };
+  }
+
+  async #open(plan: ListenerPlan, signature: string, idleTimeout: number): Promise<Slot> {
+    // Handlers read the slot on every event, so a reload only has to swap its fields.
+    const slot = { key: plan.key, signature, plan } as Slot;
+    const handle = createListener(
+      {
+        http: (res, req, sni) => handleHttp(slot.router, res, req, sni, slot.httpDeps),
+        upgrade: (res, req, ctx, sni) => handleUpgrade(slot.router, res, req, ctx, sni, slot.wsDeps),
+        open: (ws) => wsOpen(ws, slot.wsDeps),
+        message: wsMessage,
+        drain: wsDrain,
+        close: (ws, code, msg) => wsClose(ws, code, msg, slot.wsDeps),
+      },
+      wsOptions(plan, idleTimeout),
+      plan.tls,
+    );
+    try {
+      slot.info = await openListener(plan, handle);
+    } catch (err) {
+      handle.closeAll();
+      throw err;
     }
+    Object.assign(slot, { handle });
+    return slot;
+  }
+
+  #httpDeps(slot: Slot, tls: boolean, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number): HttpDeps {
+    const fileCache = this.#fileCache;
+    return {
+      fileCache,
+      serverString,
+      log: this.log,
+      listener: { port: slot.info.port, tls },
+      frontDoor,
+      inflight: this.inflight,
+      bodyStallMs: timeoutSecs * 1000,
+      notFound: (ex) => sendNotFound(ex, { fileCache }),
+    };
+  }
+
+  #wsDeps(tls: boolean, frontDoor: FrontDoorConfig, serverString: string): WsDeps {
+    return { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight };
+  }
+
+  #logListening(slot: Slot): void {
+    const i = slot.info;
+    this.log.info({ event: 'listening', listener: slot.key, address: i.address, port: i.port, tls: i.tls, vhosts: i.vhosts }, `listening on ${i.tls ? 'https' : 'http'} ${i.address} for ${i.vhosts.join(', ')}`);
+  }
+
+  /**
+   * Graceful stop, bounded by the grace period (grace-secs): stop accepting,
+   * send every websocket a 1001 "going away", let in-flight HTTP responses
+   * finish, then cut whatever is left, run every protocol's destroy (within
+   * what remains of the grace, at least a second), and flush the access logs.
+   */
+  async stop(graceMs = this.#graceMs): Promise<{ cut: number }> {
+    if (this.#stopped) return { cut: 0 };
+    this.#stopped = true;
+    const deadline = Date.now() + graceMs;
+    const slots = [...this.#slots.values(), ...this.#draining];
+    for (const s of slots) s.handle.stopListening();
+    for (const conn of [...this.connections]) if (conn.isOpen) conn.close(1001, 'going away');
+    await this.inflight.idle(deadline);
+    const cut = this.connections.size + this.inflight.size;
     for (const conn of [...this.connections]) conn.terminate();
-    await Promise.all(this.hosts.map((h) => h.destroy()));
-    for (const l of this.#running) l.handle.closeAll();
-    for (const l of this.listeners) if (l.unixPath) fs.rmSync(l.unixPath, { force: true });
+    const hosts = [...this.hosts, ...this.#retiring];
+    await settleBy(Promise.all(hosts.map((h) => h.destroy('stop'))), Math.max(deadline, Date.now() + 1000));
+    for (const s of slots) s.handle.closeAll();
+    for (const s of slots) if (s.info.unixPath) fs.rmSync(s.info.unixPath, { force: true });
     await this.accessLogs.closeAll();
     // A cluster closes its own bus, after telling the other instances this one's entries are gone.
     await (this.cluster ? this.cluster.close() : this.bus.close());
+    return { cut };
   }
+}
+
+function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
+  const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
+  const maxRx = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
+  return { maxPayloadLength: transportCap(maxRx), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD };
+}
+
+/** What cannot change without a new socket: the websocket settings and the TLS files, by content. */
+function transportSignature(plan: ListenerPlan, idleTimeout: number): string {
+  const digest = (file: string | undefined) => (file ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : '');
+  const tls = plan.tls && [plan.tls.fallback, ...plan.tls.names.map((n) => n.files)].map((f) => [f.cert, digest(f.cert), digest(f.key), digest(f.ca), f.ciphers ?? '']);
+  return JSON.stringify({ ws: wsOptions(plan, idleTimeout), tls, names: plan.tls?.names.map((n) => n.name) });
+}
+
+/** Waits for `p` until `deadline`; a destroy that hangs must not hold the stop past its grace. */
+function settleBy(p: Promise<unknown>, deadline: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    timer.unref();
+    void p.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

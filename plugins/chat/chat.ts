@@ -30,6 +30,8 @@ interface VhostState {
   readonly maxText: number;
   readonly rateBurst: number;
   readonly ratePerSec: number;
+  /** Set when a reload's new generation took the store over: this one's destroy must not close it. */
+  handedOver: boolean;
 }
 
 interface Session {
@@ -69,9 +71,16 @@ export default definePlugin({
         closing: undefined,
       }),
       callbacks: {
-        init(vhost, opts) {
+        init(vhost, opts, previous) {
           const keepMs = opts['history-keep-secs'] * 1000;
           const policy = { historySize: opts.history, keepMs, maxRooms: opts['max-rooms'] };
+          const settings = { maxText: opts['max-message-length'], rateBurst: opts['rate-burst'], ratePerSec: opts['rate-per-sec'], handedOver: false };
+          // A reload keeps the rooms: members who joined before it and after it meet in the same store.
+          if (previous && !previous.handedOver) {
+            previous.handedOver = true;
+            if (previous.store instanceof MemoryRoomStore && keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => (previous.store as MemoryRoomStore).sweep());
+            return { ...settings, store: previous.store };
+          }
           let store: RoomStore;
           if (vhost.cluster) {
             // Rooms span every instance; Redis expires kept histories itself.
@@ -81,7 +90,7 @@ export default definePlugin({
             if (keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => memory.sweep());
             store = memory;
           }
-          return { store, maxText: opts['max-message-length'], rateBurst: opts['rate-burst'], ratePerSec: opts['rate-per-sec'] };
+          return { ...settings, store };
         },
         receive(conn, data, isBinary) {
           const s = conn.session;
@@ -112,7 +121,7 @@ export default definePlugin({
           enqueue(conn, () => leaveRoom(conn, 'disconnect'));
         },
         destroy(vhost) {
-          void vhost.state.store.close();
+          if (!vhost.state.handedOver) void vhost.state.store.close();
         },
       },
     }),

@@ -14,8 +14,12 @@ const options = {
 
 interface VhostState {
   readonly log: PacketLog;
+  /** Where the log lives, to tell whether a reload's successor can take it over. */
+  readonly dir: string;
   readonly maxPacket: number;
   readonly pageSize: number;
+  /** Set on the old state when a reload's successor took the log over: its destroy leaves it open. */
+  handedOver: boolean;
 }
 
 interface Session {
@@ -135,18 +139,24 @@ export default definePlugin({
       inbox: { maxMessages: 4096, maxBytes: 16 * 1024 * 1024, onOverflow: 'close' },
       session: () => ({ chunks: [], size: 0, reply: undefined, headSent: false, cursor: 0, replayUntil: 0, notices: [], started: false, page: [], reading: false }),
       callbacks: {
-        init(vhost, opts) {
+        init(vhost, opts, previous) {
+          const dir = path.resolve(opts['log-dir'], vhost.vhostName);
+          const base = { dir, maxPacket: opts['max-packet-size'], pageSize: opts['page-size'], handedOver: false };
+          // A reload keeps the one writer of the log: the successor takes it over.
+          if (previous && !previous.handedOver && previous.dir === dir) {
+            previous.handedOver = true;
+            return { ...base, log: previous.log };
+          }
           if (vhost.cluster) {
             vhost.log.info({ retention: opts.retention }, 'packet log shared through Redis (cluster)');
-            return { log: new SharedPacketLog(vhost.cluster, { retention: opts.retention, topic: TOPIC }), maxPacket: opts['max-packet-size'], pageSize: opts['page-size'] };
+            return { ...base, log: new SharedPacketLog(vhost.cluster, { retention: opts.retention, topic: TOPIC }) };
           }
-          const dir = path.resolve(opts['log-dir'], vhost.vhostName);
           const { log, recoveredTornLine } = FilePacketLog.open(dir, { retention: opts.retention, fsync: opts.fsync });
           if (recoveredTornLine) vhost.log.warn({ file: log.file }, 'dropped a torn last line left by a crash (that packet was never acknowledged)');
           vhost.log.info({ file: log.file, lastId: log.lastId }, 'packet log open');
-          return { log, maxPacket: opts['max-packet-size'], pageSize: opts['page-size'] };
+          return { ...base, log };
         },
-        destroy: (vhost) => vhost.state.log.close(),
+        destroy: (vhost) => (vhost.state.handedOver ? undefined : vhost.state.log.close()),
 
         // ---- HTTP: POST a packet, GET ?since= ----
         http(txn) {

@@ -1,6 +1,6 @@
 /** @module lws-status: tells every status client who is connected, whenever a status client comes or goes. */
 import os from 'node:os';
-import { defineProtocol, definePlugin, type Presence, type ProtocolVhost } from '../../server/plugin/api.ts';
+import { defineProtocol, definePlugin, type Presence, type ProtocolVhost, type ProtocolVhostInit } from '../../server/plugin/api.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 interface Entry {
@@ -22,6 +22,8 @@ interface VhostState {
   again: boolean;
   /** onChange is registered with the first connection (it needs the vhost with its state). */
   listening: boolean;
+  /** Alone: the hosts sharing this list, the last generation's among them until its clients leave (see init). */
+  readonly vhosts: Set<ProtocolVhostInit<VhostState, Session>>;
 }
 
 interface Session {
@@ -49,10 +51,18 @@ export default definePlugin({
       rxBufferSize: 512,
       session: () => ({ stale: true }),
       callbacks: {
-        init(vhost) {
+        init(vhost, _opts, previous) {
           const shared = vhost.cluster?.presence('clients');
-          const state: VhostState = { clients: new Map(), snapshot: render(new Map()), shared, refreshing: false, again: false, listening: false };
+          // After a reload the clients of both configurations are one list, and every one of them hears every change.
+          if (previous && !previous.shared && !shared) {
+            previous.vhosts.add(vhost);
+            return previous;
+          }
+          const state: VhostState = { clients: new Map(), snapshot: render(new Map()), shared, refreshing: false, again: false, listening: false, vhosts: new Set([vhost]) };
           return state;
+        },
+        destroy(vhost) {
+          vhost.state.vhosts.delete(vhost);
         },
         established(conn) {
           const st = conn.vhost.state;
@@ -135,9 +145,12 @@ function refresh(vhost: ProtocolVhost<VhostState, Session>): void {
 }
 
 function changed(vhost: ProtocolVhost<VhostState, Session>): void {
-  vhost.state.snapshot = render(vhost.state.clients);
-  for (const c of vhost.connections()) {
-    c.session.stale = true;
-    c.requestWritable();
+  const st = vhost.state;
+  st.snapshot = render(st.clients);
+  for (const host of st.vhosts) {
+    for (const c of host.connections()) {
+      c.session.stale = true;
+      c.requestWritable();
+    }
   }
 }

@@ -42,12 +42,13 @@ export default definePlugin({
       session: () => ({ link: undefined, job: undefined }),
       options,
       callbacks: {
-        init(vhost, opts) {
+        init(vhost, opts, previous) {
           const tokens = loadTokenBook(opts.tokens, opts['tokens-file']);
           if (tokens.size === 0) vhost.log.warn('tunnel: no node ids configured (options "tokens" or "tokens-file"): every hello will be refused');
           vhost.log.info({ nodes: tokens.size }, 'tunnel: ready');
           return {
-            directory: new NodeDirectory<TunnelLink>(),
+            // A reload keeps the nodes already joined: their tunnels stay open and reachable from the new configuration.
+            directory: previous?.directory ?? new NodeDirectory<TunnelLink>(),
             tokens,
             terms: {
               heartbeatSecs: opts['heartbeat-secs'],

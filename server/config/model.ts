@@ -29,6 +29,8 @@ export interface GlobalConfig {
   readonly timeoutSecs: number;
   /** User-Agent substring → status. lwsws: "reject-service-keywords". */
   readonly rejectServiceKeywords: readonly (readonly [string, number])[];
+  /** How long a stop lets connections finish, in seconds. */
+  readonly graceSecs: number;
   /** Websockets per remote address; 0 is no limit. lwsws: "ip-limit-wsi". */
   readonly ipLimitWsi: number;
 }

@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { MountConfig, VhostConfig } from '../config/model.ts';
 import type { HttpRes } from '../transport/types.ts';
 import type { Vhost } from '../vhost/vhost.ts';
+import type { InFlight } from './inflight.ts';
 
 export type HeaderList = readonly (readonly [string, string])[];
 
@@ -58,7 +59,12 @@ export class HttpExchange {
   #abortHandlers: (() => void)[] | undefined;
   #watching = false;
 
-  constructor(res: HttpRes, vhost: Vhost, method: string, uri: string, peer: string, referer: string, userAgent: string, serverString: string) {
+  readonly #inflight: InFlight | undefined;
+
+  /** `inflight` counts this exchange until it finishes, for a stop that lets responses complete. */
+  constructor(res: HttpRes, vhost: Vhost, method: string, uri: string, peer: string, referer: string, userAgent: string, serverString: string, inflight?: InFlight) {
+    this.#inflight = inflight;
+    inflight?.add(this);
     this.res = res;
     this.vhost = vhost;
     this.method = method;
@@ -144,6 +150,7 @@ export class HttpExchange {
     if (this.#done) return;
     this.#done = true;
     this.#log(status, bytes);
+    this.#inflight?.delete(this);
   }
 
   #log(status: number, bytes: number): void {

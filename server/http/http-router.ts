@@ -38,6 +38,7 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, sni:
     req.getHeader('referer'),
     req.getHeader('user-agent'),
     deps.serverString,
+    deps.inflight,
   );
   if (!door.pass) {
     if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: ex.peer, vhost: vhost.name }, door.message);

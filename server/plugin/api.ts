@@ -145,7 +145,7 @@ export interface ClusterView {
 }
 
 /** What `init` sees: the vhost before it has state. */
-export type ProtocolVhostInit = Omit<ProtocolVhost<unknown, unknown>, 'state'>;
+export type ProtocolVhostInit<V = unknown, S = unknown> = Omit<ProtocolVhost<V, S>, 'state'>;
 
 /** One websocket connection (lws: a wsi with its per-session data). */
 export interface Conn<V = unknown, S = unknown> {
@@ -286,18 +286,30 @@ export interface WsCallbacks<V, S> {
   writable?(conn: Conn<V, S>): void;
   closed?(conn: Conn<V, S>, code: number, reason: string): void;
   /** At shutdown, after the connections are gone; a returned promise is awaited (bounded by the grace period). */
-  destroy?(vhost: ProtocolVhost<V, S>): void | Promise<void>;
+  /**
+   * At shutdown ('stop'), or when a reload replaced this instance ('reload')
+   * and its last connection closed. A returned promise is awaited (bounded by
+   * the grace period). On 'reload', leave alone what `init` handed over to
+   * the successor through `previous`.
+   */
+  destroy?(vhost: ProtocolVhost<V, S>, why: 'stop' | 'reload'): void | Promise<void>;
 }
 
-export interface InitCallback<V, O extends OptionSpecs> {
-  /** Once per vhost enabling the protocol; returns that vhost's state. */
-  init(vhost: ProtocolVhostInit, options: OptionValues<O>): V;
+export interface InitCallback<V, S, O extends OptionSpecs> {
+  /**
+   * Once per vhost enabling the protocol; returns that vhost's state. After a
+   * reload, `previous` is the state of the instance being replaced (same
+   * vhost name, same protocol): return it, or parts of it, to carry open
+   * resources (a log file, rooms) across; the old instance keeps serving its
+   * connections until they close, with the same objects.
+   */
+  init(vhost: ProtocolVhostInit<V, S>, options: OptionValues<O>, previous: V | undefined): V;
 }
 
 /** `init` is required exactly when the vhost state type cannot be undefined. */
 export type Callbacks<V, S, O extends OptionSpecs> = WsCallbacks<V, S> &
   HttpCallbacks<V, S> &
-  (undefined extends V ? Partial<InitCallback<V, O>> : InitCallback<V, O>);
+  (undefined extends V ? Partial<InitCallback<V, S, O>> : InitCallback<V, S, O>);
 
 interface ProtocolBase<V, S, O extends OptionSpecs> {
   /** The Sec-WebSocket-Protocol name; unique across all loaded plugins. */

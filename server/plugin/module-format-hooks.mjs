@@ -15,13 +15,23 @@ const SOURCE = /\.(?:ts|mts|js|mjs)$/;
 
 function inPluginDir(url) {
   if (!url.startsWith('file:')) return false;
-  const file = fileURLToPath(url);
+  const file = fileURLToPath(url.split('?')[0]);
   return SOURCE.test(file) && !file.includes(`${path.sep}node_modules${path.sep}`) && dirs.some((d) => file.startsWith(d));
 }
 
+/**
+ * A reload imports plugin entries with ?tsws-generation=N so Node's module
+ * cache cannot hand back the old code. The same tag is carried to every file
+ * the entry imports from inside a plugin directory, so a changed helper file
+ * of a plugin takes effect too (framework imports stay shared).
+ */
 export async function resolve(specifier, context, nextResolve) {
   const result = await nextResolve(specifier, context);
-  return inPluginDir(result.url) ? { ...result, format: 'module' } : result;
+  if (!inPluginDir(result.url)) return result;
+  const tag = context.parentURL && new URL(context.parentURL).searchParams.get('tsws-generation');
+  const url = new URL(result.url);
+  if (tag && !url.searchParams.has('tsws-generation')) url.searchParams.set('tsws-generation', tag);
+  return { ...result, url: url.href, format: 'module' };
 }
 
 export async function load(url, context, nextLoad) {

@@ -9,8 +9,8 @@ export interface InboxLimits {
 
 /** The callbacks with unknown state types: what the runtime calls. */
 export interface RuntimeCallbacks {
-  init?(vhost: ProtocolVhostInit, options: Readonly<Record<string, unknown>>): unknown;
-  destroy?(vhost: ProtocolVhost): void | Promise<void>;
+  init?(vhost: ProtocolVhostInit, options: Readonly<Record<string, unknown>>, previous: unknown): unknown;
+  destroy?(vhost: ProtocolVhost, why: 'stop' | 'reload'): void | Promise<void>;
   filter?(req: PeerRequest, vhost: ProtocolVhost): FilterVerdict | Promise<FilterVerdict>;
   established?(conn: Conn): void;
   receive?(conn: Conn, data: Buffer, isBinary: boolean): void;

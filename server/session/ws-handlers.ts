@@ -7,6 +7,7 @@ import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type Upgrad
 import type { VhostRouter } from '../vhost/listener.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
+import type { InFlight } from '../http/inflight.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { Connection } from './connection.ts';
 import type { WsSession } from './ws-session.ts';
@@ -20,6 +21,7 @@ export interface WsDeps {
   /** Served over TLS (for X-Forwarded-Proto when proxying). */
   readonly tls: boolean;
   readonly frontDoor: FrontDoorConfig;
+  readonly inflight: InFlight;
   /** Websockets per remote address, for ip-limit-wsi (0: no limit); shared by every listener. */
   readonly perAddress: { readonly counts: Map<string, number>; readonly limit: number };
   /** Every open websocket of the server, for shutdown. */
@@ -37,7 +39,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   const vhost = door.vhost;
   const logUri = (protocol: string) => `${target} (${protocol})`;
   const exchange = (protocol: string) =>
-    new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, request.headers.referer ?? '', request.headers['user-agent'] ?? '', deps.serverString);
+    new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, request.headers.referer ?? '', request.headers['user-agent'] ?? '', deps.serverString, deps.inflight);
   if (!door.pass) {
     if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: request.peer, vhost: vhost.name }, door.message);
     return exchange('-').sendStatus(door.status, door.message, door.headers);

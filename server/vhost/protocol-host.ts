@@ -21,7 +21,7 @@ export interface HostedConnection extends Conn {
   requestWritable(): void;
 }
 
-type HostState = 'new' | 'live' | 'disabled' | 'destroyed';
+type HostState = 'new' | 'live' | 'retired' | 'disabled' | 'destroyed';
 
 export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly vhostName: string;
@@ -36,6 +36,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
   readonly #timers: OwnedTimers;
+  #onIdle: (() => void) | undefined;
 
   constructor(vhostName: string, def: RuntimeProtocol, options: Readonly<Record<string, unknown>>, deps: ProtocolHostDeps) {
     this.vhostName = vhostName;
@@ -66,11 +67,11 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     return this.#conns.values();
   }
 
-  /** lws PROTOCOL_INIT. A throwing init disables this protocol on this vhost only. */
-  init(): boolean {
+  /** lws PROTOCOL_INIT. A throwing init disables this protocol on this vhost only. `previous`: see api.ts. */
+  init(previous?: ProtocolHost): boolean {
     const init = this.def.callbacks.init;
     try {
-      this.#state = init ? init(this, this.options) : undefined;
+      this.#state = init ? init(this, this.options, previous?.state) : undefined;
       this.#status = 'live';
       this.scheduler.flush();
       return true;
@@ -83,15 +84,26 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     }
   }
 
+  /**
+   * A reload replaced this instance: it takes no new connections and is
+   * destroyed ('reload') once its last one closes. Resolves when destroyed.
+   */
+  retire(): Promise<void> {
+    if (this.#status === 'live') this.#status = 'retired';
+    if (this.#conns.size === 0) return this.destroy('reload');
+    return new Promise((resolve) => (this.#onIdle = () => void this.destroy('reload').then(resolve)));
+  }
+
   /** lws PROTOCOL_DESTROY: after every connection has closed (or been dropped). Never rejects. */
-  async destroy(): Promise<void> {
+  async destroy(why: 'stop' | 'reload' = 'stop'): Promise<void> {
     if (this.#status === 'destroyed') return;
-    const wasLive = this.#status === 'live';
+    const wasUp = this.#status === 'live' || this.#status === 'retired';
     this.#status = 'destroyed';
+    this.#onIdle = undefined;
     this.#timers.cancelAll();
-    if (!wasLive) return;
+    if (!wasUp) return;
     try {
-      await this.def.callbacks.destroy?.(this);
+      await this.def.callbacks.destroy?.(this, why);
     } catch (err) {
       const e = tswsError('TSWS_ERR_PLUGIN_DESTROY_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
@@ -104,6 +116,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
 
   detach(conn: HostedConnection): void {
     this.#conns.delete(conn);
+    if (this.#conns.size === 0) this.#onIdle?.();
   }
 
   requestWritableAll(): void {

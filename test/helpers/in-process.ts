@@ -42,6 +42,6 @@ export async function startInProcess(configDir: string, opts: { dataDir?: string
     port,
     url: (p = '/', vhost?: string) => `http://127.0.0.1:${port(vhost)}${p}`,
     wsUrl: (p = '/', vhost?: string) => `ws://127.0.0.1:${port(vhost)}${p}`,
-    stop: () => server.stop(),
+    stop: async () => void (await server.stop()),
   };
 }

@@ -1,0 +1,49 @@
+/** @module One configuration's running objects (protocol hosts, vhosts); a reload builds the next from the last. */
+import type { Logger } from 'pino';
+import type { TopicRouter } from './bus/topics.ts';
+import type { ClusterScope } from './cluster/scope.ts';
+import type { AccessLogs } from './http/access-log.ts';
+import type { Prepared } from './prepare.ts';
+import type { WritableScheduler } from './session/scheduler.ts';
+import { ProtocolHost } from './vhost/protocol-host.ts';
+import { Vhost } from './vhost/vhost.ts';
+
+export interface Generation {
+  readonly number: number;
+  readonly prepared: Prepared;
+  readonly vhosts: readonly Vhost[];
+  /** Every host made for this configuration, those whose init failed included (they destroy cleanly). */
+  readonly hosts: readonly ProtocolHost[];
+}
+
+export interface GenerationDeps {
+  readonly scheduler: WritableScheduler;
+  readonly topics: TopicRouter;
+  readonly log: Logger;
+  readonly accessLogs: AccessLogs;
+  readonly cluster: ((vhost: string, protocol: string) => ClusterScope) | undefined;
+}
+
+/**
+ * Protocol hosts are made afresh for every configuration, so a changed plugin
+ * file or changed options take effect. When the previous configuration ran
+ * the same protocol on a vhost of the same name, its init gets the old state
+ * (`previous`) and may carry resources over.
+ */
+export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previous?: Generation): Generation {
+  const hosts: ProtocolHost[] = [];
+  const vhosts: Vhost[] = [];
+  for (const vc of prepared.config.vhosts) {
+    const live = new Map<string, ProtocolHost>();
+    for (const [name, options] of prepared.enabled.get(vc) ?? []) {
+      const def = prepared.protocols.get(name);
+      if (!def) continue;
+      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+      hosts.push(host);
+      const before = previous?.hosts.find((h) => h.vhostName === vc.name && h.protocol === name && h.live);
+      if (host.init(before)) live.set(name, host);
+    }
+    vhosts.push(new Vhost(vc, live, vc.accessLog ? deps.accessLogs.open(vc.accessLog) : undefined));
+  }
+  return { number: (previous?.number ?? 0) + 1, prepared, vhosts, hosts };
+}
