@@ -165,8 +165,10 @@ async function serve(cli: Cli): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGUSR1', () => {
-    server.accessLogs.reopenAll();
-    log.info({ event: 'access-logs-reopened' }, 'SIGUSR1: access logs reopened');
+    void server.accessLogs.reopenAll().then((failed) => {
+      for (const err of failed) log.error({ err, code: (err as TswsError).code }, err.message);
+      log.info({ event: 'access-logs-reopened', failed: failed.length }, 'SIGUSR1: access logs reopened');
+    });
   });
 
   let generation = 1;
@@ -205,7 +207,7 @@ async function reload(cli: Cli, generation: number, running: Prepared, server: T
   for (const note of needsRestart(running, result.prepared)) log.warn({ event: 'reload-needs-restart' }, note);
   try {
     const report = await server.reload(result.prepared);
-    log.info({ event: 'reloaded', ...report }, `reloaded: generation ${report.generation}`);
+    log.info({ event: 'reloaded', ...report, listeners: server.listeners }, `reloaded: generation ${report.generation}`);
     return result.prepared;
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;

@@ -260,6 +260,9 @@ export class TswsServer {
     for (const s of slots) s.handle.stopListening();
     for (const conn of [...this.connections]) if (conn.isOpen) conn.close(1001, 'going away');
     await this.inflight.idle(deadline);
+    // The last response may have ended inside a uWS.js handler whose corked
+    // bytes are sent only when it returns, after this continuation: a turn later.
+    await new Promise((resolve) => setImmediate(resolve));
     const cut = this.connections.size + this.inflight.size;
     for (const conn of [...this.connections]) conn.terminate();
     const hosts = [...this.hosts, ...this.#retiring];

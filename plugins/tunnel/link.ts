@@ -47,8 +47,7 @@ type Phase = 'hello' | 'open' | 'closing';
  * the credit window per stream and `max-streams`, messages by their caps.
  */
 export class TunnelLink implements TunnelEnd, StreamCarrier {
-  static #nextId = 1;
-  readonly tunnelId = TunnelLink.#nextId++;
+  readonly tunnelId: number;
   readonly #conn: LinkConn;
   readonly #ctx: LinkContext;
   readonly #log: Logger;
@@ -68,6 +67,7 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
   #closeAfterFlush: { code: number; reason: string } | undefined;
 
   constructor(conn: LinkConn, ctx: LinkContext) {
+    this.tunnelId = ctx.directory.newTunnelId();
     this.#conn = conn;
     this.#ctx = ctx;
     this.#log = ctx.log.child({ tunnel: this.tunnelId, peer: conn.request.peer });
@@ -169,6 +169,13 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
     if (this.#phase !== 'open') return;
     this.#log.info({ node: this.#nodeId }, 'tunnel: replaced by a newer registration');
     this.#conn.close(CLOSE_REPLACED, 'replaced by a newer registration');
+  }
+
+  /** TunnelEnd: a reload removed or changed this node's token. */
+  revoked(): void {
+    if (this.#phase !== 'open') return;
+    this.#log.info({ node: this.#nodeId }, 'tunnel: credentials revoked by a reload');
+    this.#conn.close(CLOSE_REFUSED, 'refused');
   }
 
   // ---- frames from the private node --------------------------------------------------

@@ -29,12 +29,23 @@ export interface TunnelEnd {
   deliver(frame: string, done: (d: Delivery) => void): void;
   /** A newer registration took this node id: close, failing what is in flight. */
   replaced(): void;
+  /** Its credentials are gone from the configuration (a reload): close, refused. */
+  revoked(): void;
 }
 
 /** One live registration per node id, whatever the transport: the newest wins. */
 export class NodeDirectory<T extends TunnelEnd = TunnelEnd> {
   readonly #nodes = new Map<string, NodeEntry>();
   readonly #tunnels = new Map<number, T>();
+  /**
+   * Tunnel ids come from the directory, not the module: a reload imports the
+   * plugin afresh while the directory (and its ids) carries over.
+   */
+  #lastTunnelId = 0;
+
+  newTunnelId(): number {
+    return ++this.#lastTunnelId;
+  }
 
   registerTunnel(id: string, offers: readonly Offer[], end: T): void {
     this.#tunnels.set(end.tunnelId, end);
@@ -59,6 +70,21 @@ export class NodeDirectory<T extends TunnelEnd = TunnelEnd> {
   /** The live tunnel a reference names, if it is still open. */
   tunnel(ref: Extract<NodeRef, { kind: 'tunnel' }>): T | undefined {
     return this.#tunnels.get(ref.tunnelId);
+  }
+
+  /** After a reload: nodes whose credentials no longer hold are dropped, their tunnels closed. */
+  revokeUnless(stillValid: (id: string) => boolean): string[] {
+    const gone: string[] = [];
+    for (const [id, entry] of this.#nodes) {
+      if (stillValid(id)) continue;
+      gone.push(id);
+      this.#nodes.delete(id);
+      if (entry.ref.kind !== 'tunnel') continue;
+      const end = this.#tunnels.get(entry.ref.tunnelId);
+      this.#tunnels.delete(entry.ref.tunnelId);
+      end?.revoked();
+    }
+    return gone;
   }
 
   list(): NodeEntry[] {

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeConfigDirs } from '../../test/helpers/config-dir.ts';
 import { freePort } from '../../test/helpers/free-port.ts';
@@ -154,6 +156,37 @@ describe('HTTP through the tunnel', () => {
     const noHttp = await fetch(`${base}/nodes/beta/`);
     expect(noHttp.status).toBe(502);
     expect(await noHttp.text()).toBe('node beta does not serve HTTP\n');
+  });
+});
+
+describe('a reload of the public node (SIGHUP)', () => {
+  it('keeps the joined nodes: their tunnels stay open and serve HTTP and messages under the new configuration', async () => {
+    server.kill('SIGHUP');
+    await server.waitFor((l) => l.event === 'reloaded');
+    const res = await fetch(`${base}/nodes/alpha/after-reload`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('GET /after-reload');
+    alpha.type('after the reload');
+    await beta.waitFor(isMessage('alpha', 'after the reload'), 'beta got the message sent after the reload');
+    expect(alpha.lines.filter((l) => l.msg === 'tunnel up')).toHaveLength(1);
+  });
+
+  it('disconnects (4003) a node whose token the reload changed, and keeps the others', async () => {
+    const gamma = await rawTunnel(ws, hello('gamma', 'gamma-secret-token'));
+    expect(gamma.answer.type).toBe('welcome');
+    const file = path.join(configDir, 'conf.d/localhost');
+    const original = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, original.replace('gamma:gamma-secret-token', 'gamma:a-new-gamma-token'));
+    const reloads = server.lines.filter((l) => l.event === 'reloaded').length;
+    server.kill('SIGHUP');
+    expect(await gamma.client.closed).toEqual({ code: 4003, reason: 'refused' });
+    await eventually(() => server.lines.filter((l) => l.event === 'reloaded').length > reloads, 'the reload was done');
+    expect((await fetch(`${base}/nodes/alpha/still-here`)).status).toBe(200);
+    expect((await rawTunnel(ws, hello('gamma', 'gamma-secret-token'))).answer.type).toBe('refused');
+    // Back as it was, for the tests below.
+    fs.writeFileSync(file, original);
+    server.kill('SIGHUP');
+    await eventually(() => server.lines.filter((l) => l.event === 'reloaded').length > reloads + 1, 'the second reload was done');
   });
 });
 

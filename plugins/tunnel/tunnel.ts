@@ -46,9 +46,14 @@ export default definePlugin({
           const tokens = loadTokenBook(opts.tokens, opts['tokens-file']);
           if (tokens.size === 0) vhost.log.warn('tunnel: no node ids configured (options "tokens" or "tokens-file"): every hello will be refused');
           vhost.log.info({ nodes: tokens.size }, 'tunnel: ready');
+          // A reload keeps the nodes already joined, but not one whose token was removed or changed.
+          const directory = previous?.directory ?? new NodeDirectory<TunnelLink>();
+          if (previous) {
+            const revoked = directory.revokeUnless((id) => tokens.tokenOf(id) !== undefined && tokens.tokenOf(id) === previous.tokens.tokenOf(id));
+            if (revoked.length > 0) vhost.log.info({ revoked }, 'tunnel: nodes whose token the reload removed or changed were disconnected');
+          }
           return {
-            // A reload keeps the nodes already joined: their tunnels stay open and reachable from the new configuration.
-            directory: previous?.directory ?? new NodeDirectory<TunnelLink>(),
+            directory,
             tokens,
             terms: {
               heartbeatSecs: opts['heartbeat-secs'],

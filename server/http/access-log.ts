@@ -64,9 +64,25 @@ export class AccessLog {
     this.#out.write(formatAccessLine(r));
   }
 
-  /** After logrotate moved the file away (SIGUSR1). */
-  reopen(): void {
-    this.#out.reopen();
+  /**
+   * After logrotate moved the file away (SIGUSR1). Lines buffered before the
+   * signal go to the old file first: they belong to the rotated period.
+   * Resolves with the error when the file cannot be opened again.
+   */
+  reopen(): Promise<Error | undefined> {
+    const out = this.#out;
+    return new Promise((resolve) => {
+      out.flush(() => {
+        const done = (err?: Error) => {
+          out.off('ready', done);
+          out.off('error', done);
+          resolve(err ? tswsError('TSWS_ERR_ACCESS_LOG', { file: this.path, reason: describeError(err) }, err) : undefined);
+        };
+        out.once('ready', done);
+        out.once('error', done);
+        out.reopen();
+      });
+    });
   }
 
   close(): Promise<void> {
@@ -95,8 +111,10 @@ export class AccessLogs {
     await Promise.all([...this.#logs.values()].map((l) => l.ready()));
   }
 
-  reopenAll(): void {
-    for (const log of this.#logs.values()) log.reopen();
+  /** Resolves with the logs that could not be reopened (they keep writing to the old file). */
+  async reopenAll(): Promise<Error[]> {
+    const results = await Promise.all([...this.#logs.values()].map((l) => l.reopen()));
+    return results.filter((e) => e !== undefined);
   }
 
   async closeAll(): Promise<void> {

@@ -1,7 +1,7 @@
 /** @module Starts a tsws server inside the test process on real sockets, with its log captured for assertions. */
 import pino from 'pino';
 import { prepare } from '../../server/prepare.ts';
-import { TswsServer } from '../../server/server.ts';
+import { TswsServer, type ReloadReport } from '../../server/server.ts';
 import type { TswsError } from '../../server/errors.ts';
 
 export interface LogLine {
@@ -22,6 +22,8 @@ export interface Running {
   url(path?: string, vhost?: string): string;
   wsUrl(path?: string, vhost?: string): string;
   stop(): Promise<void>;
+  /** What SIGHUP does: the config directory and plugins read again, then served beside the open connections. */
+  reload(): Promise<ReloadReport>;
 }
 
 export async function startInProcess(configDir: string, opts: { dataDir?: string } = {}): Promise<Running> {
@@ -43,5 +45,10 @@ export async function startInProcess(configDir: string, opts: { dataDir?: string
     url: (p = '/', vhost?: string) => `http://127.0.0.1:${port(vhost)}${p}`,
     wsUrl: (p = '/', vhost?: string) => `ws://127.0.0.1:${port(vhost)}${p}`,
     stop: async () => void (await server.stop()),
+    reload: async () => {
+      const next = await prepare({ configDir, ...opts, generation: server.generation + 1 });
+      if (!next.prepared) throw new Error(`config invalid:\n${next.errors.map((e) => `${e.code}: ${e.message}`).join('\n')}`);
+      return server.reload(next.prepared);
+    },
   };
 }
