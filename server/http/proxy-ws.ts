@@ -77,7 +77,8 @@ export function proxyUpgrade(u: ProxyUpgrade): void {
     settled = true;
     if (ex.aborted) return up.terminate();
     const userData: SocketData = { session: bridge, peer: u.request.peer };
-    u.res.cork(() => u.res.upgrade(userData, u.key, up.protocol, '', u.context));
+    // Not inside res.cork(): see upgradeAsync in ws-handlers.ts.
+    u.res.upgrade(userData, u.key, up.protocol, '', u.context);
     ex.finish(101, 0);
   });
 }

@@ -85,10 +85,13 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
     }
     const conn = new Connection(host, request, session);
     const userData: SocketData = { session: conn, peer: request.peer };
-    res.cork(() => {
-      // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
-      res.upgrade(userData, key, requested ? host.protocol : '', extensions, context);
-    });
+    // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
+    // Never inside res.cork(): after an async upgrade (a filter that
+    // answered later), the cork's closing uncork runs on the HTTP socket that
+    // upgrade() just moved into the websocket context, and now and then
+    // uWS.js closes the new websocket there (1006 at the client, right after
+    // open). Inside the upgrade handler uWS.js has the socket corked anyway.
+    res.upgrade(userData, key, requested ? host.protocol : '', extensions, context);
     ex.finish(101, 0);
   };
 
