@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TopicRouter } from './bus/topics.ts';
 import type { ClusterScope } from './cluster/scope.ts';
 import type { AccessLogs } from './http/access-log.ts';
+import type { Counters } from './metrics/counters.ts';
 import type { Prepared } from './prepare.ts';
 import type { WritableScheduler } from './session/scheduler.ts';
 import { ProtocolHost } from './vhost/protocol-host.ts';
@@ -21,6 +22,8 @@ export interface GenerationDeps {
   readonly topics: TopicRouter;
   readonly log: Logger;
   readonly accessLogs: AccessLogs;
+  /** The process's counters, shared by every generation: a reload keeps counting. */
+  readonly counters: Counters;
   readonly cluster: ((vhost: string, protocol: string) => ClusterScope) | undefined;
 }
 
@@ -38,12 +41,12 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
     for (const [name, options] of prepared.enabled.get(vc) ?? []) {
       const def = prepared.protocols.get(name);
       if (!def) continue;
-      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
       hosts.push(host);
       const before = previous?.hosts.find((h) => h.vhostName === vc.name && h.protocol === name && h.live);
       if (host.init(before)) live.set(name, host);
     }
-    vhosts.push(new Vhost(vc, live, vc.accessLog ? deps.accessLogs.open(vc.accessLog) : undefined));
+    vhosts.push(new Vhost(vc, live, vc.accessLog ? deps.accessLogs.open(vc.accessLog) : undefined, deps.counters.http(vc.name)));
   }
   return { number: (previous?.number ?? 0) + 1, prepared, vhosts, hosts };
 }

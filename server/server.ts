@@ -24,6 +24,7 @@ import type { ListenerHandle, WsTransportOptions } from './transport/types.ts';
 import { createListener } from './transport/uws/uws-adapter.ts';
 import { VhostRouter } from './vhost/listener.ts';
 import type { ProtocolHost } from './vhost/protocol-host.ts';
+import { ServerState } from './server-state.ts';
 
 /**
  * One listening socket and what its handlers read on every event. A reload
@@ -59,6 +60,8 @@ export class TswsServer {
   readonly accessLogs = new AccessLogs();
   /** HTTP exchanges still being answered. */
   readonly inflight = new InFlight();
+  /** Draining flag, reload counts and the counters every generation adds to (server/server-state.ts). */
+  readonly state = new ServerState();
   readonly #topics: TopicRouter;
   readonly #fileCache = new FileCache();
   readonly #perAddress = { counts: new Map<string, number>(), limit: 0 };
@@ -184,6 +187,7 @@ export class TswsServer {
       topics: this.#topics,
       log: this.log,
       accessLogs: this.accessLogs,
+      counters: this.state.counters,
       cluster: cluster ? (vhost: string, protocol: string) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) : undefined,
     };
   }

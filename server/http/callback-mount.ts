@@ -40,6 +40,7 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
     try {
       session = host.def.session?.(host, request);
     } catch (err) {
+      host.counters.callbackErrors++;
       host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)})`);
       return ex.sendStatus(500, 'The session could not be created.', [], { closeConnection: !body.ended });
     }
@@ -72,6 +73,7 @@ function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, bod
 }
 
 function accessFailed(ex: HttpExchange, host: ProtocolHost, err: unknown, bodyEnded: boolean): void {
+  host.counters.callbackErrors++;
   const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'checkAccess', reason: describeError(err) }, err);
   host.log.error({ err, code: e.code }, e.message);
   ex.sendStatus(500, 'The access check failed.', [], { closeConnection: !bodyEnded });

@@ -326,6 +326,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
   }
 
   #failed(label: Label, err: unknown): void {
+    this.vhost.counters.callbackErrors++;
     const e: TswsError = isTswsError(err)
       ? err
       : tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: label, reason: describeError(err) }, err);
@@ -384,6 +385,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     try {
       cb(this, how);
     } catch (err) {
+      this.vhost.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: 'httpClosed', reason: describeError(err) }, err);
       this.vhost.log.error({ err, code: e.code, txn: this.id }, e.message);
     }

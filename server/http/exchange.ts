@@ -1,6 +1,7 @@
 /** @module One HTTP request/response: status line, headers, body, abort safety and its access-log line. */
 import { STATUS_CODES } from 'node:http';
 import type { MountConfig, VhostConfig } from '../config/model.ts';
+import { countResponse } from '../metrics/counters.ts';
 import type { HttpRes } from '../transport/types.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import type { InFlight } from './inflight.ts';
@@ -145,10 +146,11 @@ export class HttpExchange {
     this.send(status, [['Location', location], ['Content-Type', 'text/html; charset=utf-8']], `<a href="${escapeHtml(location)}">${escapeHtml(location)}</a>\n`);
   }
 
-  /** Marks the response complete and writes its access-log line. */
+  /** Marks the response complete, counts it and writes its access-log line. */
   finish(status: number, bytes: number): void {
     if (this.#done) return;
     this.#done = true;
+    countResponse(this.vhost.httpCounters, status, bytes);
     this.#log(status, bytes);
     this.#inflight?.delete(this);
   }

@@ -82,6 +82,10 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#gate.claim(this.protocol, this.#current);
     if (!this.isOpen || !this.#ws) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.protocol });
     const status = this.#ws.send(data as Bytes, isBinary);
+    const counters = this.vhost.counters;
+    counters.messagesOut++;
+    counters.bytesOut += typeof data === 'string' ? data.length : data.byteLength;
+    if (status === 2) counters.writesDropped++;
     return status === 1 ? 'sent' : status === 0 ? 'backpressure' : 'dropped';
   }
 
@@ -152,7 +156,10 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     const hard = this.publishedPending > 4 * limits.maxMessages || this.#inboxBytes > 4 * limits.maxBytes;
     if (over && (this.#choked || hard)) {
       if (limits.onOverflow === 'drop-oldest') {
-        while (this.publishedPending > limits.maxMessages || this.#inboxBytes > limits.maxBytes) this.nextPublished();
+        while (this.publishedPending > limits.maxMessages || this.#inboxBytes > limits.maxBytes) {
+          this.nextPublished();
+          this.vhost.counters.publishedDropped++;
+        }
       } else {
         const e = tswsError('TSWS_ERR_SLOW_CONSUMER', { protocol: this.protocol, pending: this.publishedPending });
         this.vhost.log.warn({ code: e.code, conn: this.id, peer: this.request.peer }, e.message);
@@ -178,6 +185,9 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   received(message: ArrayBuffer, isBinary: boolean): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
+    const counters = this.vhost.counters;
+    counters.messagesIn++;
+    counters.bytesIn += message.byteLength;
     const limit = this.vhost.def.rxBufferSize;
     if (message.byteLength > limit) {
       const e = tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit });
@@ -221,7 +231,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
     this.#dropInbox();
-    this.vhost.detach(this);
+    this.vhost.detach(this, code);
     if (wasEstablished) this.#call('closed', () => this.vhost.def.callbacks.closed?.(this, code, reason));
   }
 
@@ -243,6 +253,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     if (this.#choked && this.#ws && this.#ws.getBufferedAmount() <= WRITABLE_THRESHOLD) this.#choked = false;
     if (this.#pendingClose) this.#finishClose();
     else if (this.#wantWritable && !this.#choked && this.#state === 'open') this.vhost.scheduler.enqueue(this);
+    this.vhost.counters.writables += this.#ran;
     return this.#ran;
   }
 
@@ -252,6 +263,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     while (this.#wantWritable && this.#ran < this.#budget && this.#state === 'open' && !this.#pendingClose) {
       if (ws.getBufferedAmount() > WRITABLE_THRESHOLD) {
         this.#choked = true;
+        this.vhost.counters.backpressureWaits++;
         return;
       }
       this.#wantWritable = false;
@@ -301,6 +313,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   #failed(label: CallbackLabel, err: unknown): void {
+    this.vhost.counters.callbackErrors++;
     const code = isTswsError(err) ? err.code : 'TSWS_ERR_PLUGIN_CALLBACK_THREW';
     const e = isTswsError(err)
       ? err

@@ -80,6 +80,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
     try {
       session = host.def.session?.(host, request);
     } catch (err) {
+      host.counters.callbackErrors++;
       host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)}); upgrade refused with 500`);
       return ex.sendStatus(500, 'The session could not be created.');
     }
@@ -101,6 +102,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   try {
     verdict = filter(request, host);
   } catch (err) {
+    host.counters.callbackErrors++;
     const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
     host.log.error({ err, code: e.code }, e.message);
     return ex.sendStatus(500, 'The upgrade filter failed.');
@@ -108,6 +110,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   if (!(verdict instanceof Promise)) return complete(verdict);
   ex.watchAbort();
   verdict.then(complete, (err: unknown) => {
+    host.counters.callbackErrors++;
     const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
     host.log.error({ err, code: e.code }, e.message);
     ex.sendStatus(500, 'The upgrade filter failed.');

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { TopicRouter } from '../bus/topics.ts';
 import { describeError, tswsError } from '../errors.ts';
+import type { Counters, ProtocolCounters } from '../metrics/counters.ts';
 import type { ClusterView, Conn, ProtocolVhost, Timer } from '../plugin/api.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from '../session/scheduler.ts';
@@ -12,6 +13,8 @@ export interface ProtocolHostDeps {
   readonly scheduler: WritableScheduler;
   readonly topics: TopicRouter;
   readonly log: Logger;
+  /** The process's counters: this host adds to those of its vhost and protocol name. */
+  readonly counters: Counters;
   /** Set in a cluster: makes the shared-state view of one protocol on one vhost. */
   readonly cluster?: (vhost: string, protocol: string) => ClusterView;
 }
@@ -32,6 +35,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly scheduler: WritableScheduler;
   readonly topics: TopicRouter;
   readonly cluster: ClusterView | undefined;
+  /** Plain integers the connections add to; read when metrics are scraped. */
+  readonly counters: ProtocolCounters;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -47,6 +52,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.topics = deps.topics;
     this.log = deps.log.child({ vhost: vhostName, protocol: def.name });
     this.cluster = deps.cluster?.(vhostName, def.name);
+    this.counters = deps.counters.protocol(vhostName, def.name);
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
 
@@ -78,6 +84,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     } catch (err) {
       this.#status = 'disabled';
       this.#timers.cancelAll();
+      this.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_INIT_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
       return false;
@@ -105,6 +112,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     try {
       await this.def.callbacks.destroy?.(this, why);
     } catch (err) {
+      this.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_DESTROY_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
     }
@@ -112,10 +120,16 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
 
   attach(conn: HostedConnection): void {
     this.#conns.add(conn);
+    this.counters.open++;
+    this.counters.opened++;
   }
 
-  detach(conn: HostedConnection): void {
-    this.#conns.delete(conn);
+  /** `code` is the close code, counted for connections that were attached (established). */
+  detach(conn: HostedConnection, code: number): void {
+    if (!this.#conns.delete(conn)) return;
+    this.counters.open--;
+    const closes = this.counters.closes;
+    closes.set(code, (closes.get(code) ?? 0) + 1);
     if (this.#conns.size === 0) this.#onIdle?.();
   }
 
@@ -145,6 +159,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     try {
       fn();
     } catch (err) {
+      this.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_TIMER_THREW', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
     }

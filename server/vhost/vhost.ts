@@ -2,20 +2,24 @@
 import { TswsError, tswsError } from '../errors.ts';
 import type { MountConfig, VhostConfig } from '../config/model.ts';
 import type { AccessLog } from '../http/access-log.ts';
+import { newHttpCounters, type HttpCounters } from '../metrics/counters.ts';
 import type { ProtocolHost } from './protocol-host.ts';
 
 export class Vhost {
   readonly config: VhostConfig;
   readonly name: string;
   readonly accessLog: AccessLog | undefined;
+  /** Every response's status and size, counted as it finishes. */
+  readonly httpCounters: HttpCounters;
   /** Enabled, loaded and successfully initialised protocols, in config order. */
   readonly protocols: ReadonlyMap<string, ProtocolHost>;
   readonly #defaultProtocol: ProtocolHost | undefined;
   /** Longest mountpoint first, so the first match is the best one. */
   readonly #mounts: readonly MountConfig[];
 
-  constructor(config: VhostConfig, protocols: ReadonlyMap<string, ProtocolHost>, accessLog: AccessLog | undefined) {
+  constructor(config: VhostConfig, protocols: ReadonlyMap<string, ProtocolHost>, accessLog: AccessLog | undefined, httpCounters: HttpCounters = newHttpCounters()) {
     this.config = config;
+    this.httpCounters = httpCounters;
     this.name = config.name;
     this.protocols = protocols;
     this.accessLog = accessLog;
