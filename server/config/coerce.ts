@@ -129,3 +129,14 @@ export function asPairList(v: unknown, site: Site, key: string): [string, string
   });
   return ok ? out : undefined;
 }
+
+/** A path answered before any mount (health, metrics): absolute, no query, nothing a normalised request path could differ in. */
+export function asPlainPath(v: unknown, site: Site, key: string): string | undefined {
+  const p = asString(v, site, key);
+  if (p === undefined) return undefined;
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(p) || p.includes('//') || /(^|\/)\.\.?(\/|$)/.test(p)) {
+    site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.where, key, detail: `"${p}" must be a plain absolute path such as "/healthz" (letters, digits, "-._~/", no "." or ".." segments, no query)` }));
+    return undefined;
+  }
+  return p;
+}

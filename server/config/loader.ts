@@ -4,11 +4,12 @@ import path from 'node:path';
 import { TswsError, describeError, tswsError } from '../errors.ts';
 import { Diagnostics, Site, asInt, asPairList, asString, asStringList, isPlainObject } from './coerce.ts';
 import { parseLwswsJson, type ParsedDocument } from './lwsws-json.ts';
-import type { GlobalConfig, ListenAddress, ServerConfig, VhostConfig } from './model.ts';
+import { where, type GlobalConfig, type ListenAddress, type MetricsConfig, type ServerConfig, type VhostConfig } from './model.ts';
 import { GLOBAL_KEYS, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
 import { nearest } from './suggest.ts';
 import { buildVhost, checkKeys, type Expand } from './vhost-block.ts';
 import { buildCluster } from './cluster-block.ts';
+import { buildMetrics } from './metrics-block.ts';
 import { displayPath } from './display-path.ts';
 
 export interface LoadOptions {
@@ -133,6 +134,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const global = buildGlobal(globalRaw, configDir, opts, expand);
   if (vhosts.length === 0 && diag.errors.length === 0) diag.add(tswsError('TSWS_ERR_CONFIG_NO_VHOSTS', { dir: configDir }));
   checkListeners(vhosts, diag);
+  if (global.metrics) checkMetricsPort(global.metrics, vhosts, diag);
 
   if (diag.errors.length > 0) return { config: undefined, diagnostics: diag };
   return {
@@ -163,6 +165,7 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
     rejectServiceKeywords: get('reject-service-keywords', asStatusPairs) ?? [],
     ipLimitWsi: get('ip-limit-wsi', asInt) ?? 0,
     graceSecs: get('grace-secs', (v, s, k) => asInt(v, s, k, 0, 3600)) ?? 10,
+    metrics: get('metrics', buildMetrics),
   };
 }
 
@@ -219,6 +222,19 @@ function checkListeners(vhosts: readonly VhostConfig[], diag: Diagnostics): void
       }
       if (!prior) byPort.set(addr.port, { vh, iface: addr.iface });
     }
+  }
+}
+
+/** The metrics listener binds exclusively, like every listener: a vhost port cannot be shared with it. */
+function checkMetricsPort(metrics: MetricsConfig, vhosts: readonly VhostConfig[], diag: Diagnostics): void {
+  if (!metrics.port) return;
+  const clash = vhosts.find((vh) => vh.listens.some((a) => !a.unixSocket && a.port === metrics.port));
+  if (clash) {
+    diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', {
+      where: where(metrics.source),
+      key: 'port',
+      detail: `port ${metrics.port} is also vhost "${clash.name}"'s (${clash.source.file}:${clash.source.line}): the metrics listener needs a port of its own, or leave "port" out to serve "path" on every vhost`,
+    }));
   }
 }
 

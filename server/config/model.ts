@@ -33,6 +33,18 @@ export interface GlobalConfig {
   readonly graceSecs: number;
   /** Websockets per remote address; 0 is no limit. lwsws: "ip-limit-wsi". */
   readonly ipLimitWsi: number;
+  /** Prometheus metrics: where they are served; undefined when not at all. tsws: "metrics". */
+  readonly metrics: MetricsConfig | undefined;
+}
+
+export interface MetricsConfig {
+  /** Path answering the scrape. */
+  readonly path: string;
+  /** A listener of their own on this port (0: OS-picked); undefined serves `path` on every vhost instead. */
+  readonly port: number | undefined;
+  /** With `port`: the address to bind; undefined is all interfaces. */
+  readonly iface: string | undefined;
+  readonly source: SourceRef;
 }
 
 export interface Privileges {
@@ -131,6 +143,8 @@ export interface VhostConfig {
   readonly accessLog: string | undefined;
   /** Path on this vhost served with status 404 when nothing matches. */
   readonly errorDocument404: string | undefined;
+  /** Answered before any mount: 200 while serving, 503 while draining. tsws: "health-path". */
+  readonly healthPath: string | undefined;
   /** Extra headers on every HTTP response. lwsws: "headers". */
   readonly headers: Pairs;
   /** Every address served: port/interface first, then the "listen" extras. */

@@ -51,6 +51,11 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
   username: { kind: 'string', doc: 'User to drop to, by name; its groups are set with initgroups. An unknown name stops start-up.' },
   groupname: { kind: 'string', doc: 'Group to drop to, by name. An unknown name stops start-up.' },
   'timeout-secs': { kind: 'int', default: '20', doc: 'A request body that stalls this long is cut (slowloris); stalled headers are cut by uWS.js itself after 10 s.' },
+  metrics: {
+    kind: 'object',
+    default: 'none: no metrics',
+    doc: 'Prometheus metrics in the text format: see the metrics keys. With "port" on a listener of their own (keep it off the internet), otherwise at "path" on every vhost.',
+  },
   'reject-service-keywords': { kind: 'pair-list', doc: 'User-Agent substrings and the status that answers them, e.g. [{"scanner": "403"}]; HTTP requests and upgrades alike.' },
   'default-alpn': { kind: 'string', ...later('tsws serves HTTP/1.1 only'), doc: 'Default ALPN protocol.' },
   'ip-limit-ah': { kind: 'int', ...later('uWS.js parses headers itself and does not say whose they are until they are complete'), doc: 'Max simultaneous HTTP headers per address.' },
@@ -71,6 +76,10 @@ export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
   mounts: { kind: 'array', doc: 'URL space of the vhost: see the mount keys.' },
   'ws-protocols': { kind: 'array', doc: 'Protocols offered on this vhost, each with its options.' },
   'error-document-404': { kind: 'string', doc: 'Path on this vhost served with status 404 when nothing matches.' },
+  'health-path': {
+    kind: 'string',
+    doc: 'tsws: a path (e.g. "/healthz") answered before any mount with 200 "ok" while the server accepts traffic and 503 "draining" once it is stopping; for load balancer and container health checks.',
+  },
   listen: {
     kind: 'array',
     doc: 'tsws: more addresses for this vhost beside port/interface, e.g. [{"interface": "::", "port": "2221"}, {"unix-socket": "/run/x.sock"}].',
@@ -168,6 +177,16 @@ export const CLUSTER_KEYS: Readonly<Record<string, KeyDef>> = {
   },
   'ttl-secs': { kind: 'int', default: '15', doc: 'A crashed instance\'s entries (status clients, chat members) vanish this long after its last heartbeat (sent every third of it).' },
   'max-queue': { kind: 'int', default: '10000', doc: 'Publications waiting for Redis (it is slow or away); past it they are dropped and counted. Local delivery never waits.' },
+};
+
+/** Keys of the global "metrics" object. */
+export const METRICS_KEYS: Readonly<Record<string, KeyDef>> = {
+  path: { kind: 'string', default: '/metrics', doc: 'Path answering the scrape (GET or HEAD).' },
+  port: {
+    kind: 'int',
+    doc: 'Serve the metrics on a listener of their own on this port (0 picks a free one, logged at start-up), and only there; without it "path" is answered on every vhost, before any mount.',
+  },
+  interface: { kind: 'string', default: 'all interfaces', doc: 'With "port": the address to bind, e.g. "127.0.0.1" when the scraper runs on the same host.' },
 };
 
 export const TOP_LEVEL_KEYS: Readonly<Record<string, KeyDef>> = {

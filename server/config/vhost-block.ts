@@ -1,6 +1,6 @@
 /** @module Builds one VhostConfig (its mounts and ws-protocols) from a "vhosts" array element. */
 import { tswsError } from '../errors.ts';
-import { asBool, asInt, asPairList, asString, asStringList, asStringMap, isPlainObject, type Site } from './coerce.ts';
+import { asBool, asInt, asPairList, asPlainPath, asString, asStringList, asStringMap, isPlainObject, type Site } from './coerce.ts';
 import type { MountConfig, Origin, Pairs, ProtocolEnable, SourceRef, VhostConfig } from './model.ts';
 import { GLOBAL_KEYS, MOUNT_KEYS, VHOST_KEYS, type KeyDef } from './schema.ts';
 import { buildListens, buildTls } from './vhost-transport.ts';
@@ -71,6 +71,7 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
   }
   const accessLog = get('access-log', asString);
   const errorDocument404 = get('error-document-404', asString);
+  const healthPath = get('health-path', asPlainPath);
   const headers = use.has('headers') ? headerPairs(raw.headers, site.at('headers')) : [];
 
   const mounts: MountConfig[] = [];
@@ -99,6 +100,7 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
     unixSocket,
     accessLog: accessLog === undefined ? undefined : expand.path(accessLog),
     errorDocument404,
+    healthPath,
     // lws's value; carried with the configured headers so every response path sends it.
     headers: tlsFields.tls && tlsFields.sts ? [...headers.filter(([k]) => k.toLowerCase() !== 'strict-transport-security'), ['Strict-Transport-Security', 'max-age=15768000; includeSubDomains']] : headers,
     listens,
