@@ -247,6 +247,11 @@ export const REGISTRY = {
     'Send one Content-Length, or Transfer-Encoding: chunked, never both or two different lengths.',
     { httpStatus: 400 }),
 
+  TSWS_ERR_METRICS_RENDER: error<{ reason: string }>(
+    (p) => `cannot render the metrics: ${p.reason}`,
+    'A bug in tsws\'s metrics collection: report it with this log line; the scrape got 500 and serving goes on.',
+    { httpStatus: 500 }),
+
   // ---- cgi, proxy and redirect mounts, basic auth -------------------------
   TSWS_ERR_CGI_SCRIPT: error<{ vhost: string; script: string; reason: string }>(
     (p) => `vhost "${p.vhost}": CGI script ${p.script} cannot be run: ${p.reason}`,

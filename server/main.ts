@@ -224,6 +224,8 @@ function needsRestart(before: Prepared, after: Prepared): string[] {
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
   if (a.countThreads !== b.countThreads) notes.push('count-threads changed: it takes effect at the next restart');
   if (!same(a.cluster, b.cluster)) notes.push('cluster changed: it takes effect at the next restart');
+  const metrics = (m: typeof a.metrics) => m && { path: m.path, port: m.port, iface: m.iface };
+  if (!same(metrics(a.metrics), metrics(b.metrics))) notes.push('metrics changed: it takes effect at the next restart');
   if (!same(a.privileges, b.privileges)) notes.push('uid/gid/username/groupname changed: privileges were dropped at start and cannot be taken back');
   if (!same(a.pluginDirs, b.pluginDirs)) notes.push('plugin-dir changed: the new directories are searched now, old imports stay in memory');
   return notes;

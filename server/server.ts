@@ -25,6 +25,8 @@ import { createListener } from './transport/uws/uws-adapter.ts';
 import { VhostRouter } from './vhost/listener.ts';
 import type { ProtocolHost } from './vhost/protocol-host.ts';
 import { ServerState } from './server-state.ts';
+import type { OpsDeps } from './http/ops-routes.ts';
+import { openMetricsPort, opsDeps } from './metrics/endpoints.ts';
 
 /**
  * One listening socket and what its handlers read on every event. A reload
@@ -71,6 +73,10 @@ export class TswsServer {
   /** Hosts replaced by a reload, destroyed once their last connection closes. */
   readonly #retiring = new Set<ProtocolHost>();
   #generation: Generation | undefined;
+  /** Health and metrics paths; fixed at start (main.ts notes that a changed "metrics" block needs a restart). */
+  #ops: OpsDeps | undefined;
+  /** The metrics' own listener when "metrics" names a port: opened at start, kept across reloads. */
+  #metricsPort: { readonly info: ListenerInfo; readonly handle: ListenerHandle } | undefined;
   #graceMs = 10_000;
   #stopped = false;
 
@@ -95,7 +101,7 @@ export class TswsServer {
 
   /** Listeners of the current configuration. */
   get listeners(): ListenerInfo[] {
-    return [...this.#slots.values()].map((s) => s.info);
+    return [...[...this.#slots.values()].map((s) => s.info), ...(this.#metricsPort ? [this.#metricsPort.info] : [])];
   }
 
   /** Protocol hosts of the current configuration. */
@@ -121,6 +127,7 @@ export class TswsServer {
     const plans = planListeners(next.vhosts);
     const httpsPorts = new Map<string, number>();
     const frontDoor: FrontDoorConfig = { rejectServiceKeywords: g.rejectServiceKeywords, httpsPortFor: (name) => httpsPorts.get(name.toLowerCase()) };
+    const ops = (this.#ops ??= opsDeps(g, this.state, this.cluster?.stats, this.log));
     const fresh = new Map<string, Slot>();
     const rebound: Slot[] = [];
     try {
@@ -137,9 +144,10 @@ export class TswsServer {
         }
         const slot = await this.#open(plan, signature, g.wsPingPongSecs);
         // Real routes from the first event on, even before the swap below.
-        this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs);
+        this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs, ops);
         fresh.set(plan.key, slot);
       }
+      if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.cluster?.stats, this.log);
     } catch (err) {
       for (const s of fresh.values()) s.handle.closeAll();
       // Give the handed-over ports back to the running configuration.
@@ -158,7 +166,7 @@ export class TswsServer {
       if (old && old !== slot) this.#draining.push(old);
       if (!old) added.push(plan.key);
       const tls = plan.tls !== undefined;
-      this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs);
+      this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs, ops);
       this.#slots.set(plan.key, slot);
       if (tls) for (const v of plan.vhosts) if (!httpsPorts.has(v.name.toLowerCase())) httpsPorts.set(v.name.toLowerCase(), slot.info.port);
       if (fresh.has(plan.key)) this.#logListening(slot);
@@ -193,11 +201,11 @@ export class TswsServer {
   }
 
   /** Points a slot's handlers at a plan's vhosts, with this configuration's settings. */
-  #route(slot: Slot, plan: ListenerPlan, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number): void {
+  #route(slot: Slot, plan: ListenerPlan, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number, ops: OpsDeps): void {
     const tls = plan.tls !== undefined;
     slot.plan = plan;
     slot.router = new VhostRouter(plan.vhosts, tls);
-    slot.httpDeps = this.#httpDeps(slot, tls, frontDoor, serverString, timeoutSecs);
+    slot.httpDeps = { ...this.#httpDeps(slot, tls, frontDoor, serverString, timeoutSecs), ops };
     slot.wsDeps = this.#wsDeps(tls, frontDoor, serverString);
     slot.info = { ...slot.info, vhosts: plan.vhosts.map((v) => v.name) };
   }
@@ -227,7 +235,7 @@ export class TswsServer {
     return slot;
   }
 
-  #httpDeps(slot: Slot, tls: boolean, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number): HttpDeps {
+  #httpDeps(slot: Slot, tls: boolean, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number): Omit<HttpDeps, 'ops'> {
     const fileCache = this.#fileCache;
     return {
       fileCache,
@@ -262,6 +270,7 @@ export class TswsServer {
     const deadline = Date.now() + graceMs;
     const slots = [...this.#slots.values(), ...this.#draining];
     for (const s of slots) s.handle.stopListening();
+    this.#metricsPort?.handle.stopListening();
     for (const conn of [...this.connections]) if (conn.isOpen) conn.close(1001, 'going away');
     await this.inflight.idle(deadline);
     // The last response may have ended inside a uWS.js handler whose corked
@@ -272,6 +281,7 @@ export class TswsServer {
     const hosts = [...this.hosts, ...this.#retiring];
     await settleBy(Promise.all(hosts.map((h) => h.destroy('stop'))), Math.max(deadline, Date.now() + 1000));
     for (const s of slots) s.handle.closeAll();
+    this.#metricsPort?.handle.closeAll();
     for (const s of slots) if (s.info.unixPath) fs.rmSync(s.info.unixPath, { force: true });
     await this.accessLogs.closeAll();
     // A cluster closes its own bus, after telling the other instances this one's entries are gone.

@@ -14,6 +14,7 @@ import { serveCgiMount } from './cgi-mount.ts';
 import { serveCallbackMount } from './callback-mount.ts';
 import { serveRedirectMount } from './redirect-mount.ts';
 import { normalizeRequestPath } from './request-path.ts';
+import { serveOps } from './ops-routes.ts';
 
 const ORIGINS: OriginTable = {
   file: serveFileMount,
@@ -40,6 +41,8 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, sni:
     deps.serverString,
     deps.inflight,
   );
+  // Health checks reach a redirect-http vhost too (a load balancer probes plain HTTP); refused agents and misdirected requests stay refused.
+  if ((door.pass || door.code === 'redirect') && serveOps(ex, rawPath, deps.ops)) return;
   if (!door.pass) {
     if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: ex.peer, vhost: vhost.name }, door.message);
     return ex.sendStatus(door.status, door.message, door.headers);

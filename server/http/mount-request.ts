@@ -6,6 +6,7 @@ import type { HttpExchange } from './exchange.ts';
 import type { FileCache } from './file-cache.ts';
 import type { FrontDoorConfig } from './front-door.ts';
 import type { InFlight } from './inflight.ts';
+import type { OpsDeps } from './ops-routes.ts';
 
 /** Per-listener context the handlers need. */
 export interface HttpDeps {
@@ -21,6 +22,8 @@ export interface HttpDeps {
   readonly bodyStallMs: number;
   /** Sends the vhost's 404 (its error-document-404 when set). */
   readonly notFound: (ex: HttpExchange) => void;
+  /** The health path and metrics, answered before mounts. */
+  readonly ops: OpsDeps;
 }
 
 export interface MountRequest<O extends Origin = Origin> {
