@@ -4,6 +4,7 @@ import type { TopicRouter } from './bus/topics.ts';
 import type { ClusterScope } from './cluster/scope.ts';
 import type { AccessLogs } from './http/access-log.ts';
 import type { Counters } from './metrics/counters.ts';
+import type { ServerView } from './plugin/api.ts';
 import type { Prepared } from './prepare.ts';
 import type { WritableScheduler } from './session/scheduler.ts';
 import { ProtocolHost } from './vhost/protocol-host.ts';
@@ -24,6 +25,8 @@ export interface GenerationDeps {
   readonly accessLogs: AccessLogs;
   /** The process's counters, shared by every generation: a reload keeps counting. */
   readonly counters: Counters;
+  /** The read-only view of the whole server plugins get as vhost.server. */
+  readonly server: ServerView;
   readonly cluster: ((vhost: string, protocol: string) => ClusterScope) | undefined;
 }
 
@@ -41,7 +44,7 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
     for (const [name, options] of prepared.enabled.get(vc) ?? []) {
       const def = prepared.protocols.get(name);
       if (!def) continue;
-      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
       hosts.push(host);
       const before = previous?.hosts.find((h) => h.vhostName === vc.name && h.protocol === name && h.live);
       if (host.init(before)) live.set(name, host);

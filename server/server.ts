@@ -27,6 +27,7 @@ import type { ProtocolHost } from './vhost/protocol-host.ts';
 import { ServerState } from './server-state.ts';
 import type { OpsDeps } from './http/ops-routes.ts';
 import { openMetricsPort, opsDeps } from './metrics/endpoints.ts';
+import { ServerFigures } from './metrics/server-view.ts';
 
 /**
  * One listening socket and what its handlers read on every event. A reload
@@ -73,6 +74,8 @@ export class TswsServer {
   /** Hosts replaced by a reload, destroyed once their last connection closes. */
   readonly #retiring = new Set<ProtocolHost>();
   #generation: Generation | undefined;
+  /** What plugins see of the whole server (vhost.server): the current generation's vhosts and listeners, the process's counters. */
+  readonly #figures: ServerFigures;
   /** Health and metrics paths; fixed at start (main.ts notes that a changed "metrics" block needs a restart). */
   #ops: OpsDeps | undefined;
   /** The metrics' own listener when "metrics" names a port: opened at start, kept across reloads. */
@@ -85,6 +88,8 @@ export class TswsServer {
     this.bus = bus;
     this.cluster = cluster;
     this.#topics = new TopicRouter(bus);
+    const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
+    this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId);
   }
 
   /** With a cluster, its bus carries the broadcasts and plugins see its shared state; stop() leaves it. */
@@ -196,6 +201,7 @@ export class TswsServer {
       log: this.log,
       accessLogs: this.accessLogs,
       counters: this.state.counters,
+      server: this.#figures,
       cluster: cluster ? (vhost: string, protocol: string) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) : undefined,
     };
   }

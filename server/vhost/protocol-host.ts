@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { TopicRouter } from '../bus/topics.ts';
 import { describeError, tswsError } from '../errors.ts';
 import type { Counters, ProtocolCounters } from '../metrics/counters.ts';
-import type { ClusterView, Conn, ProtocolVhost, Timer } from '../plugin/api.ts';
+import type { ClusterView, Conn, ProtocolVhost, ServerView, Timer } from '../plugin/api.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
@@ -15,6 +15,8 @@ export interface ProtocolHostDeps {
   readonly log: Logger;
   /** The process's counters: this host adds to those of its vhost and protocol name. */
   readonly counters: Counters;
+  /** The read-only figures of the whole server, for plugins (vhost.server). */
+  readonly server: ServerView;
   /** Set in a cluster: makes the shared-state view of one protocol on one vhost. */
   readonly cluster?: (vhost: string, protocol: string) => ClusterView;
 }
@@ -35,6 +37,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly scheduler: WritableScheduler;
   readonly topics: TopicRouter;
   readonly cluster: ClusterView | undefined;
+  readonly server: ServerView;
   /** Plain integers the connections add to; read when metrics are scraped. */
   readonly counters: ProtocolCounters;
   #state: unknown = undefined;
@@ -53,6 +56,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.log = deps.log.child({ vhost: vhostName, protocol: def.name });
     this.cluster = deps.cluster?.(vhostName, def.name);
     this.counters = deps.counters.protocol(vhostName, def.name);
+    this.server = deps.server;
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
 
