@@ -6,6 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { makeConfigDir } from './config-dir.ts';
+import { demoConf } from './demo-config.ts';
 import { REPO } from './process.ts';
 import { TestClient } from './ws-client.ts';
 
@@ -89,7 +90,7 @@ export function tunnelConfigDir(tokens: string, requestTimeoutSecs: number, port
     if (!vhost.includes(from)) throw new Error(`conf.d/localhost no longer says ${from}`);
     vhost = vhost.replace(from, to);
   }
-  return makeConfigDir({ conf: fs.readFileSync(path.join(REPO, 'conf'), 'utf8'), vhosts: { localhost: vhost } });
+  return makeConfigDir({ conf: demoConf(), vhosts: { localhost: vhost } });
 }
 
 // ---- the private service -------------------------------------------------------
