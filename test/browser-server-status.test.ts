@@ -52,7 +52,7 @@ describe.runIf(present || process.env.CI)('the server status page in a real brow
     expect(listeners).toContain('(metrics)');
     expect(await page.textContent('#uptime')).toMatch(/^(\d+[dhm] )*\d+s$/);
     expect(await page.textContent('#serving')).toBe('serving');
-    const rows = await page.$$eval('#protocol-rows tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    const rows = await page.$$eval('#protocol-rows tr', (trs) => trs.map((tr) => Array.from(tr.children).map((td) => td.textContent)));
     expect(rows.map((r) => r.slice(0, 2))).toContainEqual(['localhost', 'lws-server-status']);
     expect(rows.map((r) => r.slice(0, 2))).toContainEqual([EVIL, 'echo']);
     // the name went in as text: no element was made of it, no handler ran
@@ -83,7 +83,7 @@ describe.runIf(present || process.env.CI)('the server status page in a real brow
     });
     expect(blue).toBeGreaterThan(10);
     const echoRow = await page.$$eval('#protocol-rows tr', (trs) =>
-      trs.map((tr) => [...tr.children].map((td) => td.textContent)).find((r) => r[0] === 'localhost' && r[1] === 'echo'));
+      trs.map((tr) => Array.from(tr.children).map((td) => td.textContent)).find((r) => r[0] === 'localhost' && r[1] === 'echo'));
     expect(Number(echoRow?.[6]?.replace(/,/g, ''))).toBeGreaterThan(0);
     await echo.close();
     await page.close();
