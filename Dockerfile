@@ -1,13 +1,27 @@
 # tsws container: Node 20 on Debian bookworm, TypeScript run directly by tsx (no build step).
+#
+# /app is tsws and its config directory at once, as this repository is (the CMD runs tsws -c /app):
+#   /app/conf       global settings          derived image: COPY conf /app/conf          volume: -v ./conf:/app/conf:ro
+#   /app/conf.d/    one vhost file per site  derived image: COPY conf.d/ /app/conf.d/    volume: -v ./conf.d:/app/conf.d:ro
+#   /app/plugins/   shipped plugins + yours  derived image: COPY plugins/x /app/plugins/x volume: one per plugin, -v ./x:/app/plugins/x:ro
+#   /app/var/       writable (the packet log's default log-dir)
+#   /var/log/tsws/  access logs, when a vhost sets "access-log" (rotated by /etc/logrotate.d/tsws)
+# Logs are JSON lines on stdout. README.md "Deploying" walks through build, push, deploy, reload.
+
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev \
- # keep only the Linux x64/arm64 uWS.js binaries
- && find node_modules/uWebSockets.js -name 'uws_*.node' ! -name 'uws_linux_x64_*' ! -name 'uws_linux_arm64_*' -delete \
+COPY deploy/prune-node-modules.sh ./deploy/
+# Production dependencies only: tsx is one, so .ts plugins load without a build step.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && sh deploy/prune-node-modules.sh node_modules \
  && npm cache clean --force
 
 FROM node:20-bookworm-slim
+# logrotate (and pkill, for its postrotate) for access logs written to files.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends logrotate procps \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -15,12 +29,15 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY server ./server
 COPY share ./share
-# the configuration and plugins: replace them in a derived image or with a mounted volume
 COPY conf ./conf
 COPY conf.d ./conf.d
 COPY plugins ./plugins
-RUN mkdir -p /var/log/tsws && chown node:node /var/log/tsws
+COPY logrotate /etc/logrotate.d/tsws
+RUN mkdir -p /app/var /var/log/tsws && chown node:node /app/var /var/log/tsws
+# The image's own unprivileged user: no privilege keys needed in conf, ports stay above 1024.
 USER node
-EXPOSE 7681
+# 7681: the default vhost; 9464: Prometheus metrics (conf "metrics"), for the scraper only.
+EXPOSE 7681 9464
 STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 CMD ["node", "/app/bin/healthcheck.mjs"]
 CMD ["node", "bin/tsws.mjs", "-c", "/app"]

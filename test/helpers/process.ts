@@ -27,11 +27,12 @@ export interface TswsProcess {
 const live = new Set<ChildProcess>();
 
 export function runTsws(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): TswsProcess {
-  const proc = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? REPO,
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runLogged(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env } });
+}
+
+/** Any command that runs tsws (e.g. a Dockerfile's CMD), with exactly the environment given. */
+export function runLogged(command: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): TswsProcess {
+  const proc = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
