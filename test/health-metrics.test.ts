@@ -95,8 +95,8 @@ describe('metrics at a path on every vhost', () => {
     const echo = { vhost: 'a', protocol: 'echo' };
     expect(typeOf(text, 'tsws_ws_connections')).toBe('gauge');
     expect(sample(text, 'tsws_ws_connections', echo)).toBe(1);
-    expect(typeOf(text, 'tsws_ws_connections_total')).toBe('counter');
-    expect(sample(text, 'tsws_ws_connections_total', echo)).toBe(1);
+    expect(typeOf(text, 'tsws_ws_connections_opened_total')).toBe('counter');
+    expect(sample(text, 'tsws_ws_connections_opened_total', echo)).toBe(1);
     expect(sample(text, 'tsws_ws_received_messages_total', echo)).toBe(3);
     expect(sample(text, 'tsws_ws_received_bytes_total', echo)).toBe(11);
     expect(sample(text, 'tsws_ws_sent_messages_total', echo)).toBe(3);
@@ -109,7 +109,7 @@ describe('metrics at a path on every vhost', () => {
     await eventually(() => srv.server.connections.size === 0, 'the close reached the server');
     text = await scrape();
     expect(sample(text, 'tsws_ws_connections', echo)).toBe(0);
-    expect(sample(text, 'tsws_ws_connections_total', echo)).toBe(1);
+    expect(sample(text, 'tsws_ws_connections_opened_total', echo)).toBe(1);
     expect(sample(text, 'tsws_ws_closes_total', { ...echo, code: '4321' })).toBe(1);
   });
 

@@ -15,7 +15,7 @@ type ProtocolField = Exclude<keyof ProtocolCounters, 'open' | 'closes'>;
 
 /** One counter per field, labelled {vhost, protocol}. */
 const PROTOCOL_COUNTERS: readonly (readonly [name: string, help: string, field: ProtocolField])[] = [
-  ['tsws_ws_connections_total', 'Websocket connections established.', 'opened'],
+  ['tsws_ws_connections_opened_total', 'Websocket connections established.', 'opened'],
   ['tsws_ws_received_messages_total', 'Websocket messages received.', 'messagesIn'],
   ['tsws_ws_received_bytes_total', 'Websocket payload bytes received.', 'bytesIn'],
   ['tsws_ws_sent_messages_total', 'Websocket messages written by plugins.', 'messagesOut'],
