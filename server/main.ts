@@ -151,6 +151,8 @@ async function serve(cli: Cli): Promise<void> {
     }
     stopping = true;
     log.info({ event: 'stopping', signal, graceMs }, `${signal}: stopping (grace ${graceMs / 1000} s)`);
+    // Health paths answer 503 from here on, for a load balancer still probing (server/server-state.ts).
+    server.state.startDraining();
     // Backstop: whatever hangs, the process is gone shortly after its grace period.
     setTimeout(() => {
       log.error({ event: 'forced-exit' }, 'stop overran its grace period: exiting now');
@@ -202,16 +204,19 @@ async function reload(cli: Cli, generation: number, running: Prepared, server: T
   logFindings(log, result);
   if (!result.prepared) {
     log.error({ event: 'reload-failed', errors: result.errors.length }, `reload refused: ${result.errors.length} error(s); still serving the previous configuration`);
+    server.state.reloaded(false);
     return undefined;
   }
   for (const note of needsRestart(running, result.prepared)) log.warn({ event: 'reload-needs-restart' }, note);
   try {
     const report = await server.reload(result.prepared);
     log.info({ event: 'reloaded', ...report, listeners: server.listeners }, `reloaded: generation ${report.generation}`);
+    server.state.reloaded(true);
     return result.prepared;
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;
     log.error({ err, code: e?.code, event: 'reload-failed' }, `reload refused: ${e ? e.message : String(err)}; still serving the previous configuration`);
+    server.state.reloaded(false);
     return undefined;
   }
 }
