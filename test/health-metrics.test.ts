@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepare } from '../server/prepare.ts';
 import { PLUGIN_API, makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
 import { sample, typeOf } from './helpers/prom.ts';
@@ -189,5 +190,43 @@ describe('metrics on a port of their own', () => {
     expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0);
     await expect(TestClient.open(`ws://127.0.0.1:${metricsPort}/metrics`, 'echo')).rejects.toThrow(/upgrade refused: 404/);
     expect((await fetch(srv.url('/metrics'))).status).toBe(404);
+  });
+});
+
+describe('across a reload', () => {
+  let srv: Running;
+  let dir: string;
+  beforeAll(async () => {
+    dir = makeConfigDir({ conf: { global: { metrics: { port: '0', interface: '127.0.0.1' } } }, vhosts: VHOSTS, plugins: { 'test.ts': TEST_PLUGIN } });
+    srv = await startInProcess(dir);
+  });
+  afterAll(() => srv.stop());
+
+  it('keeps counting, keeps the metrics port, and counts connections still open on the old configuration', async () => {
+    const metricsPort = () => srv.server.listeners.find((l) => l.key.startsWith('metrics '))?.port;
+    const before = metricsPort();
+    const scrape = async () => (await fetch(`http://127.0.0.1:${before}/metrics`)).text();
+    const echo = { vhost: 'a', protocol: 'echo' };
+    const old = await TestClient.open(srv.wsUrl('/'), 'echo');
+    old.send('before');
+    await old.nextText();
+
+    const next = await prepare({ configDir: dir, generation: 2 });
+    expect(next.errors).toEqual([]);
+    await srv.server.reload(next.prepared as NonNullable<typeof next.prepared>);
+    expect(metricsPort()).toBe(before);
+
+    const fresh = await TestClient.open(srv.wsUrl('/'), 'echo');
+    fresh.send('after');
+    await fresh.nextText();
+    old.send('still here');
+    expect(await old.nextText()).toBe('still here');
+    const text = await scrape();
+    expect(sample(text, 'tsws_ws_connections', echo)).toBe(2);
+    expect(sample(text, 'tsws_ws_connections_opened_total', echo)).toBe(2);
+    expect(sample(text, 'tsws_ws_received_messages_total', echo)).toBe(3);
+    expect((await fetch(srv.url('/healthz'))).status).toBe(200);
+    await old.close();
+    await fresh.close();
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepare } from '../../server/prepare.ts';
 import { makeConfigDir, removeConfigDirs } from '../../test/helpers/config-dir.ts';
 import { startInProcess, type Running } from '../../test/helpers/in-process.ts';
 import { TestClient } from '../../test/helpers/ws-client.ts';
@@ -27,8 +28,9 @@ interface Status {
 }
 
 let srv: Running;
+let dir: string;
 beforeAll(async () => {
-  const dir = makeConfigDir({
+  dir = makeConfigDir({
     vhosts: {
       site: [
         { name: 'a', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'lws-server-status': { 'update-ms': '100' }, echo: {} }] },
@@ -87,6 +89,19 @@ describe('lws-server-status', () => {
     expect((await status(c)).history).toHaveLength(60);
     await echo.close();
     await c.close();
+  });
+
+  it('keeps its history of rates across a reload', async () => {
+    const c = await TestClient.open(srv.wsUrl(), 'lws-server-status');
+    let s = await status(c);
+    while (s.history.length < 3) s = await status(c);
+    const next = await prepare({ configDir: dir, generation: 2 });
+    expect(next.errors).toEqual([]);
+    await srv.server.reload(next.prepared as NonNullable<typeof next.prepared>);
+    const d = await TestClient.open(srv.wsUrl(), 'lws-server-status');
+    expect((await status(d)).history.length).toBeGreaterThanOrEqual(3);
+    await c.close();
+    await d.close();
   });
 
   it('ignores what clients send, and closes on an oversized message (1009)', async () => {

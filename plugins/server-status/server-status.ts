@@ -105,9 +105,10 @@ export default definePlugin({
       options,
       session: () => ({ sent: 0, first: undefined }),
       callbacks: {
-        init(vhost, opts) {
-          const last = vhost.server.snapshot();
-          const st: VhostState = { updateMs: opts['update-ms'], last, rates: new Map(), history: [], text: '', version: 0 };
+        init(vhost, opts, previous) {
+          // After a reload the chart goes on where the replaced instance was (a copy: that one keeps ticking for its own clients).
+          const last = previous?.last ?? vhost.server.snapshot();
+          const st: VhostState = { updateMs: opts['update-ms'], last, rates: previous?.rates ?? new Map(), history: [...(previous?.history ?? [])], text: '', version: 0 };
           st.text = render(st, last);
           // One timer per vhost, cancelled by the framework at destroy.
           vhost.setInterval(st.updateMs, () => tick(vhost, st));
