@@ -1,0 +1,159 @@
+/** @module One broker on one vhost: its handlers by message type, its logged-in users, its links to peer servers, and delivery to them. */
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ProtocolVhostInit } from '../../server/plugin/api.ts';
+import { addressKey, type HandlerAddress } from './addresses.ts';
+import { HandlerAuth, NOBODY, UsersFile, type Authenticator } from './auth.ts';
+import { Handler } from './handler.ts';
+import { PeerLink } from './peer-link.ts';
+import type { ServerMessage } from './wire.ts';
+
+/** How often each open peer link is pinged (a link silent for two of these is reopened). */
+const PING_MS = 10_000;
+
+export interface HubSettings {
+  readonly server: string;
+  readonly handlers: ReadonlyMap<string, HandlerAddress>;
+  readonly usersFile: string;
+  readonly authHandler: HandlerAddress | undefined;
+  readonly peers: ReadonlyMap<string, string>;
+  readonly secret: string;
+  readonly timeoutMs: number;
+  readonly maxHops: number;
+  readonly maxPending: number;
+}
+
+/** A logged-in client as the hub reaches it. */
+export interface ClientEnd {
+  readonly user: string;
+  /** Queues a message for this client (written in its writable). */
+  push(msg: ServerMessage): void;
+  /** Another connection logged in under the same name: this one is closed. */
+  replaced(): void;
+}
+
+export type Reach = { readonly reached: readonly string[]; readonly unreachable: readonly string[] };
+
+const digest = (s: string): Buffer => crypto.createHash('sha256').update(s, 'utf8').digest();
+
+export class Hub {
+  readonly server: string;
+  readonly maxHops: number;
+  readonly maxPending: number;
+  readonly log: Logger;
+  readonly auth: Authenticator;
+  readonly #byType = new Map<string, Handler>();
+  readonly #handlers = new Map<string, Handler>();
+  readonly #links = new Map<string, PeerLink>();
+  readonly #users = new Map<string, ClientEnd>();
+  readonly #secret: Buffer | undefined;
+
+  /** Builds every handler (starting the spawned ones) and opens the peer links. Throws on contradictory settings. */
+  constructor(vhost: ProtocolVhostInit, s: HubSettings) {
+    this.server = s.server;
+    this.maxHops = s.maxHops;
+    this.maxPending = s.maxPending;
+    this.log = vhost.log;
+    this.#secret = s.secret === '' ? undefined : digest(s.secret);
+    if (s.usersFile !== '' && s.authHandler) throw new Error('set "users-file" or "auth-handler", not both');
+    if (s.peers.size > 0 && s.secret === '') throw new Error('"peers" needs "peer-secret" (the secret every server of the federation shares)');
+    // The users file is checked before anything is started, so a bad one leaves nothing running.
+    const usersFile = s.usersFile !== '' ? new UsersFile(s.usersFile, vhost.log) : undefined;
+    const deps = { log: vhost.log, timeoutMs: s.timeoutMs, setTimeout: (ms: number, fn: () => void) => vhost.setTimeout(ms, fn) };
+    const handlerAt = (address: HandlerAddress): Handler => {
+      const key = addressKey(address);
+      let h = this.#handlers.get(key);
+      if (!h) {
+        h = new Handler(address, deps);
+        this.#handlers.set(key, h);
+      }
+      return h;
+    };
+    for (const [type, address] of s.handlers) this.#byType.set(type, handlerAt(address));
+    if (usersFile) this.auth = usersFile;
+    else if (s.authHandler) this.auth = new HandlerAuth(handlerAt(s.authHandler), s.server, vhost.log);
+    else {
+      this.auth = NOBODY;
+      vhost.log.warn('broker: neither "users-file" nor "auth-handler" is set: every login will be refused');
+    }
+    const linkDeps = { log: vhost.log, self: s.server, secret: s.secret, setTimeout: deps.setTimeout };
+    for (const [name, url] of s.peers) this.#links.set(name, new PeerLink(name, url, linkDeps));
+    for (const link of this.#links.values()) link.start();
+    if (this.#links.size > 0) vhost.setInterval(PING_MS, () => this.#links.forEach((l) => l.heartbeat()));
+    vhost.log.info({ server: s.server, types: this.types, handlers: [...this.#handlers.keys()], peers: [...s.peers.keys()] }, 'broker: ready');
+  }
+
+  /** Message types clients may send, sorted. */
+  get types(): string[] {
+    return [...this.#byType.keys()].sort();
+  }
+
+  handlerFor(type: string): Handler | undefined {
+    return this.#byType.get(type);
+  }
+
+  /** Whoever is logged in under `user` already is replaced (newest wins) and returned. */
+  login(end: ClientEnd): ClientEnd | undefined {
+    const before = this.#users.get(end.user);
+    this.#users.set(end.user, end);
+    if (before && before !== end) {
+      before.replaced();
+      return before;
+    }
+    return undefined;
+  }
+
+  logout(end: ClientEnd): void {
+    if (this.#users.get(end.user) === end) this.#users.delete(end.user);
+  }
+
+  get userCount(): number {
+    return this.#users.size;
+  }
+
+  /** Delivers to the users of this server among `users`. */
+  deliverLocal(users: readonly string[], from: string, fromServer: string, payload: unknown): Reach {
+    const reached: string[] = [];
+    const unreachable: string[] = [];
+    for (const u of users) {
+      const end = this.#users.get(u);
+      if (!end) {
+        unreachable.push(u);
+        continue;
+      }
+      end.push({ type: 'message', from, server: fromServer, payload });
+      reached.push(u);
+    }
+    return { reached, unreachable };
+  }
+
+  /** Hands a delivery to each named server's link; this server's own name delivers here. */
+  sendServers(servers: readonly string[], from: string, clients: readonly string[], payload: unknown): Reach {
+    const reached: string[] = [];
+    const unreachable: string[] = [];
+    for (const name of servers) {
+      if (name === this.server) {
+        this.deliverLocal(clients, from, this.server, payload);
+        reached.push(name);
+      } else if (this.#links.get(name)?.send({ type: 'deliver', from, clients, payload })) reached.push(name);
+      else unreachable.push(name);
+    }
+    return { reached, unreachable };
+  }
+
+  /** A peer's hello: the federation's secret, compared in constant time; false when this server has none. */
+  secretMatches(secret: string): boolean {
+    if (!this.#secret) return false;
+    return crypto.timingSafeEqual(this.#secret, digest(secret));
+  }
+
+  get acceptsPeers(): boolean {
+    return this.#secret !== undefined;
+  }
+
+  /** At destroy: links closed, handlers stopped (spawned ones terminated). */
+  async close(): Promise<void> {
+    for (const link of this.#links.values()) link.stop();
+    await Promise.all([...this.#handlers.values()].map((h) => h.close()));
+  }
+}
