@@ -1,4 +1,5 @@
 /** @module The broker's address options parsed strictly: which handler serves each message type, and where the peer servers are. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { MESSAGE_TYPE, RESERVED_TYPES, SERVER_NAME } from './names.ts';
 
@@ -24,8 +25,8 @@ export function addressKey(a: HandlerAddress): string {
 /**
  * `unix:<path>`: a handler listening on a UNIX socket; `exec:<command> <args...>`:
  * a program the broker starts, split on whitespace and run without a shell
- * (put anything fancier in a script). Relative paths are relative to the
- * server's working directory.
+ * (put anything fancier in a script); the command must exist now. Relative
+ * paths are relative to the server's working directory.
  */
 export function parseHandlerAddress(text: string): HandlerAddress {
   const t = text.trim();
@@ -36,10 +37,27 @@ export function parseHandlerAddress(text: string): HandlerAddress {
   }
   if (t.startsWith('exec:')) {
     const argv = t.slice('exec:'.length).trim().split(/\s+/).filter(Boolean);
-    if (argv.length === 0) throw new Error(`"${text}": exec: needs a command`);
+    const [command] = argv;
+    if (command === undefined) throw new Error(`"${text}": exec: needs a command`);
+    if (!findExecutable(command)) throw new Error(`"${text}": ${command.includes('/') ? 'no executable file' : 'no executable in PATH'} named ${command}`);
     return { kind: 'exec', argv };
   }
   throw new Error(`"${text}" is not a handler address: write unix:<socket path> or exec:<command> [args]`);
+}
+
+const isExecutable = (file: string): boolean => {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** As the shell would find it: a path (relative to the working directory) or a name looked up in PATH. */
+function findExecutable(command: string): boolean {
+  if (command.includes('/')) return isExecutable(path.resolve(command));
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && isExecutable(path.join(dir, command)));
 }
 
 /** `type=address` entries separated by `;` or newlines. Throws with every problem listed. */

@@ -46,8 +46,8 @@ describe('address options', () => {
   });
 
   it('lists every problem at once', () => {
-    expect(() => parseHandlerMap('login=unix:/x; a=tcp:1; a=unix:/y; a=unix:/z; =exec:x')).toThrow(
-      /type "login" is the broker's own.*type "a": "tcp:1" is not a handler address.*type "a" is given twice.*"=exec:x" is not "type=address"/,
+    expect(() => parseHandlerMap('login=unix:/x; a=tcp:1; a=unix:/y; a=unix:/z; =exec:x; b=exec:no-such-program-anywhere x')).toThrow(
+      /type "login" is the broker's own.*type "a": "tcp:1" is not a handler address.*type "a" is given twice.*"=exec:x" is not "type=address".*type "b": .*no executable in PATH named no-such-program-anywhere/,
     );
     expect(() => parsePeers('b=ws://h:1/, a=ws://h:2/, b=ws://h:3/, c=http://h/', 'a')).toThrow(/"a" is this server's own name.*"b" is given twice.*"http:\/\/h\/" is not a ws:/);
     expect(parsePeers('b=ws+unix:///tmp/b.sock:/ c=wss://c.example/', 'a')).toEqual(new Map([['b', 'ws+unix:///tmp/b.sock:/'], ['c', 'wss://c.example/']]));

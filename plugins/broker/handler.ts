@@ -61,11 +61,7 @@ export class Handler {
       tooLong: () => this.#broken(`a line longer than ${MAX_LINE_BYTES} bytes`),
     };
     if (address.kind === 'unix') this.#channel = new UnixChannel(address.path, events, this.#log);
-    else {
-      const channel = new ProcessChannel(address.argv, events, { log: this.#log, setTimeout: (ms, fn) => deps.setTimeout(ms, fn) });
-      channel.start();
-      this.#channel = channel;
-    }
+    else this.#channel = new ProcessChannel(address.argv, events, { log: this.#log, setTimeout: (ms, fn) => deps.setTimeout(ms, fn) });
   }
 
   get inFlight(): number {
@@ -83,9 +79,11 @@ export class Handler {
         this.#settle(id, { ok: false, code: 'handler-timeout', message: `the handler for "${req.type}" did not answer within ${secs} s` }),
       );
       this.#pending.set(id, { resolve, timer });
-      void this.#channel.send(encodeRequest(id, req)).then((notSent) => {
-        if (notSent !== undefined) this.#settle(id, { ok: false, code: 'handler-down', message: `the handler for "${req.type}" is down: ${notSent}` });
-      });
+      const down = (why: string) => this.#settle(id, { ok: false, code: 'handler-down', message: `the handler for "${req.type}" is down: ${why}` });
+      this.#channel.send(encodeRequest(id, req)).then(
+        (notSent) => notSent !== undefined && down(notSent),
+        (err: unknown) => down(err instanceof Error ? err.message : String(err)),
+      );
     });
   }
 

@@ -37,6 +37,11 @@ export interface ProcessChannelDeps {
  * process runs in its own process group (a shell handler's children die
  * with it) and is expected to exit when its stdin closes, which is what
  * happens to every handler if tsws itself is killed.
+ *
+ * The first process starts with the first message for it, not at init:
+ * tsws drops privileges only after every init, and a handler started before
+ * would keep root for good. (The command was checked at init: a missing one
+ * is an init error, not a surprise at the first message.)
  */
 export class ProcessChannel implements LineChannel {
   readonly #argv: readonly string[];
@@ -46,7 +51,10 @@ export class ProcessChannel implements LineChannel {
   #run: Run | undefined;
   #restart: Timer | undefined;
   #restartAt = 0;
+  #started = false;
   #stopped = false;
+  /** Set when spawning threw: nothing will change that until the config does. */
+  #fatal: string | undefined;
 
   constructor(argv: readonly string[], events: ChannelEvents, deps: ProcessChannelDeps) {
     this.#argv = argv;
@@ -59,10 +67,19 @@ export class ProcessChannel implements LineChannel {
   }
 
   start(): void {
-    if (this.#stopped || this.#run) return;
+    if (this.#stopped || this.#run || this.#fatal !== undefined) return;
+    this.#started = true;
     const [command = '', ...args] = this.#argv;
     const log = this.#deps.log;
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    } catch (err) {
+      // Node throws here only for arguments it refuses outright; it will not do better next time.
+      this.#fatal = `it cannot be started: ${err instanceof Error ? err.message : String(err)}`;
+      log.error({ err, command: this.#argv.join(' ') }, 'broker: handler cannot be started at all');
+      return;
+    }
     let spawnError: Error | undefined;
     const exited = new Promise<void>((resolve) => {
       let done = false;
@@ -98,8 +115,10 @@ export class ProcessChannel implements LineChannel {
   }
 
   async send(line: string): Promise<string | undefined> {
+    if (!this.#started) this.start();
     const run = this.#run;
     if (this.#stopped) return 'the broker is stopping';
+    if (this.#fatal !== undefined) return this.#fatal;
     if (!run || !run.trusted || !run.child.stdin?.writable) {
       const inMs = Math.max(0, this.#restartAt - Date.now());
       return `the handler is not running (restarting${this.#restart ? ` in ${inMs} ms` : ''})`;
