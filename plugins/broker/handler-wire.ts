@@ -56,8 +56,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function names(v: unknown, field: string, rule: RegExp): readonly string[] | string {
   if (!Array.isArray(v) || v.length === 0) return `"${field}" must be a non-empty array of names`;
   if (v.length > MAX_RECIPIENTS) return `"${field}" names more than ${MAX_RECIPIENTS}`;
-  for (const n of v) if (typeof n !== 'string' || !rule.test(n)) return `"${field}" holds ${JSON.stringify(n)}, which is not a valid name`;
-  return [...new Set(v as string[])];
+  const out = new Set<string>();
+  for (const n of v) {
+    if (typeof n !== 'string' || !rule.test(n)) return `"${field}" holds ${JSON.stringify(n)}, which is not a valid name`;
+    out.add(n);
+  }
+  return [...out];
 }
 
 function command(o: Record<string, unknown>): Command | string {

@@ -47,11 +47,12 @@ export function parseLinkFrame(text: string): ParsedFrame<LinkFrame> {
       return { ok: true, value: { type: 'hello', v: o.v, server: o.server, secret: o.secret } };
     case 'deliver': {
       if (typeof o.from !== 'string' || !USERNAME.test(o.from)) return { ok: false, error: 'deliver: "from" must be a username' };
-      const c = o.clients;
-      if (!Array.isArray(c) || c.length === 0 || c.length > MAX_RECIPIENTS || !c.every((n) => typeof n === 'string' && USERNAME.test(n))) {
+      const c: unknown[] = Array.isArray(o.clients) ? o.clients : [];
+      const clients = c.filter((n): n is string => typeof n === 'string' && USERNAME.test(n));
+      if (clients.length === 0 || clients.length !== c.length || clients.length > MAX_RECIPIENTS) {
         return { ok: false, error: 'deliver: "clients" must be a non-empty array of usernames' };
       }
-      return { ok: true, value: { type: 'deliver', from: o.from, clients: c as string[], payload: o.payload === undefined ? null : o.payload } };
+      return { ok: true, value: { type: 'deliver', from: o.from, clients, payload: o.payload === undefined ? null : o.payload } };
     }
     default:
       return { ok: false, error: `unknown frame type ${JSON.stringify(o.type)}` };
