@@ -165,7 +165,8 @@ describe('faults', () => {
     const first = await c.ask('pid', 1);
     const pid = (first as { payload: { pid: number } }).payload.pid;
     c.send('hang', 'mid');
-    await eventually(() => logged((l) => l.msg === 'broker: handler started' && l.handlerPid === pid), 'the victim was started');
+    // Killed once it holds the request (its stderr line is logged), not before.
+    await eventually(() => logged((l) => l.handlerPid === pid && String(l.stderr).startsWith('holding hang')), 'the victim got the request');
     process.kill(pid, 'SIGKILL');
     expect(await c.answer('mid')).toMatchObject({ type: 'error', id: 'mid', code: 'handler-down' });
     await eventually(() => logged((l) => l.msg === 'broker: handler started' && typeof l.handlerPid === 'number' && l.handlerPid !== pid && String(l.command).endsWith('victim')), 'the victim was restarted');

@@ -69,7 +69,7 @@ export class BrokerClient {
 
 /** Runs the fixture handler listening on `socketPath`; resolves once it listens. */
 export function startUnixHandler(socketPath: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [FIXTURE_HANDLER, '--listen', socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [FIXTURE_HANDLER, '--listen', socketPath], { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`the fixture handler exited (${code}) before listening`)));
