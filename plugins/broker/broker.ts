@@ -44,10 +44,10 @@ export default definePlugin({
       options,
       session: () => ({ client: undefined }),
       callbacks: {
-        init(vhost, opts) {
+        init(vhost, opts, previous) {
           const server = opts['server-name'];
           if (!SERVER_NAME.test(server)) throw new Error(`option "server-name": "${server}" must be 1-63 letters, digits, "_", "." or "-"`);
-          if (hubs.has(vhost.vhostName)) throw new Error(`vhost "${vhost.vhostName}" has a broker already (vhosts of one name share their peer links)`);
+          if (hubs.has(vhost.vhostName)) throw new Error(`another vhost named "${vhost.vhostName}" has a broker already (broker-peer links find their broker by vhost name)`);
           const hub = new Hub(vhost, {
             server,
             handlers: parseHandlerMap(opts.handlers),
@@ -58,6 +58,7 @@ export default definePlugin({
             timeoutMs: opts['handler-timeout-secs'] * 1000,
             maxHops: opts['max-hops'],
             maxPending: opts['max-pending'],
+            users: previous?.users,
           });
           hubs.set(vhost.vhostName, hub);
           return hub;
@@ -76,6 +77,8 @@ export default definePlugin({
         closed(conn) {
           conn.session.client?.closed();
         },
+        // At a stop or, after a reload, once this configuration's last client left: its handlers and
+        // links go; the users map stays with the successor (it only holds users of open connections).
         async destroy(vhost) {
           if (hubs.get(vhost.vhostName) === vhost.state) hubs.delete(vhost.vhostName);
           await vhost.state.close();

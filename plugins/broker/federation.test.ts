@@ -103,4 +103,24 @@ describe('two federated servers (the shipped example)', () => {
     expect(await bob.expect('message')).toMatchObject({ from: 'alice', server: 'a', payload: { text: 'welcome back' } });
     await Promise.all([alice.close(), bob.close()]);
   });
+
+  it('after a reload (SIGHUP), users of the old and the new configuration reach each other and the peer', async () => {
+    const alice = await BrokerClient.login(a.v4, 'alice');
+    const mark = a.proc.lines.length;
+    a.proc.kill('SIGHUP');
+    await event(a, 'reloaded', mark);
+    // The new configuration opens its own link to b; b's link to a stays on a's old configuration.
+    await event(a, 'broker-peer-up', mark);
+    const carol = await BrokerClient.login(a.v6, 'carol');
+    const bob = await BrokerClient.login(b.unix, 'bob');
+    expect(await bob.ask('post', 1, { to: 'carol@a', text: 'over the link opened before the reload' })).toMatchObject({ type: 'sent', servers: ['a'] });
+    expect(await carol.expect('message')).toMatchObject({ from: 'bob', server: 'b', payload: { text: 'over the link opened before the reload' } });
+    expect(await alice.ask('route', 2, { to: 'carol', text: 'old to new' })).toEqual({ type: 'sent', id: 2, clients: ['carol'], unreachable: [] });
+    expect(await carol.expect('message')).toMatchObject({ from: 'alice', payload: { text: 'old to new' } });
+    expect(await carol.ask('post', 3, { to: 'bob@b', text: 'new to the peer' })).toMatchObject({ type: 'sent', servers: ['b'] });
+    expect(await bob.expect('message')).toMatchObject({ from: 'carol', server: 'a', payload: { text: 'new to the peer' } });
+    expect(await carol.ask('route', 4, { to: 'alice', text: 'new to old' })).toMatchObject({ type: 'sent', clients: ['alice'] });
+    expect(await alice.expect('message')).toMatchObject({ from: 'carol', payload: { text: 'new to old' } });
+    await Promise.all([alice.close(), bob.close(), carol.close()]);
+  });
 });

@@ -18,6 +18,8 @@ export interface HubSettings {
   readonly authHandler: HandlerAddress | undefined;
   readonly peers: ReadonlyMap<string, string>;
   readonly secret: string;
+  /** The users of the broker this one replaces (a reload), to be shared: none for a fresh start. */
+  readonly users: Map<string, ClientEnd> | undefined;
   readonly timeoutMs: number;
   readonly maxHops: number;
   readonly maxPending: number;
@@ -45,7 +47,16 @@ export class Hub {
   readonly #byType = new Map<string, Handler>();
   readonly #handlers = new Map<string, Handler>();
   readonly #links = new Map<string, PeerLink>();
-  readonly #users = new Map<string, ClientEnd>();
+  /**
+   * Logged-in users by name. After a reload the old broker keeps serving its
+   * clients until they leave, and the new one serves new logins: both use
+   * this one map, so a delivery reaches a user whichever configuration it
+   * logged in under, a name stays unique across both, and deliveries from
+   * peers arriving on links opened before the reload reach new users too.
+   * Handlers and peer links are not shared: each configuration has its own
+   * (they go with the old one's destroy), so its timers die with it.
+   */
+  readonly users: Map<string, ClientEnd>;
   readonly #secret: Buffer | undefined;
 
   /** Builds every handler (starting the spawned ones) and opens the peer links. Throws on contradictory settings. */
@@ -55,6 +66,7 @@ export class Hub {
     this.maxPending = s.maxPending;
     this.log = vhost.log;
     this.#secret = s.secret === '' ? undefined : digest(s.secret);
+    this.users = s.users ?? new Map();
     if (s.usersFile !== '' && s.authHandler) throw new Error('set "users-file" or "auth-handler", not both');
     if (s.peers.size > 0 && s.secret === '') throw new Error('"peers" needs "peer-secret" (the secret every server of the federation shares)');
     // The users file is checked before anything is started, so a bad one leaves nothing running.
@@ -94,8 +106,8 @@ export class Hub {
 
   /** Whoever is logged in under `user` already is replaced (newest wins) and returned. */
   login(end: ClientEnd): ClientEnd | undefined {
-    const before = this.#users.get(end.user);
-    this.#users.set(end.user, end);
+    const before = this.users.get(end.user);
+    this.users.set(end.user, end);
     if (before && before !== end) {
       before.replaced();
       return before;
@@ -104,11 +116,11 @@ export class Hub {
   }
 
   logout(end: ClientEnd): void {
-    if (this.#users.get(end.user) === end) this.#users.delete(end.user);
+    if (this.users.get(end.user) === end) this.users.delete(end.user);
   }
 
   get userCount(): number {
-    return this.#users.size;
+    return this.users.size;
   }
 
   /** Delivers to the users of this server among `users`. */
@@ -116,7 +128,7 @@ export class Hub {
     const reached: string[] = [];
     const unreachable: string[] = [];
     for (const u of users) {
-      const end = this.#users.get(u);
+      const end = this.users.get(u);
       if (!end) {
         unreachable.push(u);
         continue;
