@@ -180,6 +180,9 @@ export const REGISTRY = {
   TSWS_ERR_LISTEN: error<Where & { address: string; reason: string }>(
     (p) => `${p.where}: cannot listen on ${p.address}: ${p.reason}`,
     'Another process may hold the port, or the address is not on this machine; change "port"/"interface".'),
+  TSWS_ERR_THREAD: error<{ what: string; reason: string }>(
+    (p) => `count-threads: ${p.what}: ${p.reason}`,
+    'The thread\'s own log lines (with "thread": n) say more; with count-threads 1 the same configuration shows the error directly.'),
   TSWS_ERR_INTERFACE_UNKNOWN: error<Where & { name: string; known: string }>(
     (p) => `${p.where}: network interface "${p.name}" not found (this machine has: ${p.known})`,
     'Use an interface name from that list, or an IP address.'),

@@ -69,7 +69,23 @@ function resolveInterface(addr: ListenAddress): string {
   return pick.address;
 }
 
-export async function openListener(plan: ListenerPlan, handle: ListenerHandle): Promise<ListenerInfo> {
+/**
+ * How this thread binds. Alone (one thread): exclusively, so a port another
+ * process holds is an error, not a silent share. With count-threads, every
+ * thread binds each TCP port with SO_REUSEPORT and the kernel spreads the
+ * connections among them: the lead (first) thread first binds exclusively to
+ * prove the port free, then rebinds it shared; the others join on the port
+ * it got (the same, when the config leaves it to the system with 0). A UNIX
+ * socket cannot be shared: the lead thread alone serves it.
+ */
+export interface ListenPolicy {
+  readonly mode: 'alone' | 'lead' | 'join';
+  portFor(key: string): number | undefined;
+}
+
+export const ALONE: ListenPolicy = { mode: 'alone', portFor: () => undefined };
+
+export async function openListener(plan: ListenerPlan, handle: ListenerHandle, policy: ListenPolicy = ALONE): Promise<ListenerInfo> {
   const addr = plan.address;
   const base = { key: plan.key, tls: plan.tls !== undefined, vhosts: plan.vhosts.map((v) => v.name) };
   if (addr.unixSocket) {
@@ -89,7 +105,11 @@ export async function openListener(plan: ListenerPlan, handle: ListenerHandle): 
   }
   const host = resolveInterface(addr);
   try {
-    const port = await handle.listen(host, addr.port);
+    let port = await handle.listen(host, policy.portFor(plan.key) ?? addr.port, policy.mode === 'join');
+    if (policy.mode === 'lead') {
+      handle.stopListening();
+      port = await handle.listen(host, port, true);
+    }
     const shown = host.includes(':') ? `[${host}]` : host || '*';
     return { ...base, address: `${shown}:${port}`, port, unixPath: undefined };
   } catch (err) {

@@ -14,7 +14,7 @@ import { handleHttp, sendNotFound } from './http/http-router.ts';
 import { InFlight } from './http/inflight.ts';
 import type { HttpDeps } from './http/mount-request.ts';
 import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
-import { openListener, planListeners, transportCap, type ListenerInfo, type ListenerPlan } from './listeners.ts';
+import { ALONE, openListener, planListeners, transportCap, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
 import type { Prepared } from './prepare.ts';
 import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
@@ -27,6 +27,7 @@ import type { ProtocolHost } from './vhost/protocol-host.ts';
 import { ServerState } from './server-state.ts';
 import type { OpsDeps } from './http/ops-routes.ts';
 import { openMetricsPort, opsDeps } from './metrics/endpoints.ts';
+import type { MetricsMesh, MetricsOptions } from './metrics/prometheus.ts';
 import { ServerFigures } from './metrics/server-view.ts';
 
 /**
@@ -43,6 +44,24 @@ interface Slot {
   router: VhostRouter;
   httpDeps: HttpDeps;
   wsDeps: WsDeps;
+}
+
+/** How this server takes part in a process of several threads (count-threads); absent when alone. */
+export interface ThreadRole {
+  readonly index: number;
+  readonly count: number;
+  /** The lead thread binds first (ports left to the system are its); the others join on its ports. */
+  readonly listen: ListenPolicy;
+  /** Merges every thread's metrics, for whichever thread a scrape reaches. */
+  readonly metrics: MetricsMesh;
+}
+
+export interface ServerOptions {
+  /** Carries broadcasts beyond this server (a cluster's Redis bus, the threads' channel); default in-process. */
+  readonly bus?: Bus;
+  /** Set when this instance is part of a cluster; stop() leaves it to its owner. */
+  readonly cluster?: RedisCluster;
+  readonly thread?: ThreadRole;
 }
 
 export interface ReloadReport {
@@ -82,19 +101,22 @@ export class TswsServer {
   #metricsPort: { readonly info: ListenerInfo; readonly handle: ListenerHandle } | undefined;
   #graceMs = 10_000;
   #stopped = false;
+  readonly thread: ThreadRole | undefined;
 
-  private constructor(log: Logger, bus: Bus, cluster: RedisCluster | undefined) {
+  private constructor(log: Logger, opts: ServerOptions) {
     this.log = log;
-    this.bus = bus;
-    this.cluster = cluster;
-    this.#topics = new TopicRouter(bus);
+    this.bus = opts.bus ?? new LocalBus();
+    this.cluster = opts.cluster;
+    this.thread = opts.thread;
+    const cluster = opts.cluster;
+    this.#topics = new TopicRouter(this.bus);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
-    this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId);
+    const thread = opts.thread && { index: opts.thread.index, count: opts.thread.count };
+    this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId, thread);
   }
 
-  /** With a cluster, its bus carries the broadcasts and plugins see its shared state; stop() leaves it. */
-  static async start(prepared: Prepared, log: Logger, bus: Bus = new LocalBus(), cluster?: RedisCluster): Promise<TswsServer> {
-    const server = new TswsServer(log, bus, cluster);
+  static async start(prepared: Prepared, log: Logger, opts: ServerOptions = {}): Promise<TswsServer> {
+    const server = new TswsServer(log, opts);
     try {
       await server.reload(prepared);
     } catch (err) {
@@ -129,10 +151,12 @@ export class TswsServer {
     const previous = this.#generation;
     const next = buildGeneration(prepared, this.#generationDeps(), previous);
     const g = prepared.config.global;
-    const plans = planListeners(next.vhosts);
+    const policy = this.thread?.listen ?? ALONE;
+    // A UNIX socket has one listener: the lead thread's.
+    const plans = planListeners(next.vhosts).filter((p) => !p.address.unixSocket || policy.mode !== 'join');
     const httpsPorts = new Map<string, number>();
     const frontDoor: FrontDoorConfig = { rejectServiceKeywords: g.rejectServiceKeywords, httpsPortFor: (name) => httpsPorts.get(name.toLowerCase()) };
-    const ops = (this.#ops ??= opsDeps(g, this.state, this.cluster?.stats, this.log));
+    const ops = (this.#ops ??= opsDeps(g, this.state, this.#metricsOptions(), this.log));
     const fresh = new Map<string, Slot>();
     const rebound: Slot[] = [];
     try {
@@ -147,16 +171,17 @@ export class TswsServer {
           old.handle.stopListening();
           rebound.push(old);
         }
-        const slot = await this.#open(plan, signature, g.wsPingPongSecs);
+        // A re-bound port is taken over where the other threads still listen: join it.
+        const slot = await this.#open(plan, signature, g.wsPingPongSecs, old && policy.mode !== 'alone' ? joinAt(old.info.port) : policy);
         // Real routes from the first event on, even before the swap below.
         this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs, ops);
         fresh.set(plan.key, slot);
       }
-      if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.cluster?.stats, this.log);
+      if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.#metricsOptions(), this.log, policy);
     } catch (err) {
       for (const s of fresh.values()) s.handle.closeAll();
       // Give the handed-over ports back to the running configuration.
-      for (const old of rebound) await openListener(old.plan, old.handle).catch((e: unknown) => this.log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
+      for (const old of rebound) await openListener(old.plan, old.handle, policy.mode === 'alone' ? ALONE : joinAt(old.info.port)).catch((e: unknown) => this.log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
       await Promise.all(next.hosts.map((h) => h.destroy('reload')));
       throw err;
     }
@@ -193,6 +218,11 @@ export class TswsServer {
     return { generation: next.number, added, removed, rebound: rebound.map((s) => s.key) };
   }
 
+  #metricsOptions(): MetricsOptions {
+    const t = this.thread;
+    return { cluster: this.cluster?.stats, ...(t ? { thread: { index: t.index, mesh: t.metrics } } : {}) };
+  }
+
   #generationDeps() {
     const cluster = this.cluster;
     return {
@@ -216,7 +246,7 @@ export class TswsServer {
     slot.info = { ...slot.info, vhosts: plan.vhosts.map((v) => v.name) };
   }
 
-  async #open(plan: ListenerPlan, signature: string, idleTimeout: number): Promise<Slot> {
+  async #open(plan: ListenerPlan, signature: string, idleTimeout: number, policy: ListenPolicy): Promise<Slot> {
     // Handlers read the slot on every event, so a reload only has to swap its fields.
     const slot = { key: plan.key, signature, plan } as Slot;
     const handle = createListener(
@@ -232,7 +262,7 @@ export class TswsServer {
       plan.tls,
     );
     try {
-      slot.info = await openListener(plan, handle);
+      slot.info = await openListener(plan, handle, policy);
     } catch (err) {
       handle.closeAll();
       throw err;
@@ -294,6 +324,16 @@ export class TswsServer {
     await (this.cluster ? this.cluster.close() : this.bus.close());
     return { cut };
   }
+
+  /**
+   * Closes every socket at once, nothing waited for: for an exit that cannot
+   * wait (a second signal). A worker thread must do this before the process
+   * exits, or tearing the thread down with live uWS.js sockets aborts it.
+   */
+  closeNow(): void {
+    for (const s of [...this.#slots.values(), ...this.#draining]) s.handle.closeAll();
+    this.#metricsPort?.handle.closeAll();
+  }
 }
 
 function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
@@ -308,6 +348,8 @@ function transportSignature(plan: ListenerPlan, idleTimeout: number): string {
   const tls = plan.tls && [plan.tls.fallback, ...plan.tls.names.map((n) => n.files)].map((f) => [f.cert, digest(f.cert), digest(f.key), digest(f.ca), f.ciphers ?? '']);
   return JSON.stringify({ ws: wsOptions(plan, idleTimeout), tls, names: plan.tls?.names.map((n) => n.name) });
 }
+
+const joinAt = (port: number): ListenPolicy => ({ mode: 'join', portFor: () => port });
 
 /** Waits for `p` until `deadline`; a destroy that hangs must not hold the stop past its grace. */
 function settleBy(p: Promise<unknown>, deadline: number): Promise<void> {

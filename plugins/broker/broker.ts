@@ -45,6 +45,8 @@ export default definePlugin({
       session: () => ({ client: undefined }),
       callbacks: {
         init(vhost, opts, previous) {
+          // Logged-in users, handlers and peer links live in one thread's memory: a user on another thread would be unreachable.
+          if (vhost.server.thread.count > 1) throw new Error('the broker keeps its users and links in one thread: run it with count-threads 1');
           const server = opts['server-name'];
           if (!SERVER_NAME.test(server)) throw new Error(`option "server-name": "${server}" must be 1-63 letters, digits, "_", "." or "-"`);
           if (hubs.has(vhost.vhostName)) throw new Error(`another vhost named "${vhost.vhostName}" has a broker already (broker-peer links find their broker by vhost name)`);

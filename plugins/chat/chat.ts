@@ -81,6 +81,9 @@ export default definePlugin({
             if (previous.store instanceof MemoryRoomStore && keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => (previous.store as MemoryRoomStore).sweep());
             return { ...settings, store: previous.store };
           }
+          if (!vhost.cluster && vhost.server.thread.count > 1) {
+            vhost.log.warn('chat: with count-threads above 1 and no "cluster" block, each thread has its own rooms (members and history); messages still reach every thread. Add a cluster block to share the rooms.');
+          }
           let store: RoomStore;
           if (vhost.cluster) {
             // Rooms span every instance; Redis expires kept histories itself.

@@ -151,6 +151,8 @@ export default definePlugin({
             vhost.log.info({ retention: opts.retention }, 'packet log shared through Redis (cluster)');
             return { ...base, log: new SharedPacketLog(vhost.cluster, { retention: opts.retention, topic: TOPIC }) };
           }
+          // One file, one writer: threads would each count ids of their own.
+          if (vhost.server.thread.count > 1) throw new Error('the packet log is one file with one writer: with count-threads above 1, share it through a "cluster" block (Redis), or run one thread');
           const { log, recoveredTornLine } = FilePacketLog.open(dir, { retention: opts.retention, fsync: opts.fsync });
           if (recoveredTornLine) vhost.log.warn({ file: log.file }, 'dropped a torn last line left by a crash (that packet was never acknowledged)');
           vhost.log.info({ file: log.file, lastId: log.lastId }, 'packet log open');

@@ -53,6 +53,7 @@ export default definePlugin({
       callbacks: {
         init(vhost, _opts, previous) {
           const shared = vhost.cluster?.presence('clients');
+          if (!shared && vhost.server.thread.count > 1) vhost.log.warn('lws-status: with count-threads above 1 and no "cluster" block, each thread lists its own clients only');
           // After a reload the clients of both configurations are one list, and every one of them hears every change.
           if (previous && !previous.shared && !shared) {
             previous.vhosts.add(vhost);

@@ -43,6 +43,8 @@ export default definePlugin({
       options,
       callbacks: {
         init(vhost, opts, previous) {
+          // A node's tunnel is a socket in one thread; a request reaching another thread could not use it.
+          if (vhost.server.thread.count > 1) throw new Error('a tunnel lives in the thread that accepted it: run the tunnel protocol with count-threads 1');
           const tokens = loadTokenBook(opts.tokens, opts['tokens-file']);
           if (tokens.size === 0) vhost.log.warn('tunnel: no node ids configured (options "tokens" or "tokens-file"): every hello will be refused');
           vhost.log.info({ nodes: tokens.size }, 'tunnel: ready');

@@ -14,9 +14,12 @@ const INSTANCE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  * A fresh id per process by default: a restarted task must not inherit the
  * entries its crashed predecessor left, which then expire on their own.
  */
+/** Drawn once per module instance (a process, or a thread): a reload reads the config again and must get the same id. */
+const INSTANCE_SUFFIX = crypto.randomBytes(2).toString('hex');
+
 function defaultInstanceId(): string {
   const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'tsws';
-  return `${host}-${process.pid}-${crypto.randomBytes(2).toString('hex')}`;
+  return `${host}-${process.pid}-${INSTANCE_SUFFIX}`;
 }
 
 export function buildCluster(raw: unknown, site: Site): ClusterConfig | undefined {

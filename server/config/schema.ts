@@ -32,7 +32,7 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
     default: '<config-dir>/plugins',
     doc: 'Directories searched for plugins, after the shipped plugins/ of tsws itself. Relative paths are relative to the config directory.',
   },
-  'count-threads': { kind: 'int', default: '1', doc: 'Service threads. Only 1 is implemented so far.' },
+  'count-threads': { kind: 'int', default: '1', doc: 'Worker threads serving every listener together (SO_REUSEPORT), each with its own plugins; broadcasts reach all of them. See "Threads" in README.md.' },
   'ws-pingpong-secs': {
     kind: 'int',
     default: '0 (off)',

@@ -1,21 +1,20 @@
 /** @module Where the metrics are served: a listener of their own (the "metrics" block's port), or a path on every vhost. */
 import type { Logger } from 'pino';
-import type { ClusterStats } from '../cluster/stats.ts';
 import type { GlobalConfig } from '../config/model.ts';
 import { describeError, tswsError } from '../errors.ts';
 import { statusLine } from '../http/exchange.ts';
 import type { OpsDeps } from '../http/ops-routes.ts';
-import { openListener, type ListenerInfo } from '../listeners.ts';
+import { openListener, type ListenerInfo, type ListenPolicy } from '../listeners.ts';
 import type { ServerState } from '../server-state.ts';
 import type { HttpRes, ListenerHandle } from '../transport/types.ts';
 import { createListener } from '../transport/uws/uws-adapter.ts';
-import { metricsFor, type MetricsSource } from './prometheus.ts';
+import { metricsFor, type MetricsOptions, type MetricsSource } from './prometheus.ts';
 
 /** What the vhost listeners answer before their mounts: health always, metrics when they have no port of their own. */
-export function opsDeps(global: GlobalConfig, state: ServerState, cluster: ClusterStats | undefined, log: Logger): OpsDeps {
+export function opsDeps(global: GlobalConfig, state: ServerState, opts: MetricsOptions, log: Logger): OpsDeps {
   const m = global.metrics;
   const onVhosts = m !== undefined && m.port === undefined;
-  return { state, metrics: onVhosts ? { path: m.path, source: metricsFor(state, cluster) } : undefined, log };
+  return { state, metrics: onVhosts ? { path: m.path, source: metricsFor(state, opts) } : undefined, log };
 }
 
 /**
@@ -26,12 +25,13 @@ export function opsDeps(global: GlobalConfig, state: ServerState, cluster: Clust
 export async function openMetricsPort(
   global: GlobalConfig,
   state: ServerState,
-  cluster: ClusterStats | undefined,
+  opts: MetricsOptions,
   log: Logger,
+  policy: ListenPolicy,
 ): Promise<{ readonly info: ListenerInfo; readonly handle: ListenerHandle } | undefined> {
   const m = global.metrics;
   if (m?.port === undefined) return undefined;
-  const source = metricsFor(state, cluster);
+  const source = metricsFor(state, opts);
   const answer = (res: HttpRes, path: string, method: string) => serveScrape(res, path, method, m.path, source, global.serverString, log);
   const never = () => undefined;
   const handle = createListener(
@@ -49,7 +49,7 @@ export async function openMetricsPort(
   const key = `metrics ${m.iface ?? '*'}:${m.port}`;
   let info: ListenerInfo;
   try {
-    info = await openListener({ key, address: { port: m.port, iface: m.iface, unixSocket: false, source: m.source }, vhosts: [], tls: undefined }, handle);
+    info = await openListener({ key, address: { port: m.port, iface: m.iface, unixSocket: false, source: m.source }, vhosts: [], tls: undefined }, handle, policy);
   } catch (err) {
     handle.closeAll();
     throw err;

@@ -5,6 +5,22 @@ import type { ServerState } from '../server-state.ts';
 import type { ProtocolCounters } from './counters.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
+export interface MetricsOptions {
+  readonly cluster: ClusterStats | undefined;
+  /**
+   * With count-threads: this thread's index (its runtime metrics carry it as a
+   * "thread" label) and the mesh that merges every thread's registry into the
+   * text a scrape gets, whichever thread it reaches.
+   */
+  readonly thread?: { readonly index: number; readonly mesh: MetricsMesh };
+}
+
+/** Joins a thread's registry to the others' (server/threads/metrics-mesh.ts). */
+export interface MetricsMesh {
+  /** Answers the other threads' requests with `local`; returns the render of all threads merged. */
+  join(local: Registry): () => Promise<string>;
+}
+
 /** What the endpoints need: the text and its content type. */
 export interface MetricsSource {
   render(): Promise<string>;
@@ -46,7 +62,8 @@ const CLUSTER_COUNTERS: readonly (readonly [name: string, help: string, field: C
  * set to the current total), so nothing on the hot path knows prom-client
  * exists. A scrape costs one pass over the vhost/protocol pairs.
  */
-function buildRegistry(state: ServerState, cluster: ClusterStats | undefined): Registry {
+function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
+  const cluster = opts.cluster;
   const registers = [new Registry()];
   const [registry] = registers as [Registry];
   const { counters } = state;
@@ -111,6 +128,7 @@ function buildRegistry(state: ServerState, cluster: ClusterStats | undefined): R
     name: 'tsws_draining',
     help: '1 once the server is stopping (health paths answer 503), else 0.',
     registers,
+    aggregator: 'max',
     collect() {
       this.set(state.draining ? 1 : 0);
     },
@@ -120,16 +138,19 @@ function buildRegistry(state: ServerState, cluster: ClusterStats | undefined): R
     help: 'Configuration reloads (SIGHUP): result "ok", or "failed" when the running configuration was kept.',
     labelNames: ['result'],
     registers,
+    // Every thread reloads on the one signal: count it once.
+    aggregator: 'max',
     collect() {
       this.reset();
       this.inc({ result: 'ok' }, state.reloads);
       this.inc({ result: 'failed' }, state.reloadFailures);
     },
   });
-  new Gauge({ name: 'tsws_build_info', help: 'Always 1; the version is a label.', labelNames: ['version'], registers }).set({ version: pkg.version }, 1);
+  new Gauge({ name: 'tsws_build_info', help: 'Always 1; the version is a label.', labelNames: ['version'], registers, aggregator: 'first' }).set({ version: pkg.version }, 1);
   if (cluster) addClusterMetrics(registers, cluster);
   // process_* and nodejs_* metrics, among them the event-loop lag (nodejs_eventloop_lag_seconds and its percentiles).
-  collectDefaultMetrics({ register: registry });
+  // With threads, each thread's (its own event loop, its own heap) carry a "thread" label and stay apart when merged.
+  collectDefaultMetrics({ register: registry, ...(opts.thread ? { labels: { thread: String(opts.thread.index) } } : {}) });
   return registry;
 }
 
@@ -166,11 +187,11 @@ function addClusterMetrics(registers: Registry[], stats: ClusterStats): void {
 /** One registry per process (per ServerState): a reload's new generation keeps serving the same one. */
 const registries = new WeakMap<ServerState, MetricsSource>();
 
-export function metricsFor(state: ServerState, cluster: ClusterStats | undefined): MetricsSource {
+export function metricsFor(state: ServerState, opts: MetricsOptions): MetricsSource {
   let source = registries.get(state);
   if (!source) {
-    const registry = buildRegistry(state, cluster);
-    source = { render: () => registry.metrics(), contentType: registry.contentType };
+    const registry = buildRegistry(state, opts);
+    source = { render: opts.thread ? opts.thread.mesh.join(registry) : () => registry.metrics(), contentType: registry.contentType };
     registries.set(state, source);
   }
   return source;

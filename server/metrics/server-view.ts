@@ -35,7 +35,10 @@ export class ServerFigures implements ServerView {
   readonly #instance: string | undefined;
   readonly #hostname = os.hostname();
 
-  constructor(state: ServerState, layout: () => ServedLayout, instance: string | undefined) {
+  readonly thread: { readonly index: number; readonly count: number };
+
+  constructor(state: ServerState, layout: () => ServedLayout, instance: string | undefined, thread = { index: 0, count: 1 }) {
+    this.thread = thread;
     this.#state = state;
     this.#counters = state.counters;
     this.#layout = layout;

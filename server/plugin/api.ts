@@ -147,6 +147,12 @@ export interface ServerSnapshot {
 export interface ServerView {
   /** A fresh copy of the figures: plain data, safe to keep, compare or serialise (JSON.stringify). */
   snapshot(): ServerSnapshot;
+  /**
+   * Which of the process's threads this is (count-threads): each runs its own
+   * copy of every plugin. State kept in memory is per thread; broadcasts
+   * (vhost.publish) reach every thread. { index: 0, count: 1 } when alone.
+   */
+  readonly thread: { readonly index: number; readonly count: number };
 }
 
 // ---- cluster: state shared by several instances ------------------------------

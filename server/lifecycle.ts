@@ -1,0 +1,172 @@
+/** @module Serving from start to exit: start-up, privilege drop, and the signals (SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 reopen). */
+import { TswsError } from './errors.ts';
+import { createLogger, parseLogLevel, type Level, type Logger } from './log.ts';
+import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
+import { dropPrivileges } from './privileges.ts';
+import { LocalService, type Service } from './service.ts';
+import { ThreadedService } from './threads/supervisor.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+export interface ServeOptions {
+  readonly configDir: string;
+  readonly dataDir: string | undefined;
+  /** From -d; else the config's log level; else info. */
+  readonly level: Level | undefined;
+}
+
+/** A vhost skipped for its certificate is served by nobody: that deserves an error line, though start-up goes on. */
+const LOUD_WARNINGS = new Set(['TSWS_WARN_TLS_VHOST_SKIPPED']);
+
+function logFindings(log: Logger, result: PrepareResult): void {
+  for (const w of result.warnings) {
+    // When serving, an unknown user is fatal (logged below), not a warning about some other machine.
+    if (w.code === 'TSWS_WARN_PRIV_CHECK') continue;
+    if (LOUD_WARNINGS.has(w.code)) log.error({ code: w.code }, w.message);
+    else log.warn({ code: w.code }, w.message);
+  }
+  for (const e of result.errors) log.error({ code: e.code }, e.message);
+}
+
+function fatal(log: Logger, fields: Record<string, unknown>, message: string): void {
+  log.fatal(fields, message);
+  log.flush();
+  process.exitCode = 1;
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const load = (generation?: number) => prepare({ configDir: opts.configDir, ...(generation ? { generation } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  const bootLog = createLogger(opts.level ?? 'info');
+  const result = await load();
+  const configured = result.prepared?.config.global.logLevel;
+  const level = opts.level ?? (configured ? parseLogLevel(configured) : undefined) ?? 'info';
+  const log = level === bootLog.level ? bootLog : createLogger(level);
+  logFindings(log, result);
+  if (!result.prepared) return fatal(log, { event: 'config-invalid', errors: result.errors.length }, `not starting: ${result.errors.length} error(s) in ${opts.configDir}`);
+  const identity = result.prepared.identity;
+  if (identity instanceof TswsError) return fatal(log, { code: identity.code, event: 'config-invalid' }, identity.message);
+
+  // A plugin's exception must never take the server down: log it and keep serving.
+  process.on('uncaughtException', (err) => log.error({ err, event: 'uncaught-exception' }, `uncaught exception: ${err.message}`));
+  process.on('unhandledRejection', (reason) => log.error({ err: reason, event: 'unhandled-rejection' }, `unhandled rejection: ${String(reason)}`));
+
+  const threads = result.prepared.config.global.countThreads;
+  let service: Service;
+  try {
+    service =
+      threads > 1
+        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, count: threads }, log)
+        : await LocalService.start(result.prepared, log);
+  } catch (err) {
+    const e = err instanceof TswsError ? err : undefined;
+    return fatal(log, { err, code: e?.code }, e ? e.message : `start-up failed: ${String(err)}`);
+  }
+  // Listeners bound, certificates read, access logs open, every init run (in every thread): now drop, as lwsws does.
+  if (identity) {
+    try {
+      dropPrivileges(identity, log);
+    } catch (err) {
+      await service.stop(0);
+      return fatal(log, { err, event: 'privilege-drop-failed' }, `cannot drop privileges: ${(err as Error).message}`);
+    }
+  }
+  log.info({ event: 'ready', version: pkg.version, threads, listeners: service.listeners }, `tsws ${pkg.version} ready${threads > 1 ? ` (${threads} threads)` : ''}`);
+  handleSignals(service, result.prepared, load, log);
+}
+
+function handleSignals(service: Service, first: Prepared, load: (generation: number) => Promise<PrepareResult>, log: Logger): void {
+  let stopping = false;
+  let graceMs = first.config.global.graceSecs * 1000;
+  const exitNow = () => {
+    log.flush();
+    void service.abandon().finally(() => process.exit(1));
+  };
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ event: 'forced-exit', signal }, `${signal} again: exiting now`);
+      return exitNow();
+    }
+    stopping = true;
+    log.info({ event: 'stopping', signal, graceMs }, `${signal}: stopping (grace ${graceMs / 1000} s)`);
+    // Backstop: whatever hangs, the process is gone shortly after its grace period.
+    setTimeout(() => {
+      log.error({ event: 'forced-exit' }, 'stop overran its grace period: exiting now');
+      exitNow();
+    }, graceMs + 5000).unref();
+    void service.stop(graceMs).then(({ cut }) => {
+      log.info({ event: 'stopped', cut }, cut ? `stopped (${cut} connection(s) cut at the end of the grace period)` : 'stopped');
+      log.flush(() => process.exit(0));
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGUSR1', () => {
+    void service.reopenLogs().then((failed) => {
+      for (const err of failed) log.error({ err, code: (err as TswsError).code }, err.message);
+      log.info({ event: 'access-logs-reopened', failed: failed.length }, 'SIGUSR1: access logs reopened');
+    });
+  });
+
+  let generation = 1;
+  let reloading = false;
+  let running = first;
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    if (reloading) {
+      log.warn({ event: 'reload-busy' }, 'SIGHUP while a reload is running: ignored, send it again once the last one is done');
+      return;
+    }
+    reloading = true;
+    log.info({ event: 'reloading' }, 'SIGHUP: reloading the configuration');
+    void reload(service, ++generation, running, load, log)
+      .then((next) => {
+        if (!next) return;
+        running = next;
+        graceMs = next.config.global.graceSecs * 1000;
+      })
+      .finally(() => {
+        reloading = false;
+      });
+  });
+}
+
+/**
+ * Re-reads conf and conf.d and re-imports every plugin (a new generation, so
+ * changed files take effect). A configuration that fails validation, or a
+ * plugin that fails to load, leaves the running one untouched.
+ */
+async function reload(service: Service, generation: number, running: Prepared, load: (generation: number) => Promise<PrepareResult>, log: Logger): Promise<Prepared | undefined> {
+  const result = await load(generation);
+  logFindings(log, result);
+  if (!result.prepared) {
+    log.error({ event: 'reload-failed', errors: result.errors.length }, `reload refused: ${result.errors.length} error(s); still serving the previous configuration`);
+    service.refused();
+    return undefined;
+  }
+  for (const note of needsRestart(running, result.prepared)) log.warn({ event: 'reload-needs-restart' }, note);
+  try {
+    const report = await service.apply(result.prepared, generation);
+    log.info({ event: 'reloaded', ...report, listeners: service.listeners }, `reloaded: generation ${report.generation}`);
+    return result.prepared;
+  } catch (err) {
+    const e = err instanceof TswsError ? err : undefined;
+    log.error({ err, code: e?.code, event: 'reload-failed' }, `reload refused: ${e ? e.message : String(err)}; still serving the previous configuration`);
+    return undefined;
+  }
+}
+
+/** Settings a running process cannot change: said, not silently ignored. */
+function needsRestart(before: Prepared, after: Prepared): string[] {
+  const a = before.config.global;
+  const b = after.config.global;
+  const notes: string[] = [];
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  // Where a block was written (its source) moves with any edit above it: not a change.
+  const cluster = (c: typeof a.cluster) => c && { ...c, source: undefined };
+  const metrics = (m: typeof a.metrics) => m && { path: m.path, port: m.port, iface: m.iface };
+  if (a.countThreads !== b.countThreads) notes.push('count-threads changed: it takes effect at the next restart');
+  if (!same(cluster(a.cluster), cluster(b.cluster))) notes.push('cluster changed: it takes effect at the next restart');
+  if (!same(metrics(a.metrics), metrics(b.metrics))) notes.push('metrics changed: it takes effect at the next restart');
+  if (!same(a.privileges, b.privileges)) notes.push('uid/gid/username/groupname changed: privileges were dropped at start and cannot be taken back');
+  if (!same(a.pluginDirs, b.pluginDirs)) notes.push('plugin-dir changed: the new directories are searched now, old imports stay in memory');
+  return notes;
+}

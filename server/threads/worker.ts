@@ -1,0 +1,93 @@
+/** @module count-threads: one worker thread, a whole server (its own plugins, event loop and connections) on ports shared with the others. */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TswsError } from '../errors.ts';
+import type { ListenPolicy } from '../listeners.ts';
+import { createLogger } from '../log.ts';
+import { prepare, type PrepareResult } from '../prepare.ts';
+import { LocalService } from '../service.ts';
+import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
+import { ThreadMetricsMesh } from './metrics-mesh.ts';
+import { ThreadBus } from './thread-bus.ts';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort;
+if (!port) throw new Error('server/threads/worker.ts runs as a worker thread only');
+const tell = (m: FromWorker) => port.postMessage(m);
+
+const log = createLogger(setup.level).child({ thread: setup.index });
+// A plugin's exception must never take the thread down (main.ts does the same alone).
+process.on('uncaughtException', (err) => log.error({ err, event: 'uncaught-exception' }, `uncaught exception: ${err.message}`));
+process.on('unhandledRejection', (reason) => log.error({ err: reason, event: 'unhandled-rejection' }, `unhandled rejection: ${String(reason)}`));
+
+let ports = new Map(Object.entries(setup.ports));
+const listen: ListenPolicy = { mode: setup.lead ? 'lead' : 'join', portFor: (key) => ports.get(key) };
+
+/** The main thread logged the findings already; here an invalid config is one failure naming the first error. */
+function load(generation: number): Promise<PrepareResult> {
+  return prepare({ configDir: setup.configDir, generation, ...(setup.dataDir ? { dataDir: setup.dataDir } : {}) });
+}
+
+const invalid = (result: PrepareResult): Failure => {
+  const first = result.errors[0] as TswsError | undefined;
+  return { code: first?.code, message: `${result.errors.length} error(s) in the configuration, the first: ${first?.message ?? 'unknown'}` };
+};
+
+async function start(): Promise<LocalService | undefined> {
+  const result = await load(setup.generation);
+  if (!result.prepared) {
+    tell({ type: 'start-failed', failure: invalid(result) });
+    return undefined;
+  }
+  const mesh = new ThreadMetricsMesh('tsws:metrics', setup.index, setup.count);
+  try {
+    // Alone in its cluster, a thread is an instance of its own; else the threads' channel carries the broadcasts.
+    const service = await LocalService.start(result.prepared, log, {
+      thread: { index: setup.index, count: setup.count, listen, metrics: mesh },
+      ...(result.prepared.config.global.cluster ? {} : { bus: new ThreadBus('tsws:bus') }),
+    }, `-t${setup.index}`);
+    tell({ type: 'ready', listeners: service.listeners });
+    return service;
+  } catch (err) {
+    mesh.close();
+    tell({ type: 'start-failed', failure: failureOf(err) });
+    return undefined;
+  }
+}
+
+const service = await start();
+if (service) {
+  port.on('message', (m: ToWorker) => void handle(service, m));
+}
+
+async function handle(s: LocalService, m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'reload': {
+      const result = await load(m.generation);
+      if (!result.prepared) {
+        s.refused();
+        return tell({ type: 'reload-failed', id: m.id, failure: invalid(result) });
+      }
+      ports = new Map(Object.entries(m.ports));
+      try {
+        const report = await s.apply(result.prepared);
+        return tell({ type: 'reloaded', id: m.id, report, listeners: s.listeners });
+      } catch (err) {
+        return tell({ type: 'reload-failed', id: m.id, failure: failureOf(err) });
+      }
+    }
+    case 'refused':
+      return s.refused();
+    case 'stop': {
+      const { cut } = await s.stop(m.graceMs);
+      log.flush();
+      return tell({ type: 'stopped', id: m.id, cut });
+    }
+    case 'abandon':
+      s.abandon();
+      return tell({ type: 'abandoned', id: m.id });
+    case 'reopen': {
+      const failed = await s.reopenLogs();
+      return tell({ type: 'reopened', id: m.id, failures: failed.map(failureOf) });
+    }
+  }
+}
