@@ -1,7 +1,11 @@
 /** @module The public plugin API: the types and helpers a plugin file imports (`tsws/plugin`). */
 import type { Logger } from 'pino';
+import type { ClusterView } from './api-cluster.ts';
+import type { ServerView } from './api-server.ts';
 
 export type { Logger };
+export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from './api-server.ts';
+export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from './api-cluster.ts';
 
 /** Bumped when a plugin written for the previous version could misbehave. */
 export const PLUGIN_API_VERSION = 1;
@@ -78,147 +82,6 @@ export interface ProtocolVhost<V = unknown, S = unknown> {
   readonly cluster: ClusterView | undefined;
   /** Read-only figures of the whole server (every vhost and protocol), for status and monitoring plugins. */
   readonly server: ServerView;
-}
-
-// ---- the server as a whole: read-only figures ----------------------------------
-
-/**
- * Cumulative figures since the process started (they survive a reload), and
- * the connections open now. Rates are differences between two snapshots
- * divided by the time between their `takenAt`.
- */
-export interface TrafficCounts {
-  /** Websocket connections open now. */
-  readonly connections: number;
-  /** Websocket connections established since start. */
-  readonly connectionsTotal: number;
-  readonly messagesIn: number;
-  readonly messagesOut: number;
-  readonly bytesIn: number;
-  /** Payload bytes written; text is counted in UTF-16 code units (exact for ASCII). */
-  readonly bytesOut: number;
-}
-
-export interface ProtocolSnapshot extends TrafficCounts {
-  readonly name: string;
-}
-
-export interface VhostSnapshot {
-  readonly name: string;
-  /** The protocols this vhost serves (loaded and initialised), in config order. */
-  readonly protocols: readonly ProtocolSnapshot[];
-  /** HTTP responses it sent (websocket upgrades included). */
-  readonly httpRequests: number;
-}
-
-export interface ListenerSnapshot {
-  /** "host:port", or a UNIX socket's path. */
-  readonly address: string;
-  readonly port: number;
-  readonly tls: boolean;
-  /** The vhosts it serves; empty for the metrics listener. */
-  readonly vhosts: readonly string[];
-}
-
-export interface ServerSnapshot {
-  /** "tsws <version>". */
-  readonly version: string;
-  readonly hostname: string;
-  readonly pid: number;
-  /** In a cluster, this instance's id; undefined when tsws serves alone. */
-  readonly instance: string | undefined;
-  /** When this snapshot was taken, milliseconds since the epoch. */
-  readonly takenAt: number;
-  /** When the process started serving, milliseconds since the epoch. */
-  readonly startedAt: number;
-  /** True once the server is stopping (its health paths answer 503). */
-  readonly draining: boolean;
-  /** Configuration reloads since start. */
-  readonly reloads: number;
-  readonly listeners: readonly ListenerSnapshot[];
-  readonly vhosts: readonly VhostSnapshot[];
-  /** Every vhost and protocol added up. */
-  readonly totals: TrafficCounts & { readonly httpRequests: number };
-  /** process.memoryUsage(), bytes. */
-  readonly memory: { readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly external: number; readonly arrayBuffers: number };
-}
-
-/** What plugins may know about the server they run in; no handle on its internals. */
-export interface ServerView {
-  /** A fresh copy of the figures: plain data, safe to keep, compare or serialise (JSON.stringify). */
-  snapshot(): ServerSnapshot;
-  /**
-   * Which of the process's threads this is (count-threads): each runs its own
-   * copy of every plugin. State kept in memory is per thread; broadcasts
-   * (vhost.publish) reach every thread. { index: 0, count: 1 } when alone.
-   */
-  readonly thread: { readonly index: number; readonly count: number };
-}
-
-// ---- cluster: state shared by several instances ------------------------------
-
-/** One entry of a presence group, and the instance holding it. */
-export interface PresenceEntry {
-  readonly key: string;
-  readonly value: string;
-  readonly instance: string;
-}
-
-/**
- * Entries held by instances (chat members, status clients). An entry lives
- * while its instance does: released, or gone within the cluster's "ttl-secs"
- * after its instance stops heart-beating (crash, SIGKILL, network loss).
- */
-export interface Presence {
-  /** Holds `key` unless another live instance does (atomic across instances): false then. Rejects while Redis is away. */
-  claim(key: string, value: string): Promise<boolean>;
-  /** Holds a key nobody else can hold (it names this instance or connection): applied now, or once Redis is back. */
-  put(key: string, value: string): void;
-  /** Lets go of a key this instance holds; while Redis is away, once it is back. Never rejects. */
-  release(key: string): Promise<void>;
-  /** Live entries, oldest claim first (the same order on every instance). Rejects while Redis is away. */
-  list(): Promise<PresenceEntry[]>;
-  /** Called when any instance changes the group, or entries of a stopped instance are removed. */
-  onChange(fn: () => void): void;
-}
-
-export interface SharedLogEntry {
-  /** Consecutive from 1 across every instance. */
-  readonly id: number;
-  readonly text: string;
-}
-
-/** A log shared by every instance: one id sequence, the newest `maxLength` entries kept (Redis Streams). */
-export interface SharedLog {
-  /**
-   * Stores `before + id + after` under the next id, and (with `publishTo`)
-   * publishes that text on the topic in the same step, so every instance,
-   * this one included, receives a log's publications in id order.
-   */
-  append(before: string, after: string): Promise<SharedLogEntry>;
-  /** Kept entries with id > `after`, oldest first, at most `limit`. */
-  after(after: number, limit: number): Promise<SharedLogEntry[]>;
-  /** The oldest kept id (lastId + 1 when none is kept) and the last id given (0 for a new log). */
-  bounds(): Promise<{ readonly firstId: number; readonly lastId: number }>;
-}
-
-export interface SharedLogOptions {
-  /** Entries kept; older ones are trimmed (ids keep counting). 0 keeps none. */
-  readonly maxLength: number;
-  /** A topic (as for vhost.publish) receiving each appended text. */
-  readonly publishTo?: string;
-}
-
-export interface PresenceOptions {
-  /** When the group empties, these logs are kept `ms` longer, then deleted (0: at once); a new claim keeps them again. */
-  readonly linger?: { readonly logs: readonly SharedLog[]; readonly ms: number };
-}
-
-export interface ClusterView {
-  /** This instance's id (the cluster's "instance" key). */
-  readonly instanceId: string;
-  presence(name: string, opts?: PresenceOptions): Presence;
-  log(name: string, opts: SharedLogOptions): SharedLog;
 }
 
 /** What `init` sees: the vhost before it has state. */

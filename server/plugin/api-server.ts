@@ -1,0 +1,75 @@
+/** @module Plugin API, the server as a whole: the read-only figures vhost.server gives (re-exported by api.ts). */
+
+/**
+ * Cumulative figures since the process started (they survive a reload), and
+ * the connections open now. Rates are differences between two snapshots
+ * divided by the time between their `takenAt`.
+ */
+export interface TrafficCounts {
+  /** Websocket connections open now. */
+  readonly connections: number;
+  /** Websocket connections established since start. */
+  readonly connectionsTotal: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly bytesIn: number;
+  /** Payload bytes written; text is counted in UTF-16 code units (exact for ASCII). */
+  readonly bytesOut: number;
+}
+
+export interface ProtocolSnapshot extends TrafficCounts {
+  readonly name: string;
+}
+
+export interface VhostSnapshot {
+  readonly name: string;
+  /** The protocols this vhost serves (loaded and initialised), in config order. */
+  readonly protocols: readonly ProtocolSnapshot[];
+  /** HTTP responses it sent (websocket upgrades included). */
+  readonly httpRequests: number;
+}
+
+export interface ListenerSnapshot {
+  /** "host:port", or a UNIX socket's path. */
+  readonly address: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** The vhosts it serves; empty for the metrics listener. */
+  readonly vhosts: readonly string[];
+}
+
+export interface ServerSnapshot {
+  /** "tsws <version>". */
+  readonly version: string;
+  readonly hostname: string;
+  readonly pid: number;
+  /** In a cluster, this instance's id; undefined when tsws serves alone. */
+  readonly instance: string | undefined;
+  /** When this snapshot was taken, milliseconds since the epoch. */
+  readonly takenAt: number;
+  /** When the process started serving, milliseconds since the epoch. */
+  readonly startedAt: number;
+  /** True once the server is stopping (its health paths answer 503). */
+  readonly draining: boolean;
+  /** Configuration reloads since start. */
+  readonly reloads: number;
+  readonly listeners: readonly ListenerSnapshot[];
+  readonly vhosts: readonly VhostSnapshot[];
+  /** Every vhost and protocol added up. */
+  readonly totals: TrafficCounts & { readonly httpRequests: number };
+  /** process.memoryUsage(), bytes. */
+  readonly memory: { readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly external: number; readonly arrayBuffers: number };
+}
+
+/** What plugins may know about the server they run in; no handle on its internals. */
+export interface ServerView {
+  /** A fresh copy of the figures: plain data, safe to keep, compare or serialise (JSON.stringify). */
+  snapshot(): ServerSnapshot;
+  /**
+   * Which of the process's threads this is (count-threads): each runs its own
+   * copy of every plugin. State kept in memory is per thread; broadcasts
+   * (vhost.publish) reach every thread. { index: 0, count: 1 } when alone.
+   */
+  readonly thread: { readonly index: number; readonly count: number };
+}
+
