@@ -68,6 +68,19 @@ describe('tsws-chat, the console client', () => {
     expect(await alice.exited).toBe(0);
   });
 
+  it('sends what is piped in, even before the join is done, then leaves at the end of input (exit 0)', async () => {
+    const { client: reader } = await ChatClient.joined(ws, 'reader', 'pipe');
+    const p = spawn(process.execPath, [BIN, ws, '--name', 'piper', '--room', 'pipe'], { cwd: REPO, stdio: ['pipe', 'ignore', 'pipe'] });
+    // Written at once and closed: everything arrives before the connection is even open.
+    p.stdin.end('first line\nsecond line\n');
+    const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+    expect((await reader.until('message', (m) => m.name === 'piper')).text).toBe('first line');
+    expect((await reader.until('message', (m) => m.name === 'piper')).text).toBe('second line');
+    expect((await reader.until('left', (m) => m.name === 'piper')).reason).toBe('leave');
+    expect(await exited).toBe(0);
+    await reader.close();
+  });
+
   it('exits 1 with a clear message when the server cannot be reached', async () => {
     const port = await freePort();
     const r = await runPlain([`ws://127.0.0.1:${port}`, '--name', 'x']);

@@ -32,6 +32,9 @@ export const HELP = [
   '  //text        send a line that starts with "/"',
 ];
 
+/** Lines held before the first join, at most. */
+const MAX_EARLY = 100;
+
 export class ChatSession {
   readonly #opts: SessionOptions;
   readonly #io: ConsoleIo;
@@ -43,9 +46,13 @@ export class ChatSession {
   #opened = false;
   /** Joined on the current socket. */
   #joined = false;
+  /** Lines typed (or piped in) before the first join: sent once it is done, in order. */
+  readonly #early: Request[] = [];
   /** Joined at least once: from then on, a lost connection is retried instead of fatal. */
   #everJoined = false;
   #quitting = false;
+  /** End of input came before the first join, with lines waiting: quit once they are sent. */
+  #quitAfterJoin = false;
   #delay = FIRST_DELAY_MS;
   #timer: NodeJS.Timeout | undefined;
   #lastError: Error | undefined;
@@ -92,6 +99,11 @@ export class ChatSession {
   /** Leaves the room (the others see "left", not "disconnected") and exits 0. */
   quit(): void {
     if (this.#quitting) return;
+    // `echo hi | tsws-chat ...`: what was piped in goes out first, then the client leaves.
+    if (!this.#everJoined && this.#early.length > 0) {
+      this.#quitAfterJoin = true;
+      return;
+    }
     this.#quitting = true;
     clearTimeout(this.#timer);
     const ws = this.#ws;
@@ -154,6 +166,8 @@ export class ChatSession {
         this.#delay = FIRST_DELAY_MS;
         this.#io.setRoom(msg.room);
         this.#io.print(eventLine(msg.time, `${rejoin ? 'rejoined' : 'joined'} ${msg.room} as ${msg.name}; ${memberList(msg.room, msg.members)}`));
+        for (const req of this.#early.splice(0)) this.#request(req);
+        if (this.#quitAfterJoin) this.quit();
         return;
       }
       case 'joined':
@@ -195,7 +209,12 @@ export class ChatSession {
 
   #request(req: Request): void {
     const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || !this.#joined) return this.#notice('not connected: nothing was sent');
+    if (!ws || ws.readyState !== WebSocket.OPEN || !this.#joined) {
+      // Before the first join nothing is lost (a pipe writes at once); after it, a line typed while the
+      // connection is down is refused out loud rather than sent late into a conversation that moved on.
+      if (!this.#everJoined && this.#early.length < MAX_EARLY) return void this.#early.push(req);
+      return this.#notice('not connected: nothing was sent');
+    }
     ws.send(JSON.stringify(req));
   }
 
