@@ -1,0 +1,118 @@
+/** @module What a scenario is, what it measures, and the shared loop that runs a load against every contender. */
+import { startContender, type BenchEnv, type ContenderId, type Running } from './contenders.ts';
+import { loadgenArgs, runLoad } from './loadgen.ts';
+import { sleep } from './proc.ts';
+
+/** One measured run of one contender. */
+export interface Sample {
+  /** The scenario's headline figure (frames/s, req/s, upgrades/s, bytes per connection). */
+  readonly value: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly errors: number;
+  readonly serverCloses: number;
+  readonly serverCpu: number;
+  readonly clientCpu: number;
+  /** Secondary figures shown beside the headline one (e.g. frames/s where the figure is CPU per frame). */
+  readonly extra?: Readonly<Record<string, number>>;
+}
+
+export interface ContenderResult {
+  readonly id: ContenderId;
+  readonly samples: Sample[];
+}
+
+/** "tsws / against" must be at least `atLeast`; or tsws's own figure at most `atMost`. */
+export type Target = { readonly against: ContenderId; readonly atLeast: number } | { readonly atMost: number; readonly unit: string };
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  /** What the load does, in a sentence. */
+  readonly what: string;
+  readonly metric: { readonly label: string; readonly higherIsBetter: boolean; readonly digits?: number };
+  /** How latency columns read here ("latency", "gap between frames", ...). */
+  readonly latencyLabel: string;
+  /** Secondary figures: key in Sample.extra → column heading. */
+  readonly extraColumns?: Readonly<Record<string, string>>;
+  /** Load command lines, the port shown as <port>. */
+  readonly commands: readonly string[];
+  readonly contenders: readonly ContenderResult[];
+  readonly targets: readonly Target[];
+  readonly notes: readonly string[];
+}
+
+export interface RunContext {
+  readonly env: BenchEnv;
+  readonly reps: number;
+  readonly warmup: number;
+  readonly duration: number;
+  log(message: string): void;
+}
+
+export interface Scenario {
+  readonly id: string;
+  run(ctx: RunContext): Promise<ScenarioResult[]>;
+}
+
+/** Contenders take turns in a rotating order, so no one always runs first (or right after the heaviest). */
+export function rotation<T>(items: readonly T[], rep: number): T[] {
+  const k = rep % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+export async function startAll(ids: readonly ContenderId[], env: BenchEnv): Promise<Running[]> {
+  const started = await Promise.allSettled(ids.map((id) => startContender(id, env)));
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await stopAll(running);
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  // Let the servers finish starting up (JIT, lazy module loads) before they are measured.
+  await sleep(300);
+  return running;
+}
+
+export async function stopAll(running: readonly Running[]): Promise<void> {
+  await Promise.all(running.map((r) => r.stop()));
+}
+
+export type LoadOptions = Readonly<Record<string, string | number | boolean>>;
+
+/**
+ * Starts every contender, then runs the same load `reps` times against each
+ * in rotating order (all contenders stay up; idle ones cost nothing), then
+ * stops them. `optionsFor` gives the loadgen options per contender.
+ */
+export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], optionsFor: (id: ContenderId) => LoadOptions): Promise<ContenderResult[]> {
+  const running = await startAll(ids, ctx.env);
+  const results = new Map<ContenderId, Sample[]>(ids.map((id) => [id, []]));
+  try {
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      for (const r of rotation(running, rep)) {
+        const opts = { warmup: ctx.warmup, duration: ctx.duration, ...optionsFor(r.id) };
+        const { report, serverCpu } = await runLoad(ctx.env.loadgen, loadgenArgs(opts, r.port), r.pid);
+        const errors = report.errors.connect + report.errors.handshake + report.errors.protocol;
+        results.get(r.id)?.push({
+          value: report.rate,
+          p50Us: report.p50_us,
+          p99Us: report.p99_us,
+          errors,
+          serverCloses: report.server_closes,
+          serverCpu,
+          clientCpu: report.client_cpu,
+        });
+        ctx.log(`  ${r.id.padEnd(9)} rep ${rep + 1}: ${report.rate.toFixed(0)}/s p99 ${report.p99_us} us, server cpu ${(serverCpu * 100).toFixed(0)} %, client cpu ${(report.client_cpu * 100).toFixed(0)} %${errors || report.server_closes ? `, ${errors} errors, ${report.server_closes} server closes ${JSON.stringify(report.close_codes)}` : ''}`);
+      }
+    }
+  } finally {
+    await stopAll(running);
+  }
+  return ids.map((id) => ({ id, samples: results.get(id) ?? [] }));
+}
+
+/** The loadgen command line as RESULTS.md shows it. */
+export function loadCommand(ctx: RunContext, opts: LoadOptions): string {
+  return ['bench/.work/bin/loadgen', ...loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...opts }, '<port>')].join(' ');
+}

@@ -1,0 +1,97 @@
+/* @module loadgen: shared types of the websocket load generator (one epoll thread, pre-built masked frames). */
+#ifndef LOADGEN_H
+#define LOADGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+typedef enum { MODE_ECHO, MODE_MIRROR, MODE_RECV, MODE_IDLE, MODE_CONNECT } mode_t_;
+
+typedef struct {
+  mode_t_ mode;
+  const char *host;        /* destination address (IPv4 literal) */
+  int port;
+  const char *path;        /* request target, e.g. "/?mirror=bench" */
+  const char *protocol;    /* Sec-WebSocket-Protocol, "" for none */
+  int conns;               /* connections to open */
+  int inflight;            /* messages outstanding per sending connection */
+  int size;                /* payload bytes per message */
+  bool binary;             /* binary frames (else text) */
+  int senders;             /* mirror: how many of the connections send */
+  double warmup;           /* seconds of load before measuring */
+  double duration;         /* seconds measured */
+  int sources;             /* source addresses 127.0.0.1 .. 127.0.0.<sources> */
+  int handshakes;          /* upgrades in progress at once */
+  double connect_timeout;  /* seconds allowed for all connections to open */
+} config_t;
+
+/* Log-linear histogram of microseconds: exact below 128, then 64 sub-buckets per power of two (< 1.6 % error). */
+#define HIST_BUCKETS 2560
+typedef struct {
+  uint64_t counts[HIST_BUCKETS];
+  uint64_t total;
+  uint64_t max;
+} hist_t;
+
+void hist_add(hist_t *h, uint64_t us);
+uint64_t hist_percentile(const hist_t *h, double p);
+
+typedef struct {
+  uint64_t frames;         /* complete messages received inside the window */
+  uint64_t bytes;          /* payload bytes of those messages */
+  uint64_t upgrades;       /* connect mode: upgrades completed inside the window */
+  hist_t lat;              /* latency (echo, mirror, connect) or inter-arrival gap (recv) */
+} stats_t;
+
+typedef enum { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_DEAD } cstate_t;
+
+typedef struct conn {
+  int fd;
+  int index;               /* position among the connections; embedded in mirror payloads */
+  cstate_t state;
+  bool sender;
+  bool want_out;           /* EPOLLOUT registered */
+  uint8_t *rbuf;
+  size_t rlen, rcap;
+  uint8_t *wbuf;
+  size_t wlen, woff, wcap;
+  int outstanding;         /* messages sent whose echo has not come back */
+  uint64_t *sent_at;       /* echo: FIFO of send times (ns), capacity ring_mask + 1 */
+  uint32_t ring_mask, ring_head, ring_tail;
+  uint64_t last_rx;        /* recv: time of the previous message (ns) */
+  uint64_t started;        /* connect mode / handshake: when connect() was called (ns) */
+  uint32_t seq;
+} conn_t;
+
+/* Counters for the whole run, not only the window. */
+typedef struct {
+  uint64_t connect_errors;
+  uint64_t handshake_errors;
+  uint64_t protocol_errors;
+  uint64_t server_closes;  /* close frame, EOF or reset from the server on an open connection */
+  uint64_t close_codes[8]; /* by close_slot(): 1000 1001 1005 1006 1008 1009 1011 other */
+  int connected;           /* open at the end of the connect phase */
+  int last_http_status;    /* of a refused upgrade, for the error message */
+} totals_t;
+
+extern config_t cfg;
+extern totals_t totals;
+extern stats_t stats;
+extern bool measuring;
+
+uint64_t now_ns(void);
+int close_slot(int code);
+
+/* conn.c */
+void conns_init(int epfd, conn_t *all, int n);
+void conn_start(conn_t *c, uint64_t now);
+void conn_event(conn_t *c, uint32_t events, uint64_t now);
+void conn_kick(conn_t *c, uint64_t now);
+void conn_close(conn_t *c, bool reset);
+extern int handshakes_in_progress;
+extern void (*on_upgrade)(conn_t *c, uint64_t now);   /* connect mode hook */
+extern void (*on_dead)(conn_t *c);                    /* a connection failed or was closed */
+
+#endif

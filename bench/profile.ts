@@ -1,0 +1,78 @@
+/** @module npm run bench:profile -- <load>: runs tsws under node --cpu-prof through one load and prints where its time went. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { prepareEnv } from './lib/contenders.ts';
+import { loadgenArgs, runLoad } from './lib/loadgen.ts';
+import { sleep, startChild } from './lib/proc.ts';
+import { runWrk } from './lib/wrk.ts';
+
+/** The loads of the scenarios, by name (see bench/scenarios/). */
+const LOADS: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>> = {
+  'echo-64': { mode: 'echo', protocol: 'echo', conns: 100, inflight: 8, size: 64, binary: true, sources: 16 },
+  'echo-16k': { mode: 'echo', protocol: 'echo', conns: 100, inflight: 8, size: 16384, binary: true, sources: 16 },
+  'mirror-1': { mode: 'mirror', protocol: 'lws-mirror-protocol', path: '/?mirror=bench', conns: 100, senders: 1, inflight: 8, size: 64, sources: 16 },
+  'mirror-100': { mode: 'mirror', protocol: 'lws-mirror-protocol', path: '/?mirror=bench', conns: 100, senders: 100, inflight: 1, size: 64, sources: 16 },
+  'dumb-increment': { mode: 'recv', protocol: 'dumb-increment-protocol', conns: 1000, sources: 16, handshakes: 32 },
+  connect: { mode: 'connect', protocol: 'lws-mirror-protocol', path: '/?mirror=connect', conns: 32, handshakes: 32, sources: 16 },
+  static: {},
+};
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** Self time per function, largest first, as "share  function  file:line". */
+export function summarize(file: string, top: number): string[] {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
+  const byFn = new Map<string, number>();
+  let total = 0;
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    if (!hits) continue;
+    const { functionName, url, lineNumber } = n.callFrame;
+    const where = url ? `${url.replace(/^file:\/\//, '').replace(`${path.resolve(import.meta.dirname, '..')}/`, '')}:${lineNumber + 1}` : '';
+    const key = `${functionName || '(anonymous)'}  ${where}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + hits);
+    total += hits;
+  }
+  const idle = byFn.get('(idle)  ') ?? 0;
+  return [...byFn.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${((v / Math.max(1, total - idle)) * 100).toFixed(1).padStart(5)} % of busy  ${k}`);
+}
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { seconds: { type: 'string', default: '5' }, top: { type: 'string', default: '30' } } });
+const name = positionals[0] ?? '';
+const load = LOADS[name];
+if (!load) {
+  process.stderr.write(`usage: npm run bench:profile -- <${Object.keys(LOADS).join('|')}> [--seconds 5] [--top 30]\n`);
+  process.exit(2);
+}
+const repo = path.resolve(import.meta.dirname, '..');
+const work = path.join(repo, 'bench', '.work');
+const env = prepareEnv(repo, path.join(work, 'profile'), path.join(work, 'bin', 'loadgen'));
+const profDir = path.join(work, 'profiles');
+fs.mkdirSync(profDir, { recursive: true });
+const before = new Set(fs.readdirSync(profDir));
+const tsws = startChild(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, 'bin/tsws.mjs', '-c', env.tswsConfig], { cwd: repo });
+const ready = JSON.parse(await tsws.waitLine((l) => l.includes('"event":"ready"'))) as { listeners: { port: number }[] };
+const port = ready.listeners[0]?.port ?? 0;
+await sleep(300);
+const seconds = Number(values.seconds);
+if (name === 'static') {
+  const { report } = await runWrk(['-t1', '-c100', `-d${seconds}s`, `http://127.0.0.1:${port}/index.html`], tsws.pid);
+  process.stdout.write(`${report.rate.toFixed(0)} req/s\n`);
+} else {
+  const { report, serverCpu } = await runLoad(env.loadgen, loadgenArgs({ ...load, warmup: 1, duration: seconds }, port), tsws.pid);
+  process.stdout.write(`${report.rate.toFixed(0)}/s, p99 ${report.p99_us} us, server cpu ${(serverCpu * 100).toFixed(0)} %\n`);
+}
+await tsws.stop('SIGTERM', 15_000);
+const made = fs.readdirSync(profDir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'));
+for (const f of made) {
+  process.stdout.write(`\n${path.relative(repo, path.join(profDir, f))} (self time; the first column counts idle too):\n`);
+  for (const line of summarize(path.join(profDir, f), Number(values.top))) process.stdout.write(`${line}\n`);
+}
