@@ -1,12 +1,13 @@
 /** @module Runs the C load generator (bench/loadgen) against one server and samples that server's CPU over the measured window. */
 import { cpuSeconds, startChild } from './proc.ts';
 
-export interface LoadgenReport {
-  readonly mode: string;
-  readonly conns: number;
+/** What the load generator saw of one server. */
+export interface ServerReport {
+  readonly port: number;
   readonly connected: number;
   readonly open_at_end: number;
   readonly connect_seconds: number;
+  /** seconds this server had the load inside the measured window */
   readonly seconds: number;
   readonly frames: number;
   readonly upgrades: number;
@@ -19,19 +20,28 @@ export interface LoadgenReport {
   readonly errors: { readonly connect: number; readonly handshake: number; readonly protocol: number; readonly last_http_status: number };
   readonly server_closes: number;
   readonly close_codes: Readonly<Record<string, number>>;
+}
+
+export interface LoadgenReport {
+  readonly mode: string;
+  readonly conns: number;
+  /** length of the measured window */
+  readonly seconds: number;
   /** fraction of one core the load generator used in the window */
   readonly client_cpu: number;
+  /** in the order of --port */
+  readonly servers: readonly ServerReport[];
 }
 
 export interface LoadRun {
   readonly report: LoadgenReport;
-  /** fraction of one core the server process used in the window (user + system; see README about softirq) */
-  readonly serverCpu: number;
+  /** per server: fraction of one core it used while it had the load (user + system; see README about softirq) */
+  readonly serverCpu: readonly number[];
 }
 
 /** Loadgen arguments for a port, as they appear in RESULTS.md (the port shown as <port>). */
-export function loadgenArgs(opts: Readonly<Record<string, string | number | boolean>>, port: number | '<port>'): string[] {
-  const args = ['--port', String(port)];
+export function loadgenArgs(opts: Readonly<Record<string, string | number | boolean>>, ports: readonly number[] | '<port>'): string[] {
+  const args = ['--port', typeof ports === 'string' ? ports : ports.join(',')];
   for (const [k, v] of Object.entries(opts)) {
     if (v === false) continue;
     args.push(`--${k}`);
@@ -42,36 +52,36 @@ export function loadgenArgs(opts: Readonly<Record<string, string | number | bool
 
 const isEvent = (name: string) => (line: string) => line.startsWith(`{"event":"${name}"`);
 
-/** Runs one load and returns the loadgen's report with the server's CPU share over the same window. */
-export async function runLoad(loadgen: string, args: readonly string[], serverPid: number): Promise<LoadRun> {
+/**
+ * Runs one load against one or more servers (the load generator takes turns
+ * between them) and returns its report with each server's CPU share over the
+ * time it had the load.
+ */
+export async function runLoad(loadgen: string, args: readonly string[], serverPids: readonly number[]): Promise<LoadRun> {
   const child = startChild(loadgen, args);
-  let cpu0 = Number.NaN;
-  let t0 = 0;
-  let serverCpu = Number.NaN;
+  let cpu0: number[] = [];
+  let cpu1: number[] = [];
   void child.waitLine(isEvent('measure-start'), 600_000).then(
-    () => {
-      cpu0 = cpuSeconds(serverPid);
-      t0 = performance.now();
-    },
+    () => (cpu0 = serverPids.map(cpuSeconds)),
     () => undefined,
   );
   void child.waitLine(isEvent('measure-end'), 600_000).then(
-    () => {
-      serverCpu = (cpuSeconds(serverPid) - cpu0) / ((performance.now() - t0) / 1000);
-    },
+    () => (cpu1 = serverPids.map(cpuSeconds)),
     () => undefined,
   );
   const code = await child.exited;
   const last = child.lines.at(-1) ?? '';
   if (code !== 0 || !last.startsWith('{"mode"')) throw new Error(`loadgen ${args.join(' ')} failed (${code}): ${child.stderr.join('')}`);
-  return { report: JSON.parse(last) as LoadgenReport, serverCpu };
+  const report = JSON.parse(last) as LoadgenReport;
+  const serverCpu = serverPids.map((_, i) => ((cpu1[i] ?? Number.NaN) - (cpu0[i] ?? Number.NaN)) / (report.servers[i]?.seconds ?? Number.NaN));
+  return { report, serverCpu };
 }
 
 /**
  * Idle mode: opens the connections, then calls `whileHeld` (which reads the
  * server's memory) before telling the load generator to let go.
  */
-export async function runIdle(loadgen: string, args: readonly string[], whileHeld: (connected: number) => Promise<void>): Promise<LoadgenReport> {
+export async function runIdle(loadgen: string, args: readonly string[], whileHeld: (connected: number) => Promise<void>): Promise<ServerReport> {
   const child = startChild(loadgen, args, { stdin: 'pipe' });
   const line = await child.waitLine(isEvent('connected'), 120_000);
   await whileHeld((JSON.parse(line) as { connected: number }).connected);
@@ -79,5 +89,7 @@ export async function runIdle(loadgen: string, args: readonly string[], whileHel
   const code = await child.exited;
   const last = child.lines.at(-1) ?? '';
   if (code !== 0 || !last.startsWith('{"mode"')) throw new Error(`loadgen ${args.join(' ')} failed (${code}): ${child.stderr.join('')}`);
-  return JSON.parse(last) as LoadgenReport;
+  const server = (JSON.parse(last) as LoadgenReport).servers[0];
+  if (!server) throw new Error(`loadgen ${args.join(' ')}: no server in its report`);
+  return server;
 }

@@ -34,14 +34,20 @@ export interface Ratio {
   readonly spread: [number, number];
 }
 
-export function ratio(result: ScenarioResult, against: ContenderId): Ratio {
-  const mine = result.contenders.find((c) => c.id === 'tsws');
-  const theirs = result.contenders.find((c) => c.id === against);
-  const a = values(mine, (s) => s.value);
-  const b = values(theirs, (s) => s.value);
+/**
+ * Repetition k of tsws against repetition k of the other (they ran seconds
+ * apart), then the median of those ratios: drift of a shared machine between
+ * repetitions cancels out of each pair.
+ */
+export function ratio(result: ScenarioResult, against: ContenderId, pick: (s: Sample) => number = (s) => s.value): Ratio {
+  const a = values(result.contenders.find((c) => c.id === 'tsws'), pick);
+  const b = values(result.contenders.find((c) => c.id === against), pick);
   const paired = a.map((x, i) => x / (b[i] ?? Number.NaN));
-  return { median: median(a) / median(b), spread: range(paired) };
+  return { median: median(paired), spread: range(paired) };
 }
+
+/** Server CPU per unit of the figure (µs per echo, per request...): what the work costs, whatever else ran on the machine. */
+const cpuPerUnit = (s: Sample) => (s.value > 0 ? (s.serverCpu * 1e6) / s.value : Number.NaN);
 
 export interface TargetRow {
   readonly scenario: string;
@@ -84,6 +90,7 @@ function scenarioSection(r: ScenarioResult): string {
     'errors',
     'server closes',
     'server CPU',
+    ...(r.metric.isRate ? ['server CPU µs per unit'] : []),
     'client CPU',
   ];
   const rows = r.contenders.map((c) => {
@@ -97,6 +104,7 @@ function scenarioSection(r: ScenarioResult): string {
       fmt(values(c, (s) => s.errors).reduce((a, b) => a + b, 0)),
       fmt(values(c, (s) => s.serverCloses).reduce((a, b) => a + b, 0)),
       pct(median(values(c, (s) => s.serverCpu))),
+      ...(r.metric.isRate ? [fmt(median(values(c, cpuPerUnit)), 2)] : []),
       pct(median(values(c, (s) => s.clientCpu))),
     ];
   });
@@ -106,7 +114,10 @@ function scenarioSection(r: ScenarioResult): string {
     const q = ratio(r, c.id);
     const goal = r.targets.find((t) => 'against' in t && t.against === c.id);
     const verdict = goal && 'against' in goal ? ` (target ≥ ${goal.atLeast}×: ${q.median >= goal.atLeast ? 'met' : '**not met**'})` : '';
-    return `- tsws / ${label(c.id)}: **${fmt(q.median, 2)}×** (per-repetition ${fmt(q.spread[0], 2)}–${fmt(q.spread[1], 2)}×)${verdict}`;
+    // Inverse CPU cost: how many times the other's work per server CPU second tsws does.
+    const e = r.metric.isRate ? ratio(r, c.id, (s) => 1 / cpuPerUnit(s)) : undefined;
+    const eff = e ? `; per server CPU second ${fmt(e.median, 2)}× (${fmt(e.spread[0], 2)}–${fmt(e.spread[1], 2)}×)` : '';
+    return `- tsws / ${label(c.id)}: **${fmt(q.median, 2)}×** (repetitions ${fmt(q.spread[0], 2)}–${fmt(q.spread[1], 2)}×)${verdict}${eff}`;
   });
   const better = r.metric.higherIsBetter ? 'higher is better' : 'lower is better';
   return [
@@ -118,7 +129,7 @@ function scenarioSection(r: ScenarioResult): string {
     '',
     table,
     '',
-    `Ratios of the medians (${better}):`,
+    `Ratios, median of the paired repetitions (${better}):`,
     '',
     ...ratios,
     ...(r.notes.length ? ['', ...r.notes.map((n) => `Note: ${n}`)] : []),
@@ -137,7 +148,7 @@ export interface ReportInput {
 export function renderReport(input: ReportInput): string {
   const targets = targetRows(input.results);
   const targetTable = [
-    '| scenario | target | measured (median) | per-repetition spread | verdict |',
+    '| scenario | target | measured (median of paired repetitions) | spread | verdict |',
     '| --- | --- | --- | --- | --- |',
     ...targets.map((t) => `| ${t.scenario} | ${t.target} | **${t.measured}** | ${t.spread} | ${t.met ? 'met' : '**not met**'} |`),
   ].join('\n');

@@ -1,6 +1,6 @@
 /** @module What a scenario is, what it measures, and the shared loop that runs a load against every contender. */
 import { startContender, type BenchEnv, type ContenderId, type Running } from './contenders.ts';
-import { loadgenArgs, runLoad } from './loadgen.ts';
+import { loadgenArgs, runLoad, type ServerReport } from './loadgen.ts';
 import { sleep } from './proc.ts';
 
 /** One measured run of one contender. */
@@ -30,7 +30,13 @@ export interface ScenarioResult {
   readonly title: string;
   /** What the load does, in a sentence. */
   readonly what: string;
-  readonly metric: { readonly label: string; readonly higherIsBetter: boolean; readonly digits?: number };
+  readonly metric: {
+    readonly label: string;
+    readonly higherIsBetter: boolean;
+    readonly digits?: number;
+    /** A rate (per second): the report adds server CPU per unit and a CPU-normalised ratio. */
+    readonly isRate?: boolean;
+  };
   /** How latency columns read here ("latency", "gap between frames", ...). */
   readonly latencyLabel: string;
   /** Secondary figures: key in Sample.extra → column heading. */
@@ -80,31 +86,51 @@ export async function stopAll(running: readonly Running[]): Promise<void> {
 
 export type LoadOptions = Readonly<Record<string, string | number | boolean>>;
 
+/** Modes where one load generator can take turns between servers (recv mode's rate is set by the server). */
+const SLICED = new Set(['echo', 'mirror', 'connect']);
+
+function sampleOf(report: ServerReport, serverCpu: number, clientCpu: number): Sample {
+  return {
+    value: report.rate,
+    p50Us: report.p50_us,
+    p99Us: report.p99_us,
+    errors: report.errors.connect + report.errors.handshake + report.errors.protocol,
+    serverCloses: report.server_closes,
+    serverCpu,
+    clientCpu,
+  };
+}
+
 /**
- * Starts every contender, then runs the same load `reps` times against each
- * in rotating order (all contenders stay up; idle ones cost nothing), then
- * stops them. `optionsFor` gives the loadgen options per contender.
+ * Starts every contender, then measures `reps` times. Echo, mirror and
+ * connect loads go to all contenders from one load generator that gives each
+ * the load in turn for a short slice (see loadgen/main.c): drift of a shared
+ * machine then hits every contender alike. Recv loads run one contender
+ * after the other in rotating order. `opts` are the load generator's options.
  */
-export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], optionsFor: (id: ContenderId) => LoadOptions): Promise<ContenderResult[]> {
+export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], opts: LoadOptions): Promise<ContenderResult[]> {
   const running = await startAll(ids, ctx.env);
   const results = new Map<ContenderId, Sample[]>(ids.map((id) => [id, []]));
+  const runOnce = async (group: readonly Running[], rep: number) => {
+    const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...opts }, group.map((r) => r.port));
+    const { report, serverCpu } = await runLoad(ctx.env.loadgen, args, group.map((r) => r.pid));
+    group.forEach((r, i) => {
+      const server = report.servers[i];
+      if (!server) throw new Error(`loadgen reported no figures for ${r.id}`);
+      const sample = sampleOf(server, serverCpu[i] ?? Number.NaN, report.client_cpu);
+      results.get(r.id)?.push(sample);
+      const trouble = sample.errors || sample.serverCloses ? `, ${sample.errors} errors, ${sample.serverCloses} server closes ${JSON.stringify(server.close_codes)}` : '';
+      ctx.log(
+        `  ${r.id.padEnd(9)} rep ${rep + 1}: ${server.rate.toFixed(0)}/s p99 ${server.p99_us} us, server cpu ${(sample.serverCpu * 100).toFixed(0)} % ` +
+          `(${((sample.serverCpu * 1e6) / server.rate).toFixed(2)} µs each), client cpu ${(report.client_cpu * 100).toFixed(0)} %${trouble}`,
+      );
+    });
+  };
   try {
     for (let rep = 0; rep < ctx.reps; rep++) {
-      for (const r of rotation(running, rep)) {
-        const opts = { warmup: ctx.warmup, duration: ctx.duration, ...optionsFor(r.id) };
-        const { report, serverCpu } = await runLoad(ctx.env.loadgen, loadgenArgs(opts, r.port), r.pid);
-        const errors = report.errors.connect + report.errors.handshake + report.errors.protocol;
-        results.get(r.id)?.push({
-          value: report.rate,
-          p50Us: report.p50_us,
-          p99Us: report.p99_us,
-          errors,
-          serverCloses: report.server_closes,
-          serverCpu,
-          clientCpu: report.client_cpu,
-        });
-        ctx.log(`  ${r.id.padEnd(9)} rep ${rep + 1}: ${report.rate.toFixed(0)}/s p99 ${report.p99_us} us, server cpu ${(serverCpu * 100).toFixed(0)} %, client cpu ${(report.client_cpu * 100).toFixed(0)} %${errors || report.server_closes ? `, ${errors} errors, ${report.server_closes} server closes ${JSON.stringify(report.close_codes)}` : ''}`);
-      }
+      const order = rotation(running, rep);
+      if (SLICED.has(String(opts.mode))) await runOnce(order, rep);
+      else for (const r of order) await runOnce([r], rep);
     }
   } finally {
     await stopAll(running);

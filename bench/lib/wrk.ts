@@ -2,6 +2,8 @@
 import { cpuSeconds, startChild } from './proc.ts';
 
 export interface WrkReport {
+  readonly requests: number;
+  readonly seconds: number;
   readonly rate: number;
   readonly p50_us: number;
   readonly p99_us: number;
@@ -25,7 +27,10 @@ function micros(text: string): number {
 export function parseWrk(out: string): WrkReport {
   const pct = (p: string) => micros(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const done = /(\d+) requests in ([\d.]+)(ms|s|m)\b/.exec(out);
   return {
+    requests: Number(done?.[1] ?? Number.NaN),
+    seconds: Number(done?.[2] ?? Number.NaN) * ({ ms: 1e-3, s: 1, m: 60 }[(done?.[3] ?? 's') as 'ms' | 's' | 'm'] ?? 1),
     rate: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
     p50_us: pct('50'),
     p99_us: pct('99'),

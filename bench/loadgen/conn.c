@@ -21,10 +21,12 @@ void (*on_upgrade)(conn_t *c, uint64_t now);
 void (*on_dead)(conn_t *c);
 
 static int epfd;
-static struct sockaddr_in dst;
+static conn_t *conns;
+static int nconns;
+static struct sockaddr_in dst[MAX_GROUPS];
 static uint32_t next_source;
-static char request[1024];
-static size_t request_len;
+static char request[MAX_GROUPS][1024];
+static size_t request_len[MAX_GROUPS];
 /* Clients must mask (RFC 6455 5.3); a fixed non-zero key keeps the server's unmasking honest. */
 static const uint8_t MASK[4] = {0x37, 0xfa, 0x21, 0x3d};
 /* Echo sends the same message over and over: its masked frame is built once. */
@@ -57,18 +59,23 @@ static void mask_payload(uint8_t *p, size_t len) {
 
 void conns_init(int ep, conn_t *all, int n) {
   epfd = ep;
-  memset(&dst, 0, sizeof dst);
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons((uint16_t)cfg.port);
-  if (inet_pton(AF_INET, cfg.host, &dst.sin_addr) != 1) {
-    fprintf(stderr, "loadgen: --host must be an IPv4 address, got %s\n", cfg.host);
-    exit(2);
-  }
+  conns = all;
+  nconns = n;
   const bool proto = cfg.protocol[0] != '\0';
-  request_len = (size_t)snprintf(request, sizeof request,
-                                 "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
-                                 cfg.path, cfg.host, cfg.port, proto ? "Sec-WebSocket-Protocol: " : "", cfg.protocol, proto ? "\r\n" : "");
+  for (int g = 0; g < cfg.nports; g++) {
+    memset(&dst[g], 0, sizeof dst[g]);
+    dst[g].sin_family = AF_INET;
+    dst[g].sin_port = htons((uint16_t)cfg.ports[g]);
+    if (inet_pton(AF_INET, cfg.host, &dst[g].sin_addr) != 1) {
+      fprintf(stderr, "loadgen: --host must be an IPv4 address, got %s\n", cfg.host);
+      exit(2);
+    }
+    request_len[g] = (size_t)snprintf(request[g], sizeof request[g],
+                                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+                                      cfg.path, cfg.host, cfg.ports[g], proto ? "Sec-WebSocket-Protocol: " : "", cfg.protocol,
+                                      proto ? "\r\n" : "");
+  }
   echo_frame = malloc((size_t)cfg.size + 14);
   size_t h = frame_header(echo_frame, (size_t)cfg.size, cfg.binary ? 2 : 1);
   for (int i = 0; i < cfg.size; i++) echo_frame[h + (size_t)i] = (uint8_t)('a' + i % 26);
@@ -81,6 +88,7 @@ void conns_init(int ep, conn_t *all, int n) {
     conn_t *c = &all[i];
     c->fd = -1;
     c->index = i;
+    c->group = i / cfg.conns;
     c->state = C_FREE;
     c->ring_mask = ring - 1;
     if (cfg.mode == MODE_ECHO) c->sent_at = calloc(ring, sizeof(uint64_t));
@@ -125,8 +133,8 @@ static void flush(conn_t *c) {
       return;
     }
     if (n < 0 && errno == EINTR) continue;
-    totals.close_codes[close_slot(1006)]++;
-    die(c, &totals.server_closes);
+    totals[c->group].close_codes[close_slot(1006)]++;
+    die(c, &totals[c->group].server_closes);
     return;
   }
   set_out(c, false);
@@ -136,7 +144,7 @@ void conn_start(conn_t *c, uint64_t now) {
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->fd < 0) {
     c->state = C_DEAD;
-    totals.connect_errors++;
+    totals[c->group].connect_errors++;
     if (on_dead) on_dead(c);
     return;
   }
@@ -151,8 +159,8 @@ void conn_start(conn_t *c, uint64_t now) {
   c->want_out = true;
   handshakes_in_progress++;
   if (bind(c->fd, (struct sockaddr *)&src, sizeof src) < 0 ||
-      (connect(c->fd, (struct sockaddr *)&dst, sizeof dst) < 0 && errno != EINPROGRESS)) {
-    die(c, &totals.connect_errors);
+      (connect(c->fd, (struct sockaddr *)&dst[c->group], sizeof dst[c->group]) < 0 && errno != EINPROGRESS)) {
+    die(c, &totals[c->group].connect_errors);
     return;
   }
   struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)c->index};
@@ -210,8 +218,15 @@ static uint64_t hex(const uint8_t *p, int n) {
   return v;
 }
 
+int group_outstanding(int group) {
+  int n = 0;
+  for (int i = 0; i < nconns; i++)
+    if (conns[i].group == group && conns[i].state == C_OPEN) n += conns[i].outstanding;
+  return n;
+}
+
 void conn_kick(conn_t *c, uint64_t now) {
-  if (c->state != C_OPEN) return;
+  if (c->state != C_OPEN || c->group != active_group) return;
   if (cfg.mode == MODE_ECHO)
     while (c->outstanding < cfg.inflight) send_echo(c, now);
   if (cfg.mode == MODE_MIRROR && c->sender)
@@ -220,34 +235,38 @@ void conn_kick(conn_t *c, uint64_t now) {
 }
 
 static void on_message(conn_t *c, const uint8_t *p, uint64_t len, uint64_t now) {
-  if (measuring) {
-    stats.frames++;
-    stats.bytes += len;
+  /* Only the group that has the load now counts; the others' last replies drain uncounted. */
+  const bool live = c->group == active_group;
+  const bool counted = measuring && live;
+  stats_t *st = &stats[c->group];
+  if (counted) {
+    st->frames++;
+    st->bytes += len;
   }
   switch (cfg.mode) {
     case MODE_ECHO: {
-      if (len != (uint64_t)cfg.size || c->outstanding == 0) totals.protocol_errors++;
+      if (len != (uint64_t)cfg.size || c->outstanding == 0) totals[c->group].protocol_errors++;
       uint64_t t = c->sent_at[c->ring_tail++ & c->ring_mask];
       c->outstanding--;
-      if (measuring) hist_add(&stats.lat, (now - t) / 1000);
-      send_echo(c, now);
+      if (counted) hist_add(&st->lat, (now - t) / 1000);
+      if (live) send_echo(c, now);
       break;
     }
     case MODE_MIRROR: {
       if (len < 24) {
-        totals.protocol_errors++;
+        totals[c->group].protocol_errors++;
         break;
       }
       uint64_t t = hex(p + 8, 16);
-      if (measuring && now >= t) hist_add(&stats.lat, (now - t) / 1000);
+      if (counted && now >= t) hist_add(&st->lat, (now - t) / 1000);
       if (c->sender && (int)hex(p, 8) == c->index) {
         c->outstanding--;
-        send_mirror(c, now);
+        if (live) send_mirror(c, now);
       }
       break;
     }
     case MODE_RECV:
-      if (measuring && c->last_rx) hist_add(&stats.lat, (now - c->last_rx) / 1000);
+      if (counted && c->last_rx) hist_add(&st->lat, (now - c->last_rx) / 1000);
       c->last_rx = now;
       break;
     case MODE_IDLE:
@@ -266,7 +285,7 @@ static bool process(conn_t *c, uint64_t now) {
     uint64_t len = p[1] & 0x7f;
     size_t h = 2;
     if (p[1] & 0x80) {
-      die(c, &totals.protocol_errors); /* servers never mask */
+      die(c, &totals[c->group].protocol_errors); /* servers never mask */
       return false;
     }
     if (len == 126) {
@@ -290,8 +309,8 @@ static bool process(conn_t *c, uint64_t now) {
     off += h + len;
     if (op == 8) {
       int code = len >= 2 ? (payload[0] << 8) | payload[1] : 1005;
-      totals.close_codes[close_slot(code)]++;
-      die(c, &totals.server_closes);
+      totals[c->group].close_codes[close_slot(code)]++;
+      die(c, &totals[c->group].server_closes);
       return false;
     }
     if (op == 9 && len <= 125) {
@@ -334,14 +353,14 @@ static bool fill(conn_t *c) {
 
 static void handshake(conn_t *c, uint64_t now) {
   if (!fill(c)) {
-    die(c, &totals.handshake_errors);
+    die(c, &totals[c->group].handshake_errors);
     return;
   }
   uint8_t *end = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
   if (!end) return;
   if (c->rlen < 12 || memcmp(c->rbuf, "HTTP/1.1 101", 12) != 0) {
-    totals.last_http_status = c->rlen >= 12 ? atoi((const char *)c->rbuf + 9) : 0;
-    die(c, &totals.handshake_errors);
+    totals[c->group].last_http_status = c->rlen >= 12 ? atoi((const char *)c->rbuf + 9) : 0;
+    die(c, &totals[c->group].handshake_errors);
     return;
   }
   size_t hdr = (size_t)(end - c->rbuf) + 4;
@@ -363,11 +382,11 @@ void conn_event(conn_t *c, uint32_t events, uint64_t now) {
       socklen_t len = sizeof err;
       getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err || (events & (EPOLLERR | EPOLLHUP))) {
-        die(c, &totals.connect_errors);
+        die(c, &totals[c->group].connect_errors);
         return;
       }
-      if (write(c->fd, request, request_len) != (ssize_t)request_len) {
-        die(c, &totals.connect_errors);
+      if (write(c->fd, request[c->group], request_len[c->group]) != (ssize_t)request_len[c->group]) {
+        die(c, &totals[c->group].connect_errors);
         return;
       }
       c->state = C_HANDSHAKE;
@@ -381,8 +400,8 @@ void conn_event(conn_t *c, uint32_t events, uint64_t now) {
       if (events & EPOLLOUT) flush(c);
       if (c->state != C_OPEN || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
       if (!fill(c)) {
-        totals.close_codes[close_slot(1006)]++;
-        die(c, &totals.server_closes);
+        totals[c->group].close_codes[close_slot(1006)]++;
+        die(c, &totals[c->group].server_closes);
         return;
       }
       if (process(c, now)) flush(c);

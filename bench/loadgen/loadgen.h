@@ -9,13 +9,16 @@
 
 typedef enum { MODE_ECHO, MODE_MIRROR, MODE_RECV, MODE_IDLE, MODE_CONNECT } mode_t_;
 
+#define MAX_GROUPS 8
+
 typedef struct {
   mode_t_ mode;
   const char *host;        /* destination address (IPv4 literal) */
-  int port;
+  int ports[MAX_GROUPS];   /* one server per port; connections are made to each ("groups") */
+  int nports;
   const char *path;        /* request target, e.g. "/?mirror=bench" */
   const char *protocol;    /* Sec-WebSocket-Protocol, "" for none */
-  int conns;               /* connections to open */
+  int conns;               /* connections to open, per port */
   int inflight;            /* messages outstanding per sending connection */
   int size;                /* payload bytes per message */
   bool binary;             /* binary frames (else text) */
@@ -25,6 +28,7 @@ typedef struct {
   int sources;             /* source addresses 127.0.0.1 .. 127.0.0.<sources> */
   int handshakes;          /* upgrades in progress at once */
   double connect_timeout;  /* seconds allowed for all connections to open */
+  double slice;            /* with several ports: seconds each server gets the load before the next one does */
 } config_t;
 
 /* Log-linear histogram of microseconds: exact below 128, then 64 sub-buckets per power of two (< 1.6 % error). */
@@ -39,6 +43,7 @@ void hist_add(hist_t *h, uint64_t us);
 uint64_t hist_percentile(const hist_t *h, double p);
 
 typedef struct {
+  uint64_t active_ns;      /* time this group had the load inside the window */
   uint64_t frames;         /* complete messages received inside the window */
   uint64_t bytes;          /* payload bytes of those messages */
   uint64_t upgrades;       /* connect mode: upgrades completed inside the window */
@@ -50,6 +55,7 @@ typedef enum { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_DEAD } cstate_t;
 typedef struct conn {
   int fd;
   int index;               /* position among the connections; embedded in mirror payloads */
+  int group;               /* which port (server) it talks to */
   cstate_t state;
   bool sender;
   bool want_out;           /* EPOLLOUT registered */
@@ -77,15 +83,18 @@ typedef struct {
 } totals_t;
 
 extern config_t cfg;
-extern totals_t totals;
-extern stats_t stats;
+extern totals_t totals[MAX_GROUPS];
+extern stats_t stats[MAX_GROUPS];
 extern bool measuring;
+/* The group that has the load now; -1 between slices (its last replies drain uncounted). */
+extern int active_group;
 
 uint64_t now_ns(void);
 int close_slot(int code);
 
 /* conn.c */
 void conns_init(int epfd, conn_t *all, int n);
+int group_outstanding(int group);
 void conn_start(conn_t *c, uint64_t now);
 void conn_event(conn_t *c, uint32_t events, uint64_t now);
 void conn_kick(conn_t *c, uint64_t now);

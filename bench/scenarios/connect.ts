@@ -7,7 +7,7 @@ export const connectScenario: Scenario = {
     const opts = { mode: 'connect', protocol: 'lws-mirror-protocol', path: '/?mirror=connect', conns: 32, handshakes: 32, sources: 16 };
     const title = '7. Connection setup rate';
     ctx.log(title);
-    const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], () => opts);
+    const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], opts);
     return [
       {
         id: 'connect',
@@ -15,7 +15,7 @@ export const connectScenario: Scenario = {
         what:
           '32 clients each connect, upgrade to lws-mirror-protocol (joining a mirror group), and reset the connection as soon as the 101 arrives, then start over ' +
           '(RST, so neither side keeps TIME_WAIT). Figure: upgrades completed per second; latency is connect() to 101.',
-        metric: { label: 'upgrades/s', higherIsBetter: true },
+        metric: { label: 'upgrades/s', higherIsBetter: true, isRate: true },
         latencyLabel: 'connect to 101',
         commands: [loadCommand(ctx, opts)],
         contenders,

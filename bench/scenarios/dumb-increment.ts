@@ -7,7 +7,7 @@ export const dumbIncrementScenario: Scenario = {
     const opts = { mode: 'recv', protocol: 'dumb-increment-protocol', conns: 1000, sources: 16, handshakes: 32 };
     const title = '4. dumb-increment to 1000 connections';
     ctx.log(title);
-    const raw = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], () => opts);
+    const raw = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], opts);
     // The rate is fixed by the protocol (20 frames/s per connection), so the figure is the server's CPU per frame.
     const contenders = raw.map((c) => ({
       id: c.id,

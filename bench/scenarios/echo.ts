@@ -4,12 +4,12 @@ import { loadCommand, measureLoad, type RunContext, type Scenario, type Scenario
 async function echo(ctx: RunContext, size: number, id: string, title: string): Promise<ScenarioResult> {
   const opts = { mode: 'echo', protocol: 'echo', conns: 100, inflight: 8, size, binary: true, sources: 16 };
   ctx.log(`${title}`);
-  const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws'], () => opts);
+  const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws'], opts);
   return {
     id,
     title,
     what: `${opts.conns} connections each keep ${opts.inflight} binary messages of ${size} B in flight; every echoed message is answered with a new one. Figure: messages echoed per second.`,
-    metric: { label: 'echoes/s', higherIsBetter: true },
+    metric: { label: 'echoes/s', higherIsBetter: true, isRate: true },
     latencyLabel: 'round trip',
     commands: [loadCommand(ctx, opts)],
     contenders,

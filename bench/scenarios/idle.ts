@@ -29,7 +29,7 @@ export const idleScenario: Scenario = {
           const base = rssBytes(server.pid);
           let held = Number.NaN;
           let connected = 0;
-          const report = await runIdle(ctx.env.loadgen, loadgenArgs(optsFor(id), server.port), async (n) => {
+          const report = await runIdle(ctx.env.loadgen, loadgenArgs(optsFor(id), [server.port]), async (n) => {
             connected = n;
             await sleep(2000);
             held = rssBytes(server.pid);

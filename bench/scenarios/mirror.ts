@@ -4,14 +4,14 @@ import { loadCommand, measureLoad, type RunContext, type Scenario, type Scenario
 async function mirror(ctx: RunContext, senders: number, inflight: number, id: string, title: string): Promise<ScenarioResult> {
   const opts = { mode: 'mirror', protocol: 'lws-mirror-protocol', path: '/?mirror=bench', conns: 100, senders, inflight, size: 64, sources: 16 };
   ctx.log(title);
-  const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], () => opts);
+  const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], opts);
   return {
     id,
     title,
     what:
       `${opts.conns} members of one mirror group; ${senders === 1 ? 'one of them sends' : `all ${senders} send`}, keeping ${inflight} text message(s) of 64 B in flight each ` +
       '(a message counts as delivered back to its sender when the sender receives its own copy). Figure: messages delivered to members per second.',
-    metric: { label: 'deliveries/s', higherIsBetter: true },
+    metric: { label: 'deliveries/s', higherIsBetter: true, isRate: true },
     latencyLabel: 'send to delivery',
     commands: [loadCommand(ctx, opts)],
     contenders,

@@ -1,10 +1,13 @@
 /** @module Scenario 6: GET of one 4 KiB static file with wrk: tsws's file:// mount against raw uWS.js and node:http serving it from memory. */
 import type { ContenderId } from '../lib/contenders.ts';
 import { rotation, startAll, stopAll, type ContenderResult, type Sample, type Scenario } from '../lib/scenario.ts';
-import { runWrk } from '../lib/wrk.ts';
+import { median } from '../lib/report.ts';
+import { runWrk, type WrkRun } from '../lib/wrk.ts';
 
 const IDS: readonly ContenderId[] = ['tsws', 'uws', 'node-http'];
 const CONNS = 100;
+/** wrk runs whole seconds: each contender gets the load for this long, in turn. */
+const TURN_SECONDS = 1;
 
 const wrkArgs = (port: number | '<port>', seconds: number) => ['-t1', `-c${CONNS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/index.html`];
 
@@ -15,22 +18,30 @@ export const staticFilesScenario: Scenario = {
     ctx.log(title);
     const running = await startAll(IDS, ctx.env);
     const results = new Map<ContenderId, Sample[]>(IDS.map((id) => [id, []]));
+    const turns = Math.max(1, Math.round(ctx.duration / TURN_SECONDS));
     try {
       // wrk has no warm-up phase of its own: one unmeasured run each first.
       for (const r of running) await runWrk(wrkArgs(r.port, Math.max(1, Math.round(ctx.warmup))), r.pid);
       for (let rep = 0; rep < ctx.reps; rep++) {
-        for (const r of rotation(running, rep)) {
-          const { report, serverCpu } = await runWrk(wrkArgs(r.port, Math.max(1, Math.round(ctx.duration))), r.pid);
-          results.get(r.id)?.push({
-            value: report.rate,
-            p50Us: report.p50_us,
-            p99Us: report.p99_us,
-            errors: report.errors + report.non2xx,
+        // As the load generator does: short turns, round-robin, so machine drift hits every server alike.
+        const runs = new Map<ContenderId, WrkRun[]>(IDS.map((id) => [id, []]));
+        for (let turn = 0; turn < turns; turn++) {
+          for (const r of rotation(running, rep + turn)) runs.get(r.id)?.push(await runWrk(wrkArgs(r.port, TURN_SECONDS), r.pid));
+        }
+        for (const r of running) {
+          const mine = runs.get(r.id) ?? [];
+          const seconds = mine.reduce((a, w) => a + w.report.seconds, 0);
+          const sample: Sample = {
+            value: mine.reduce((a, w) => a + w.report.requests, 0) / seconds,
+            p50Us: median(mine.map((w) => w.report.p50_us)),
+            p99Us: median(mine.map((w) => w.report.p99_us)),
+            errors: mine.reduce((a, w) => a + w.report.errors + w.report.non2xx, 0),
             serverCloses: 0,
-            serverCpu,
+            serverCpu: mine.reduce((a, w) => a + w.serverCpu * w.report.seconds, 0) / seconds,
             clientCpu: Number.NaN,
-          });
-          ctx.log(`  ${r.id.padEnd(9)} rep ${rep + 1}: ${report.rate.toFixed(0)} req/s p99 ${report.p99_us} us, server cpu ${(serverCpu * 100).toFixed(0)} %`);
+          };
+          results.get(r.id)?.push(sample);
+          ctx.log(`  ${r.id.padEnd(9)} rep ${rep + 1}: ${sample.value.toFixed(0)} req/s p99 ${sample.p99Us} us, server cpu ${(sample.serverCpu * 100).toFixed(0)} % (${((sample.serverCpu * 1e6) / sample.value).toFixed(2)} µs each)`);
         }
       }
     } finally {
@@ -42,11 +53,11 @@ export const staticFilesScenario: Scenario = {
         id: 'static',
         title,
         what:
-          `wrk, one thread, ${CONNS} keep-alive connections, GET /index.html (4 KiB). tsws serves it through its file:// mount (cache revalidated by stat once a second, ` +
+          `wrk, one thread, ${CONNS} keep-alive connections, GET /index.html (4 KiB), in ${TURN_SECONDS} s turns per contender, round-robin. tsws serves it through its file:// mount (cache revalidated by stat once a second, ` +
           'ETag, Cache-Control) and writes an access-log line per request; raw uWS.js and node:http answer from memory with the same headers and no log.',
-        metric: { label: 'req/s', higherIsBetter: true },
+        metric: { label: 'req/s', higherIsBetter: true, isRate: true },
         latencyLabel: 'latency',
-        commands: [['wrk', ...wrkArgs('<port>', Math.max(1, Math.round(ctx.duration)))].join(' ')],
+        commands: [['wrk', ...wrkArgs('<port>', TURN_SECONDS)].join(' ')],
         contenders,
         targets: [{ against: 'uws', atLeast: 0.8 }],
         notes: ["Not run against lws: its test server allows only 24 requests in progress per peer address and wrk cannot spread its connections over addresses."],
