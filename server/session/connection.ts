@@ -46,6 +46,15 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   /** Token bucket of the protocol's opt-in rate limit: tokens left, and when last refilled. */
   #tokens = -1;
   #refilledAt = 0;
+  /**
+   * False only right after a send that uWS.js reported as fully taken (status
+   * 1: nothing buffered), so the threshold check before the next writable can
+   * skip asking the transport. Anything else (a new socket, backpressure, a
+   * drain) means: ask.
+   */
+  #mayBeBuffered = true;
+  /** Inside one of this connection's own transport events: #afterEvent serves writables, no need to queue. */
+  #inEvent = false;
   readonly #serviceLoop = () => this.#runWritables();
 
   constructor(vhost: ProtocolHost, request: PeerRequest, session: unknown) {
@@ -75,7 +84,8 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   requestWritable(): void {
     if (this.#state !== 'open' && this.#state !== 'connecting') return;
     this.#wantWritable = true;
-    if (!this.#choked && this.#state === 'open') this.vhost.scheduler.enqueue(this);
+    // During our own transport event the end of the event serves it (still corked): no queue round trip.
+    if (!this.#choked && this.#state === 'open' && !this.#inEvent) this.vhost.scheduler.enqueue(this);
   }
 
   write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
@@ -86,6 +96,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     counters.messagesOut++;
     counters.bytesOut += typeof data === 'string' ? data.length : data.byteLength;
     if (status === 2) counters.writesDropped++;
+    this.#mayBeBuffered = status !== 1;
     return status === 1 ? 'sent' : status === 0 ? 'backpressure' : 'dropped';
   }
 
@@ -179,45 +190,58 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#state = 'open';
     this.openedAt = Math.floor(Date.now() / 1000);
     this.vhost.attach(this);
+    this.#inEvent = true;
     this.#call('established', () => this.vhost.def.callbacks.established?.(this));
-    this.#afterEvent();
+    this.#afterEvent(false);
   }
 
+  /** A message event: uWS.js has this socket corked for the whole data event (it always corks on data). */
   received(message: ArrayBuffer, isBinary: boolean): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
     const counters = this.vhost.counters;
     counters.messagesIn++;
     counters.bytesIn += message.byteLength;
-    const limit = this.vhost.def.rxBufferSize;
-    if (message.byteLength > limit) {
-      const e = tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit });
+    const def = this.vhost.def;
+    if (message.byteLength > def.rxBufferSize) {
+      const e = tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit: def.rxBufferSize });
       this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
       this.close(1009, 'message too big');
       return;
     }
-    if (this.vhost.def.rateLimit && !this.#takeToken(this.vhost.def.rateLimit)) {
+    if (def.rateLimit && !this.#takeToken(def.rateLimit)) {
       const e = tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer });
       this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
       this.close(e.closeCode ?? 1008, 'rate limit');
       return;
     }
-    const receive = this.vhost.def.callbacks.receive;
+    this.#inEvent = true;
+    const receive = def.callbacks.receive;
     if (receive) {
       // The transport neuters `message` when this handler returns: copy it out.
       const data = Buffer.allocUnsafe(message.byteLength);
       data.set(new Uint8Array(message));
-      this.#call('receive', () => receive(this, data, isBinary));
+      // #call inlined: this runs once per message, and a closure per message shows in the profile.
+      this.#current = 'receive';
+      this.#depth++;
+      try {
+        const result: unknown = receive(this, data, isBinary);
+        if (result instanceof Promise) result.catch((err: unknown) => this.#failed('receive', err));
+      } catch (err) {
+        this.#failed('receive', err);
+      } finally {
+        this.#depth--;
+        this.#current = undefined;
+      }
     }
-    this.#afterEvent();
+    this.#afterEvent(true);
   }
 
   drained(): void {
     if (this.#state !== 'open') return;
-    if (this.#choked && (this.#ws?.getBufferedAmount() ?? 0) <= WRITABLE_THRESHOLD) {
-      this.#choked = false;
-      if (this.#wantWritable) this.vhost.scheduler.enqueue(this);
-    }
-    this.#afterEvent();
+    this.#mayBeBuffered = true;
+    if (this.#choked && (this.#ws?.getBufferedAmount() ?? 0) <= WRITABLE_THRESHOLD) this.#choked = false;
+    this.#inEvent = true;
+    this.#afterEvent(false);
   }
 
   /** The transport closed the socket (either side): lws CLOSED. */
@@ -237,13 +261,15 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   // ---- scheduler ---------------------------------------------------------
 
-  serviceWritables(budget: number): number {
+  serviceWritables(budget: number, corked = false): number {
     if (this.#state !== 'open' || !this.#ws) return 0;
     this.#budget = budget;
     this.#ran = 0;
     this.#depth++;
     try {
-      this.#ws.cork(this.#serviceLoop);
+      // Already corked (our own data event): uWS.js's cork() would only call us back.
+      if (corked) this.#runWritables();
+      else this.#ws.cork(this.#serviceLoop);
     } finally {
       this.#depth--;
     }
@@ -261,7 +287,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     const ws = this.#ws as WsHandle;
     const writable = this.vhost.def.callbacks.writable;
     while (this.#wantWritable && this.#ran < this.#budget && this.#state === 'open' && !this.#pendingClose) {
-      if (ws.getBufferedAmount() > WRITABLE_THRESHOLD) {
+      if (this.#mayBeBuffered && ws.getBufferedAmount() > WRITABLE_THRESHOLD) {
         this.#choked = true;
         this.vhost.counters.backpressureWaits++;
         return;
@@ -325,10 +351,19 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     }
   }
 
-  /** End of a transport event for this connection: close if asked, else serve our own writables while corked. */
-  #afterEvent(): void {
+  /**
+   * End of a transport event for this connection: close if asked, else serve
+   * our own writables now (in a data event, inside uWS.js's cork, so replies
+   * join the same syscall). More than the budget goes back to the queue.
+   */
+  #afterEvent(corked: boolean): void {
+    this.#inEvent = false;
     if (this.#pendingClose) this.#finishClose();
-    else this.vhost.scheduler.serveNow(this);
+    else if (this.#wantWritable && !this.#choked && this.#state === 'open') {
+      // Served here, so a queue slot it may have (someone else asked for it earlier) goes stale.
+      this.queued = false;
+      this.serviceWritables(this.vhost.scheduler.perTargetBudget, corked);
+    }
   }
 
   #finishClose(): void {
