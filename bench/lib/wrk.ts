@@ -21,7 +21,7 @@ function micros(text: string): number {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
   if (!m) return Number.NaN;
   const scale = { us: 1, ms: 1e3, s: 1e6, m: 60e6 }[m[2] as 'us' | 'ms' | 's' | 'm'];
-  return Number(m[1]) * scale;
+  return Math.round(Number(m[1]) * scale);
 }
 
 export function parseWrk(out: string): WrkReport {

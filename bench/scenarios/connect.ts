@@ -7,7 +7,7 @@ export const connectScenario: Scenario = {
     const opts = { mode: 'connect', protocol: 'lws-mirror-protocol', path: '/?mirror=connect', conns: 32, handshakes: 32, sources: 16 };
     const title = '7. Connection setup rate';
     ctx.log(title);
-    const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], opts);
+    const contenders = await measureLoad(ctx, ['tsws', 'tsws-log', 'uws', 'ws', 'lws'], opts);
     return [
       {
         id: 'connect',

@@ -4,7 +4,7 @@ import { rotation, startAll, stopAll, type ContenderResult, type Sample, type Sc
 import { median } from '../lib/report.ts';
 import { runWrk, type WrkRun } from '../lib/wrk.ts';
 
-const IDS: readonly ContenderId[] = ['tsws', 'uws', 'node-http'];
+const IDS: readonly ContenderId[] = ['tsws', 'tsws-log', 'uws', 'node-http'];
 const CONNS = 100;
 /** wrk runs whole seconds: each contender gets the load for this long, in turn. */
 const TURN_SECONDS = 1;
@@ -53,8 +53,9 @@ export const staticFilesScenario: Scenario = {
         id: 'static',
         title,
         what:
-          `wrk, one thread, ${CONNS} keep-alive connections, GET /index.html (4 KiB), in ${TURN_SECONDS} s turns per contender, round-robin. tsws serves it through its file:// mount (cache revalidated by stat once a second, ` +
-          'ETag, Cache-Control) and writes an access-log line per request; raw uWS.js and node:http answer from memory with the same headers and no log.',
+          `wrk, one thread, ${CONNS} keep-alive connections, GET /index.html (4 KiB), in ${TURN_SECONDS} s turns per contender, round-robin. tsws serves it through its file:// mount ` +
+          '(kept in memory, revalidated by stat at most once a second, ETag, Cache-Control); "tsws + access log" also writes an lwsws access-log line per request. ' +
+          'Raw uWS.js and node:http answer from memory with the same headers and no log.',
         metric: { label: 'req/s', higherIsBetter: true, isRate: true },
         latencyLabel: 'latency',
         commands: [['wrk', ...wrkArgs('<port>', TURN_SECONDS)].join(' ')],
