@@ -34,7 +34,10 @@ export interface AccessRecord {
 }
 
 /** Quotes inside fields are escaped so a hostile User-Agent cannot forge fields. */
-const clean = (s: string) => s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, '?');
+const NEEDS_CLEANING = /[\\"\x00-\x1f\x7f]/;
+const clean = (s: string) =>
+  // Nearly every field is clean: one test instead of two replace passes per field and request.
+  NEEDS_CLEANING.test(s) ? s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, '?') : s;
 
 export function formatAccessLine(r: AccessRecord, now = Date.now()): string {
   return `${r.peer} - - [${logDate(now)}] "${r.method} ${clean(r.uri)} HTTP/1.1" ${r.status} ${r.bytes} "${clean(r.referer)}" "${clean(r.userAgent)}"\n`;

@@ -42,11 +42,12 @@ export class FileCache {
   ) {}
 
   lookup(root: string, relative: string, now = Date.now()): FileLookup {
-    const target = path.join(root, relative);
-    const slot = this.#slots.get(target);
+    // Keyed by what was asked, so a hit needs no path.join; NUL cannot occur in either part.
+    const key = `${root}\0${relative}`;
+    const slot = this.#slots.get(key);
     if (slot && now - slot.checkedAt < this.revalidateMs) return slot.lookup;
-    const lookup = this.#resolve(root, target, slot?.lookup);
-    this.#store(target, { lookup, checkedAt: now });
+    const lookup = this.#resolve(root, path.join(root, relative), slot?.lookup);
+    this.#store(key, { lookup, checkedAt: now });
     return lookup;
   }
 

@@ -45,12 +45,29 @@ export function serveFileMount({ ex, req, mount: m, path, rest, query, deps }: M
   }
 }
 
+/**
+ * The response headers of one file on one mount, built once: a changed file
+ * is a new CachedFile (so a new entry), and mounts live as long as the config.
+ */
+const headerMemo = new WeakMap<MountConfig, WeakMap<CachedFile, HeaderList>>();
+
+function fileHeaders(m: MountConfig, file: CachedFile): HeaderList {
+  let perMount = headerMemo.get(m);
+  if (!perMount) headerMemo.set(m, (perMount = new WeakMap()));
+  let headers = perMount.get(file);
+  if (!headers) {
+    headers = [
+      ['Content-Type', contentTypeFor(file.path, m.extraMimetypes)],
+      ['Cache-Control', cacheControl(m)],
+      ['ETag', file.etag],
+    ];
+    perMount.set(file, headers);
+  }
+  return headers;
+}
+
 export function sendFile(ex: HttpExchange, m: MountConfig, file: CachedFile, ifNoneMatch: string, status: number): void {
-  const headers: HeaderList = [
-    ['Content-Type', contentTypeFor(file.path, m.extraMimetypes)],
-    ['Cache-Control', cacheControl(m)],
-    ['ETag', file.etag],
-  ];
+  const headers = fileHeaders(m, file);
   if (status === 200 && etagMatches(ifNoneMatch, file.etag)) {
     ex.res.cork(() => {
       ex.writeHead(304, headers.slice(1));

@@ -2,7 +2,7 @@
 import { tswsError } from '../errors.ts';
 import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
-import { frontDoor } from './front-door.ts';
+import { frontDoor, type FrontDoor } from './front-door.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { authorize } from './basic-auth.ts';
 import { HttpExchange } from './exchange.ts';
@@ -28,19 +28,34 @@ const ORIGINS: OriginTable = {
 export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, sni: string | undefined, deps: HttpDeps): void {
   const rawPath = req.getUrl();
   const query = req.getQuery() ?? '';
-  const door = frontDoor(router, req.getHeader('host'), sni, req.getHeader('user-agent'), query ? `${rawPath}?${query}` : rawPath, deps.frontDoor);
+  const uri = query ? `${rawPath}?${query}` : rawPath;
+  // Each header read is a transport call, and the peer ~1 µs: read User-Agent only when
+  // reject-service-keywords screen it or the access log wants it, Referer and peer only for the log.
+  const screened = deps.frontDoor.rejectServiceKeywords.length > 0 ? req.getHeader('user-agent') : undefined;
+  const door = frontDoor(router, req.getHeader('host'), sni, screened ?? '', uri, deps.frontDoor);
   const vhost = door.vhost;
+  const logging = vhost.accessLog !== undefined;
   const ex = new HttpExchange(
     res,
     vhost,
     req.getCaseSensitiveMethod(),
-    query ? `${rawPath}?${query}` : rawPath,
-    remoteAddress(res),
-    req.getHeader('referer'),
-    req.getHeader('user-agent'),
+    uri,
+    logging ? remoteAddress(res) : undefined,
+    logging ? req.getHeader('referer') : '',
+    logging ? (screened ?? req.getHeader('user-agent')) : '',
     deps.serverString,
     deps.inflight,
   );
+  ex.inRequestCallback = true;
+  try {
+    route(ex, req, door, rawPath, query, deps);
+  } finally {
+    ex.inRequestCallback = false;
+  }
+}
+
+function route(ex: HttpExchange, req: HttpReq, door: FrontDoor, rawPath: string, query: string, deps: HttpDeps): void {
+  const vhost = ex.vhost;
   // Health checks reach a redirect-http vhost too (a load balancer probes plain HTTP); refused agents and misdirected requests stay refused.
   if ((door.pass || door.code === 'redirect') && serveOps(ex, rawPath, deps.ops)) return;
   if (!door.pass) {
