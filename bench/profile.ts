@@ -53,11 +53,14 @@ export function summarize(file: string, top: number): Summary {
   return { busy, lines };
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { seconds: { type: 'string', default: '5' }, top: { type: 'string', default: '30' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { seconds: { type: 'string', default: '5' }, top: { type: 'string', default: '30' }, 'access-log': { type: 'boolean', default: false } },
+});
 const name = positionals[0] ?? '';
 const load = LOADS[name];
 if (!load) {
-  process.stderr.write(`usage: npm run bench:profile -- <${Object.keys(LOADS).join('|')}> [--seconds 5] [--top 30]\n`);
+  process.stderr.write(`usage: npm run bench:profile -- <${Object.keys(LOADS).join('|')}> [--seconds 5] [--top 30] [--access-log]\n`);
   process.exit(2);
 }
 const repo = path.resolve(import.meta.dirname, '..');
@@ -66,7 +69,8 @@ const env = prepareEnv(repo, path.join(work, 'profile'), path.join(work, 'bin', 
 const profDir = path.join(work, 'profiles');
 fs.mkdirSync(profDir, { recursive: true });
 const before = new Set(fs.readdirSync(profDir));
-const tsws = startChild(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, 'bin/tsws.mjs', '-c', env.tswsConfig], { cwd: repo });
+const config = values['access-log'] ? env.tswsLogConfig : env.tswsConfig;
+const tsws = startChild(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, 'bin/tsws.mjs', '-c', config], { cwd: repo });
 const ready = JSON.parse(await tsws.waitLine((l) => l.includes('"event":"ready"'))) as { listeners: { port: number }[] };
 const port = ready.listeners[0]?.port ?? 0;
 await sleep(300);
