@@ -36,13 +36,12 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #pendingClose: { code: number; reason: string } | undefined;
   #wantWritable = false;
   #choked = false;
-  #inbox: Published[] = [];
+  /** Published messages waiting for writable; created by the first one (most connections subscribe to nothing). */
+  #inbox: Published[] | undefined;
   #inboxHead = 0;
   #inboxBytes = 0;
   #timers: OwnedTimers | undefined;
   #topics: Set<string> | undefined;
-  #budget = 0;
-  #ran = 0;
   /** Token bucket of the protocol's opt-in rate limit: tokens left, and when last refilled. */
   #tokens = -1;
   #refilledAt = 0;
@@ -55,7 +54,17 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #mayBeBuffered = true;
   /** Inside one of this connection's own transport events: #afterEvent serves writables, no need to queue. */
   #inEvent = false;
-  readonly #serviceLoop = () => this.#runWritables();
+  /**
+   * ws.cork() takes a callback: one shared function and the connection it is
+   * for, instead of a closure (and its context) kept by every connection.
+   */
+  static #corking: Connection | undefined;
+  static #corkBudget = 0;
+  static #corkRan = 0;
+  static readonly #corkedLoop = () => {
+    const conn = Connection.#corking;
+    if (conn) Connection.#corkRan = conn.#runWritables(Connection.#corkBudget);
+  };
 
   constructor(vhost: ProtocolHost, request: PeerRequest, session: unknown) {
     this.vhost = vhost;
@@ -76,7 +85,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   get publishedPending(): number {
-    return this.#inbox.length - this.#inboxHead;
+    return this.#inbox ? this.#inbox.length - this.#inboxHead : 0;
   }
 
   // ---- the plugin-facing API ---------------------------------------------
@@ -126,12 +135,13 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   nextPublished(): Published | undefined {
-    if (this.#inboxHead >= this.#inbox.length) return undefined;
-    const msg = this.#inbox[this.#inboxHead] as Published;
-    this.#inbox[this.#inboxHead++] = undefined as unknown as Published;
+    const inbox = this.#inbox;
+    if (!inbox || this.#inboxHead >= inbox.length) return undefined;
+    const msg = inbox[this.#inboxHead] as Published;
+    inbox[this.#inboxHead++] = undefined as unknown as Published;
     this.#inboxBytes -= msg.data.length;
-    if (this.#inboxHead === this.#inbox.length) {
-      this.#inbox.length = 0;
+    if (this.#inboxHead === inbox.length) {
+      inbox.length = 0;
       this.#inboxHead = 0;
     }
     return msg;
@@ -160,7 +170,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
    */
   deliverPublished(msg: Published): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
-    this.#inbox.push(msg);
+    (this.#inbox ??= []).push(msg);
     this.#inboxBytes += msg.data.length;
     const limits = this.vhost.def.inbox;
     const over = this.publishedPending > limits.maxMessages || this.#inboxBytes > limits.maxBytes;
@@ -263,13 +273,25 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   serviceWritables(budget: number, corked = false): number {
     if (this.#state !== 'open' || !this.#ws) return 0;
-    this.#budget = budget;
-    this.#ran = 0;
+    let ran = 0;
     this.#depth++;
     try {
       // Already corked (our own data event): uWS.js's cork() would only call us back.
-      if (corked) this.#runWritables();
-      else this.#ws.cork(this.#serviceLoop);
+      if (corked) ran = this.#runWritables(budget);
+      else {
+        const outer = Connection.#corking;
+        const outerBudget = Connection.#corkBudget;
+        Connection.#corking = this;
+        Connection.#corkBudget = budget;
+        Connection.#corkRan = 0;
+        try {
+          this.#ws.cork(Connection.#corkedLoop);
+          ran = Connection.#corkRan;
+        } finally {
+          Connection.#corking = outer;
+          Connection.#corkBudget = outerBudget;
+        }
+      }
     } finally {
       this.#depth--;
     }
@@ -279,21 +301,23 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     if (this.#choked && this.#ws && this.#ws.getBufferedAmount() <= WRITABLE_THRESHOLD) this.#choked = false;
     if (this.#pendingClose) this.#finishClose();
     else if (this.#wantWritable && !this.#choked && this.#state === 'open') this.vhost.scheduler.enqueue(this);
-    this.vhost.counters.writables += this.#ran;
-    return this.#ran;
+    this.vhost.counters.writables += ran;
+    return ran;
   }
 
-  #runWritables(): void {
+  /** Runs up to `budget` writable callbacks; returns how many ran. */
+  #runWritables(budget: number): number {
     const ws = this.#ws as WsHandle;
     const writable = this.vhost.def.callbacks.writable;
-    while (this.#wantWritable && this.#ran < this.#budget && this.#state === 'open' && !this.#pendingClose) {
+    let ran = 0;
+    while (this.#wantWritable && ran < budget && this.#state === 'open' && !this.#pendingClose) {
       if (this.#mayBeBuffered && ws.getBufferedAmount() > WRITABLE_THRESHOLD) {
         this.#choked = true;
         this.vhost.counters.backpressureWaits++;
-        return;
+        return ran;
       }
       this.#wantWritable = false;
-      this.#ran++;
+      ran++;
       if (writable) {
         this.#gate.open();
         this.#current = 'writable';
@@ -307,8 +331,9 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
         }
       }
       // Published messages keep asking for writable until the inbox is empty.
-      if (this.#inboxHead < this.#inbox.length) this.#wantWritable = true;
+      if (this.#inbox && this.#inboxHead < this.#inbox.length) this.#wantWritable = true;
     }
+    return ran;
   }
 
   // ---- internals ---------------------------------------------------------
@@ -375,7 +400,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   #dropInbox(): void {
-    this.#inbox = [];
+    this.#inbox = undefined;
     this.#inboxHead = 0;
     this.#inboxBytes = 0;
   }

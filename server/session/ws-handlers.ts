@@ -33,22 +33,30 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   const key = req.getHeader('sec-websocket-key');
   const requested = req.getHeader('sec-websocket-protocol');
   const extensions = req.getHeader('sec-websocket-extensions');
+  const version = req.getHeader('sec-websocket-version');
+  const origin = req.getHeader('origin');
+  // The snapshot keeps the headers packed; reading request.headers would unpack them for the
+  // connection's whole life. So what the upgrade itself needs is read from `req` directly,
+  // User-Agent and Referer only when reject-service-keywords or the access log want them.
   const request = RequestSnapshot.from(req, remoteAddress(res));
+  const screened = deps.frontDoor.rejectServiceKeywords.length > 0 ? req.getHeader('user-agent') : undefined;
   const target = `${request.path}${request.query ? `?${request.query}` : ''}`;
-  const door = frontDoor(router, request.headers.host ?? '', sni, request.headers['user-agent'] ?? '', target, deps.frontDoor);
+  const door = frontDoor(router, req.getHeader('host'), sni, screened ?? '', target, deps.frontDoor);
   const vhost = door.vhost;
+  const logging = vhost.accessLog !== undefined;
+  const referer = logging ? req.getHeader('referer') : '';
+  const userAgent = logging ? (screened ?? req.getHeader('user-agent')) : '';
   const logUri = (protocol: string) => `${target} (${protocol})`;
-  const exchange = (protocol: string) =>
-    new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, request.headers.referer ?? '', request.headers['user-agent'] ?? '', deps.serverString, deps.inflight);
+  const exchange = (protocol: string) => new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, referer, userAgent, deps.serverString, deps.inflight);
   if (!door.pass) {
     if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: request.peer, vhost: vhost.name }, door.message);
     return exchange('-').sendStatus(door.status, door.message, door.headers);
   }
   // uWS.js upgrades any version; RFC 6455 4.4 wants 426 and the version we speak.
-  if (request.headers['sec-websocket-version'] !== '13') {
+  if (version !== '13') {
     return exchange('-').sendStatus(426, 'Only websocket version 13 is spoken here.', [['Sec-WebSocket-Version', '13']]);
   }
-  const refused = checkUpgradeLimits(vhost, request, deps);
+  const refused = checkUpgradeLimits(vhost, request.peer, origin, deps);
   if (refused) {
     deps.log.debug({ code: refused.code, peer: request.peer, vhost: vhost.name }, refused.message);
     return exchange(requested || '-').sendStatus(refused.httpStatus ?? 403, refused.detail);
@@ -118,15 +126,15 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
 }
 
 /** Origin allow-list and per-address limit, for every upgrade (proxied ones too). */
-function checkUpgradeLimits(vhost: Vhost, request: RequestSnapshot, deps: WsDeps): TswsError | undefined {
+/** `origin` as the transport reads it: "" when the request has none. */
+function checkUpgradeLimits(vhost: Vhost, peer: string, origin: string, deps: WsDeps): TswsError | undefined {
   const allowed = vhost.config.wsOrigins;
-  const origin = request.headers.origin;
   // No Origin header: not a browser, and anything else can forge one anyway.
-  if (allowed && origin !== undefined && !allowed.includes(origin) && !allowed.includes('*')) {
+  if (allowed && origin !== '' && !allowed.includes(origin) && !allowed.includes('*')) {
     return tswsError('TSWS_ERR_UPGRADE_ORIGIN', { vhost: vhost.name, origin });
   }
   const { counts, limit } = deps.perAddress;
-  if (limit > 0 && (counts.get(request.peer) ?? 0) >= limit) return tswsError('TSWS_ERR_UPGRADE_IP_LIMIT', { peer: request.peer, limit });
+  if (limit > 0 && (counts.get(peer) ?? 0) >= limit) return tswsError('TSWS_ERR_UPGRADE_IP_LIMIT', { peer, limit });
   return undefined;
 }
 
