@@ -10,7 +10,8 @@ interface VhostState {
 }
 
 interface Session {
-  readonly queue: { data: Buffer; isBinary: boolean }[];
+  /** Messages waiting to be echoed; only while some wait (an idle connection keeps no array). */
+  queue: { data: Buffer; isBinary: boolean }[] | undefined;
   head: number;
 }
 
@@ -22,32 +23,34 @@ export default definePlugin({
       name: 'echo',
       rxBufferSize: 1024 * 1024,
       options,
-      session: () => ({ queue: [], head: 0 }),
+      session: (): Session => ({ queue: undefined, head: 0 }),
       callbacks: {
         init: (_vhost, opts) => ({ maxQueue: opts['max-queue'] }),
         receive(conn, data, isBinary) {
           const s = conn.session;
-          if (s.queue.length - s.head >= conn.vhost.state.maxQueue) {
+          const queue = (s.queue ??= []);
+          if (queue.length - s.head >= conn.vhost.state.maxQueue) {
             conn.close(1008, 'slow consumer');
             return;
           }
-          s.queue.push({ data, isBinary });
+          queue.push({ data, isBinary });
           conn.requestWritable();
         },
         writable(conn) {
           const s = conn.session;
-          const msg = s.queue[s.head];
-          if (!msg) return;
+          const queue = s.queue;
+          const msg = queue?.[s.head];
+          if (!queue || !msg) return;
           conn.write(msg.data, msg.isBinary);
           s.head++;
-          if (s.head === s.queue.length) {
-            s.queue.length = 0;
+          if (s.head === queue.length) {
+            s.queue = undefined;
             s.head = 0;
             return;
           }
           // Under steady load the queue may never empty: drop the consumed front now and then.
-          if (s.head >= 64 && s.head * 2 >= s.queue.length) {
-            s.queue.splice(0, s.head);
+          if (s.head >= 64 && s.head * 2 >= queue.length) {
+            queue.splice(0, s.head);
             s.head = 0;
           }
           conn.requestWritable();
