@@ -40,4 +40,5 @@ USER node
 EXPOSE 7681 9464
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 CMD ["node", "/app/bin/healthcheck.mjs"]
-CMD ["node", "bin/tsws.mjs", "-c", "/app"]
+# --max-semi-space-size=4: see bin/tsws.mjs
+CMD ["node", "--max-semi-space-size=4", "bin/tsws.mjs", "-c", "/app"]
