@@ -70,7 +70,8 @@ const profDir = path.join(work, 'profiles');
 fs.mkdirSync(profDir, { recursive: true });
 const before = new Set(fs.readdirSync(profDir));
 const config = values['access-log'] ? env.tswsLogConfig : env.tswsConfig;
-const tsws = startChild(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, 'bin/tsws.mjs', '-c', config], { cwd: repo });
+// The flags of bin/tsws.mjs's #! line, plus the profiler's.
+const tsws = startChild(process.execPath, ['--max-semi-space-size=4', '--cpu-prof', `--cpu-prof-dir=${profDir}`, 'bin/tsws.mjs', '-c', config], { cwd: repo });
 const ready = JSON.parse(await tsws.waitLine((l) => l.includes('"event":"ready"'))) as { listeners: { port: number }[] };
 const port = ready.listeners[0]?.port ?? 0;
 await sleep(300);

@@ -76,10 +76,11 @@ export function prepareEnv(repo: string, work: string, loadgen: string): BenchEn
 export function commandOf(id: ContenderId, env: BenchEnv, port: number | '<port>' = '<port>'): string[] {
   const rel = (p: string) => path.relative(env.repo, p);
   switch (id) {
+    // Through its own #! line, as `npx tsws` runs it (that line carries tsws's V8 flags).
     case 'tsws':
-      return ['node', 'bin/tsws.mjs', '-c', rel(env.tswsConfig)];
+      return ['bin/tsws.mjs', '-c', rel(env.tswsConfig)];
     case 'tsws-log':
-      return ['node', 'bin/tsws.mjs', '-c', rel(env.tswsLogConfig)];
+      return ['bin/tsws.mjs', '-c', rel(env.tswsLogConfig)];
     case 'uws':
       return ['node', '--import', 'tsx', 'bench/contenders/uws-server.ts', '--file', rel(env.staticFile)];
     case 'ws':
@@ -104,8 +105,8 @@ export async function startContender(id: ContenderId, env: BenchEnv): Promise<Ru
     await Promise.race([waitForPort(port), child.exited.then((c) => Promise.reject(new Error(`lws exited (${c}): ${child.stderr.join('')}`)))]);
     return { id, pid: child.pid, port, child, stop: () => child.stop('SIGINT') };
   }
-  const [, ...args] = commandOf(id, env);
-  const child = startChild(process.execPath, args, { cwd: env.repo });
+  const [cmd = '', ...args] = commandOf(id, env);
+  const child = cmd === 'node' ? startChild(process.execPath, args, { cwd: env.repo }) : startChild(path.join(env.repo, cmd), args, { cwd: env.repo });
   const line = await child.waitLine((l) => l.includes('"event":"ready"'));
   const ready = JSON.parse(line) as { port?: number; listeners?: { port: number }[] };
   const port = ready.port ?? ready.listeners?.[0]?.port;
