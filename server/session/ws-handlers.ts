@@ -2,12 +2,12 @@
 import type { Logger } from 'pino';
 import { TswsError, describeError, tswsError } from '../errors.ts';
 import { HttpExchange } from '../http/exchange.ts';
+import type { InFlight } from '../http/inflight.ts';
 import type { FilterVerdict } from '../plugin/api.ts';
 import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
-import type { InFlight } from '../http/inflight.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { Connection } from './connection.ts';
 import type { WsSession } from './ws-session.ts';
@@ -28,6 +28,35 @@ export interface WsDeps {
   readonly connections: Set<WsSession>;
 }
 
+/** What completing an upgrade needs once the protocol is chosen (and, maybe later, the filter answered). */
+interface PendingUpgrade {
+  readonly res: HttpRes;
+  readonly context: UpgradeContext;
+  readonly key: string;
+  readonly requested: string;
+  readonly extensions: string;
+  readonly request: RequestSnapshot;
+  readonly host: ProtocolHost;
+  readonly ex: HttpExchange;
+}
+
+/** What the upgrade's access-log line needs, read while `req` lives. */
+interface UpgradeLog {
+  readonly res: HttpRes;
+  readonly vhost: Vhost;
+  readonly request: RequestSnapshot;
+  readonly target: string;
+  readonly referer: string;
+  readonly userAgent: string;
+  readonly serverString: string;
+  readonly inflight: InFlight;
+}
+
+/**
+ * The synchronous path allocates no closures on purpose: tsx (esbuild with
+ * keepNames) names every closure with an Object.defineProperty call, which
+ * showed in the upgrade profile.
+ */
 export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, context: UpgradeContext, sni: string | undefined, deps: WsDeps): void {
   // Read everything now: `req` dies when this function returns.
   const key = req.getHeader('sec-websocket-key');
@@ -44,68 +73,49 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   const door = frontDoor(router, req.getHeader('host'), sni, screened ?? '', target, deps.frontDoor);
   const vhost = door.vhost;
   const logging = vhost.accessLog !== undefined;
-  const referer = logging ? req.getHeader('referer') : '';
-  const userAgent = logging ? (screened ?? req.getHeader('user-agent')) : '';
-  const logUri = (protocol: string) => `${target} (${protocol})`;
-  const exchange = (protocol: string) => new HttpExchange(res, vhost, request.method, logUri(protocol), request.peer, referer, userAgent, deps.serverString, deps.inflight);
+  const log: UpgradeLog = {
+    res,
+    vhost,
+    request,
+    target,
+    referer: logging ? req.getHeader('referer') : '',
+    userAgent: logging ? (screened ?? req.getHeader('user-agent')) : '',
+    serverString: deps.serverString,
+    inflight: deps.inflight,
+  };
   if (!door.pass) {
     if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: request.peer, vhost: vhost.name }, door.message);
-    return exchange('-').sendStatus(door.status, door.message, door.headers);
+    return upgradeExchange(log, '-').sendStatus(door.status, door.message, door.headers);
   }
   // uWS.js upgrades any version; RFC 6455 4.4 wants 426 and the version we speak.
   if (version !== '13') {
-    return exchange('-').sendStatus(426, 'Only websocket version 13 is spoken here.', [['Sec-WebSocket-Version', '13']]);
+    return upgradeExchange(log, '-').sendStatus(426, 'Only websocket version 13 is spoken here.', [['Sec-WebSocket-Version', '13']]);
   }
   const refused = checkUpgradeLimits(vhost, request.peer, origin, deps);
   if (refused) {
     deps.log.debug({ code: refused.code, peer: request.peer, vhost: vhost.name }, refused.message);
-    return exchange(requested || '-').sendStatus(refused.httpStatus ?? 403, refused.detail);
+    return upgradeExchange(log, requested || '-').sendStatus(refused.httpStatus ?? 403, refused.detail);
   }
 
   // lws proxies upgrades under an http(s):// mount instead of choosing a protocol.
   const normalized = normalizeRequestPath(request.path);
   const mount = normalized.ok ? vhost.findMount(normalized.path) : undefined;
   if (mount?.origin.kind === 'proxy') {
-    return proxyUpgrade({ res, context, key, requested, extensions, request, mount: { ...mount, origin: mount.origin }, path: normalized.ok ? normalized.path : request.path, ex: exchange('proxy'), deps });
+    const ex = upgradeExchange(log, 'proxy');
+    return proxyUpgrade({ res, context, key, requested, extensions, request, mount: { ...mount, origin: mount.origin }, path: normalized.ok ? normalized.path : request.path, ex, deps });
   }
 
   const picked = vhost.pickProtocol(requested);
   if (picked instanceof TswsError) {
     deps.log.debug({ code: picked.code, peer: request.peer, vhost: vhost.name }, picked.message);
-    return exchange(requested || '-').sendStatus(picked.httpStatus ?? 400, picked.detail);
+    return upgradeExchange(log, requested || '-').sendStatus(picked.httpStatus ?? 400, picked.detail);
   }
   const host: ProtocolHost = picked;
-  const ex = exchange(host.protocol);
-
-  const complete = (verdict: FilterVerdict) => {
-    if (ex.aborted) return;
-    if (verdict !== 'accept') {
-      const status = Number.isInteger(verdict.refuse) && verdict.refuse >= 400 && verdict.refuse <= 599 ? verdict.refuse : 403;
-      return ex.sendStatus(status, verdict.reason ?? 'Refused.');
-    }
-    if (!host.live) return ex.sendStatus(503, 'This protocol is not available.');
-    let session: unknown;
-    try {
-      session = host.def.session?.(host, request);
-    } catch (err) {
-      host.counters.callbackErrors++;
-      host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)}); upgrade refused with 500`);
-      return ex.sendStatus(500, 'The session could not be created.');
-    }
-    const conn = new Connection(host, request, session);
-    const userData: SocketData = { session: conn, peer: request.peer };
-    // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
-    // Never inside res.cork(): after an async upgrade (a filter that
-    // answered later), the cork's closing uncork runs on the HTTP socket that
-    // upgrade() just moved into the websocket context, and now and then
-    // uWS.js closes the new websocket there (1006 at the client, right after
-    // open). Inside the upgrade handler uWS.js has the socket corked anyway.
-    res.upgrade(userData, key, requested ? host.protocol : '', extensions, context);
-    ex.finish(101, 0);
-  };
+  const ex = upgradeExchange(log, host.protocol);
+  const pending: PendingUpgrade = { res, context, key, requested, extensions, request, host, ex };
 
   const filter = host.def.callbacks.filter;
-  if (!filter) return complete('accept');
+  if (!filter) return completeUpgrade(pending, 'accept');
   let verdict: FilterVerdict | Promise<FilterVerdict>;
   try {
     verdict = filter(request, host);
@@ -115,14 +125,49 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
     host.log.error({ err, code: e.code }, e.message);
     return ex.sendStatus(500, 'The upgrade filter failed.');
   }
-  if (!(verdict instanceof Promise)) return complete(verdict);
+  if (!(verdict instanceof Promise)) return completeUpgrade(pending, verdict);
   ex.watchAbort();
-  verdict.then(complete, (err: unknown) => {
+  verdict.then(
+    (v) => completeUpgrade(pending, v),
+    (err: unknown) => {
+      host.counters.callbackErrors++;
+      const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
+      host.log.error({ err, code: e.code }, e.message);
+      ex.sendStatus(500, 'The upgrade filter failed.');
+    },
+  );
+}
+
+function upgradeExchange(l: UpgradeLog, protocol: string): HttpExchange {
+  return new HttpExchange(l.res, l.vhost, l.request.method, `${l.target} (${protocol})`, l.request.peer, l.referer, l.userAgent, l.serverString, l.inflight);
+}
+
+function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
+  const { ex, host } = u;
+  if (ex.aborted) return;
+  if (verdict !== 'accept') {
+    const status = Number.isInteger(verdict.refuse) && verdict.refuse >= 400 && verdict.refuse <= 599 ? verdict.refuse : 403;
+    return ex.sendStatus(status, verdict.reason ?? 'Refused.');
+  }
+  if (!host.live) return ex.sendStatus(503, 'This protocol is not available.');
+  let session: unknown;
+  try {
+    session = host.def.session?.(host, u.request);
+  } catch (err) {
     host.counters.callbackErrors++;
-    const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
-    host.log.error({ err, code: e.code }, e.message);
-    ex.sendStatus(500, 'The upgrade filter failed.');
-  });
+    host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)}); upgrade refused with 500`);
+    return ex.sendStatus(500, 'The session could not be created.');
+  }
+  const conn = new Connection(host, u.request, session);
+  const userData: SocketData = { session: conn, peer: u.request.peer };
+  // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
+  // Never inside res.cork(): after an async upgrade (a filter that
+  // answered later), the cork's closing uncork runs on the HTTP socket that
+  // upgrade() just moved into the websocket context, and now and then
+  // uWS.js closes the new websocket there (1006 at the client, right after
+  // open). Inside the upgrade handler uWS.js has the socket corked anyway.
+  u.res.upgrade(userData, u.key, u.requested ? u.host.protocol : '', u.extensions, u.context);
+  ex.finish(101, 0);
 }
 
 /** Origin allow-list and per-address limit, for every upgrade (proxied ones too). */
