@@ -18,7 +18,7 @@ if [ -n "$missing" ]; then
 fi
 
 mkdir -p .work/bin
-src="loadgen/main.c loadgen/conn.c loadgen/hist.c"
+src="loadgen/main.c loadgen/conn.c loadgen/frames.c loadgen/hist.c"
 if [ ! -x .work/bin/loadgen ] || [ -n "$(find loadgen -newer .work/bin/loadgen)" ]; then
   gcc -O2 -Wall -Wextra -std=gnu11 -o .work/bin/loadgen $src
   echo "bench/setup.sh: built bench/.work/bin/loadgen" >&2

@@ -94,6 +94,15 @@ int close_slot(int code);
 
 /* conn.c */
 void conns_init(int epfd, conn_t *all, int n);
+/* shared by conn.c and frames.c */
+void wb_reserve(conn_t *c, size_t extra);
+void die(conn_t *c, uint64_t *counter);
+void flush(conn_t *c);
+/* frames.c */
+void frames_init(void);
+size_t frame_header(uint8_t *out, size_t len, int opcode);
+void mask_payload(uint8_t *p, size_t len);
+bool process(conn_t *c, uint64_t now);
 int group_outstanding(int group);
 void conn_start(conn_t *c, uint64_t now);
 void conn_event(conn_t *c, uint32_t events, uint64_t now);
