@@ -90,7 +90,7 @@ function scenarioSection(r: ScenarioResult): string {
     'errors',
     'server closes',
     'server CPU',
-    ...(r.metric.isRate ? ['server CPU µs per unit'] : []),
+    ...(r.metric.isRate ? ['server CPU per unit (µs)'] : []),
     'client CPU',
   ];
   const rows = r.contenders.map((c) => {

@@ -88,6 +88,8 @@ export type LoadOptions = Readonly<Record<string, string | number | boolean>>;
 
 /** Modes where one load generator can take turns between servers (recv mode's rate is set by the server). */
 const SLICED = new Set(['echo', 'mirror', 'connect']);
+/** The load generator's slice when it takes turns between servers (its own default, spelled out for RESULTS.md). */
+const SLICE_SECONDS = 0.25;
 
 function sampleOf(report: ServerReport, serverCpu: number, clientCpu: number): Sample {
   return {
@@ -112,7 +114,8 @@ export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], 
   const running = await startAll(ids, ctx.env);
   const results = new Map<ContenderId, Sample[]>(ids.map((id) => [id, []]));
   const runOnce = async (group: readonly Running[], rep: number) => {
-    const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...opts }, group.map((r) => r.port));
+    const sliced: LoadOptions = group.length > 1 ? { slice: SLICE_SECONDS } : {};
+    const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...sliced, ...opts }, group.map((r) => r.port));
     const { report, serverCpu } = await runLoad(ctx.env.loadgen, args, group.map((r) => r.pid));
     group.forEach((r, i) => {
       const server = report.servers[i];
@@ -138,7 +141,13 @@ export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], 
   return ids.map((id) => ({ id, samples: results.get(id) ?? [] }));
 }
 
-/** The loadgen command line as RESULTS.md shows it. */
-export function loadCommand(ctx: RunContext, opts: LoadOptions): string {
-  return ['bench/.work/bin/loadgen', ...loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...opts }, '<port>')].join(' ');
+/**
+ * The loadgen command line as RESULTS.md shows it: for sliced loads one
+ * command with every contender's port, otherwise the command each one gets.
+ */
+export function loadCommand(ctx: RunContext, opts: LoadOptions, ids: readonly ContenderId[] = []): string {
+  const sliced = SLICED.has(String(opts.mode)) && ids.length > 1;
+  const ports = sliced ? ids.map((id) => `<${id} port>`).join(',') : '<port>';
+  const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...(sliced ? { slice: SLICE_SECONDS } : {}), ...opts }, '<port>');
+  return ['bench/.work/bin/loadgen', ...args].join(' ').replace('--port <port>', `--port ${ports}`);
 }

@@ -17,7 +17,7 @@ export const connectScenario: Scenario = {
           '(RST, so neither side keeps TIME_WAIT). Figure: upgrades completed per second; latency is connect() to 101.',
         metric: { label: 'upgrades/s', higherIsBetter: true, isRate: true },
         latencyLabel: 'connect to 101',
-        commands: [loadCommand(ctx, opts)],
+        commands: [loadCommand(ctx, opts, ['tsws', 'tsws-log', 'uws', 'ws', 'lws'])],
         contenders,
         targets: [],
         notes: [],

@@ -11,7 +11,7 @@ async function echo(ctx: RunContext, size: number, id: string, title: string): P
     what: `${opts.conns} connections each keep ${opts.inflight} binary messages of ${size} B in flight; every echoed message is answered with a new one. Figure: messages echoed per second.`,
     metric: { label: 'echoes/s', higherIsBetter: true, isRate: true },
     latencyLabel: 'round trip',
-    commands: [loadCommand(ctx, opts)],
+    commands: [loadCommand(ctx, opts, ['tsws', 'uws', 'ws'])],
     contenders,
     targets: [
       { against: 'uws', atLeast: 0.75 },

@@ -13,7 +13,7 @@ async function mirror(ctx: RunContext, senders: number, inflight: number, id: st
       '(a message counts as delivered back to its sender when the sender receives its own copy). Figure: messages delivered to members per second.',
     metric: { label: 'deliveries/s', higherIsBetter: true, isRate: true },
     latencyLabel: 'send to delivery',
-    commands: [loadCommand(ctx, opts)],
+    commands: [loadCommand(ctx, opts, ['tsws', 'uws', 'ws', 'lws'])],
     contenders,
     targets: [
       { against: 'lws', atLeast: 3 },
