@@ -184,7 +184,7 @@ function checkUpgradeLimits(vhost: Vhost, peer: string, origin: string, deps: Ws
 }
 
 function sessionOf(ws: WsHandle): WsSession {
-  return (ws.getUserData() as SocketData).session as WsSession;
+  return ws.session as WsSession;
 }
 
 export function wsOpen(ws: WsHandle, deps: WsDeps): void {

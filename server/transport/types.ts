@@ -5,8 +5,13 @@ export type Bytes = string | ArrayBuffer | Uint8Array;
 /** Send status as uWS.js reports it: 1 sent, 0 sent but buffered (backpressure), 2 dropped. */
 export type RawSendStatus = number;
 
-/** A websocket as the framework uses it (a uWS.js WebSocket). */
-export interface WsHandle {
+/**
+ * A websocket as the framework uses it (a uWS.js WebSocket). It carries the
+ * SocketData it was upgraded with as its own properties (uWS.js copies them
+ * onto the socket at open), so the per-message path reads `ws.session`
+ * without a call into the transport.
+ */
+export interface WsHandle extends SocketData {
   send(message: Bytes, isBinary?: boolean, compress?: boolean): RawSendStatus;
   getBufferedAmount(): number;
   end(code?: number, shortMessage?: Bytes): void;

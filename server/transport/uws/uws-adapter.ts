@@ -30,10 +30,12 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
       // A number in this build's typings, a flag in its code.
       closeOnBackpressureLimit: 1,
       upgrade: (res, req, context) => handlers.upgrade(res as unknown as HttpRes, req as HttpReq, context as unknown as UpgradeContext, sni),
-      open: (socket) => handlers.open(socket as WsHandle),
-      message: (socket, message, isBinary) => handlers.message(socket as WsHandle, message, isBinary),
-      drain: (socket) => handlers.drain(socket as WsHandle),
-      close: (socket, code, message) => handlers.close(socket as WsHandle, code, message),
+      open: (socket) => handlers.open(asHandle(socket)),
+      // Handed over as is: one frame less per message. The socket is a WsHandle: uWS.js copies the
+      // upgrade's userData onto it at open, and getUserData() returns the socket itself (AppWrapper.h).
+      message: handlers.message as unknown as (socket: uWS.WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => void,
+      drain: (socket) => handlers.drain(asHandle(socket)),
+      close: (socket, code, message) => handlers.close(asHandle(socket), code, message),
     });
     router.any('/*', (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq, sni));
   };
@@ -85,6 +87,9 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
     },
   };
 }
+
+/** A uWS.js socket carries its upgrade's userData as its own properties (see WsHandle). */
+const asHandle = (socket: uWS.WebSocket<SocketData>) => socket as unknown as WsHandle;
 
 /** LIBUS_LISTEN_EXCLUSIVE_PORT: exported by the binary, missing from its typings. */
 const LISTEN_EXCLUSIVE_PORT = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
