@@ -77,7 +77,7 @@ export function proxyUpgrade(u: ProxyUpgrade): void {
     settled = true;
     if (ex.aborted) return up.terminate();
     const userData: SocketData = { session: bridge, peer: u.request.peer };
-    // Not inside res.cork(): see upgradeAsync in ws-handlers.ts.
+    // Not inside res.cork(): see completeUpgrade in session/ws-handlers.ts.
     u.res.upgrade(userData, u.key, up.protocol, '', u.context);
     ex.finish(101, 0);
   });
