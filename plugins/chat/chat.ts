@@ -1,7 +1,6 @@
 /** @module chat: rooms of named people exchanging text messages, with history, over a JSON protocol (see README.md). */
-import { defineProtocol, definePlugin, isTswsError, type Conn } from '../../server/plugin/api.ts';
+import { TokenBucket, defineProtocol, definePlugin, isTswsError, type Conn } from '../../server/plugin/api.ts';
 import { errorMessage, parseRequest, type LeaveReason, type Request, type ServerMessage } from './protocol.ts';
-import { TokenBucket } from './rate-limit.ts';
 import { MemoryRoomStore, type RoomStore } from './room-store.ts';
 import { SharedRoomStore } from './shared-room-store.ts';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { checkName, checkText, parseRequest } from './protocol.ts';
-import { TokenBucket } from './rate-limit.ts';
 
 describe('chat protocol rules', () => {
   it('normalises names to NFC before trimming and counting: a combining accent is one letter', () => {
@@ -22,17 +21,5 @@ describe('chat protocol rules', () => {
 
   it('ignores request fields it does not use', () => {
     expect(parseRequest('{"type":"leave","id":7}', 10)).toEqual({ ok: true, value: { type: 'leave' } });
-  });
-});
-
-describe('TokenBucket', () => {
-  it('allows a burst, then refills at the given rate', () => {
-    const clock = { now: 0 };
-    const b = new TokenBucket(3, 2, () => clock.now);
-    expect([b.take(), b.take(), b.take(), b.take()]).toEqual([true, true, true, false]);
-    clock.now += 500;
-    expect([b.take(), b.take()]).toEqual([true, false]);
-    clock.now += 10_000;
-    expect([b.take(), b.take(), b.take(), b.take()]).toEqual([true, true, true, false]);
   });
 });

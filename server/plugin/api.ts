@@ -303,3 +303,4 @@ export { isTswsError } from '../errors.ts';
 
 /** Helpers plugins may use without importing the transport. */
 export { parseFormBody, type FormField } from './form-body.ts';
+export { TokenBucket } from '../session/token-bucket.ts';

@@ -6,11 +6,16 @@ import type { Bytes, WsHandle } from '../transport/types.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import type { Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
+import { TokenBucket } from './token-bucket.ts';
 import { checkCloseArgs } from './close-codes.ts';
+import { Inbox } from './inbox.ts';
 import { WriteGate } from './write-gate.ts';
 import type { WsSession } from './ws-session.ts';
 
 /** Buffered bytes above which a connection counts as choked: writable waits for drain. */
+/** A clock no wall-clock step can move; unbound, performance.now throws. */
+const monotonic = () => performance.now();
+
 export const WRITABLE_THRESHOLD = 64 * 1024;
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
@@ -37,14 +42,11 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #wantWritable = false;
   #choked = false;
   /** Published messages waiting for writable; created by the first one (most connections subscribe to nothing). */
-  #inbox: Published[] | undefined;
-  #inboxHead = 0;
-  #inboxBytes = 0;
+  #inbox: Inbox | undefined;
   #timers: OwnedTimers | undefined;
   #topics: Set<string> | undefined;
-  /** Token bucket of the protocol's opt-in rate limit: tokens left, and when last refilled. */
-  #tokens = -1;
-  #refilledAt = 0;
+  /** The protocol's opt-in rate limit; made by the first message when there is one. */
+  #bucket: TokenBucket | undefined;
   /**
    * False only right after a send that uWS.js reported as fully taken (status
    * 1: nothing buffered), so the threshold check before the next writable can
@@ -85,7 +87,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   get publishedPending(): number {
-    return this.#inbox ? this.#inbox.length - this.#inboxHead : 0;
+    return this.#inbox?.size ?? 0;
   }
 
   // ---- the plugin-facing API ---------------------------------------------
@@ -135,16 +137,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   nextPublished(): Published | undefined {
-    const inbox = this.#inbox;
-    if (!inbox || this.#inboxHead >= inbox.length) return undefined;
-    const msg = inbox[this.#inboxHead] as Published;
-    inbox[this.#inboxHead++] = undefined as unknown as Published;
-    this.#inboxBytes -= msg.data.length;
-    if (this.#inboxHead === inbox.length) {
-      inbox.length = 0;
-      this.#inboxHead = 0;
-    }
-    return msg;
+    return this.#inbox?.shift();
   }
 
   setTimeout(ms: number, fn: () => void): Timer {
@@ -170,21 +163,19 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
    */
   deliverPublished(msg: Published): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
-    (this.#inbox ??= []).push(msg);
-    this.#inboxBytes += msg.data.length;
+    const inbox = (this.#inbox ??= new Inbox());
+    inbox.push(msg);
     const limits = this.vhost.def.inbox;
-    const over = this.publishedPending > limits.maxMessages || this.#inboxBytes > limits.maxBytes;
-    const hard = this.publishedPending > 4 * limits.maxMessages || this.#inboxBytes > 4 * limits.maxBytes;
-    if (over && (this.#choked || hard)) {
+    if (inbox.over(limits) && (this.#choked || inbox.over(limits, 4))) {
       if (limits.onOverflow === 'drop-oldest') {
-        while (this.publishedPending > limits.maxMessages || this.#inboxBytes > limits.maxBytes) {
-          this.nextPublished();
+        while (inbox.over(limits)) {
+          inbox.shift();
           this.vhost.counters.publishedDropped++;
         }
       } else {
         const e = tswsError('TSWS_ERR_SLOW_CONSUMER', { protocol: this.protocol, pending: this.publishedPending });
         this.vhost.log.warn({ code: e.code, conn: this.id, peer: this.request.peer }, e.message);
-        this.#dropInbox();
+        this.#inbox = undefined;
         this.close(e.closeCode ?? 1008, 'slow consumer');
         return;
       }
@@ -218,7 +209,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       this.close(1009, 'message too big');
       return;
     }
-    if (def.rateLimit && !this.#takeToken(def.rateLimit)) {
+    if (def.rateLimit && !(this.#bucket ??= new TokenBucket(def.rateLimit.burst, def.rateLimit.perMs * 1000, monotonic)).take()) {
       const e = tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer });
       this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
       this.close(e.closeCode ?? 1008, 'rate limit');
@@ -264,7 +255,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#timers?.cancelAll();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
-    this.#dropInbox();
+    this.#inbox = undefined;
     this.vhost.detach(this, code);
     if (wasEstablished) this.#call('closed', () => this.vhost.def.callbacks.closed?.(this, code, reason));
   }
@@ -331,21 +322,12 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
         }
       }
       // Published messages keep asking for writable until the inbox is empty.
-      if (this.#inbox && this.#inboxHead < this.#inbox.length) this.#wantWritable = true;
+      if (this.publishedPending > 0) this.#wantWritable = true;
     }
     return ran;
   }
 
   // ---- internals ---------------------------------------------------------
-
-  #takeToken(limit: { perMs: number; burst: number }): boolean {
-    const now = performance.now();
-    this.#tokens = this.#tokens < 0 ? limit.burst : Math.min(limit.burst, this.#tokens + (now - this.#refilledAt) * limit.perMs);
-    this.#refilledAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
 
   /** Runs a plugin callback isolated: a throw closes only this connection (1011). */
   #call(label: CallbackLabel, fn: () => unknown): void {
@@ -397,12 +379,6 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#state = 'closing';
     // uWS.js runs the close handler synchronously from end(): closedByTransport follows.
     this.#ws.end(pending.code, pending.reason);
-  }
-
-  #dropInbox(): void {
-    this.#inbox = undefined;
-    this.#inboxHead = 0;
-    this.#inboxBytes = 0;
   }
 
   #ownedTimers(): OwnedTimers {

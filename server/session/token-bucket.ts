@@ -1,4 +1,4 @@
-/** @module A token bucket: a burst of messages at once, then a steady rate. */
+/** @module A token bucket: a burst at once, then a steady rate (a protocol's rateLimit; plugins use it too, through the API). */
 
 /**
  * Why a bucket and not "N per second": people type in bursts (a pasted
