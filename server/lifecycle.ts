@@ -5,6 +5,7 @@ import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
 import { dropPrivileges } from './privileges.ts';
 import { LocalService, type Service } from './service.ts';
 import { ThreadedService } from './threads/supervisor.ts';
+import { transportBuild } from './transport/uws/uws-adapter.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 export interface ServeOptions {
@@ -44,6 +45,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (!result.prepared) return fatal(log, { event: 'config-invalid', errors: result.errors.length }, `not starting: ${result.errors.length} error(s) in ${opts.configDir}`);
   const identity = result.prepared.identity;
   if (identity instanceof TswsError) return fatal(log, { code: identity.code, event: 'config-invalid' }, identity.message);
+  try {
+    const build = transportBuild();
+    log.info({ event: 'transport', ...build }, `transport: ${build.package} (uWS.js ${build.uws}) on Node ${build.node}, ABI ${build.abi}`);
+  } catch (err) {
+    const e = err instanceof TswsError ? err : undefined;
+    return fatal(log, { code: e?.code, event: 'transport-unavailable' }, e ? e.message : String(err));
+  }
 
   // A plugin's exception must never take the server down: log it and keep serving.
   process.on('uncaughtException', (err) => log.error({ err, event: 'uncaught-exception' }, `uncaught exception: ${err.message}`));

@@ -6,6 +6,8 @@ import { serve } from './lifecycle.ts';
 import { parseLogLevel, type Level } from './log.ts';
 import { DEFAULT_DATA_DIR } from './paths.ts';
 import { prepare, type PrepareResult } from './prepare.ts';
+import { transportBuild } from './transport/uws/uws-adapter.ts';
+import { TswsError } from './errors.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 const USAGE = `Usage: tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]
@@ -87,7 +89,15 @@ async function main(): Promise<void> {
   if (cli === 'help') return void process.stdout.write(USAGE);
   if (cli === 'version') return void process.stdout.write(`tsws ${pkg.version}\n`);
   if (cli.check) {
-    const result = await prepare({ configDir: cli.configDir, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) });
+    const checked = await prepare({ configDir: cli.configDir, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) });
+    // A config that checks out is no use where uWS.js cannot load: say so here too.
+    let result = checked;
+    try {
+      transportBuild();
+    } catch (err) {
+      if (!(err instanceof TswsError)) throw err;
+      result = { ...checked, errors: [...checked.errors, err] };
+    }
     process.exitCode = printCheck(result, cli.strict);
     return;
   }

@@ -1,27 +1,21 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumPresent, launchChromium } from './helpers/browser.ts';
 import { removeConfigDirs } from './helpers/config-dir.ts';
 import { demoConfigDir } from './helpers/demo-config.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = fs.existsSync(CHROMIUM);
 
 // CI installs Debian's chromium (.ci/run); elsewhere the test runs when it is there.
-describe.runIf(present || process.env.CI)('the demo page in a real browser', () => {
+describe.runIf(chromiumPresent || process.env.CI)('the demo page in a real browser', () => {
   let browser: Browser;
   let base: string;
   beforeAll(async () => {
-    expect(present, `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
     const server = runTsws(['-c', demoConfigDir()]);
     const [listener] = await server.ready;
     base = `http://127.0.0.1:${listener?.port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

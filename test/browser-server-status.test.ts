@@ -1,24 +1,21 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumPresent, launchChromium } from './helpers/browser.ts';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { demoConf, demoVhost } from './helpers/demo-config.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = fs.existsSync(CHROMIUM);
 /** A vhost whose name is markup: the page must show it as text. */
 const EVIL = '<img id="injected" src="x" onerror="window.__pwned = 1">';
 
 // CI installs Debian's chromium (.ci/run); elsewhere the test runs when it is there.
-describe.runIf(present || process.env.CI)('the server status page in a real browser', () => {
+describe.runIf(chromiumPresent || process.env.CI)('the server status page in a real browser', () => {
   let browser: Browser;
   let base: string;
   let port = 0;
   beforeAll(async () => {
-    expect(present, `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
     // The default config, its snapshots every 200 ms rather than every second, plus a vhost with a hostile name.
     const vhost = demoVhost().replace('"update-ms": "1000"', '"update-ms": "200"');
     expect(vhost).toContain('"update-ms": "200"');
@@ -27,10 +24,7 @@ describe.runIf(present || process.env.CI)('the server status page in a real brow
     const [listener] = await server.ready;
     port = listener?.port ?? 0;
     base = `http://127.0.0.1:${port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,19 +1,18 @@
 /// <reference lib="dom" />
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumPresent, launchChromium } from './helpers/browser.ts';
 import { removeConfigDirs } from './helpers/config-dir.ts';
 import { demoConfigDir } from './helpers/demo-config.ts';
 import { freePort } from './helpers/free-port.ts';
 import { REPO, killAll, runTsws } from './helpers/process.ts';
 import { killPtys, runInPty, type Pty } from './helpers/pty.ts';
-import { CHROMIUM, CHROMIUM_ARGS, joinPage, say, waitForEvent, waitForMembers, waitForMessage } from './helpers/chat-page.ts';
+import { joinPage, say, waitForEvent, waitForMembers, waitForMessage } from './helpers/chat-page.ts';
 import { ChatClient } from './helpers/chat.ts';
 
 const BIN = path.join(REPO, 'bin/tsws-chat.mjs');
-const present = fs.existsSync(CHROMIUM);
 
 /** tsws-chat in a terminal of its own, as a person runs it. */
 const consoleClient = (...args: string[]): Pty => runInPty([process.execPath, BIN, ...args], { cwd: REPO });
@@ -130,11 +129,10 @@ describe('tsws-chat across a server restart', () => {
 });
 
 // The issue's scenario: two terminals and one web page in one room, each seeing the others.
-describe.runIf(present || process.env.CI)('tsws-chat and the web page together', () => {
+describe.runIf(chromiumPresent || process.env.CI)('tsws-chat and the web page together', () => {
   let browser: Browser;
   beforeAll(async () => {
-    expect(present, `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,32 +1,30 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumPresent, launchChromium } from './helpers/browser.ts';
 import { removeConfigDirs } from './helpers/config-dir.ts';
 import { demoConfigDir } from './helpers/demo-config.ts';
 import { freePort } from './helpers/free-port.ts';
 import { killAll, runTsws, type TswsProcess } from './helpers/process.ts';
-import { CHROMIUM, CHROMIUM_ARGS, joinPage, members, say, waitForEvent, waitForMembers, waitForMessage } from './helpers/chat-page.ts';
+import { joinPage, members, say, waitForEvent, waitForMembers, waitForMessage } from './helpers/chat-page.ts';
 import { ChatClient } from './helpers/chat.ts';
 
-const present = fs.existsSync(CHROMIUM);
 
 // CI installs Debian's chromium (.ci/run); elsewhere the test runs when it is there.
-describe.runIf(present || process.env.CI)('the chat page in a real browser', () => {
+describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real browser', () => {
   let browser: Browser;
   let server: TswsProcess;
   let dir: string;
   let port: number;
   let base: string;
   beforeAll(async () => {
-    expect(present, `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
     // A fixed port, so that the restart test can bring the server back where the page reconnects.
     port = await freePort();
     dir = demoConfigDir(port);
     server = runTsws(['-c', dir]);
     await server.ready;
     base = `http://127.0.0.1:${port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,6 @@
 /** @module Bench contender: raw uWebSockets.js doing each scenario's work with no framework (the ceiling). */
-import uWS from 'uWebSockets.js';
+import { loadBuild } from '../../server/transport/uws/build.ts';
+import type { NativeWebSocket, UwsNative } from '../../server/transport/uws/uws-native.ts';
 import { announceReady, contenderArgs, firstProtocol, loadStaticFile, mirrorGroup } from './common.ts';
 
 interface UserData {
@@ -10,7 +11,9 @@ interface UserData {
 
 const args = contenderArgs();
 const file = loadStaticFile(args.file);
-const counters = new Set<uWS.WebSocket<UserData>>();
+const counters = new Set<NativeWebSocket<UserData>>();
+// The same binary tsws loads on this Node.
+const uWS = loadBuild().native as UwsNative;
 const app = uWS.App();
 
 app.ws<UserData>('/*', {
@@ -55,5 +58,5 @@ setInterval(() => {
 
 app.listen('127.0.0.1', args.port, (token) => {
   if (!token) throw new Error(`raw uWS.js could not listen on ${args.port}`);
-  announceReady(uWS.us_socket_local_port(token as unknown as uWS.us_socket));
+  announceReady(uWS.us_socket_local_port(token));
 });

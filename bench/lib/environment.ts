@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadBuild } from '../../server/transport/uws/build.ts';
 
 function run(cmd: string, args: readonly string[]): string {
   try {
@@ -27,6 +28,12 @@ const pkgVersion = (repo: string, name: string) => {
   return `${pkg.name} ${pkg.version}`;
 };
 
+/** The build tsws and the raw uWS.js contender both load (server/transport/uws/build.ts picks it by Node major). */
+function transportLine(): string {
+  const { build } = loadBuild();
+  return `${build.package}: uWS.js ${build.uws}, Node ABI ${build.abi}, uws.node sha256 ${build.sha256.slice(0, 16)}`;
+}
+
 export function environment(repo: string): [string, string][] {
   const cpus = os.cpus();
   return [
@@ -35,7 +42,7 @@ export function environment(repo: string): [string, string][] {
     ['kernel', `${os.type()} ${os.release()}, TCP congestion control ${readText('/proc/sys/net/ipv4/tcp_congestion_control')}`],
     ['open-file limit', run('sh', ['-c', 'ulimit -n'])],
     ['Node', process.version],
-    ['uWebSockets.js', `${pkgVersion(repo, 'uWebSockets.js')} (uWS.js source ${readText(path.join(repo, 'node_modules/uWebSockets.js/source_commit')).slice(0, 12)})`],
+    ['uWebSockets.js', transportLine()],
     ['ws', pkgVersion(repo, 'ws')],
     ['tsws', `${(JSON.parse(readText(path.join(repo, 'package.json'))) as { version: string }).version} at ${run('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}`],
     ['libwebsockets-test-server', run('dpkg-query', ['-W', '-f', '${Version}', 'libwebsockets-test-server'])],

@@ -18,6 +18,9 @@ const monotonic = () => performance.now();
 
 export const WRITABLE_THRESHOLD = 64 * 1024;
 
+/** How long a member over its inbox bound may go without its peer reading anything (lws: 3 s) before it is closed as slow. */
+const STALL_MS = 3000;
+
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 type CallbackLabel = 'filter' | 'established' | 'receive' | 'writable' | 'closed' | 'timer';
 
@@ -43,6 +46,9 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #choked = false;
   /** Published messages waiting for writable; created by the first one (most connections subscribe to nothing). */
   #inbox: Inbox | undefined;
+  /** Drain events so far, and the timer judging a member over its inbox bound (see deliverPublished). */
+  #drains = 0;
+  #stallWatch: NodeJS.Timeout | undefined;
   #timers: OwnedTimers | undefined;
   #topics: Set<string> | undefined;
   /** The protocol's opt-in rate limit; made by the first message when there is one. */
@@ -156,31 +162,50 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
    * closes the connection (1008, the default: a reader that cannot keep up
    * would otherwise see a stream with holes) or drops the oldest messages.
    *
-   * Only a choked connection (its peer not reading) counts as slow: a burst
-   * of messages read in one transport event may pass the bound before the
-   * next flush serves a healthy member. Four times the bound is a hard cap
-   * either way, so memory stays bounded.
+   * Being over the bound is not enough to be slow: a member that reads, but
+   * whose sender bursts faster than one socket drains (a 48 MB burst from a
+   * mirror member to itself), is behind without being stuck. As lws hangs up
+   * on whoever holds the oldest ring entry for 3 s, a member is closed when
+   * it is over the bound with its socket choked and no drain (nothing read
+   * by its peer) for STALL_MS. Four times the bound closes it at once
+   * whatever it reads, so memory stays bounded.
    */
   deliverPublished(msg: Published): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
     const inbox = (this.#inbox ??= new Inbox());
     inbox.push(msg);
     const limits = this.vhost.def.inbox;
-    if (inbox.over(limits) && (this.#choked || inbox.over(limits, 4))) {
+    if (inbox.over(limits)) {
       if (limits.onOverflow === 'drop-oldest') {
-        while (inbox.over(limits)) {
-          inbox.shift();
-          this.vhost.counters.publishedDropped++;
+        if (this.#choked || inbox.over(limits, 4)) {
+          while (inbox.over(limits)) {
+            inbox.shift();
+            this.vhost.counters.publishedDropped++;
+          }
         }
-      } else {
-        const e = tswsError('TSWS_ERR_SLOW_CONSUMER', { protocol: this.protocol, pending: this.publishedPending });
-        this.vhost.log.warn({ code: e.code, conn: this.id, peer: this.request.peer }, e.message);
-        this.#inbox = undefined;
-        this.close(e.closeCode ?? 1008, 'slow consumer');
-        return;
-      }
+      } else if (inbox.over(limits, 4)) return this.#slowConsumer();
+      else if (this.#choked) this.#watchStall();
     }
     this.requestWritable();
+  }
+
+  #watchStall(): void {
+    if (this.#stallWatch) return;
+    const drains = this.#drains;
+    this.#stallWatch = setTimeout(() => {
+      this.#stallWatch = undefined;
+      if (this.#state !== 'open' || !this.#inbox?.over(this.vhost.def.inbox)) return;
+      if (this.#drains === drains) this.#slowConsumer();
+      // It read something: still behind, so keep watching.
+      else if (this.#choked) this.#watchStall();
+    }, STALL_MS);
+  }
+
+  #slowConsumer(): void {
+    const e = tswsError('TSWS_ERR_SLOW_CONSUMER', { protocol: this.protocol, pending: this.publishedPending });
+    this.vhost.log.warn({ code: e.code, conn: this.id, peer: this.request.peer }, e.message);
+    this.#inbox = undefined;
+    this.close(e.closeCode ?? 1008, 'slow consumer');
   }
 
   // ---- called by the transport handlers ----------------------------------
@@ -239,6 +264,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   drained(): void {
     if (this.#state !== 'open') return;
+    this.#drains++;
     this.#mayBeBuffered = true;
     if (this.#choked && (this.#ws?.getBufferedAmount() ?? 0) <= WRITABLE_THRESHOLD) this.#choked = false;
     this.#inEvent = true;
@@ -253,6 +279,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#ws = undefined;
     this.#wantWritable = false;
     this.#timers?.cancelAll();
+    clearTimeout(this.#stallWatch);
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
     this.#inbox = undefined;

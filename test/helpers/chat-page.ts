@@ -2,8 +2,6 @@
 /** @module Drives the /chat/ page in Chromium as a person would: fill the form, press Enter, read the log and member list. */
 import type { Browser, Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 /** Opens /chat/ under `base` (http://host:port/), joins `room` as `name` and waits for the welcome. */
 export async function joinPage(browser: Browser, base: string, name: string, room: string): Promise<Page> {

@@ -77,7 +77,7 @@ export function runLogged(command: string, args: readonly string[], opts: { cwd:
 }
 
 /** Runs tsws to completion (e.g. --check) and returns its exit code and output. */
-export async function runTswsToEnd(args: readonly string[], opts: { cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runTswsToEnd(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = runTsws(args, opts);
   const code = await p.exited;
   return { code, stdout: p.lines.map((l) => (typeof l.msg === 'string' ? l.msg : JSON.stringify(l))).join('\n'), stderr: p.stderr.join('') };

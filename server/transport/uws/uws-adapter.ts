@@ -1,8 +1,34 @@
 /** @module The only module that imports uWebSockets.js: builds one App per listener and forwards its events. */
-import uWS from 'uWebSockets.js';
+import { tswsError } from '../../errors.ts';
+import { TransportUnavailable, loadBuild, type LoadedBuild } from './build.ts';
+import type * as UWS from './uws-native.ts';
 import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SocketData, TlsFiles, TlsListenerOptions, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';
 
-function appOptions(f: TlsFiles): uWS.AppOptions {
+/**
+ * Loaded on first use, not at import: a host that cannot load the binary
+ * (Node 24 on an old glibc) must get a coded error from the command line,
+ * not a loader stack trace from an import (build.ts says why it failed).
+ */
+let loaded: { readonly uws: UWS.UwsNative; readonly build: LoadedBuild } | undefined;
+function native(): UWS.UwsNative {
+  return (loaded ??= load()).uws;
+}
+function load() {
+  try {
+    const { native: exports, build } = loadBuild();
+    return { uws: exports as UWS.UwsNative, build };
+  } catch (err) {
+    if (err instanceof TransportUnavailable) throw tswsError('TSWS_ERR_TRANSPORT_UNAVAILABLE', err.facts, err.cause ?? err);
+    throw err;
+  }
+}
+
+/** The build serving this process (loads it; throws TSWS_ERR_TRANSPORT_UNAVAILABLE when it cannot): package, uWS.js release, Node ABI, file and sha256. */
+export function transportBuild(): LoadedBuild {
+  return (loaded ??= load()).build;
+}
+
+function appOptions(f: TlsFiles): UWS.AppOptions {
   return {
     key_file_name: f.key,
     cert_file_name: f.cert,
@@ -17,23 +43,23 @@ function appOptions(f: TlsFiles): uWS.AppOptions {
  * name, so the handlers learn which SNI name a request came in under.
  */
 export function createListener(handlers: ListenerHandlers, ws: WsTransportOptions, tls?: TlsListenerOptions): ListenerHandle {
+  const uWS = native();
   const app = tls ? uWS.SSLApp(appOptions(tls.fallback)) : uWS.App();
-  let listenSocket: uWS.us_listen_socket | undefined;
+  let listenSocket: UWS.ListenSocket | undefined;
 
-  const routes = (router: uWS.TemplatedApp, sni: string | undefined) => {
+  const routes = (router: UWS.TemplatedApp, sni: string | undefined) => {
     router.ws<SocketData>('/*', {
       compression: uWS.DISABLED,
       maxPayloadLength: ws.maxPayloadLength,
       idleTimeout: ws.idleTimeout,
       sendPingsAutomatically: ws.idleTimeout > 0,
       maxBackpressure: ws.maxBackpressure,
-      // A number in this build's typings, a flag in its code.
-      closeOnBackpressureLimit: 1,
+      closeOnBackpressureLimit: true,
       upgrade: (res, req, context) => handlers.upgrade(res as unknown as HttpRes, req as HttpReq, context as unknown as UpgradeContext, sni),
       open: (socket) => handlers.open(asHandle(socket)),
       // Handed over as is: one frame less per message. The socket is a WsHandle: uWS.js copies the
       // upgrade's userData onto it at open, and getUserData() returns the socket itself (AppWrapper.h).
-      message: handlers.message as unknown as (socket: uWS.WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => void,
+      message: handlers.message as unknown as (socket: UWS.NativeWebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => void,
       drain: (socket) => handlers.drain(asHandle(socket)),
       close: (socket, code, message) => handlers.close(asHandle(socket), code, message),
     });
@@ -49,21 +75,21 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
   return {
     listen(host, port, shared = false) {
       return new Promise((resolve, reject) => {
-        const done = (token: uWS.us_listen_socket | false) => {
+        const done = (token: UWS.ListenSocket | false) => {
           if (!token) {
             reject(new Error(`the address is in use or not available (${host || '*'}:${port})`));
             return;
           }
           listenSocket = token;
-          resolve(uWS.us_socket_local_port(token as unknown as uWS.us_socket));
+          resolve(uWS.us_socket_local_port(token));
         };
         // uWS.js sets SO_REUSEPORT by default, so a port held by another
         // process would "succeed" and split the traffic. Exclusive unless the
         // caller shares the port between its own threads on purpose.
-        const options = shared ? 0 : LISTEN_EXCLUSIVE_PORT;
+        const options = shared ? 0 : exclusivePort();
         // With host "" this build ignores the port: all interfaces need the port-only form.
-        if (host) listenWithOptions(app, host, port, options, done);
-        else app.listen(port, options as uWS.ListenOptions, done);
+        if (host) app.listen(host, port, options, done);
+        else app.listen(port, options, done);
       });
     },
     listenUnix(path) {
@@ -89,16 +115,11 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
 }
 
 /** A uWS.js socket carries its upgrade's userData as its own properties (see WsHandle). */
-const asHandle = (socket: uWS.WebSocket<SocketData>) => socket as unknown as WsHandle;
+const asHandle = (socket: UWS.NativeWebSocket<SocketData>) => socket as unknown as WsHandle;
 
-/** LIBUS_LISTEN_EXCLUSIVE_PORT: exported by the binary, missing from its typings. */
-const LISTEN_EXCLUSIVE_PORT = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
-
-/** listen(host, port, options, cb): present in the binary, missing from its index.d.ts. */
-type ListenWithOptions = (host: string, port: number, options: number, cb: (token: uWS.us_listen_socket | false) => void) => uWS.TemplatedApp;
-function listenWithOptions(app: uWS.TemplatedApp, host: string, port: number, options: number, cb: (token: uWS.us_listen_socket | false) => void): void {
-  (app.listen as unknown as ListenWithOptions).call(app, host, port, options, cb);
-}
+const exclusivePort = () => native().LIBUS_LISTEN_EXCLUSIVE_PORT;
 
 /** Splits a multipart/form-data body (used by HTTP plugins). */
-export const getParts = uWS.getParts;
+export function getParts(body: Uint8Array | ArrayBuffer, contentType: string): UWS.MultipartField[] | undefined {
+  return native().getParts(body, contentType);
+}
