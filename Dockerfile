@@ -1,4 +1,4 @@
-# tsws container: Node 20 on Debian bookworm, TypeScript run directly by tsx (no build step).
+# tsws container: Node 24 LTS on Debian 13 (trixie), TypeScript run directly by tsx (no build step).
 #
 # /app is tsws and its config directory at once, as this repository is (the CMD runs tsws -c /app):
 #   /app/conf       global settings          derived image: COPY conf /app/conf          volume: -v ./conf:/app/conf:ro
@@ -8,16 +8,15 @@
 #   /var/log/tsws/  access logs, when a vhost sets "access-log" (rotated by /etc/logrotate.d/tsws)
 # Logs are JSON lines on stdout. README.md "Deploying" walks through build, push, deploy, reload.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-trixie-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY deploy/prune-node-modules.sh ./deploy/
-# Production dependencies only: tsx is one, so .ts plugins load without a build step.
+# Production dependencies only: tsx is one, so .ts plugins load without a build step. npm installs
+# the one uWS.js package for this platform and Node (@uwsjs/linux-x64-24: a single uws.node).
 RUN npm ci --omit=dev --no-audit --no-fund \
- && sh deploy/prune-node-modules.sh node_modules \
  && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:24-trixie-slim
 # logrotate (and pkill, for its postrotate) for access logs written to files.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends logrotate procps \

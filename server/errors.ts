@@ -183,6 +183,9 @@ export const REGISTRY = {
   TSWS_ERR_TRANSPORT_UNAVAILABLE: error<{ node: string; glibcFound: string; glibcNeeded: string; build: string; reason: string }>(
     (p) => `uWebSockets.js cannot load on Node ${p.node} here (glibc ${p.glibcFound} found, ${p.glibcNeeded} needed by ${p.build}): ${p.reason}`,
     'Run the container (Node 24 on Debian 13), or move to an OS with glibc 2.38 or later (Debian 13, Ubuntu 24.04), or on a Debian 12 / Ubuntu 22.04 host use Node 20 (the legacy runtime, end of life since April 2026). README "uWebSockets.js: where it comes from" lists the builds.'),
+  TSWS_WARN_LEGACY_RUNTIME: warning<{ node: string }>(
+    (p) => `running on Node ${p.node}, the legacy runtime: Node 20 reached end of life on 2026-04-30 and gets no security fixes`,
+    'Serve from Node 24 LTS (the container, or a host with glibc 2.38 or later); Node 20 stays only for Debian 12 / Ubuntu 22.04 hosts until they move on.'),
   TSWS_ERR_THREAD: error<{ what: string; reason: string }>(
     (p) => `count-threads: ${p.what}: ${p.reason}`,
     'The thread\'s own log lines (with "thread": n) say more; with count-threads 1 the same configuration shows the error directly.'),

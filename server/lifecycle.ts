@@ -1,5 +1,5 @@
 /** @module Serving from start to exit: start-up, privilege drop, and the signals (SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 reopen). */
-import { TswsError } from './errors.ts';
+import { TswsError, tswsError } from './errors.ts';
 import { createLogger, parseLogLevel, type Level, type Logger } from './log.ts';
 import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
 import { dropPrivileges } from './privileges.ts';
@@ -48,6 +48,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   try {
     const build = transportBuild();
     log.info({ event: 'transport', ...build }, `transport: ${build.package} (uWS.js ${build.uws}) on Node ${build.node}, ABI ${build.abi}`);
+    if (build.node.startsWith('20.')) {
+      const w = tswsError('TSWS_WARN_LEGACY_RUNTIME', { node: build.node });
+      log.warn({ code: w.code }, w.message);
+    }
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;
     return fatal(log, { code: e?.code, event: 'transport-unavailable' }, e ? e.message : String(err));

@@ -53,6 +53,20 @@ describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real brows
     await ben.close();
   });
 
+  // A name and text whose characters all sit in U+0080..U+00FF are one-byte strings in V8: a transport
+  // that sends those bytes as they are (Latin-1) makes the browser drop the connection as invalid UTF-8.
+  it('carries names and text in U+0080 to U+00FF to the browser intact: Zoé says "ça va, Noël?"', async () => {
+    const zoe = await joinPage(browser, base, 'Zoé', 'café');
+    const other = await joinPage(browser, base, 'Maël', 'café');
+    await waitForEvent(zoe, 'Maël joined');
+    await say(zoe, 'ça va, Noël? ½ × ÷');
+    await waitForMessage(other, 'Zoé', 'ça va, Noël? ½ × ÷');
+    expect((await members(other)).sort()).toEqual(['Maël (you)', 'Zoé']);
+    expect(await zoe.isVisible('#state.ok')).toBe(true);
+    await zoe.close();
+    await other.close();
+  });
+
   it('inserts user text as text, never as HTML', async () => {
     const one = await joinPage(browser, base, 'one', 'xss');
     const two = await joinPage(browser, base, 'two', 'xss');

@@ -45,12 +45,15 @@ describe('the uWS.js build', () => {
     expect(build.abi).toBe(process.versions.modules);
   });
 
-  it('is named at start-up: package, uWS.js release, Node ABI, file and sha256', async () => {
+  it('is named at start-up (package, uWS.js release, Node ABI, file and sha256), with a warning on the legacy Node 20', async () => {
     const server = runTsws(['-c', demoConfigDir()]);
     const line = await server.waitFor((l) => l.event === 'transport');
     const build = transportBuild();
     expect(line).toMatchObject({ package: build.package, uws: build.uws, abi: build.abi, node: build.node, sha256: build.sha256, file: build.file });
     await server.ready;
+    // Node 20 serves, but says it is past its end of life; Node 24 says nothing of the kind.
+    const legacy = server.lines.filter((l) => l.code === 'TSWS_WARN_LEGACY_RUNTIME');
+    expect(legacy.length).toBe(build.node.startsWith('20.') ? 1 : 0);
     server.kill();
     expect(await server.exited).toBe(0);
   });
