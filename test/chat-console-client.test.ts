@@ -50,6 +50,9 @@ describe('tsws-chat, the console client', () => {
     await alice.waitFor(/\* bob joined tty/);
     alice.type('hello bob');
     await bob.waitFor(/\d\d:\d\d:\d\d <alice> hello bob/);
+    // alice sees her line once: the room's copy, not also the terminal's echo of her typing
+    await alice.waitFor(/<alice> hello bob/);
+    expect(alice.screen().filter((l) => l.includes('hello bob'))).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d <alice> hello bob$/)]);
     // the welcome printed the same list: look only at what /who prints
     const mark = bob.text().length;
     bob.type('/who');

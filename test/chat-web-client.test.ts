@@ -67,6 +67,52 @@ describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real brows
     await other.close();
   });
 
+  it('works at phone width (390 px): the log keeps the width, nothing overflows, words are not cut', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${base}chat/`);
+    await page.fill('#name', 'phone');
+    await page.fill('#room', 'narrow');
+    await page.press('#room', 'Enter');
+    await page.waitForSelector('#state.ok');
+    await say(page, 'a sentence of ordinary words that must wrap between words and never inside one');
+    await waitForMessage(page, 'phone', 'a sentence of ordinary words that must wrap between words and never inside one');
+    const layout = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      log: document.getElementById('log')?.clientWidth ?? 0,
+      // a word cut in two would make some line of the message start inside a word: wrapping only at spaces keeps every word's box on one line
+      cut: Array.from(document.querySelectorAll('#log li.msg .text')).some((el) => {
+        const range = document.createRange();
+        const node = el.firstChild;
+        if (!node) return false;
+        const text = node.textContent ?? '';
+        let at = 0;
+        for (const word of text.split(' ')) {
+          range.setStart(node, at);
+          range.setEnd(node, at + word.length);
+          if (range.getClientRects().length > 1) return true;
+          at += word.length + 1;
+        }
+        return false;
+      }),
+    }));
+    expect(layout.page).toBeLessThanOrEqual(390);
+    expect(layout.log).toBeGreaterThan(300);
+    expect(layout.cut).toBe(false);
+    await page.close();
+  });
+
+  it("keeps the text of a refused send in the box, and limits the box to the server's max-message-length", async () => {
+    const page = await joinPage(browser, base, 'typist', 'limits');
+    expect(await page.$eval('#text', (el) => (el as HTMLInputElement).maxLength)).toBe(1000);
+    const long = 'x'.repeat(1001);
+    // Set by script, past maxlength (fill() would stop at 1000): the server is what refuses it.
+    await page.$eval('#text', (el, v) => void ((el as HTMLInputElement).value = v), long);
+    await page.press('#text', 'Enter');
+    await page.waitForFunction(() => document.getElementById('error')?.textContent?.includes('at most 1000'));
+    expect(await page.$eval('#text', (el) => (el as HTMLInputElement).value)).toBe(long);
+    await page.close();
+  });
+
   it('inserts user text as text, never as HTML', async () => {
     const one = await joinPage(browser, base, 'one', 'xss');
     const two = await joinPage(browser, base, 'two', 'xss');

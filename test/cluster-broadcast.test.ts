@@ -58,6 +58,13 @@ describe('chat across instances', () => {
     const taken = await ChatClient.open(b.wsUrl());
     taken.request({ type: 'join', room: 'span', name: 'ALICE' });
     expect(await taken.expect('error')).toMatchObject({ code: 'name-taken' });
+    // On alice's own instance too, in any case: one kay per room, wherever each connection is.
+    for (const name of ['alice', 'Alice']) {
+      const twin = await ChatClient.open(a.wsUrl());
+      twin.request({ type: 'join', room: 'span', name });
+      expect(await twin.expect('error')).toMatchObject({ code: 'name-taken' });
+      await twin.raw.close();
+    }
 
     const { client: bob, welcome } = await ChatClient.joined(b.wsUrl(), 'bob', 'span');
     expect(welcome.members).toEqual(['alice', 'bob']);

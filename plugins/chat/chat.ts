@@ -234,7 +234,7 @@ async function join(conn: ChatConn, room: string, name: string): Promise<void> {
   s.name = name;
   const time = Date.now();
   conn.vhost.log.debug({ conn: conn.id, room, name }, 'chat: joined');
-  reply(conn, { type: 'welcome', room, name, members: outcome.members, history: outcome.history, time });
+  reply(conn, { type: 'welcome', room, name, members: outcome.members, history: outcome.history, time, limits: { maxText: conn.vhost.state.maxText } });
   conn.vhost.publish(topic, JSON.stringify({ type: 'joined', room, name, time } satisfies ServerMessage));
 }
 

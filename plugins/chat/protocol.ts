@@ -31,7 +31,7 @@ export interface ChatMessage {
 export type LeaveReason = 'leave' | 'disconnect';
 
 export type ServerMessage =
-  | { readonly type: 'welcome'; readonly room: string; readonly name: string; readonly members: readonly string[]; readonly history: readonly ChatMessage[]; readonly time: number }
+  | { readonly type: 'welcome'; readonly room: string; readonly name: string; readonly members: readonly string[]; readonly history: readonly ChatMessage[]; readonly time: number; readonly limits: { readonly maxText: number } }
   | { readonly type: 'joined'; readonly room: string; readonly name: string; readonly time: number }
   | { readonly type: 'left'; readonly room: string; readonly name: string; readonly reason: LeaveReason; readonly time: number }
   | { readonly type: 'members'; readonly room: string; readonly members: readonly string[] }

@@ -150,7 +150,7 @@ export class RedisCluster {
   }
 
   async claim(group: string, key: string, value: string, linger: string): Promise<boolean> {
-    const ok = (await this.run('claim', () => this.#claimScript(group, key, value, linger))) === 1;
+    const ok = (await this.run('claim', () => this.#claimScript(group, key, value, linger, 'new'))) === 1;
     if (ok) this.#remember(group, key, value, linger);
     if (ok) this.#notify(group);
     return ok;
@@ -229,9 +229,9 @@ export class RedisCluster {
     this.#pendingRelease.get(group)?.delete(key);
   }
 
-  #claimScript(group: string, key: string, value: string, linger: string): Promise<unknown> {
+  #claimScript(group: string, key: string, value: string, linger: string, mode: 'new' | 'keep' = 'keep'): Promise<unknown> {
     if (key.includes('\n')) throw new Error('cluster: presence keys cannot hold a newline');
-    return claimScript.run(this.cmd, [group, this.#ownKey], [this.config.prefix, this.config.instanceId, key, value, linger]);
+    return claimScript.run(this.cmd, [group, this.#ownKey], [this.config.prefix, this.config.instanceId, key, value, linger, mode]);
   }
 
   #watch(): void {

@@ -32,7 +32,13 @@ end
 local function ownerOf(v) return string.match(v, '^([^\\n]*)\\n') end
 `;
 
-/** KEYS: group, own:me. ARGV: prefix, me, field, value, linger config or "". → 1 claimed, 0 held by a live instance. */
+/**
+ * KEYS: group, own:me. ARGV: prefix, me, field, value, linger config or "", mode.
+ * → 1 claimed, 0 held by a live instance. Mode "new" (a fresh claim) is refused
+ * when this instance already holds the field too: two members of one instance
+ * must not share a key. "keep" (a put, or restoring this instance's own claims
+ * after Redis lost them) overwrites this instance's own entry.
+ */
 export const CLAIM = `${LINGER}
 local prefix, me, field = ARGV[1], ARGV[2], ARGV[3]
 local stamp = nil
@@ -40,6 +46,7 @@ local cur = redis.call('HGET', KEYS[1], field)
 if cur then
   local owner = ownerOf(cur)
   if owner == me then
+    if ARGV[6] == 'new' then return 0 end
     stamp = string.match(cur, '^[^\\n]*\\n([^\\n]*)\\n')
   elseif redis.call('EXISTS', prefix .. 'inst:' .. owner) == 1 then
     return 0

@@ -10,6 +10,8 @@ export interface Pty {
   readonly proc: ChildProcess;
   /** Everything printed so far, escape sequences removed. */
   text(): string;
+  /** The lines a person sees now: the output played on a small terminal model (cursor moves and erases applied). */
+  screen(): string[];
   /** Resolves once the output matches `re` (searched from the start, or after `from`). */
   waitFor(re: RegExp, what?: string, from?: number): Promise<RegExpMatchArray>;
   /** Types a line and Enter. */
@@ -73,6 +75,7 @@ export function runInPty(argv: readonly string[], opts: { cwd?: string; env?: No
   return {
     proc,
     text,
+    screen: () => playTerminal(raw),
     waitFor,
     type: (line) => void proc.stdin?.write(`${line}\r`),
     exited,
@@ -83,4 +86,46 @@ export function runInPty(argv: readonly string[], opts: { cwd?: string; env?: No
 /** Kills every pty child still running (call from afterAll). */
 export function killPtys(): void {
   for (const p of live) p.kill('SIGKILL');
+}
+
+/**
+ * Plays terminal output onto a grid, with the few control sequences
+ * readline uses: CR, LF, cursor up/down/forward/back/column (A B C D G),
+ * erase in line (K) and erase below (J). Enough to tell what stays on screen
+ * from what was drawn and then erased.
+ */
+export function playTerminal(raw: string): string[] {
+  const lines: string[][] = [[]];
+  let row = 0;
+  let col = 0;
+  const line = () => (lines[row] ??= []);
+  const re = /\u001b\[([0-9;?]*)([A-Za-z])|\u001b\][^\u0007]*\u0007|\u001b[=>]|([\r\n\b])|([^\u001b\r\n\b]+)/g;
+  for (const m of raw.matchAll(re)) {
+    const [, params = '', cmd, ctl, text] = m;
+    if (text !== undefined) {
+      for (const ch of text) line()[col++] = ch;
+    } else if (ctl === '\r') col = 0;
+    else if (ctl === '\n') {
+      row++;
+      line();
+    } else if (ctl === '\b') col = Math.max(0, col - 1);
+    else if (cmd) {
+      const n = Number.parseInt(params, 10);
+      const count = Number.isNaN(n) ? 1 : n;
+      if (cmd === 'A') row = Math.max(0, row - count);
+      else if (cmd === 'B') row += count;
+      else if (cmd === 'C') col += count;
+      else if (cmd === 'D') col = Math.max(0, col - count);
+      else if (cmd === 'G') col = Math.max(0, count - 1);
+      else if (cmd === 'K') {
+        if (params === '2') lines[row] = [];
+        else if (params === '1') line().fill(' ', 0, col);
+        else line().length = Math.min(line().length, col);
+      } else if (cmd === 'J') {
+        line().length = Math.min(line().length, col);
+        lines.length = row + 1;
+      }
+    }
+  }
+  return lines.map((l) => Array.from(l, (c) => c ?? ' ').join('').trimEnd());
 }

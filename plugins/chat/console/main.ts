@@ -85,7 +85,15 @@ function main(argv: readonly string[]): void {
     },
   };
   const session = new ChatSession({ url, name, room: parsed.values.room ?? DEFAULT_ROOM }, io);
-  rl.on('line', (l) => session.line(l));
+  rl.on('line', (l) => {
+    // The terminal echoed what was typed; the room's copy (with time and name) comes back from the
+    // server, so the echo of a message goes, or every line you say would show twice.
+    if (tty && !l.startsWith('/') && l.trim() !== '') {
+      readline.moveCursor(process.stdout, 0, -1);
+      readline.clearLine(process.stdout, 0);
+    }
+    session.line(l);
+  });
   rl.on('close', () => session.quit());
   rl.on('SIGINT', () => session.quit());
   if (tty) io.print(`tsws-chat: connecting to ${url} as ${name}; /help lists the commands`);

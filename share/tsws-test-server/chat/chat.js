@@ -88,6 +88,8 @@ function handle(s, msg) {
       addEvent(msg.time, s.reconnects ? `reconnected to ${msg.room}` : `you joined ${msg.room}`);
       s.members = [...msg.members];
       renderMembers();
+      // The server's limit, not a guess: a longer text would be refused after typing it.
+      if (msg.limits && msg.limits.maxText) text.maxLength = msg.limits.maxText;
       text.focus();
       return;
     }
@@ -112,12 +114,18 @@ function handle(s, msg) {
       // History and live messages may overlap around a join: ids tell them apart.
       if (msg.room !== s.room || msg.id <= s.lastId) return;
       s.lastId = msg.id;
+      if (msg.name === s.name && s.unconfirmed.length > 0 && s.unconfirmed[0] === msg.text) s.unconfirmed.shift();
       addMessage(msg, false);
       return;
     case 'error':
       if (msg.request === 'join' && !s.joined) {
         stop(msg.message);
         return;
+      }
+      // A refused send gives its text back to the box, unless something new was typed there.
+      if (msg.request === 'send' && s.unconfirmed.length > 0) {
+        const refused = s.unconfirmed.shift();
+        if (!text.value) text.value = refused;
       }
       showError($('error'), msg.message);
       return;
@@ -145,7 +153,7 @@ function connect(s) {
 }
 
 function start(name, room) {
-  session = { name, room, ws: null, joined: false, delay: 500, reconnects: 0, timer: 0, lastId: 0, members: [] };
+  session = { name, room, ws: null, joined: false, delay: 500, reconnects: 0, timer: 0, lastId: 0, members: [], unconfirmed: [] };
   showError($('join-error'), '');
   showError($('error'), '');
   log.replaceChildren();
@@ -190,6 +198,8 @@ $('send-form').addEventListener('submit', (ev) => {
     return;
   }
   showError($('error'), '');
+  // Sent texts wait for their echo (or a refusal) in order: the server answers each send with one or the other.
+  s.unconfirmed.push(text.value);
   s.ws.send(JSON.stringify({ type: 'send', text: text.value }));
   text.value = '';
 });
