@@ -10,11 +10,13 @@ import { TestClient } from './helpers/ws-client.ts';
 
 let a: Cert;
 let b: Cert;
+let r: Cert;
 let srv: Running;
 
 beforeAll(async () => {
   a = makeCert('a.test');
   b = makeCert('b.test');
+  r = makeCert('r.test', 'rsa');
   const site = (name: string, cert: Cert, extra: Record<string, unknown> = {}) => ({
     name, port: '0', interface: '127.0.0.1', 'host-ssl-cert': cert.cert, 'host-ssl-key': cert.key,
     mounts: [{ mountpoint: '/', origin: `file://${name}` }], 'ws-protocols': [{ echo: {} }], ...extra,
@@ -25,6 +27,7 @@ beforeAll(async () => {
       '1-a': [site('a.test', a, { sts: 'on' })],
       '2-b': [site('b.test', b)],
       '3-redirect': [{ name: 'a.test', port: '0', interface: '::1', 'redirect-http': '1' }],
+      '5-rsa': [{ ...site('r.test', r), interface: '127.0.0.3' }],
       '4-missing': [{ name: 'c.test', port: '0', interface: '127.0.0.2', 'host-ssl-cert': '/nonexistent/c.crt', 'host-ssl-key': '/nonexistent/c.key', 'ignore-missing-cert': '1' }],
     },
   }));
@@ -86,6 +89,24 @@ describe('TLS vhosts', () => {
     expect((await raw(undefined, 'b.test')).status).toBe(421);
     expect((await raw('unknown.test', 'b.test')).status).toBe(421);
     expect((await raw(undefined, 'a.test')).status).toBe(200);
+  });
+
+  it("offers TLS 1.2 only Mozilla's intermediate ciphers by default: forward secrecy, no AES128-SHA", async () => {
+    /** Handshakes with TLS 1.2 and only `ciphers` on offer; resolves the cipher agreed, or the error. */
+    const handshake = (ciphers: string) =>
+      new Promise<string>((resolve) => {
+        // An RSA certificate: AES128-SHA (RSA key exchange, no forward secrecy) would be possible with it.
+        const port = srv.server.listeners.find((l) => l.vhosts.includes('r.test'))?.port ?? 0;
+        const s = tls.connect({ host: '127.0.0.3', port, servername: 'r.test', ca: [r.pem], ciphers, maxVersion: 'TLSv1.2' }, () => {
+          resolve(s.getCipher().standardName);
+          s.end();
+        });
+        s.on('error', (err) => resolve(`refused: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      });
+    expect(await handshake('AES128-SHA')).toMatch(/^refused: /);
+    expect(await handshake('AES256-GCM-SHA384')).toMatch(/^refused: /);
+    expect(await handshake('ECDHE-RSA-AES128-SHA')).toMatch(/^refused: /);
+    expect(await handshake('ECDHE-RSA-AES128-GCM-SHA256')).toBe('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
   });
 
   it('picks the certificate by SNI for openssl s_client too', async () => {

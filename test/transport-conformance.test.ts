@@ -183,6 +183,13 @@ describe(`HTTP/1.1 with ${build.id} on Node ${build.node}`, () => {
     expect(r.status).toBe(200);
   });
 
+  conforms('no response header names the transport or its version, only the configured server-string', async () => {
+    const r = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(r.status).toBe(200);
+    expect(/^server: (.*)$/im.exec(r.head)?.[1]).toBe('tsws');
+    expect(r.head).not.toMatch(/uwebsockets/i);
+  });
+
   conforms('pipelined requests are answered in order', async () => {
     const one = (p: string, last = false) => `GET ${p} HTTP/1.1\r\nHost: localhost\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
     expect(await statuses(one('/') + one('/missing') + one('/', true))).toEqual([200, 404, 200]);

@@ -21,6 +21,7 @@ const SHARED: Readonly<Record<string, string>> = {
   'invalid UTF-8 in a text message: close 1007': 'the TCP connection is dropped without a close frame (1006)',
   'invalid UTF-8 in a close reason: close 1007': 'answered with an empty close frame (1005)',
   'an HTTP/1.0 request is answered': '505 HTTP Version Not Supported',
+  'no response header names the transport or its version, only the configured server-string': 'every response also carries "uWebSockets: 20", written by uWS.js after the handler',
   'an absolute-form request target is answered': '505 HTTP Version Not Supported',
   'pipelined requests answered after the request callback returns are answered in order':
     'the second request aborts the first while it is pending: the connection closes with no response',

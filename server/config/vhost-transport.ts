@@ -27,6 +27,16 @@ function buildListen(raw: unknown, site: Site, expand: Expand): ListenAddress | 
   return port === undefined ? undefined : { port, iface, unixSocket: false, source: site.source };
 }
 
+/**
+ * TLS 1.2 ciphers when "ciphers" says nothing: Mozilla's "intermediate" list
+ * (forward secrecy and AEAD only; TLS 1.0 and 1.1 are off in uWS.js's
+ * BoringSSL anyway). TLS 1.3's suites are BoringSSL's fixed, all-strong set.
+ */
+export const INTERMEDIATE_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 export function buildListens(main: ListenAddress, raw: unknown, site: Site, expand: Expand): ListenAddress[] {
   if (raw === undefined) return [main];
   if (!Array.isArray(raw)) {
@@ -56,7 +66,10 @@ export function buildTls(raw: Record<string, unknown>, use: ReadonlySet<string>,
   if ((cert === undefined) !== (key === undefined)) {
     site.diag.add(tswsError('TSWS_ERR_CONFIG_MISSING_KEY', { where: site.where, key: cert === undefined ? 'host-ssl-cert' : 'host-ssl-key', block: 'a TLS vhost (certificate and key go together)' }));
   }
-  const tls = cert !== undefined && key !== undefined ? { cert: expand.path(cert), key: expand.path(key), ca: ca === undefined ? undefined : expand.path(ca), ciphers: get('ciphers', asString) } : undefined;
+  const tls =
+    cert !== undefined && key !== undefined
+      ? { cert: expand.path(cert), key: expand.path(key), ca: ca === undefined ? undefined : expand.path(ca), ciphers: get('ciphers', asString) ?? INTERMEDIATE_CIPHERS }
+      : undefined;
   if (tls && redirectHttp) {
     site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.at('redirect-http').where, key: 'redirect-http', detail: 'a TLS vhost cannot redirect to itself: put "redirect-http" on a plain vhost of the same name on another port' }));
   }

@@ -12,13 +12,14 @@ export interface Cert {
 
 const made: string[] = [];
 
-/** A throwaway self-signed certificate for `name` (CN and subjectAltName). */
-export function makeCert(name: string): Cert {
+/** A throwaway self-signed certificate for `name` (CN and subjectAltName), on a P-256 key or (for cipher tests) an RSA one. */
+export function makeCert(name: string, keyType: 'ec' | 'rsa' = 'ec'): Cert {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsws-cert-'));
   made.push(dir);
   const cert = path.join(dir, `${name}.crt`);
   const key = path.join(dir, `${name}.key`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+  const newkey = keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
+  execFileSync('openssl', ['req', '-x509', ...newkey, '-nodes', '-keyout', key, '-out', cert,
     '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], { stdio: 'ignore' });
   return { cert, key, pem: fs.readFileSync(cert, 'utf8') };
 }
