@@ -186,6 +186,9 @@ export const REGISTRY = {
   TSWS_WARN_LEGACY_RUNTIME: warning<{ node: string }>(
     (p) => `running on Node ${p.node}, the legacy runtime: Node 20 reached end of life on 2026-04-30 and gets no security fixes`,
     'Serve from Node 24 LTS (the container, or a host with glibc 2.38 or later); Node 20 stays only for Debian 12 / Ubuntu 22.04 hosts until they move on.'),
+  TSWS_WARN_FD_HIGH: warning<{ open: number; limit: number; resumeAt: number }>(
+    (p) => `${p.open} files open of the limit of ${p.limit}: stopped accepting connections until fewer than ${p.resumeAt} are open`,
+    'Raise the open-file limit (ulimit -n, LimitNOFILE, the ECS task\'s nofile), lower ip-limit-wsi, or add instances; tsws_accept_paused_total counts these pauses.'),
   TSWS_ERR_THREAD: error<{ what: string; reason: string }>(
     (p) => `count-threads: ${p.what}: ${p.reason}`,
     'The thread\'s own log lines (with "thread": n) say more; with count-threads 1 the same configuration shows the error directly.'),

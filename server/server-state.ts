@@ -18,6 +18,9 @@ export class ServerState {
   readonly startedAt = Date.now();
   readonly counters = new Counters();
   #draining = false;
+  /** Times accepting stopped near the open-file limit (server/fd-guard.ts), and whether it is stopped now. */
+  acceptPauses = 0;
+  acceptPaused = false;
   #reloads = 0;
   #reloadFailures = 0;
 

@@ -29,6 +29,7 @@ import type { OpsDeps } from './http/ops-routes.ts';
 import { openMetricsPort, opsDeps } from './metrics/endpoints.ts';
 import type { MetricsMesh, MetricsOptions } from './metrics/prometheus.ts';
 import { ServerFigures } from './metrics/server-view.ts';
+import { FdGuard, openFileLimit } from './fd-guard.ts';
 
 /**
  * One listening socket and what its handlers read on every event. A reload
@@ -101,6 +102,8 @@ export class TswsServer {
   #metricsPort: { readonly info: ListenerInfo; readonly handle: ListenerHandle } | undefined;
   #graceMs = 10_000;
   #stopped = false;
+  #fdGuard: FdGuard | undefined;
+  readonly #accepted = () => this.#fdGuard?.accepted();
   readonly thread: ThreadRole | undefined;
 
   private constructor(log: Logger, opts: ServerOptions) {
@@ -123,7 +126,26 @@ export class TswsServer {
       await server.stop(0);
       throw err;
     }
+    const limit = openFileLimit();
+    if (limit) server.#fdGuard = new FdGuard(limit, { pause: () => server.#pauseAccepting(), resume: () => server.#resumeAccepting() }, log);
     return server;
+  }
+
+  #pauseAccepting(): void {
+    this.state.acceptPauses++;
+    this.state.acceptPaused = true;
+    for (const s of this.#slots.values()) s.handle.stopListening();
+  }
+
+  /** The same addresses, on the ports they had (a port left to the system keeps the one it got). */
+  async #resumeAccepting(): Promise<void> {
+    if (this.#stopped) return;
+    const mode = this.thread?.listen.mode ?? 'alone';
+    for (const s of this.#slots.values()) {
+      const port = s.info.port;
+      await openListener(s.plan, s.handle, mode === 'alone' ? { mode: 'alone', portFor: () => port } : joinAt(port));
+    }
+    this.state.acceptPaused = false;
   }
 
   /** Listeners of the current configuration. */
@@ -286,7 +308,7 @@ export class TswsServer {
   }
 
   #wsDeps(tls: boolean, frontDoor: FrontDoorConfig, serverString: string): WsDeps {
-    return { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight };
+    return { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted };
   }
 
   #logListening(slot: Slot): void {
@@ -303,6 +325,7 @@ export class TswsServer {
   async stop(graceMs = this.#graceMs): Promise<{ cut: number }> {
     if (this.#stopped) return { cut: 0 };
     this.#stopped = true;
+    this.#fdGuard?.stop();
     const deadline = Date.now() + graceMs;
     const slots = [...this.#slots.values(), ...this.#draining];
     for (const s of slots) s.handle.stopListening();

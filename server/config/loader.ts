@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TswsError, describeError, tswsError } from '../errors.ts';
+import { openFileLimit } from '../os-limits.ts';
 import { Diagnostics, Site, asInt, asPairList, asString, asStringList, isPlainObject } from './coerce.ts';
 import { parseLwswsJson, type ParsedDocument } from './lwsws-json.ts';
 import { where, type GlobalConfig, type ListenAddress, type MetricsConfig, type ServerConfig, type VhostConfig } from './model.ts';
@@ -31,6 +32,16 @@ const DATA_DIR_TOKEN = '_lws_ddir_';
 /** lwsws skips editor backups and hidden files in conf.d. */
 function isConfigFileName(name: string): boolean {
   return !name.startsWith('.') && !name.includes('~');
+}
+
+/**
+ * Unset ip-limit-wsi: a quarter of the open-file limit per address, so one
+ * address cannot take the whole fd table (behind a load balancer every
+ * client comes from its few addresses: raise it there, or set 0 for none).
+ */
+function defaultPerAddressLimit(): number {
+  const limit = openFileLimit();
+  return limit ? Math.floor(limit / 4) : 0;
 }
 
 export function listConfigFiles(configDir: string): string[] {
@@ -163,7 +174,7 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
     privileges: { uid: get('uid', asInt), gid: get('gid', asInt), username: get('username', asString), groupname: get('groupname', asString) },
     timeoutSecs: get('timeout-secs', (v, s, k) => asInt(v, s, k, 1, 3600)) ?? 20,
     rejectServiceKeywords: get('reject-service-keywords', asStatusPairs) ?? [],
-    ipLimitWsi: get('ip-limit-wsi', asInt) ?? 0,
+    ipLimitWsi: get('ip-limit-wsi', asInt) ?? defaultPerAddressLimit(),
     graceSecs: get('grace-secs', (v, s, k) => asInt(v, s, k, 0, 3600)) ?? 10,
     metrics: get('metrics', buildMetrics),
   };

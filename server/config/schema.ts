@@ -59,7 +59,7 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
   'reject-service-keywords': { kind: 'pair-list', doc: 'User-Agent substrings and the status that answers them, e.g. [{"scanner": "403"}]; HTTP requests and upgrades alike.' },
   'default-alpn': { kind: 'string', ...later('tsws serves HTTP/1.1 only'), doc: 'Default ALPN protocol.' },
   'ip-limit-ah': { kind: 'int', ...later('uWS.js parses headers itself and does not say whose they are until they are complete'), doc: 'Max simultaneous HTTP headers per address.' },
-  'ip-limit-wsi': { kind: 'int', default: '0 (off)', doc: 'Websocket connections one address may hold at once; the next upgrade gets 503.' },
+  'ip-limit-wsi': { kind: 'int', default: 'a quarter of the open-file limit', doc: 'Websocket connections one address may hold at once; the next upgrade gets 503. 0: no limit (behind a load balancer every client comes from its few addresses: raise it or set 0 there).' },
   'rlimit-nofile': { kind: 'int', ...later('Node cannot raise its own open-file limit; use ulimit -n'), doc: 'Open-file limit.' },
 };
 

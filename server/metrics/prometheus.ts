@@ -146,6 +146,26 @@ function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
       this.inc({ result: 'failed' }, state.reloadFailures);
     },
   });
+  new Counter({
+    name: 'tsws_accept_paused_total',
+    help: 'Times the listening sockets were closed near the open-file limit (90 % of it; they open again below 75 %).',
+    registers,
+    // The threads share one fd table and pause together: count it once.
+    aggregator: 'max',
+    collect() {
+      this.reset();
+      this.inc(state.acceptPauses);
+    },
+  });
+  new Gauge({
+    name: 'tsws_accepting',
+    help: '0 while accepting is paused near the open-file limit, else 1.',
+    registers,
+    aggregator: 'min',
+    collect() {
+      this.set(state.acceptPaused ? 0 : 1);
+    },
+  });
   new Gauge({ name: 'tsws_build_info', help: 'Always 1; the version is a label.', labelNames: ['version'], registers, aggregator: 'first' }).set({ version: pkg.version }, 1);
   if (cluster) addClusterMetrics(registers, cluster);
   // process_* and nodejs_* metrics, among them the event-loop lag (nodejs_eventloop_lag_seconds and its percentiles).

@@ -26,6 +26,8 @@ export interface WsDeps {
   readonly perAddress: { readonly counts: Map<string, number>; readonly limit: number };
   /** Every open websocket of the server, for shutdown. */
   readonly connections: Set<WsSession>;
+  /** Told of each accepted websocket (the open-file guard's estimate). */
+  readonly accepted: () => void;
 }
 
 /** What completing an upgrade needs once the protocol is chosen (and, maybe later, the filter answered). */
@@ -193,6 +195,7 @@ export function wsOpen(ws: WsHandle, deps: WsDeps): void {
   counts.set(data.peer, (counts.get(data.peer) ?? 0) + 1);
   const session = data.session as WsSession;
   deps.connections.add(session);
+  deps.accepted();
   session.opened(ws);
 }
 
