@@ -20,8 +20,9 @@ export default definePlugin({
        * stops reading from the senders and hangs up on whoever holds the
        * oldest entry for 3 s. uWS.js cannot pause reading, so the bound is
        * per member instead: a member more than 512 messages (or 2 MiB)
-       * behind is closed with 1008 "slow consumer". Nobody else loses data,
-       * and memory per member stays bounded.
+       * behind whose peer reads nothing for 3 s, or four times that far
+       * behind, is closed with 1008 "slow consumer". Nobody else loses
+       * data, and memory per member stays bounded.
        */
       inbox: { maxMessages: 512, maxBytes: 2 * 1024 * 1024, onOverflow: 'close' },
       session: (_vhost, req) => ({ topic: `mirror:${req.queryParam('mirror') ?? ''}` }),
