@@ -192,6 +192,9 @@ export const REGISTRY = {
   TSWS_ERR_THREAD: error<{ what: string; reason: string }>(
     (p) => `count-threads: ${p.what}: ${p.reason}`,
     'The thread\'s own log lines (with "thread": n) say more; with count-threads 1 the same configuration shows the error directly.'),
+  TSWS_ERR_WATCHDOG_INTERRUPTED: error<{ thread: number; ms: number; vhost: string; plugin: string; protocol: string; callback: string }>(
+    (p) => `watchdog: thread ${p.thread} was held over ${p.ms} ms by callback "${p.callback}" of protocol "${p.protocol}" (plugin ${p.plugin}) on vhost "${p.vhost}": interrupted, serving again`,
+    'That callback never returned (an endless loop, or a long synchronous job): fix it, or move the work off the event loop.'),
   TSWS_ERR_INTERFACE_UNKNOWN: error<Where & { name: string; known: string }>(
     (p) => `${p.where}: network interface "${p.name}" not found (this machine has: ${p.known})`,
     'Use an interface name from that list, or an IP address.'),

@@ -62,11 +62,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error({ err: reason, event: 'unhandled-rejection' }, `unhandled rejection: ${String(reason)}`));
 
   const threads = result.prepared.config.global.countThreads;
+  const watchdogSecs = result.prepared.config.global.watchdogSecs;
   let service: Service;
   try {
+    // With the watchdog, even one thread serves from a worker: this thread then runs no plugin code and can interrupt it (README "Watchdog").
     service =
-      threads > 1
-        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, count: threads }, log)
+      threads > 1 || watchdogSecs > 0
+        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, count: threads, watchdogSecs }, log)
         : await LocalService.start(result.prepared, log);
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;
@@ -175,6 +177,7 @@ function needsRestart(before: Prepared, after: Prepared): string[] {
   // Where a block was written (its source) moves with any edit above it: not a change.
   const cluster = (c: typeof a.cluster) => c && { ...c, source: undefined };
   const metrics = (m: typeof a.metrics) => m && { path: m.path, port: m.port, iface: m.iface };
+  if (a.watchdogSecs !== b.watchdogSecs) notes.push('watchdog-secs changed: it takes effect at the next restart');
   if (a.countThreads !== b.countThreads) notes.push('count-threads changed: it takes effect at the next restart');
   if (!same(cluster(a.cluster), cluster(b.cluster))) notes.push('cluster changed: it takes effect at the next restart');
   if (!same(metrics(a.metrics), metrics(b.metrics))) notes.push('metrics changed: it takes effect at the next restart');

@@ -23,6 +23,8 @@ export class ServerState {
   acceptPaused = false;
   #reloads = 0;
   #reloadFailures = 0;
+  /** Times the watchdog interrupted a callback of this thread (server/threads/watchdog.ts). */
+  watchdogInterrupts = 0;
 
   /** True once the server is stopping: health paths answer 503. */
   get draining(): boolean {

@@ -175,6 +175,7 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
     timeoutSecs: get('timeout-secs', (v, s, k) => asInt(v, s, k, 1, 3600)) ?? 20,
     rejectServiceKeywords: get('reject-service-keywords', asStatusPairs) ?? [],
     ipLimitWsi: get('ip-limit-wsi', asInt) ?? defaultPerAddressLimit(),
+    watchdogSecs: get('watchdog-secs', (v, s, k) => asInt(v, s, k, 0, 3600)) ?? 5,
     graceSecs: get('grace-secs', (v, s, k) => asInt(v, s, k, 0, 3600)) ?? 10,
     metrics: get('metrics', buildMetrics),
   };

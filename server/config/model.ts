@@ -31,6 +31,8 @@ export interface GlobalConfig {
   readonly rejectServiceKeywords: readonly (readonly [string, number])[];
   /** How long a stop lets connections finish, in seconds. */
   readonly graceSecs: number;
+  /** A serving loop held this long by one callback is interrupted; 0: no watchdog (server/threads/watchdog.ts). */
+  readonly watchdogSecs: number;
   /** Websockets per remote address; 0 is no limit. lwsws: "ip-limit-wsi". */
   readonly ipLimitWsi: number;
   /** Prometheus metrics: where they are served; undefined when not at all. tsws: "metrics". */

@@ -39,6 +39,11 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
     doc: 'Ping a websocket idle this long and close it if it stays silent (lwsws parses but ignores this; tsws honours it). Rounded up to a multiple of 4, minimum 8.',
   },
   'init-ssl': { kind: 'bool', doc: 'Accepted for compatibility: TLS is always initialised when a vhost needs it.' },
+  'watchdog-secs': {
+    kind: 'int',
+    default: '5',
+    doc: 'tsws: a plugin callback holding a serving thread this long is interrupted (the thread serves on; the culprit is logged as TSWS_ERR_WATCHDOG_INTERRUPTED); 0 turns the watchdog off. See "Watchdog" in README.md.',
+  },
   'grace-secs': { kind: 'int', default: '10', doc: 'tsws: on SIGTERM/SIGINT, how long websockets and in-flight HTTP responses get to finish before they are cut (keep it under ECS stopTimeout, 30 s by default).' },
   'log-level': { kind: 'string', default: 'info', doc: 'pino level (fatal, error, warn, info, debug, trace, silent) when -d is not given.' },
   cluster: {

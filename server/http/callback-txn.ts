@@ -1,4 +1,5 @@
 /** @module One HTTP transaction under a callback:// mount: the lws HTTP callbacks, one write per httpWritable. */
+import { enter, leave } from '../watchdog/beacon.ts';
 import { describeError, isTswsError, tswsError, type TswsError } from '../errors.ts';
 import type { HeaderInput, HttpRequestInfo, HttpTxn, Timer, WriteStatus } from '../plugin/api.ts';
 import type { Serviceable } from '../session/scheduler.ts';
@@ -308,6 +309,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
 
   #call(label: Label, fn: () => unknown): void {
     const outer = this.#current;
+    const where = enter(this.vhost.where[label]);
     this.#current = label;
     this.#depth++;
     try {
@@ -316,6 +318,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     } catch (err) {
       this.#failed(label, err);
     } finally {
+      leave(where);
       this.#depth--;
       this.#current = outer;
     }

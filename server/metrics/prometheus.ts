@@ -166,6 +166,15 @@ function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
       this.set(state.acceptPaused ? 0 : 1);
     },
   });
+  new Counter({
+    name: 'tsws_watchdog_interrupts_total',
+    help: 'Plugin callbacks interrupted by the watchdog after holding a serving thread longer than watchdog-secs (the log names each).',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(state.watchdogInterrupts);
+    },
+  });
   new Gauge({ name: 'tsws_build_info', help: 'Always 1; the version is a label.', labelNames: ['version'], registers, aggregator: 'first' }).set({ version: pkg.version }, 1);
   if (cluster) addClusterMetrics(registers, cluster);
   // process_* and nodejs_* metrics, among them the event-loop lag (nodejs_eventloop_lag_seconds and its percentiles).

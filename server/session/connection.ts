@@ -1,4 +1,5 @@
 /** @module One websocket connection: dispatches the lws callbacks and enforces one write per writable. */
+import { enter, leave } from '../watchdog/beacon.ts';
 import { TswsError, describeError, isTswsError, tswsError } from '../errors.ts';
 import type { Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin/api.ts';
 import type { TopicSubscriber } from '../bus/topics.ts';
@@ -249,12 +250,14 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       // #call inlined: this runs once per message, and a closure per message shows in the profile.
       this.#current = 'receive';
       this.#depth++;
+      const outer = enter(this.vhost.where.receive);
       try {
         const result: unknown = receive(this, data, isBinary);
         if (result instanceof Promise) result.catch((err: unknown) => this.#failed('receive', err));
       } catch (err) {
         this.#failed('receive', err);
       } finally {
+        leave(outer);
         this.#depth--;
         this.#current = undefined;
       }
@@ -339,11 +342,13 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       if (writable) {
         this.#gate.open();
         this.#current = 'writable';
+        const outer = enter(this.vhost.where.writable);
         try {
           writable(this);
         } catch (err) {
           this.#failed('writable', err);
         } finally {
+          leave(outer);
           this.#gate.close();
           this.#current = undefined;
         }
@@ -359,6 +364,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   /** Runs a plugin callback isolated: a throw closes only this connection (1011). */
   #call(label: CallbackLabel, fn: () => unknown): void {
     const outer = this.#current;
+    const where = enter(this.vhost.where[label]);
     this.#current = label;
     this.#depth++;
     try {
@@ -367,6 +373,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     } catch (err) {
       this.#failed(label, err);
     } finally {
+      leave(where);
       this.#depth--;
       this.#current = outer;
     }

@@ -14,6 +14,8 @@ export interface WorkerSetup {
   readonly generation: number;
   /** Ports the lead thread bound, by listener key: the others bind the same. */
   readonly ports: Readonly<Record<string, number>>;
+  /** The watchdog's view of this thread (server/watchdog/beacon.ts); absent when watchdog-secs is 0. */
+  readonly beacon: SharedArrayBuffer | undefined;
 }
 
 /** A failure carried across threads: the error's code and message, for the main thread's log. */

@@ -55,6 +55,8 @@ export class ThreadMetricsMesh implements MetricsMesh {
   }
 
   async #render(local: Registry): Promise<string> {
+    // Alone (count-threads 1 under the watchdog): nobody to ask.
+    if (this.#others === 0) return local.metrics();
     const id = `${this.#index}:${++this.#seq}`;
     const answers: Metrics[] = [];
     const heard = new Promise<void>((resolve) => {

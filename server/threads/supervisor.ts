@@ -7,6 +7,7 @@ import type { Level } from '../log.ts';
 import type { ReloadReport } from '../server.ts';
 import type { Service } from '../service.ts';
 import { portsOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
+import { Watchdog } from './watchdog.ts';
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
@@ -60,6 +61,8 @@ export interface ThreadsOptions {
   readonly dataDir: string | undefined;
   readonly level: Level;
   readonly count: number;
+  /** 0: no watchdog. */
+  readonly watchdogSecs: number;
 }
 
 const failed = (what: string, f: Failure | undefined) => tswsError('TSWS_ERR_THREAD', { what, reason: f ? (f.code ? `${f.code}: ${f.message}` : f.message) : 'the thread exited' });
@@ -71,10 +74,12 @@ export class ThreadedService implements Service {
   #listeners: readonly ListenerInfo[] = [];
   #generation = 1;
   #stopping = false;
+  readonly #watchdog: Watchdog | undefined;
 
   private constructor(opts: ThreadsOptions, log: Logger) {
     this.#opts = opts;
     this.#log = log;
+    this.#watchdog = opts.watchdogSecs > 0 ? new Watchdog(opts.watchdogSecs, log) : undefined;
   }
 
   /**
@@ -104,7 +109,8 @@ export class ThreadedService implements Service {
   /** Starts thread `index`; resolves with its listeners once it serves. */
   #spawn(index: number, lead: boolean): Promise<readonly ListenerInfo[]> {
     const o = this.#opts;
-    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners) };
+    const beacon = this.#watchdog ? Watchdog.buffer() : undefined;
+    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners), beacon };
     return new Promise((resolve, reject) => {
       let started = false;
       const link = new WorkerLink(
@@ -113,10 +119,12 @@ export class ThreadedService implements Service {
           if (m.type === 'ready') {
             started = true;
             link.ready = true;
+            if (beacon) this.#watchdog?.watch(link.worker, index, beacon);
             resolve(m.listeners);
           } else if (m.type === 'start-failed') reject(failed(`thread ${index} could not start`, m.failure));
         },
         (code) => {
+          this.#watchdog?.forget(link.worker);
           if (!started) return reject(failed(`thread ${index} could not start`, { code: undefined, message: `it exited with code ${code}` }));
           this.#lost(link, code);
         },

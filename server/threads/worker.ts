@@ -2,12 +2,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TswsError } from '../errors.ts';
 import type { ListenPolicy } from '../listeners.ts';
+import { tswsError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { prepare, type PrepareResult } from '../prepare.ts';
 import { LocalService } from '../service.ts';
 import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
 import { ThreadMetricsMesh } from './metrics-mesh.ts';
 import { ThreadBus } from './thread-bus.ts';
+import { attachBeacon, BEAT_MS } from '../watchdog/beacon.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort;
@@ -43,8 +45,16 @@ async function start(): Promise<LocalService | undefined> {
     // Alone in its cluster, a thread is an instance of its own; else the threads' channel carries the broadcasts.
     const service = await LocalService.start(result.prepared, log, {
       thread: { index: setup.index, count: setup.count, listen, metrics: mesh },
-      ...(result.prepared.config.global.cluster ? {} : { bus: new ThreadBus('tsws:bus') }),
+      ...(result.prepared.config.global.cluster || setup.count === 1 ? {} : { bus: new ThreadBus('tsws:bus') }),
     }, `-t${setup.index}`);
+    if (setup.beacon) {
+      const state = service.server.state;
+      attachBeacon(setup.beacon, BEAT_MS, (what) => {
+        state.watchdogInterrupts++;
+        const e = tswsError('TSWS_ERR_WATCHDOG_INTERRUPTED', { thread: setup.index, ...what });
+        log.error({ code: e.code, event: 'watchdog-interrupted', vhost: what.vhost, plugin: what.plugin, protocol: what.protocol, callback: what.callback, heldMs: what.ms }, e.message);
+      });
+    }
     tell({ type: 'ready', listeners: service.listeners });
     return service;
   } catch (err) {

@@ -1,4 +1,5 @@
 /** @module One protocol on one vhost (lws per-vhost protocol data): its state, connections, timers and topics. */
+import { enter, leave, registerHost, whereOf, BEACON_CALLBACKS, type BeaconCallback } from '../watchdog/beacon.ts';
 import type { Logger } from 'pino';
 import { TopicRouter } from '../bus/topics.ts';
 import { describeError, tswsError } from '../errors.ts';
@@ -40,6 +41,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly server: ServerView;
   /** Plain integers the connections add to; read when metrics are scraped. */
   readonly counters: ProtocolCounters;
+  /** WHERE values for the watchdog's beacon, one per callback, by name (server/watchdog/beacon.ts). */
+  readonly where: Readonly<Record<BeaconCallback, number>>;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -56,6 +59,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.log = deps.log.child({ vhost: vhostName, protocol: def.name });
     this.cluster = deps.cluster?.(vhostName, def.name);
     this.counters = deps.counters.protocol(vhostName, def.name);
+    const id = registerHost({ vhost: vhostName, plugin: def.pluginName, protocol: def.name });
+    this.where = Object.fromEntries(BEACON_CALLBACKS.map((c) => [c, whereOf(id, c)])) as Record<BeaconCallback, number>;
     this.server = deps.server;
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
@@ -80,6 +85,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   /** lws PROTOCOL_INIT. A throwing init disables this protocol on this vhost only. `previous`: see api.ts. */
   init(previous?: ProtocolHost): boolean {
     const init = this.def.callbacks.init;
+    const outer = enter(this.where.init);
     try {
       this.#state = init ? init(this, this.options, previous?.state) : undefined;
       this.#status = 'live';
@@ -92,6 +98,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
       const e = tswsError('TSWS_ERR_PLUGIN_INIT_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
       return false;
+    } finally {
+      leave(outer);
     }
   }
 
@@ -160,12 +168,15 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   }
 
   #runTimer(fn: () => void): void {
+    const outer = enter(this.where.timer);
     try {
       fn();
     } catch (err) {
       this.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_TIMER_THREW', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
+    } finally {
+      leave(outer);
     }
     // Timers run outside transport events: serve what they asked for right away.
     this.scheduler.flush();

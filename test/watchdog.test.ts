@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { PLUGIN_API, makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
+import { freePort } from './helpers/free-port.ts';
+import { killAll, runTsws } from './helpers/process.ts';
+import { get, rawRequest } from './helpers/raw-http.ts';
+import { TestClient } from './helpers/ws-client.ts';
+
+afterAll(() => {
+  killAll();
+  removeConfigDirs();
+});
+
+/** `spin`: a receive that never returns when told "spin"; anything else is echoed. */
+const spinPlugin = `
+import { defineProtocol, definePlugin } from ${JSON.stringify(PLUGIN_API)};
+interface Session { out: string[] }
+export default definePlugin({ apiVersion: 1, name: 'spinner', protocols: [defineProtocol<undefined, Session>({
+  name: 'spin',
+  session: () => ({ out: [] }),
+  callbacks: {
+    receive(conn, data) {
+      if (data.toString() === 'spin') for (;;) { /* never returns */ }
+      conn.session.out.push(data.toString());
+      conn.requestWritable();
+    },
+    writable(conn) { const m = conn.session.out.shift(); if (m !== undefined) conn.write(m); },
+  },
+})] });`;
+
+/** `echo-ok`: a well-behaved protocol on the other vhost, and its HTTP mount. */
+const okPlugin = `
+import { defineProtocol, definePlugin } from ${JSON.stringify(PLUGIN_API)};
+interface Session { out: string[]; head: boolean }
+export default definePlugin({ apiVersion: 1, protocols: [defineProtocol<undefined, Session>({
+  name: 'ok',
+  session: () => ({ out: [], head: false }),
+  callbacks: {
+    receive(conn, data) { conn.session.out.push('ok:' + data.toString()); conn.requestWritable(); },
+    writable(conn) { const m = conn.session.out.shift(); if (m !== undefined) conn.write(m); },
+    http(txn) { txn.requestWritable(); },
+    httpWritable(txn) {
+      if (!txn.session.head) { txn.session.head = true; txn.writeHead(200, { 'content-length': '2' }); return txn.requestWritable(); }
+      txn.end('ok');
+    },
+  },
+})] });`;
+
+async function start(threads: number) {
+  const [spinPort, okPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = makeConfigDir({
+    conf: { global: { 'watchdog-secs': '1', 'grace-secs': '2', 'count-threads': String(threads), metrics: { port: String(metricsPort), interface: '127.0.0.1' } } },
+    vhosts: {
+      spin: [{ name: 'spin-site', port: String(spinPort), interface: '127.0.0.1', 'ws-protocols': [{ spin: {} }] }],
+      ok: [{ name: 'ok-site', port: String(okPort), interface: '127.0.0.1', 'ws-protocols': [{ ok: {} }], mounts: [{ mountpoint: '/ok', origin: 'callback://ok' }] }],
+    },
+    plugins: { 'spin.ts': spinPlugin, 'ok.ts': okPlugin },
+  });
+  const p = runTsws(['-c', dir]);
+  await p.ready;
+  return { p, spinPort, okPort, metricsPort };
+}
+
+const interrupts = async (port: number) => Number(/^tsws_watchdog_interrupts_total (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1] ?? NaN);
+
+describe('watchdog', () => {
+  for (const threads of [1, 2]) {
+    it(`interrupts a receive that never returns (count-threads ${threads}): the other vhost answers again, the log names the culprit, the metric counts it`, async () => {
+      const s = await start(threads);
+      const spinner = await TestClient.open(`ws://127.0.0.1:${s.spinPort}/`, 'spin');
+      spinner.send('spin');
+      const line = await s.p.waitFor((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED');
+      expect(line).toMatchObject({ vhost: 'spin-site', plugin: expect.stringContaining('spin') as unknown, protocol: 'spin', callback: 'receive' });
+
+      // Serving again: HTTP on the other vhost, a websocket on the other protocol, and the same spinning protocol.
+      expect((await rawRequest(s.okPort, get('/ok'))).body).toBe('ok');
+      const ok = await TestClient.open(`ws://127.0.0.1:${s.okPort}/`, 'ok');
+      ok.send('hi');
+      expect(await ok.nextText()).toBe('ok:hi');
+      const again = await TestClient.open(`ws://127.0.0.1:${s.spinPort}/`, 'spin');
+      again.send('fine');
+      expect(await again.nextText()).toBe('fine');
+      expect(await interrupts(s.metricsPort)).toBe(1);
+
+      s.p.kill('SIGTERM');
+      expect(await s.p.exited).toBe(0);
+    });
+  }
+
+  it('ends with 0 on a SIGTERM that arrives while a callback holds the thread', async () => {
+    const s = await start(1);
+    const spinner = await TestClient.open(`ws://127.0.0.1:${s.spinPort}/`, 'spin');
+    // Echoed first: the thread reads this connection, so the next message is being run when the signal comes.
+    spinner.send('ping');
+    expect(await spinner.nextText()).toBe('ping');
+    spinner.send('spin');
+    s.p.kill('SIGTERM');
+    expect(await s.p.exited).toBe(0);
+    expect(s.p.lines.some((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED')).toBe(true);
+    expect(s.p.lines.some((l) => l.event === 'stopped')).toBe(true);
+  });
+});
