@@ -36,6 +36,14 @@ function fatal(log: Logger, fields: Record<string, unknown>, message: string): v
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const load = (generation?: number) => prepare({ configDir: opts.configDir, ...(generation ? { generation } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  // From the first moment: a SIGTERM (ECS sends one on every deploy, maybe before this process is
+  // up) must never meet Node's default action, which kills at once, exit code lost, logs unflushed.
+  // Until the server is up a stop is only noted, and carried out as soon as it is.
+  let early: 'SIGTERM' | 'SIGINT' | undefined;
+  const noteTerm = () => void (early ??= 'SIGTERM');
+  const noteInt = () => void (early ??= 'SIGINT');
+  process.on('SIGTERM', noteTerm);
+  process.on('SIGINT', noteInt);
   const bootLog = createLogger(opts.level ?? 'info');
   const result = await load();
   const configured = result.prepared?.config.global.logLevel;
@@ -83,11 +91,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
       return fatal(log, { err, event: 'privilege-drop-failed' }, `cannot drop privileges: ${(err as Error).message}`);
     }
   }
+  // The real handlers replace the early ones in one synchronous step, and before "ready" is
+  // logged: whoever waits for that line may signal at once.
+  process.off('SIGTERM', noteTerm);
+  process.off('SIGINT', noteInt);
+  const stop = handleSignals(service, result.prepared, load, log);
   log.info({ event: 'ready', version: pkg.version, threads, listeners: service.listeners }, `tsws ${pkg.version} ready${threads > 1 ? ` (${threads} threads)` : ''}`);
-  handleSignals(service, result.prepared, load, log);
+  if (early) stop(early);
 }
 
-function handleSignals(service: Service, first: Prepared, load: (generation: number) => Promise<PrepareResult>, log: Logger): void {
+/** Installs the signal handlers of a running server; returns its stop, for a signal noted during start-up. */
+function handleSignals(service: Service, first: Prepared, load: (generation: number) => Promise<PrepareResult>, log: Logger): (signal: string) => void {
   let stopping = false;
   let graceMs = first.config.global.graceSecs * 1000;
   const exitNow = () => {
@@ -141,6 +155,7 @@ function handleSignals(service: Service, first: Prepared, load: (generation: num
         reloading = false;
       });
   });
+  return stop;
 }
 
 /**
