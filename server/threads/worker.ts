@@ -46,7 +46,8 @@ async function start(): Promise<LocalService | undefined> {
     const service = await LocalService.start(result.prepared, log, {
       thread: { index: setup.index, count: setup.count, listen, metrics: mesh },
       ...(result.prepared.config.global.cluster || setup.count === 1 ? {} : { bus: new ThreadBus('tsws:bus') }),
-    }, `-t${setup.index}`);
+      // One serving thread (the watchdog's) is the instance itself: its id stays as configured.
+    }, setup.count === 1 ? '' : `-t${setup.index}`);
     if (setup.beacon) {
       const state = service.server.state;
       attachBeacon(setup.beacon, BEAT_MS, (what) => {
