@@ -90,7 +90,7 @@ export default definePlugin({
     defineProtocol<undefined, PeerSession>({
       name: PEER_PROTOCOL,
       // A delivery carries a handler's payload (a reply line is at most 2 MiB) and its envelope.
-      rxBufferSize: 4 * 1024 * 1024,
+      maxMessageSize: 4 * 1024 * 1024,
       session: () => ({ link: undefined }),
       callbacks: {
         established(conn) {

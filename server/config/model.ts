@@ -19,6 +19,8 @@ export interface GlobalConfig {
   readonly countThreads: number;
   /** Ping idle websockets after this many seconds and close silent ones; 0 disables. lwsws: "ws-pingpong-secs". */
   readonly wsPingPongSecs: number;
+  /** Largest websocket message of any vhost not setting its own. tsws: "ws-max-message-size". */
+  readonly wsMaxMessageSize: number;
   /** pino level name when -d is not given. */
   readonly logLevel: string | undefined;
   /** Set when this instance is one of several sharing state through Redis. */
@@ -156,6 +158,8 @@ export interface VhostConfig {
   readonly ignoreMissingCert: boolean;
   /** A plain vhost answering everything with 301 to https. lwsws: "redirect-http". */
   readonly redirectHttp: boolean;
+  /** Largest websocket message on this vhost; undefined takes the global value. tsws: "ws-max-message-size". */
+  readonly wsMaxMessageSize: number | undefined;
   /** Origins allowed to open websockets; undefined allows any. */
   readonly wsOrigins: readonly string[] | undefined;
   readonly mounts: readonly MountConfig[];

@@ -7,6 +7,7 @@ import type { ClusterView, Conn, ProtocolVhost, ServerView, Timer } from '../plu
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
 export interface ProtocolHostDeps {
@@ -19,6 +20,8 @@ export interface ProtocolHostDeps {
   readonly server: ServerView;
   /** Set in a cluster: makes the shared-state view of one protocol on one vhost. */
   readonly cluster?: (vhost: string, protocol: string) => ClusterView;
+  /** The vhost's ws-max-message-size (default: the global default); the plugin's maxMessageSize may lower it. */
+  readonly vhostMaxMessageSize?: number;
 }
 
 /** The part of a connection the host manages. */
@@ -40,6 +43,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly server: ServerView;
   /** Plain integers the connections add to; read when metrics are scraped. */
   readonly counters: ProtocolCounters;
+  /** The largest message a connection may send: the lower of the vhost's and the plugin's limits. */
+  readonly maxMessageSize: number;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -57,6 +62,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.cluster = deps.cluster?.(vhostName, def.name);
     this.counters = deps.counters.protocol(vhostName, def.name);
     this.server = deps.server;
+    const ceiling = deps.vhostMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.maxMessageSize = Math.min(ceiling, def.maxMessageSize ?? ceiling);
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
 
