@@ -41,6 +41,8 @@ export default definePlugin({
   protocols: [
     defineProtocol<Hub, ClientSession, typeof options>({
       name: PROTOCOL,
+      // Client messages are at most 1 MiB (README "Limits and choices"), below the vhost's 16 MiB default.
+      maxMessageSize: 1024 * 1024,
       options,
       session: () => ({ client: undefined }),
       callbacks: {
