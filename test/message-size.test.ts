@@ -141,3 +141,21 @@ describe('maxMessageSize and ws-max-message-size: what closes with 1009', () => 
     expect(logged?.msg).toContain('over its 1000-byte limit');
   });
 });
+
+describe('the transport cap follows the message limit, not rxBufferSize', () => {
+  it('a listener whose only protocol reads 10-byte pieces still takes a 150 KB message', async () => {
+    const dir = makeConfigDir({
+      vhosts: { site: [{ name: 'c', port: '0', interface: '127.0.0.1', 'ws-max-message-size': '200000', 'ws-protocols': [{ pieces: {} }] }] },
+      plugins: PLUGINS,
+    });
+    const own = await startInProcess(dir);
+    try {
+      const c = await TestClient.open(own.wsUrl(), 'pieces');
+      c.send('z'.repeat(150_000));
+      expect(JSON.parse(await c.nextText())).toEqual({ count: 15_000, sizes: [10] });
+      await c.close();
+    } finally {
+      await own.stop();
+    }
+  });
+});
