@@ -50,7 +50,7 @@ beforeAll(async () => {
     vhosts: {
       site: [
         { name: 'a', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'dumb-increment-protocol': {}, 'lws-status': {}, pieces: {}, whole: {}, small: {}, echo: {} }] },
-        { name: 'b', port: '0', interface: '127.0.0.1', 'ws-max-message-size': '1000', 'ws-protocols': [{ pieces: {}, small: {} }] },
+        { name: 'b', port: '0', interface: '127.0.0.1', 'ws-max-message-size': '1000', 'ws-protocols': [{ pieces: {}, small: {}, echo: { 'ws-max-message-size': '5000' } }] },
       ],
     },
     plugins: PLUGINS,
@@ -130,13 +130,19 @@ describe('maxMessageSize and ws-max-message-size: what closes with 1009', () => 
     expect((await c.closed).code).toBe(1009);
   });
 
-  it("a vhost's ws-max-message-size overrides the global one, and a lower plugin limit still wins", async () => {
+  it("a vhost's ws-max-message-size overrides the global one, a lower plugin limit still wins, and a protocol's entry sets its own", async () => {
     const c = await open('b', 'pieces');
     c.send('y'.repeat(1000));
     expect(JSON.parse(await c.nextText())).toMatchObject({ count: 100 });
     c.send('y'.repeat(1001));
     expect((await c.closed).code).toBe(1009);
     expect(await closeCode('b', 'small', 101)).toBe(1009);
+    // The ws-protocols entry's own ws-max-message-size is the operator's word for that protocol on that vhost: above both.
+    const e = await open('b', 'echo');
+    e.send('e'.repeat(5000));
+    expect((await e.nextText()).length).toBe(5000);
+    await e.close();
+    expect(await closeCode('b', 'echo', 5001)).toBe(1009);
     const logged = srv.logs.find((l) => l.code === 'TSWS_ERR_MESSAGE_TOO_BIG' && l.msg.includes('1001-byte'));
     expect(logged?.msg).toContain('over its 1000-byte limit');
   });

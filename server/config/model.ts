@@ -129,6 +129,8 @@ export interface ProtocolEnable {
   readonly name: string;
   /** Serves upgrades that name no protocol. lwsws: "default": "1" in the protocol's options. */
   readonly isDefault: boolean;
+  /** The largest message for this protocol on this vhost, whatever the plugin says. tsws: "ws-max-message-size" in its options. */
+  readonly maxMessageSize: number | undefined;
   /** Options as written (lwsws values are strings); the plugin's option specs type them. */
   readonly options: Readonly<Record<string, string>>;
   readonly optionSources: Readonly<Record<string, SourceRef>>;

@@ -100,7 +100,7 @@ export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
     doc: 'tsws: more addresses for this vhost beside port/interface, e.g. [{"interface": "::", "port": "2221"}, {"unix-socket": "/run/x.sock"}].',
   },
   'ws-origins': { kind: 'string-list', default: 'any', doc: 'tsws: Origin values allowed to open websockets; an upgrade with another Origin gets 403 (one without Origin, a non-browser client, is let through).' },
-  'ws-max-message-size': { kind: 'int', default: 'the global value', doc: 'tsws: the largest websocket message, in bytes, on this vhost (overrides the global key); a plugin\'s maxMessageSize can only lower it.' },
+  'ws-max-message-size': { kind: 'int', default: 'the global value', doc: 'tsws: the largest websocket message, in bytes, on this vhost (overrides the global key); a plugin\'s maxMessageSize can only lower it. A protocol\'s entry in ws-protocols may set its own ("echo": {"ws-max-message-size": "4194304"}), which wins over both.' },
   'unix-socket-perms': { kind: 'string', ...later('socket ownership is planned'), doc: 'owner:group of the UNIX socket.' },
   sts: { kind: 'bool', default: '0', doc: 'On a TLS vhost, send Strict-Transport-Security (max-age=15768000; includeSubDomains) with every response.' },
   'host-ssl-key': { kind: 'string', doc: 'TLS private key (PEM). With host-ssl-cert the vhost serves TLS; vhosts of one TLS port are told apart by SNI.' },

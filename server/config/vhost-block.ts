@@ -263,7 +263,9 @@ function buildProtocols(raw: unknown, site: Site, expand: Expand): ProtocolEnabl
         optionSources[k] = osite.source;
       }
       const isDefault = options.default !== undefined ? (asBool(options.default, psite.at('default'), `${name}.default`) ?? false) : false;
-      out.push({ name, isDefault, options, optionSources, source: psite.source });
+      const limit = options['ws-max-message-size'];
+      const maxMessageSize = limit === undefined ? undefined : asInt(limit, psite.at('ws-max-message-size'), `${name}.ws-max-message-size`, 1, MAX_MESSAGE_CEILING);
+      out.push({ name, isDefault, maxMessageSize, options, optionSources, source: psite.source });
     }
   });
   return out;

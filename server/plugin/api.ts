@@ -225,6 +225,7 @@ export type OptionValues<O extends OptionSpecs> = {
 export const RESERVED_OPTIONS: OptionSpecs = {
   status: { type: 'string', doc: 'lwsws writes "status": "ok"; accepted and ignored.' },
   default: { type: 'bool', doc: 'Serve upgrades that name no protocol.' },
+  'ws-max-message-size': { type: 'int', doc: 'tsws: the largest message for this protocol on this vhost, in bytes, above the plugin\'s maxMessageSize and the vhost\'s ws-max-message-size alike.' },
 };
 
 // ---- the protocol definition ---------------------------------------------

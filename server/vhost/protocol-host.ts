@@ -20,8 +20,8 @@ export interface ProtocolHostDeps {
   readonly server: ServerView;
   /** Set in a cluster: makes the shared-state view of one protocol on one vhost. */
   readonly cluster?: (vhost: string, protocol: string) => ClusterView;
-  /** The vhost's ws-max-message-size (default: the global default); the plugin's maxMessageSize may lower it. */
-  readonly vhostMaxMessageSize?: number;
+  /** The vhost's ws-max-message-size, and the one its ws-protocols entry gives this protocol (if any). */
+  readonly messageLimits?: { readonly vhost: number; readonly protocol: number | undefined };
 }
 
 /** The part of a connection the host manages. */
@@ -62,8 +62,10 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.cluster = deps.cluster?.(vhostName, def.name);
     this.counters = deps.counters.protocol(vhostName, def.name);
     this.server = deps.server;
-    const ceiling = deps.vhostMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    this.maxMessageSize = Math.min(ceiling, def.maxMessageSize ?? ceiling);
+    // The most specific word wins: the operator's for this protocol on this vhost; otherwise the
+    // plugin's maxMessageSize may lower the vhost's ceiling (global by default), never raise it.
+    const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
+    this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
 
