@@ -125,6 +125,9 @@ export const REGISTRY = {
   TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL: error<{ file: string; protocol: string; first: string }>(
     (p) => `plugin ${p.file} defines protocol "${p.protocol}", already defined by ${p.first}`,
     'Protocol names are global: rename one of them.'),
+  TSWS_WARN_PLUGIN_RX_BUFFER_UNUSED: warning<{ file: string; protocol: string }>(
+    (p) => `plugin ${p.file}, protocol "${p.protocol}": "rxBufferSize" has no effect without "receiveFragments" (receive gets whole messages)`,
+    'rxBufferSize is lws\'s receive piece size: add "receiveFragments: true" to get messages in such pieces, or drop it; to limit message size, use "maxMessageSize".'),
   TSWS_ERR_PLUGIN_INIT_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": init threw (${p.reason}); the protocol is disabled on this vhost`,
     'Fix the plugin\'s init (see the stack in this log line); the rest of the server keeps serving.'),
@@ -165,7 +168,7 @@ export const REGISTRY = {
     'Use 1000-1003, 1007-1014 or 3000-4999, and a reason of at most 123 UTF-8 bytes.'),
   TSWS_ERR_MESSAGE_TOO_BIG: error<{ protocol: string; size: number; limit: number }>(
     (p) => `protocol "${p.protocol}": received a ${p.size}-byte message, over its ${p.limit}-byte limit`,
-    'Raise the protocol\'s rxBufferSize if such messages are legitimate.',
+    'If such messages are legitimate, raise "ws-max-message-size" (vhost or global) or the protocol\'s maxMessageSize, whichever is lower.',
     { closeCode: 1009 }),
   TSWS_ERR_RATE_LIMITED: error<{ protocol: string; peer: string }>(
     (p) => `protocol "${p.protocol}": ${p.peer} sent faster than its rateLimit allows; closed with 1008`,

@@ -44,7 +44,7 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
     for (const [name, options] of prepared.enabled.get(vc) ?? []) {
       const def = prepared.protocols.get(name);
       if (!def) continue;
-      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, messageLimits: { vhost: vc.wsMaxMessageSize ?? prepared.config.global.wsMaxMessageSize, protocol: vc.protocols.find((p) => p.name === name)?.maxMessageSize }, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
       hosts.push(host);
       const before = previous?.hosts.find((h) => h.vhostName === vc.name && h.protocol === name && h.live);
       if (host.init(before)) live.set(name, host);

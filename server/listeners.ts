@@ -53,9 +53,13 @@ export function planListeners(vhosts: readonly Vhost[]): ListenerPlan[] {
   });
 }
 
-/** Above this a message is cut by the transport itself (1006) before it is ever buffered whole. */
-export function transportCap(maxRx: number): number {
-  return Math.min(2 * maxRx + 64 * 1024, 0x7fffffff);
+/**
+ * Above this a message is cut by the transport itself (1006) before it is
+ * ever buffered whole. It follows the largest maxMessageSize on the listener
+ * (rxBufferSize is only the piece size plugins receive in, not a limit).
+ */
+export function transportCap(maxMessage: number): number {
+  return Math.min(2 * maxMessage + 64 * 1024, 0x7fffffff);
 }
 
 /** An interface name ("lo", "eth0") becomes its first address, IPv4 preferred. */

@@ -361,8 +361,8 @@ export class TswsServer {
 
 function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
   const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
-  const maxRx = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.def.rxBufferSize)));
-  return { maxPayloadLength: transportCap(maxRx), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD };
+  const maxMessage = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.maxMessageSize)));
+  return { maxPayloadLength: transportCap(maxMessage), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD };
 }
 
 /** What cannot change without a new socket: the websocket settings and the TLS files, by content. */

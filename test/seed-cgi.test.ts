@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
-import { REPO, killAll, runTsws } from './helpers/process.ts';
+import { killAll, runTsws } from './helpers/process.ts';
+import { SEED_DIR, seedConfigDir } from './helpers/seed-config.ts';
 
 afterAll(() => {
   killAll();
@@ -25,20 +25,11 @@ echo "</body></html>"
 
 describe("the seed's Comlink v2 config, served as written", () => {
   it('runs lws-cgi-test.sh from --data-dir, as the seed config (conf + conf.d/comlink_v2) mounts it at /testcgi', async () => {
-    const seed = path.join(REPO, 'test/fixtures/seed-comlink-v2');
     const dataDir = makeConfigDir({ files: { 'libwebsockets-test-server/lws-cgi-test.sh': SCRIPT, 'libwebsockets-test-server/test.html': 'seed home' } });
     fs.chmodSync(path.join(dataDir, 'libwebsockets-test-server/lws-cgi-test.sh'), 0o755);
-    // The seed's files verbatim, except what cannot work here: its fixed port (taken by others) and its access log under /var/log.
-    const vhost = fs
-      .readFileSync(path.join(seed, 'conf.d/comlink_v2'), 'utf8')
-      .replace('"port": "7681"', '"port": "0"')
-      .replace('/var/log/lwsws/test-access-log', path.join(dataDir, 'access.log'));
+    const vhost = fs.readFileSync(path.join(SEED_DIR, 'conf.d/comlink_v2'), 'utf8');
     expect(vhost).toContain('"origin": "cgi://_lws_ddir_/libwebsockets-test-server/lws-cgi-test.sh"');
-    // Its user AMS-TEAM does not exist here, and an unknown user stops start-up: drop to whoever runs the test instead.
-    const me = os.userInfo().username;
-    const conf = fs.readFileSync(path.join(seed, 'conf'), 'utf8').replaceAll('"AMS-TEAM"', JSON.stringify(me)).replace(/"(uid|gid)": "33"/g, '"$1": "' + String(process.getuid?.() ?? 0) + '"');
-    expect(conf).toContain(JSON.stringify(me));
-    const confDir = makeConfigDir({ conf, vhosts: { comlink_v2: vhost } });
+    const confDir = seedConfigDir(dataDir);
 
     // cwd: the packet server's default log-dir (var/lws-packet) is relative to it.
     const p = runTsws(['-c', confDir, '--data-dir', dataDir], { cwd: dataDir });

@@ -35,7 +35,7 @@ export default { apiVersion: 1, protocols: [
       receive(conn) { conn.session.reply = String(conn.vhost.state.afterClose); conn.requestWritable(); },
       writable(conn) { if (conn.session.reply) { conn.write(conn.session.reply); conn.session.reply = undefined; } } },
     session: () => ({}) },
-  { name: 'flood', rxBufferSize: 64,
+  { name: 'flood', maxMessageSize: 64,
     session: () => ({ sent: 0, want: 0, reply: undefined }),
     callbacks: {
       init() { return { writables: 0, maxBufferedAtEntry: 0, victim: undefined }; },

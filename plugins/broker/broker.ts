@@ -41,6 +41,8 @@ export default definePlugin({
   protocols: [
     defineProtocol<Hub, ClientSession, typeof options>({
       name: PROTOCOL,
+      // Client messages are at most 1 MiB (README "Limits and choices"), below the vhost's 16 MiB default.
+      maxMessageSize: 1024 * 1024,
       options,
       session: () => ({ client: undefined }),
       callbacks: {
@@ -90,7 +92,7 @@ export default definePlugin({
     defineProtocol<undefined, PeerSession>({
       name: PEER_PROTOCOL,
       // A delivery carries a handler's payload (a reply line is at most 2 MiB) and its envelope.
-      rxBufferSize: 4 * 1024 * 1024,
+      maxMessageSize: 4 * 1024 * 1024,
       session: () => ({ link: undefined }),
       callbacks: {
         established(conn) {

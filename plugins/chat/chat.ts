@@ -58,7 +58,7 @@ export default definePlugin({
     defineProtocol<VhostState, Session, typeof options>({
       name: 'chat',
       // A longest message, every character escaped as a JSON surrogate pair, still fits; larger frames close with 1009.
-      rxBufferSize: 64 * 1024,
+      maxMessageSize: 64 * 1024,
       options,
       session: (vhost) => ({
         room: undefined,

@@ -19,7 +19,6 @@ export default definePlugin({
   protocols: [
     defineProtocol<VhostState, Session, typeof options>({
       name: 'dumb-increment-protocol',
-      rxBufferSize: 4096,
       options,
       session: () => ({ number: 0 }),
       callbacks: {

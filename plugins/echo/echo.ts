@@ -21,7 +21,7 @@ export default definePlugin({
   protocols: [
     defineProtocol<VhostState, Session, typeof options>({
       name: 'echo',
-      rxBufferSize: 1024 * 1024,
+      maxMessageSize: 1024 * 1024,
       options,
       session: (): Session => ({ queue: undefined, head: 0 }),
       callbacks: {

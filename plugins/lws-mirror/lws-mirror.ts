@@ -14,7 +14,7 @@ export default definePlugin({
   protocols: [
     defineProtocol<undefined, Session>({
       name: 'lws-mirror-protocol',
-      rxBufferSize: 64 * 1024,
+      maxMessageSize: 64 * 1024,
       /*
        * Slow readers: lws keeps a 32-entry ring per group and, when it fills,
        * stops reading from the senders and hangs up on whoever holds the

@@ -133,7 +133,7 @@ export default definePlugin({
     defineProtocol<VhostState, Session, typeof options>({
       name: 'protocol-lws-packet',
       options,
-      rxBufferSize: 1024,
+      maxMessageSize: 1024,
       httpBodyLimit: 16 * 1024 * 1024,
       // A subscriber falling this far behind while its peer does not read is closed (1008); it resumes with ?since=.
       inbox: { maxMessages: 4096, maxBytes: 16 * 1024 * 1024, onOverflow: 'close' },

@@ -48,7 +48,6 @@ export default definePlugin({
   protocols: [
     defineProtocol<VhostState, Session>({
       name: 'lws-status',
-      rxBufferSize: 512,
       session: () => ({ stale: true }),
       callbacks: {
         init(vhost, _opts, previous) {

@@ -100,8 +100,6 @@ export default definePlugin({
   protocols: [
     defineProtocol<VhostState, Session, typeof options>({
       name: 'lws-server-status',
-      // Clients only listen; what they send is ignored.
-      rxBufferSize: 512,
       options,
       session: () => ({ sent: 0, first: undefined }),
       callbacks: {

@@ -36,7 +36,7 @@ export default definePlugin({
     defineProtocol<VhostState, Session, typeof options>({
       name: PROTOCOL,
       // The largest frame an agent sends is a message of max-message-bytes with its envelope.
-      rxBufferSize: 600 * 1024,
+      maxMessageSize: 600 * 1024,
       // Forwarded uploads are streamed under a credit window, never held whole.
       httpBodyLimit: 1024 * 1024 * 1024,
       session: () => ({ link: undefined, job: undefined }),

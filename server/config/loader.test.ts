@@ -136,4 +136,15 @@ describe('config loader', () => {
     expect(r.config?.global.wsPingPongSecs).toBe(8);
     expect(r.config?.global.pluginDirs).toEqual(['/shipped', path.join(dir, 'plugins')]);
   });
+
+  it('ws-max-message-size: 16 MiB unless conf or the vhost says otherwise; 0 is refused', () => {
+    const plain = load(makeConfigDir({ vhosts: { x: vhost() } }));
+    expect(plain.config?.global.wsMaxMessageSize).toBe(16 * 1024 * 1024);
+    expect(plain.config?.vhosts[0]?.wsMaxMessageSize).toBeUndefined();
+    const set = load(makeConfigDir({ conf: { global: { 'ws-max-message-size': '65536' } }, vhosts: { x: vhost({ 'ws-max-message-size': '1024' }) } }));
+    expect(set.config?.global.wsMaxMessageSize).toBe(65536);
+    expect(set.config?.vhosts[0]?.wsMaxMessageSize).toBe(1024);
+    const zero = load(makeConfigDir({ vhosts: { x: vhost({ 'ws-max-message-size': '0' }) } }));
+    expect(codes(zero.diagnostics.errors)).not.toEqual([]);
+  });
 });

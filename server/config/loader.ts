@@ -6,7 +6,7 @@ import { openFileLimit } from '../os-limits.ts';
 import { Diagnostics, Site, asInt, asPairList, asString, asStringList, isPlainObject } from './coerce.ts';
 import { parseLwswsJson, type ParsedDocument } from './lwsws-json.ts';
 import { where, type GlobalConfig, type ListenAddress, type MetricsConfig, type ServerConfig, type VhostConfig } from './model.ts';
-import { GLOBAL_KEYS, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE, GLOBAL_KEYS, MAX_MESSAGE_CEILING, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
 import { nearest } from './suggest.ts';
 import { buildVhost, checkKeys, type Expand } from './vhost-block.ts';
 import { buildCluster } from './cluster-block.ts';
@@ -169,6 +169,7 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
     countThreads: get('count-threads', (v, s, k) => asInt(v, s, k, 1, 64)) ?? 1,
     // uWS.js counts idle time in 4-second ticks and needs at least 8.
     wsPingPongSecs: pingSecs === 0 ? 0 : Math.max(8, Math.ceil(pingSecs / 4) * 4),
+    wsMaxMessageSize: get('ws-max-message-size', (v, s, k) => asInt(v, s, k, 1, MAX_MESSAGE_CEILING)) ?? DEFAULT_MAX_MESSAGE_SIZE,
     logLevel: get('log-level', asString),
     cluster: get('cluster', buildCluster),
     privileges: { uid: get('uid', asInt), gid: get('gid', asInt), username: get('username', asString), groupname: get('groupname', asString) },

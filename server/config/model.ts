@@ -19,6 +19,8 @@ export interface GlobalConfig {
   readonly countThreads: number;
   /** Ping idle websockets after this many seconds and close silent ones; 0 disables. lwsws: "ws-pingpong-secs". */
   readonly wsPingPongSecs: number;
+  /** Largest websocket message of any vhost not setting its own. tsws: "ws-max-message-size". */
+  readonly wsMaxMessageSize: number;
   /** pino level name when -d is not given. */
   readonly logLevel: string | undefined;
   /** Set when this instance is one of several sharing state through Redis. */
@@ -129,6 +131,8 @@ export interface ProtocolEnable {
   readonly name: string;
   /** Serves upgrades that name no protocol. lwsws: "default": "1" in the protocol's options. */
   readonly isDefault: boolean;
+  /** The largest message for this protocol on this vhost, whatever the plugin says. tsws: "ws-max-message-size" in its options. */
+  readonly maxMessageSize: number | undefined;
   /** Options as written (lwsws values are strings); the plugin's option specs type them. */
   readonly options: Readonly<Record<string, string>>;
   readonly optionSources: Readonly<Record<string, SourceRef>>;
@@ -158,6 +162,8 @@ export interface VhostConfig {
   readonly ignoreMissingCert: boolean;
   /** A plain vhost answering everything with 301 to https. lwsws: "redirect-http". */
   readonly redirectHttp: boolean;
+  /** Largest websocket message on this vhost; undefined takes the global value. tsws: "ws-max-message-size". */
+  readonly wsMaxMessageSize: number | undefined;
   /** Origins allowed to open websockets; undefined allows any. */
   readonly wsOrigins: readonly string[] | undefined;
   readonly mounts: readonly MountConfig[];

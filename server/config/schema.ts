@@ -23,6 +23,16 @@ export interface KeyDef {
   readonly notImplemented?: string;
 }
 
+/**
+ * The default ceiling on one websocket message ("ws-max-message-size"):
+ * generous, since lws has no such limit at all (it hands a long message to
+ * the plugin in rx_buffer_size pieces), yet a bound on what one connection
+ * can make the server hold.
+ */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+/** The largest value the key takes: uWS.js counts payload lengths in a signed 32-bit int, and the transport cap is twice the limit. */
+export const MAX_MESSAGE_CEILING = 1024 * 1024 * 1024;
+
 const later = (what: string): Pick<KeyDef, 'notImplemented'> => ({ notImplemented: what });
 
 export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
@@ -37,6 +47,11 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
     kind: 'int',
     default: '0 (off)',
     doc: 'Ping a websocket idle this long and close it if it stays silent (lwsws parses but ignores this; tsws honours it). Rounded up to a multiple of 4, minimum 8.',
+  },
+  'ws-max-message-size': {
+    kind: 'int',
+    default: '16777216 (16 MiB)',
+    doc: 'tsws: the largest websocket message, in bytes, any protocol accepts; a longer one closes the connection with 1009. A vhost may set its own; a plugin\'s maxMessageSize can only lower it. (lws has no such limit: it hands long messages to plugins in rx_buffer_size pieces.)',
   },
   'init-ssl': { kind: 'bool', doc: 'Accepted for compatibility: TLS is always initialised when a vhost needs it.' },
   'watchdog-secs': {
@@ -90,6 +105,7 @@ export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
     doc: 'tsws: more addresses for this vhost beside port/interface, e.g. [{"interface": "::", "port": "2221"}, {"unix-socket": "/run/x.sock"}].',
   },
   'ws-origins': { kind: 'string-list', default: 'any', doc: 'tsws: Origin values allowed to open websockets; an upgrade with another Origin gets 403 (one without Origin, a non-browser client, is let through).' },
+  'ws-max-message-size': { kind: 'int', default: 'the global value', doc: 'tsws: the largest websocket message, in bytes, on this vhost (overrides the global key); a plugin\'s maxMessageSize can only lower it. A protocol\'s entry in ws-protocols may set its own ("echo": {"ws-max-message-size": "4194304"}), which wins over both.' },
   'unix-socket-perms': { kind: 'string', ...later('socket ownership is planned'), doc: 'owner:group of the UNIX socket.' },
   sts: { kind: 'bool', default: '0', doc: 'On a TLS vhost, send Strict-Transport-Security (max-age=15768000; includeSubDomains) with every response.' },
   'host-ssl-key': { kind: 'string', doc: 'TLS private key (PEM). With host-ssl-cert the vhost serves TLS; vhosts of one TLS port are told apart by SNI.' },

@@ -2,7 +2,7 @@
 import { tswsError } from '../errors.ts';
 import { asBool, asInt, asPairList, asPlainPath, asString, asStringList, asStringMap, isPlainObject, type Site } from './coerce.ts';
 import type { MountConfig, Origin, Pairs, ProtocolEnable, SourceRef, VhostConfig } from './model.ts';
-import { GLOBAL_KEYS, MOUNT_KEYS, VHOST_KEYS, type KeyDef } from './schema.ts';
+import { GLOBAL_KEYS, MAX_MESSAGE_CEILING, MOUNT_KEYS, VHOST_KEYS, type KeyDef } from './schema.ts';
 import { buildListens, buildTls } from './vhost-transport.ts';
 import { nearest } from './suggest.ts';
 
@@ -91,6 +91,7 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
   const listens = buildListens(main, use.has('listen') ? raw.listen : undefined, site.at('listen'), expand);
   const tlsFields = buildTls(raw, use, site, expand);
   const origins = get('ws-origins', asStringList);
+  const wsMaxMessageSize = get('ws-max-message-size', (v, s, k) => asInt(v, s, k, 1, MAX_MESSAGE_CEILING));
 
   if (site.diag.errors.length > errorsBefore) return undefined;
   return {
@@ -106,6 +107,7 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
     listens,
     ...tlsFields,
     wsOrigins: origins,
+    wsMaxMessageSize,
     mounts,
     protocols,
     source: site.source,
@@ -261,7 +263,9 @@ function buildProtocols(raw: unknown, site: Site, expand: Expand): ProtocolEnabl
         optionSources[k] = osite.source;
       }
       const isDefault = options.default !== undefined ? (asBool(options.default, psite.at('default'), `${name}.default`) ?? false) : false;
-      out.push({ name, isDefault, options, optionSources, source: psite.source });
+      const limit = options['ws-max-message-size'];
+      const maxMessageSize = limit === undefined ? undefined : asInt(limit, psite.at('ws-max-message-size'), `${name}.ws-max-message-size`, 1, MAX_MESSAGE_CEILING);
+      out.push({ name, isDefault, maxMessageSize, options, optionSources, source: psite.source });
     }
   });
   return out;

@@ -45,6 +45,19 @@ export interface Timer {
   cancel(): void;
 }
 
+/**
+ * Where a piece of a message sits (lws_is_first_fragment,
+ * lws_is_final_fragment, lws_remaining_packet_payload). A whole message is
+ * first and final with nothing remaining; only a protocol with
+ * `receiveFragments` ever sees anything else.
+ */
+export interface Fragment {
+  readonly first: boolean;
+  readonly final: boolean;
+  /** Bytes of the message still to come after this piece. */
+  readonly remaining: number;
+}
+
 /** A message published on a topic this connection subscribed to. */
 export interface Published {
   readonly topic: string;
@@ -212,6 +225,7 @@ export type OptionValues<O extends OptionSpecs> = {
 export const RESERVED_OPTIONS: OptionSpecs = {
   status: { type: 'string', doc: 'lwsws writes "status": "ok"; accepted and ignored.' },
   default: { type: 'bool', doc: 'Serve upgrades that name no protocol.' },
+  'ws-max-message-size': { type: 'int', doc: 'tsws: the largest message for this protocol on this vhost, in bytes, above the plugin\'s maxMessageSize and the vhost\'s ws-max-message-size alike.' },
 };
 
 // ---- the protocol definition ---------------------------------------------
@@ -220,8 +234,12 @@ export interface WsCallbacks<V, S> {
   /** Before the 101: see the upgrade request and accept or refuse it (auth goes here). */
   filter?(req: PeerRequest, vhost: ProtocolVhost<V, S>): FilterVerdict | Promise<FilterVerdict>;
   established?(conn: Conn<V, S>): void;
-  /** One complete message, already copied out of the transport's buffer. */
-  receive?(conn: Conn<V, S>, data: Buffer, isBinary: boolean): void;
+  /**
+   * One complete message, already copied out of the transport's buffer; with
+   * `receiveFragments`, a message longer than rxBufferSize comes as several
+   * calls, one per rxBufferSize piece, told apart by `fragment`.
+   */
+  receive?(conn: Conn<V, S>, data: Buffer, isBinary: boolean, fragment: Fragment): void;
   /** The connection can take data: write at most once, then return. */
   writable?(conn: Conn<V, S>): void;
   closed?(conn: Conn<V, S>, code: number, reason: string): void;
@@ -254,8 +272,20 @@ export type Callbacks<V, S, O extends OptionSpecs> = WsCallbacks<V, S> &
 interface ProtocolBase<V, S, O extends OptionSpecs> {
   /** The Sec-WebSocket-Protocol name; unique across all loaded plugins. */
   readonly name: string;
-  /** Largest message accepted, in bytes (default 1 MiB); larger ones close with 1009. */
+  /**
+   * lws's rx_buffer_size: with `receiveFragments`, the size of the pieces a
+   * longer message is handed to `receive` in (default 4096, as lws). Without
+   * `receiveFragments` it has no effect: `receive` gets whole messages.
+   */
   readonly rxBufferSize?: number;
+  /** Hand messages longer than rxBufferSize to `receive` in pieces, as lws does (default false: whole messages). */
+  readonly receiveFragments?: boolean;
+  /**
+   * Largest message accepted, in bytes; larger ones close with 1009. The
+   * vhost's "ws-max-message-size" (default 16 MiB) caps it: a plugin can only
+   * lower the limit its vhost sets.
+   */
+  readonly maxMessageSize?: number;
   readonly options?: O;
   /** Bounds on published messages waiting for one connection (default 1024 messages, 4 MiB). */
   readonly inbox?: { readonly maxMessages?: number; readonly maxBytes?: number; readonly onOverflow?: 'close' | 'drop-oldest' };

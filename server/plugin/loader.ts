@@ -63,7 +63,7 @@ export async function loadPlugins(dirs: readonly string[], generation = 0): Prom
       files.push(file);
       try {
         const descriptor = checkDescriptor(file, await importPlugin(file, generation));
-        for (const p of checkProtocols(file, descriptor)) {
+        for (const p of checkProtocols(file, descriptor, warnings)) {
           const first = protocols.get(p.name);
           if (first) throw tswsError('TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL', { file: shown(file), protocol: p.name, first: shown(first.file) });
           protocols.set(p.name, p);
@@ -103,7 +103,7 @@ function checkDescriptor(file: string, mod: unknown): PluginDescriptor {
   return desc as PluginDescriptor;
 }
 
-function checkProtocols(file: string, desc: PluginDescriptor): RuntimeProtocol[] {
+function checkProtocols(file: string, desc: PluginDescriptor, warnings: TswsError[]): RuntimeProtocol[] {
   const pluginName = desc.name ?? path.basename(file).replace(/\.[mc]?[jt]s$/, '');
   const seen = new Set<string>();
   return desc.protocols.map((raw: unknown, i) => {
@@ -114,8 +114,11 @@ function checkProtocols(file: string, desc: PluginDescriptor): RuntimeProtocol[]
     if (typeof name !== 'string' || !TOKEN.test(name)) throw bad(`"name" must be a websocket subprotocol token, got ${JSON.stringify(name)}`);
     if (seen.has(name)) throw tswsError('TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL', { file: shown(file), protocol: name, first: shown(file) });
     seen.add(name);
-    const rx = p.rxBufferSize ?? DEFAULT_RX_BUFFER_SIZE;
-    if (typeof rx !== 'number' || !Number.isInteger(rx) || rx < 1) throw bad(`"rxBufferSize" must be a positive integer, got ${JSON.stringify(rx)}`);
+    const rx = checkSize(p.rxBufferSize, 'rxBufferSize', bad) ?? DEFAULT_RX_BUFFER_SIZE;
+    const fragments = p.receiveFragments ?? false;
+    if (typeof fragments !== 'boolean') throw bad(`"receiveFragments" must be a boolean, got ${JSON.stringify(fragments)}`);
+    // A port of an lws plugin brings its rx_buffer_size; before receiveFragments it was tsws's message limit.
+    if (p.rxBufferSize !== undefined && !fragments) warnings.push(tswsError('TSWS_WARN_PLUGIN_RX_BUFFER_UNUSED', { file: shown(file), protocol: name }));
     if (p.session !== undefined && typeof p.session !== 'function') throw bad('"session" must be a function');
     const callbacks = checkCallbacks(file, name, p.callbacks);
     const bodyLimit = p.httpBodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -125,6 +128,8 @@ function checkProtocols(file: string, desc: PluginDescriptor): RuntimeProtocol[]
       file,
       pluginName,
       rxBufferSize: rx,
+      receiveFragments: fragments,
+      maxMessageSize: checkSize(p.maxMessageSize, 'maxMessageSize', bad),
       inbox: checkInbox(p.inbox, bad),
       httpBodyLimit: bodyLimit,
       rateLimit: checkRateLimit(p.rateLimit, bad),
@@ -150,6 +155,12 @@ function checkCallbacks(file: string, protocol: string, raw: unknown): RuntimeCa
     }
   }
   return raw as RuntimeCallbacks;
+}
+
+function checkSize(v: unknown, what: string, bad: (d: string) => TswsError): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw bad(`"${what}" must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function checkRateLimit(raw: unknown, bad: (d: string) => TswsError): RuntimeProtocol['rateLimit'] {

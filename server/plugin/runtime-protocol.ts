@@ -1,5 +1,5 @@
 /** @module A validated protocol as the runtime holds it, with the plugin's types erased and defaults applied. */
-import type { AccessVerdict, Conn, FilterVerdict, HttpRequestInfo, HttpTxn, OptionSpecs, PeerRequest, ProtocolVhost, ProtocolVhostInit } from './api.ts';
+import type { AccessVerdict, Conn, FilterVerdict, Fragment, HttpRequestInfo, HttpTxn, OptionSpecs, PeerRequest, ProtocolVhost, ProtocolVhostInit } from './api.ts';
 
 export interface InboxLimits {
   readonly maxMessages: number;
@@ -13,7 +13,7 @@ export interface RuntimeCallbacks {
   destroy?(vhost: ProtocolVhost, why: 'stop' | 'reload'): void | Promise<void>;
   filter?(req: PeerRequest, vhost: ProtocolVhost): FilterVerdict | Promise<FilterVerdict>;
   established?(conn: Conn): void;
-  receive?(conn: Conn, data: Buffer, isBinary: boolean): void;
+  receive?(conn: Conn, data: Buffer, isBinary: boolean, fragment: Fragment): void;
   writable?(conn: Conn): void;
   closed?(conn: Conn, code: number, reason: string): void;
   checkAccess?(req: HttpRequestInfo, vhost: ProtocolVhost): AccessVerdict | Promise<AccessVerdict>;
@@ -29,7 +29,12 @@ export interface RuntimeProtocol {
   /** The plugin file that defined it, for errors. */
   readonly file: string;
   readonly pluginName: string;
+  /** lws rx_buffer_size: the piece size for a protocol with receiveFragments. */
   readonly rxBufferSize: number;
+  /** Messages longer than rxBufferSize reach `receive` in rxBufferSize pieces. */
+  readonly receiveFragments: boolean;
+  /** The plugin's own bound on a message; the vhost's ws-max-message-size caps it. */
+  readonly maxMessageSize: number | undefined;
   readonly inbox: InboxLimits;
   readonly httpBodyLimit: number;
   readonly rateLimit: { readonly perMs: number; readonly burst: number } | undefined;
@@ -38,5 +43,6 @@ export interface RuntimeProtocol {
   readonly callbacks: RuntimeCallbacks;
 }
 
-export const DEFAULT_RX_BUFFER_SIZE = 1024 * 1024;
+/** lws's default receive buffer (rx_buffer_size 0 means this). */
+export const DEFAULT_RX_BUFFER_SIZE = 4096;
 export const DEFAULT_INBOX: InboxLimits = { maxMessages: 1024, maxBytes: 4 * 1024 * 1024, onOverflow: 'close' };

@@ -10,13 +10,14 @@ import { OwnedTimers } from './timers.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { checkCloseArgs } from './close-codes.ts';
 import { Inbox } from './inbox.ts';
+import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
 import { WriteGate } from './write-gate.ts';
 import type { WsSession } from './ws-session.ts';
 
-/** Buffered bytes above which a connection counts as choked: writable waits for drain. */
 /** A clock no wall-clock step can move; unbound, performance.now throws. */
 const monotonic = () => performance.now();
 
+/** Buffered bytes above which a connection counts as choked: writable waits for drain. */
 export const WRITABLE_THRESHOLD = 64 * 1024;
 
 /** How long a member over its inbox bound may go without its peer reading anything (lws: 3 s) before it is closed as slow. */
@@ -229,31 +230,24 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     counters.messagesIn++;
     counters.bytesIn += message.byteLength;
     const def = this.vhost.def;
-    if (message.byteLength > def.rxBufferSize) {
-      const e = tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit: def.rxBufferSize });
-      this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
-      this.close(1009, 'message too big');
-      return;
-    }
+    if (message.byteLength > this.vhost.maxMessageSize) return this.#refuse(tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit: this.vhost.maxMessageSize }), 'message too big');
     if (def.rateLimit && !(this.#bucket ??= new TokenBucket(def.rateLimit.burst, def.rateLimit.perMs * 1000, monotonic)).take()) {
-      const e = tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer });
-      this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
-      this.close(e.closeCode ?? 1008, 'rate limit');
-      return;
+      return this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer }), 'rate limit');
     }
     this.#inEvent = true;
     const receive = def.callbacks.receive;
     if (receive) {
-      // The transport neuters `message` when this handler returns: copy it out.
-      const data = Buffer.allocUnsafe(message.byteLength);
-      data.set(new Uint8Array(message));
+      const data = copyOut(message);
       // #call inlined: this runs once per message, and a closure per message shows in the profile.
       this.#current = 'receive';
       this.#depth++;
       const outer = enter(this.vhost.where.receive);
       try {
-        const result: unknown = receive(this, data, isBinary);
-        if (result instanceof Promise) result.catch((err: unknown) => this.#failed('receive', err));
+        if (def.receiveFragments && data.length > def.rxBufferSize) receiveInPieces(this, receive, data, isBinary, def.rxBufferSize, (err) => this.#failed('receive', err));
+        else {
+          const result: unknown = receive(this, data, isBinary, WHOLE);
+          if (result instanceof Promise) result.catch((err: unknown) => this.#failed('receive', err));
+        }
       } catch (err) {
         this.#failed('receive', err);
       } finally {
@@ -263,6 +257,12 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       }
     }
     this.#afterEvent(true);
+  }
+
+  /** Closes on a message the protocol will not take (too big, too fast): debug only, the peer's doing. */
+  #refuse(e: TswsError, reason: string): void {
+    this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
+    this.close(e.closeCode ?? 1008, reason);
   }
 
   drained(): void {

@@ -8,6 +8,7 @@ import type { ClusterView, Conn, ProtocolVhost, ServerView, Timer } from '../plu
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
 export interface ProtocolHostDeps {
@@ -20,6 +21,8 @@ export interface ProtocolHostDeps {
   readonly server: ServerView;
   /** Set in a cluster: makes the shared-state view of one protocol on one vhost. */
   readonly cluster?: (vhost: string, protocol: string) => ClusterView;
+  /** The vhost's ws-max-message-size, and the one its ws-protocols entry gives this protocol (if any). */
+  readonly messageLimits?: { readonly vhost: number; readonly protocol: number | undefined };
 }
 
 /** The part of a connection the host manages. */
@@ -43,6 +46,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly counters: ProtocolCounters;
   /** WHERE values for the watchdog's beacon, one per callback, by name (server/watchdog/beacon.ts). */
   readonly where: Readonly<Record<BeaconCallback, number>>;
+  /** The largest message a connection may send: the lower of the vhost's and the plugin's limits. */
+  readonly maxMessageSize: number;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -62,6 +67,10 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     const id = registerHost({ vhost: vhostName, plugin: def.pluginName, protocol: def.name });
     this.where = Object.fromEntries(BEACON_CALLBACKS.map((c) => [c, whereOf(id, c)])) as Record<BeaconCallback, number>;
     this.server = deps.server;
+    // The most specific word wins: the operator's for this protocol on this vhost; otherwise the
+    // plugin's maxMessageSize may lower the vhost's ceiling (global by default), never raise it.
+    const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
+    this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
 
