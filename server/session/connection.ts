@@ -10,6 +10,7 @@ import { OwnedTimers } from './timers.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { checkCloseArgs } from './close-codes.ts';
 import { Inbox } from './inbox.ts';
+import { StallWatch } from './stall-watch.ts';
 import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
 import { WriteGate } from './write-gate.ts';
 import type { WsSession } from './ws-session.ts';
@@ -20,8 +21,6 @@ const monotonic = () => performance.now();
 /** Buffered bytes above which a connection counts as choked: writable waits for drain. */
 export const WRITABLE_THRESHOLD = 64 * 1024;
 
-/** How long a member over its inbox bound may go without its peer reading anything (lws: 3 s) before it is closed as slow. */
-const STALL_MS = 3000;
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 type CallbackLabel = 'filter' | 'established' | 'receive' | 'writable' | 'closed' | 'timer';
@@ -48,9 +47,8 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #choked = false;
   /** Published messages waiting for writable; created by the first one (most connections subscribe to nothing). */
   #inbox: Inbox | undefined;
-  /** Drain events so far, and the timer judging a member over its inbox bound (see deliverPublished). */
-  #drains = 0;
-  #stallWatch: NodeJS.Timeout | undefined;
+  /** Judges a member over its inbox bound (see deliverPublished); made by the first such judgement. */
+  #stall: StallWatch | undefined;
   #timers: OwnedTimers | undefined;
   #topics: Set<string> | undefined;
   /** The protocol's opt-in rate limit; made by the first message when there is one. */
@@ -169,7 +167,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
    * mirror member to itself), is behind without being stuck. As lws hangs up
    * on whoever holds the oldest ring entry for 3 s, a member is closed when
    * it is over the bound with its socket choked and no drain (nothing read
-   * by its peer) for STALL_MS. Four times the bound closes it at once
+   * by its peer) for STALL_MS (stall-watch.ts). Four times the bound closes it at once
    * whatever it reads, so memory stays bounded.
    */
   deliverPublished(msg: Published): void {
@@ -185,25 +183,19 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
             this.vhost.counters.publishedDropped++;
           }
         }
-      } else if (inbox.over(limits, 4)) return this.#slowConsumer();
-      else if (this.#choked) this.#watchStall();
+      } else if (inbox.over(limits, 4)) return this.closeAsSlow();
+      else if (this.#choked) (this.#stall ??= new StallWatch()).watch(this);
     }
     this.requestWritable();
   }
 
-  #watchStall(): void {
-    if (this.#stallWatch) return;
-    const drains = this.#drains;
-    this.#stallWatch = setTimeout(() => {
-      this.#stallWatch = undefined;
-      if (this.#state !== 'open' || !this.#inbox?.over(this.vhost.def.inbox)) return;
-      if (this.#drains === drains) this.#slowConsumer();
-      // It read something: still behind, so keep watching.
-      else if (this.#choked) this.#watchStall();
-    }, STALL_MS);
+  /** For the StallWatch: still behind, and still unable to write. */
+  stalled(): boolean {
+    return this.#state === 'open' && this.#choked && this.#inbox?.over(this.vhost.def.inbox) === true;
   }
 
-  #slowConsumer(): void {
+  /** For the StallWatch too: 1008 "slow consumer". */
+  closeAsSlow(): void {
     const e = tswsError('TSWS_ERR_SLOW_CONSUMER', { protocol: this.protocol, pending: this.publishedPending });
     this.vhost.log.warn({ code: e.code, conn: this.id, peer: this.request.peer }, e.message);
     this.#inbox = undefined;
@@ -267,7 +259,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   drained(): void {
     if (this.#state !== 'open') return;
-    this.#drains++;
+    this.#stall?.drained();
     this.#mayBeBuffered = true;
     if (this.#choked && (this.#ws?.getBufferedAmount() ?? 0) <= WRITABLE_THRESHOLD) this.#choked = false;
     this.#inEvent = true;
@@ -282,7 +274,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#ws = undefined;
     this.#wantWritable = false;
     this.#timers?.cancelAll();
-    clearTimeout(this.#stallWatch);
+    this.#stall?.cancel();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
     this.#inbox = undefined;
