@@ -156,7 +156,12 @@ describe(`HTTP/1.1 with ${build.id} on Node ${build.node}`, () => {
   conforms('two different Content-Length headers: 400, and nothing after them is served', async () => {
     const smuggled = 'GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n';
     const got = await statuses(`POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`);
-    expect(got).toEqual([400]);
+    // The transport takes the first length; the framework refuses the request after its callback
+    // returns (server/http/framing.ts), so uWS.js closes at the bytes that follow without serving them:
+    // the client sees the 400, or nothing when the close overtakes it, never the smuggled GET's answer.
+    expect(got.filter((s) => s !== 400)).toEqual([]);
+    expect(got.length).toBeLessThanOrEqual(1);
+    expect(srv.logs.some((l) => l.code === 'TSWS_ERR_HTTP_BAD_BODY_HEADERS' && l.uri === '/')).toBe(true);
   });
 
   conforms('Content-Length with Transfer-Encoding: 400, and nothing after them is served', async () => {

@@ -24,8 +24,6 @@ const SHARED: Readonly<Record<string, string>> = {
   'an absolute-form request target is answered': '505 HTTP Version Not Supported',
   'pipelined requests answered after the request callback returns are answered in order':
     'the second request aborts the first while it is pending: the connection closes with no response',
-  // JavaScript can reach this one: it leaves this table when the framework refuses the request itself.
-  'two different Content-Length headers: 400, and nothing after them is served': 'the first length wins and the bytes after the body are served as a second request',
 };
 
 /** Build id (server/transport/uws/build.ts) → case name → what the build does instead. */

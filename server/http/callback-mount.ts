@@ -7,7 +7,7 @@ import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { HttpTransaction } from './callback-txn.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { MountRequest } from './mount-request.ts';
-import { RequestBody, checkBodyHeaders } from './request-body.ts';
+import { RequestBody, checkBodyLimit } from './request-body.ts';
 
 type CallbackOrigin = Extract<Origin, { kind: 'callback' }>;
 
@@ -26,7 +26,7 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
     m.deps.log.warn({ code: e.code }, e.message);
     return ex.sendStatus(e.httpStatus ?? 503, 'This service is not available.');
   }
-  const check = checkBodyHeaders(req, host.def.httpBodyLimit);
+  const check = checkBodyLimit(m.framing, host.def.httpBodyLimit);
   if (!check.ok) return ex.sendStatus(check.status, check.detail, [], { closeConnection: true });
   const request = new HttpRequestSnapshot(RequestSnapshot.from(req, ex.peer), path, mount.mountpoint, rest);
   // A declared body (any Content-Length, even 0, or chunked) gets httpBodyCompletion.

@@ -7,14 +7,14 @@ import { cgiEnvironment } from './cgi-env.ts';
 import { CgiRun, failScript } from './cgi-run.ts';
 import { unusableScript } from './check-mount.ts';
 import type { MountRequest } from './mount-request.ts';
-import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyHeaders } from './request-body.ts';
+import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit } from './request-body.ts';
 
 type CgiOrigin = Extract<Origin, { kind: 'cgi' }>;
 
 export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const { ex, req, mount, deps } = m;
   const script = mount.origin.script;
-  const check = checkBodyHeaders(req, DEFAULT_BODY_LIMIT);
+  const check = checkBodyLimit(m.framing, DEFAULT_BODY_LIMIT);
   if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
   // Checked per request: the script may come, go or lose its x bit while the server runs.
   const unusable = unusableScript(script);

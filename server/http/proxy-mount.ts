@@ -12,7 +12,7 @@ import { refuseBody } from './body-refusal.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { MountRequest } from './mount-request.ts';
 import { PROXY_CONNECT_TIMEOUT_MS, forwardHeaders, locationRewriter, responseHeaders, upstreamUrl } from './proxy-target.ts';
-import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyHeaders } from './request-body.ts';
+import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit } from './request-body.ts';
 import { ResponseStream, sendHead } from './response-stream.ts';
 
 export { proxyUpgrade } from './proxy-ws.ts';
@@ -37,7 +37,7 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   const { ex, req, mount, rest, query, deps } = m;
   // As lws does for every mount but cgi:// and callback://: "/mnt" is the directory "/mnt/".
   if (rest === '' && mount.mountpoint !== '/') return ex.redirect(301, `${m.path}/${query ? `?${query}` : ''}`);
-  const check = checkBodyHeaders(req, DEFAULT_BODY_LIMIT);
+  const check = checkBodyLimit(m.framing, DEFAULT_BODY_LIMIT);
   if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
 
   // Read everything from `req` now: it is gone once this function returns.

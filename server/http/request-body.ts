@@ -1,5 +1,6 @@
 /** @module Request bodies: checked up front, copied chunk by chunk as they arrive, held back by flow control, capped. */
-import type { HttpReq, HttpRes } from '../transport/types.ts';
+import type { HttpRes } from '../transport/types.ts';
+import type { BodyFraming } from './framing.ts';
 
 /** Largest body accepted where a mount or protocol says nothing else. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -7,29 +8,13 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Bytes queued before anyone consumes them, past which the upload is paused. */
 const QUEUE_HIGH_WATER = 64 * 1024;
 
-export type BodyCheck =
-  | { readonly ok: true; readonly length: number | undefined; readonly chunked: boolean }
-  | { readonly ok: false; readonly status: 400 | 413; readonly detail: string };
+export type BodyCheck = BodyFraming | { readonly ok: false; readonly status: 400 | 413; readonly detail: string };
 
-/**
- * uWS.js already answers 400 to Content-Length with Transfer-Encoding and to a
- * malformed length. It silently takes the first of two different
- * Content-Length headers, a request-smuggling hazard: that is refused here.
- * Must run inside the request callback (it reads `req`).
- */
-export function checkBodyHeaders(req: HttpReq, limit: number): BodyCheck {
-  const lengths: string[] = [];
-  req.forEach((k, v) => {
-    if (k === 'content-length') lengths.push(v.trim());
-  });
-  if (new Set(lengths).size > 1) return { ok: false, status: 400, detail: 'conflicting Content-Length headers' };
-  const chunked = req.getHeader('transfer-encoding') !== '';
-  const raw = lengths[0];
-  if (raw === undefined) return { ok: true, length: undefined, chunked };
-  if (!/^\d+$/.test(raw)) return { ok: false, status: 400, detail: 'malformed Content-Length' };
-  const length = Number(raw);
-  if (length > limit) return { ok: false, status: 413, detail: `the body is ${length} bytes; the limit here is ${limit}` };
-  return { ok: true, length, chunked };
+/** A declared length over `limit` is refused before a byte of the body is read (framing itself is checked for every request by readFraming). */
+export function checkBodyLimit(framing: BodyFraming, limit: number): BodyCheck {
+  const length = framing.length;
+  if (length !== undefined && length > limit) return { ok: false, status: 413, detail: `the body is ${length} bytes; the limit here is ${limit}` };
+  return framing;
 }
 
 export interface BodySink {
