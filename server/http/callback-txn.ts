@@ -342,7 +342,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     if (this.#state !== 'active') return;
     this.#state = 'aborted';
     this.#timers?.cancelAll();
-    this.#ex.sendStatus(status, e.detail, [], { closeConnection: !this.#body.ended });
+    this.#ex.sendStatus(status, e.detail, [], { unread: this.#body });
     this.#closed('aborted');
   }
 

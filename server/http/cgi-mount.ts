@@ -7,7 +7,7 @@ import { cgiEnvironment } from './cgi-env.ts';
 import { CgiRun, failScript } from './cgi-run.ts';
 import { unusableScript } from './check-mount.ts';
 import type { MountRequest } from './mount-request.ts';
-import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit } from './request-body.ts';
+import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit, unreadBody } from './request-body.ts';
 
 type CgiOrigin = Extract<Origin, { kind: 'cgi' }>;
 
@@ -15,10 +15,10 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const { ex, req, mount, deps } = m;
   const script = mount.origin.script;
   const check = checkBodyLimit(m.framing, DEFAULT_BODY_LIMIT);
-  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
+  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log, unreadBody(ex.res, m.framing));
   // Checked per request: the script may come, go or lose its x bit while the server runs.
   const unusable = unusableScript(script);
-  if (unusable) return failScript(ex, script, unusable, deps.log, undefined, check.chunked || (check.length ?? 0) > 0);
+  if (unusable) return failScript(ex, script, unusable, deps.log, undefined, unreadBody(ex.res, check));
 
   // Everything from `req` is read here: it is gone once this function returns.
   const headers: [string, string][] = [];
@@ -66,6 +66,6 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
       const all = Buffer.concat(chunks);
       start(all.length, all);
     },
-    tooLarge: (received) => refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, deps.log),
+    tooLarge: (received) => refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, deps.log, body),
   });
 }

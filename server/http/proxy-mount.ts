@@ -12,7 +12,7 @@ import { refuseBody } from './body-refusal.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { MountRequest } from './mount-request.ts';
 import { PROXY_CONNECT_TIMEOUT_MS, forwardHeaders, locationRewriter, responseHeaders, upstreamUrl } from './proxy-target.ts';
-import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit } from './request-body.ts';
+import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit, unreadBody } from './request-body.ts';
 import { ResponseStream, sendHead } from './response-stream.ts';
 
 export { proxyUpgrade } from './proxy-ws.ts';
@@ -38,7 +38,7 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   // As lws does for every mount but cgi:// and callback://: "/mnt" is the directory "/mnt/".
   if (rest === '' && mount.mountpoint !== '/') return ex.redirect(301, `${m.path}/${query ? `?${query}` : ''}`);
   const check = checkBodyLimit(m.framing, DEFAULT_BODY_LIMIT);
-  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
+  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log, unreadBody(ex.res, m.framing));
 
   // Read everything from `req` now: it is gone once this function returns.
   const target = upstreamUrl(mount.origin.url, rest, query);
@@ -67,11 +67,9 @@ function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], b
     log.error({ code: e.code, vhost: ex.vhost.name, uri: ex.uri }, e.message);
     // Mid-body the status line is long gone: cutting the connection is the only honest signal.
     if (stream) return stream.cut();
-    // An upload paused for the upstream would keep the client's socket paused: undo that, and
-    // close the connection rather than read the rest of a body nobody wants.
-    body.resume();
+    // The upload may be half read (and paused for the upstream): a lingering close reads the rest.
     const message = status === 504 ? 'The upstream server did not answer in time.' : 'The upstream server could not be reached.';
-    ex.sendStatus(e.httpStatus ?? status, message, [], { closeConnection: !body.ended });
+    ex.sendStatus(e.httpStatus ?? status, message, [], { unread: body });
   };
 
   const request = (target.protocol === 'https:' ? https : http).request(target, { method: ex.method, headers: headers.flat() });
@@ -102,7 +100,7 @@ function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], b
     end: () => request.end(),
     tooLarge: (received) => {
       request.destroy();
-      refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, log);
+      refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, log, body);
     },
   });
 

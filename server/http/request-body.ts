@@ -8,6 +8,23 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Bytes queued before anyone consumes them, past which the upload is paused. */
 const QUEUE_HIGH_WATER = 64 * 1024;
 
+/**
+ * Lingering close, after nginx (lingering_timeout 5 s, lingering_time 30 s):
+ * the rest of a body we answered early is read and dropped for at most this
+ * long without data, this long in all, and (nginx has no such bound) this many
+ * bytes, then the connection is closed whatever is left.
+ */
+export const LINGER_IDLE_MS = 5_000;
+export const LINGER_TOTAL_MS = 30_000;
+export const LINGER_MAX_BYTES = 64 * 1024 * 1024;
+
+interface Discarding {
+  readonly done: (complete: boolean) => void;
+  bytes: number;
+  readonly idle: NodeJS.Timeout;
+  readonly total: NodeJS.Timeout;
+}
+
 export type BodyCheck = BodyFraming | { readonly ok: false; readonly status: 400 | 413; readonly detail: string };
 
 /** A declared length over `limit` is refused before a byte of the body is read (framing itself is checked for every request by readFraming). */
@@ -15,6 +32,11 @@ export function checkBodyLimit(framing: BodyFraming, limit: number): BodyCheck {
   const length = framing.length;
   if (length !== undefined && length > limit) return { ok: false, status: 413, detail: `the body is ${length} bytes; the limit here is ${limit}` };
   return framing;
+}
+
+/** The request declares a body: something to read and drop (discardRest) when it is refused before a byte of it was wanted. */
+export function unreadBody(res: HttpRes, framing: BodyFraming): RequestBody | undefined {
+  return framing.chunked || (framing.length ?? 0) > 0 ? new RequestBody(res, Number.POSITIVE_INFINITY) : undefined;
 }
 
 export interface BodySink {
@@ -42,6 +64,8 @@ export class RequestBody {
   /** The response is gone (aborted): never touch it again. */
   #detached = false;
   #sink: BodySink | undefined;
+  /** Answered already: the rest of the body is read and dropped (discardRest). */
+  #discarding: Discarding | undefined;
   readonly #stallMs: number;
   #stallTimer: NodeJS.Timeout | undefined;
 
@@ -109,8 +133,48 @@ export class RequestBody {
     this.#armStall();
   }
 
+  /**
+   * The response went out before the body was read (an error, a refusal):
+   * read the rest and drop it, so the connection is closed with nothing
+   * unread and the client's kernel gets a FIN, not a reset that would make
+   * it lose the response. `done(true)` once the last chunk arrived,
+   * `done(false)` at a bound (see LINGER_*); never after detach().
+   */
+  discardRest(done: (complete: boolean) => void): void {
+    if (this.#detached || this.#discarding) return;
+    this.#disarmStall();
+    this.#sink = undefined;
+    this.#queue = [];
+    this.#queued = 0;
+    if (this.#ended) return done(true);
+    const give = () => this.#stopDiscarding(false);
+    const idle = setTimeout(give, LINGER_IDLE_MS);
+    const total = setTimeout(give, LINGER_TOTAL_MS);
+    idle.unref();
+    total.unref();
+    this.#discarding = { done, bytes: 0, idle, total };
+    if (this.#paused) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+  }
+
+  #stopDiscarding(complete: boolean): void {
+    const d = this.#discarding;
+    if (!d || this.#detached) return;
+    clearTimeout(d.idle);
+    clearTimeout(d.total);
+    // Whatever arrives after this is for a response that has ended: nobody calls back again.
+    this.#detached = true;
+    d.done(complete);
+  }
+
   /** After the client went away: uWS.js forbids touching an aborted response. */
   detach(): void {
+    if (this.#discarding) {
+      clearTimeout(this.#discarding.idle);
+      clearTimeout(this.#discarding.total);
+    }
     this.#disarmStall();
     this.#detached = true;
     this.#queue = [];
@@ -118,6 +182,17 @@ export class RequestBody {
   }
 
   #onData(ab: ArrayBuffer, isLast: boolean): void {
+    const discarding = this.#discarding;
+    if (discarding) {
+      if (this.#detached) return;
+      discarding.bytes += ab.byteLength;
+      if (isLast) this.#ended = true;
+      if (isLast) return this.#stopDiscarding(true);
+      // Closed from outside this data callback, as the stall timer does.
+      if (discarding.bytes > LINGER_MAX_BYTES) return void setImmediate(() => this.#stopDiscarding(false));
+      discarding.idle.refresh();
+      return;
+    }
     if (this.#over) return;
     this.#received += ab.byteLength;
     if (this.#received > this.limit) {
