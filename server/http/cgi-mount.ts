@@ -26,6 +26,7 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const host = req.getHeader('host');
   const user = mount.basicAuth !== undefined ? basicAuthUser(req.getHeader('authorization')) : undefined;
   const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: m.deps.bodyStallMs });
+  ex.holdBody(body);
 
   const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log);
   ex.watchAbort(() => {

@@ -13,6 +13,7 @@ export interface UnreadBody {
   readonly ended: boolean;
   discardRest(done: (complete: boolean) => void): void;
   detach(): void;
+  release(): void;
 }
 
 export interface SendOptions {
@@ -78,6 +79,8 @@ export class HttpExchange {
   #done = false;
   #abortHandlers: (() => void)[] | undefined;
   #watching = false;
+  /** The request's body reader, told before the response ends (releaseBody). */
+  #body: UnreadBody | undefined;
 
   readonly #inflight: InFlight | undefined;
 
@@ -120,6 +123,19 @@ export class HttpExchange {
     return this.method === 'HEAD';
   }
 
+  /** The body reader of this request: releaseBody() tells it when the response ends. */
+  holdBody(body: UnreadBody): void {
+    this.#body = body;
+  }
+
+  /**
+   * Call right before ending or cutting the response: the upload is resumed
+   * if it was paused and its reader never touches the response again.
+   */
+  releaseBody(): void {
+    this.#body?.release();
+  }
+
   /** Required before any async work: uWS.js terminates a response left without an abort handler. */
   watchAbort(onAbort?: () => void): void {
     if (onAbort) (this.#abortHandlers ??= []).push(onAbort);
@@ -154,6 +170,7 @@ export class HttpExchange {
     if (this.aborted || this.#done) return;
     const unread = opts?.unread;
     if (unread && !unread.ended && !this.isHead && body.length > 0) return this.#linger(status, headers, body, unread);
+    this.releaseBody();
     if (this.inRequestCallback) this.#writeWhole(status, headers, body, opts?.closeConnection ?? false);
     else this.res.cork(() => this.#writeWhole(status, headers, body, opts?.closeConnection ?? false));
     this.finish(status, this.isHead ? 0 : Buffer.byteLength(body));

@@ -52,6 +52,7 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   // A chunked upload stays chunked upstream (Node frames it when told so).
   if (check.chunked) headers.push(['transfer-encoding', 'chunked']);
   const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: deps.bodyStallMs });
+  ex.holdBody(body);
   proxyHttp(ex, target, headers, body, mount, deps.log);
 }
 
@@ -117,6 +118,7 @@ function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], b
       // No body whatever the headers say (RFC 9110 6.4.1).
       up.resume();
       if (ex.isHead) return sendHead(ex, status, list, length);
+      ex.releaseBody();
       ex.res.cork(() => {
         ex.writeHead(status, list);
         ex.endWithoutBody();

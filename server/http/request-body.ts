@@ -120,7 +120,7 @@ export class RequestBody {
 
   /** Flow control for the consumer: stop reading the upload. */
   pause(): void {
-    if (this.#paused || this.#ended || this.#detached) return;
+    if (this.#paused || this.#ended || this.#detached || this.#discarding) return;
     this.#paused = true;
     this.#disarmStall();
     this.#res.pause();
@@ -169,6 +169,24 @@ export class RequestBody {
     d.done(complete);
   }
 
+  /**
+   * The response is about to end (or be cut) with the body maybe not all
+   * read: resume the upload if we paused it (uWS.js reads the rest of a body
+   * after end() only from a socket that is not paused, and nothing may
+   * resume it once the response has ended), then let go as detach() does.
+   * Whatever still arrives is dropped, and nothing here touches the
+   * response again: a late resume() from a consumer (a CGI script's stdin
+   * closing, a pipe draining) would otherwise throw from uWS.js.
+   */
+  release(): void {
+    if (this.#detached || this.#discarding) return;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+    this.detach();
+  }
+
   /** After the client went away: uWS.js forbids touching an aborted response. */
   detach(): void {
     if (this.#discarding) {
@@ -193,7 +211,7 @@ export class RequestBody {
       discarding.idle.refresh();
       return;
     }
-    if (this.#over) return;
+    if (this.#over || this.#detached) return;
     this.#received += ab.byteLength;
     if (this.#received > this.limit) {
       this.#over = true;
