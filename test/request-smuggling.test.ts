@@ -1,5 +1,5 @@
 /**
- * @module Request smuggling: a request whose body could be read two ways is refused with 400 on every mount and for upgrades, and nothing after it on the connection reaches anyone.
+ * @module Requests refused before any mount sees them: ambiguous framing (400) and CONNECT (501), on every mount, with nothing after them on the connection reaching anyone.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -135,6 +135,27 @@ describe('ambiguous request framing', () => {
     expect(await statuses([upgrade, after], 200)).toEqual([400]);
     expect((await statuses([upgrade + after])).filter((s) => s !== 400)).toEqual([]);
     expect(callbackSaw().filter((l) => l.includes('SMUGGLED'))).toEqual([]);
+  });
+
+  for (const [mount, prefix] of Object.entries(MOUNTS)) {
+    it(`CONNECT ${prefix}/tunnel on a ${mount} mount, in any case: 501, closed, and nothing reaches the upstream or the plugin`, async () => {
+      const connect = (method: string) => `${method} ${prefix}/tunnel HTTP/1.1\r\nHost: localhost\r\n\r\n`;
+      expect(await statuses([connect('CONNECT'), smuggled(prefix)], 200)).toEqual([501]);
+      expect(await statuses([connect('connect'), smuggled(prefix)], 200)).toEqual([501]);
+      expect(upstreamSaw.filter((l) => /^CONNECT|tunnel|SMUGGLED/i.test(l))).toEqual([]);
+      expect(callbackSaw().filter((l) => /^CONNECT|tunnel|SMUGGLED/i.test(l))).toEqual([]);
+    });
+  }
+
+  it('CONNECT to an authority (host:port) is answered 505 by the transport itself, and nothing reaches anyone', async () => {
+    expect(await statuses(['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'], 200)).toEqual([505]);
+    expect(upstreamSaw.filter((l) => /example/i.test(l))).toEqual([]);
+  });
+
+  it('answers CONNECT with the 501 and its coded log line', async () => {
+    const r = await statuses(['CONNECT /proxy/x HTTP/1.1\r\nHost: localhost\r\n\r\n']);
+    expect(r).toEqual([501]);
+    expect(srv.logs.some((l) => l.code === 'TSWS_ERR_HTTP_CONNECT_REFUSED')).toBe(true);
   });
 
   it('still serves well-framed requests, pipelined ones and identical duplicate lengths included, on every mount', async () => {

@@ -1,8 +1,8 @@
-/** @module Request framing: where a request's body ends, checked once for every request and upgrade before anything serves it. */
+/** @module What is refused before anything serves a request: ambiguous framing (where the body ends) and CONNECT, closing the connection after them. */
 import type { Logger } from 'pino';
 import { tswsError } from '../errors.ts';
 import type { HttpReq } from '../transport/types.ts';
-import type { HttpExchange } from './exchange.ts';
+import type { HeaderList, HttpExchange } from './exchange.ts';
 
 /** How the body is framed: a declared length, chunked, or none (length undefined, not chunked). */
 export interface BodyFraming {
@@ -66,6 +66,24 @@ export function readFraming(req: HttpReq): Framing {
 export function refuseFraming(ex: HttpExchange, detail: string, log: Logger): void {
   const e = tswsError('TSWS_ERR_HTTP_BAD_BODY_HEADERS', { vhost: ex.vhost.name, uri: ex.uri, detail });
   log.debug({ code: e.code, peer: ex.peer, vhost: ex.vhost.name, uri: ex.uri, detail }, e.message);
+  refuseAndClose(ex, e.httpStatus ?? 400, detail);
+}
+
+/**
+ * CONNECT asks for a tunnel, which tsws opens nowhere (a proxy mount would
+ * otherwise forward it upstream and leave the client hanging). 501, not 405:
+ * no resource here supports the method (RFC 9110 15.6.2). A client may start
+ * its tunnel without waiting for the answer, so what follows is not read as
+ * requests either: refused and closed as ambiguous framing is.
+ */
+export function refuseConnect(ex: HttpExchange, target: string, log: Logger): void {
+  const e = tswsError('TSWS_ERR_HTTP_CONNECT_REFUSED', { vhost: ex.vhost.name, target });
+  log.debug({ code: e.code, peer: ex.peer, vhost: ex.vhost.name }, e.message);
+  refuseAndClose(ex, e.httpStatus ?? 501, 'CONNECT is not supported here: this server opens no tunnels.');
+}
+
+/** The refusal leaves the request callback, then closes the connection (see refuseFraming for why). */
+function refuseAndClose(ex: HttpExchange, status: number, message: string, headers: HeaderList = []): void {
   ex.watchAbort();
-  setImmediate(() => ex.sendStatus(e.httpStatus ?? 400, detail, [], { closeConnection: true }));
+  setImmediate(() => ex.sendStatus(status, message, headers, { closeConnection: true }));
 }

@@ -3,7 +3,7 @@ import { tswsError } from '../errors.ts';
 import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
 import { frontDoor, type FrontDoor } from './front-door.ts';
-import { readFraming, refuseFraming } from './framing.ts';
+import { readFraming, refuseConnect, refuseFraming } from './framing.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { authorize } from './basic-auth.ts';
 import { HttpExchange } from './exchange.ts';
@@ -60,6 +60,8 @@ function route(ex: HttpExchange, req: HttpReq, door: FrontDoor, rawPath: string,
   // Before anything can serve it, or anything after it on the connection.
   const framing = readFraming(req);
   if (!framing.ok) return refuseFraming(ex, framing.detail, deps.log);
+  // Any case: Node's http client upper-cases the method it forwards.
+  if (ex.method.length === 7 && ex.method.toUpperCase() === 'CONNECT') return refuseConnect(ex, rawPath, deps.log);
   // Health checks reach a redirect-http vhost too (a load balancer probes plain HTTP); refused agents and misdirected requests stay refused.
   if ((door.pass || door.code === 'redirect') && serveOps(ex, rawPath, deps.ops)) return;
   if (!door.pass) {
