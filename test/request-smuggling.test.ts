@@ -40,6 +40,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const upstreamPort = (upstream.address() as AddressInfo).port;
   const dir = makeConfigDir({
+    conf: { global: { metrics: { path: '/metrics' } } },
     plugins: { 'web.js': PLUGIN },
     files: { 'www/index.html': 'alive', 'www/SMUGGLED': 'smuggled file' },
     vhosts: {
@@ -89,6 +90,16 @@ function statuses(parts: readonly string[], gapMs = 0): Promise<number[]> {
   });
 }
 
+/**
+ * 2xx answers the server has counted so far (its own metrics). Reading them
+ * is itself one 200, counted after it rendered: two readings around an attack
+ * that served nothing differ by exactly 1.
+ */
+async function served2xx(): Promise<number> {
+  const text = await (await fetch(srv.url('/metrics'))).text();
+  return [...text.matchAll(/^tsws_http_requests_total\{[^}]*status="2\d\d"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
 const smuggled = (prefix: string) => `GET ${prefix}/SMUGGLED HTTP/1.1\r\nHost: localhost\r\n\r\n`;
 
 /** Ambiguous heads, each followed by `after` (the smuggled request) where a lax reader would take it for the next request. */
@@ -107,7 +118,9 @@ describe('ambiguous request framing', () => {
   for (const [mount, prefix] of Object.entries(MOUNTS)) {
     for (const [name, attack] of Object.entries(ATTACKS)) {
       it(`${name} on a ${mount} mount: at most a 400, and the request after it reaches nobody`, async () => {
+        const before = await served2xx();
         const got = await statuses([attack(`${prefix}/index.html`, smuggled(prefix))]);
+        expect(await served2xx()).toBe(before + 1);
         expect(got.filter((s) => s !== 400)).toEqual([]);
         expect(got.length).toBeLessThanOrEqual(1);
         expect(upstreamSaw.filter((l) => l.includes('SMUGGLED'))).toEqual([]);
@@ -119,7 +132,9 @@ describe('ambiguous request framing', () => {
       const after = smuggled(prefix);
       const head = `POST ${prefix}/index.html HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nContent-Length: ${after.length}\r\n\r\n`;
       // Nothing follows in the first packet, so the 400 goes out; what comes later is never read as a request.
+      const before = await served2xx();
       expect(await statuses([head, after], 200)).toEqual([400]);
+      expect(await served2xx()).toBe(before + 1);
       expect(upstreamSaw.filter((l) => l.includes('SMUGGLED'))).toEqual([]);
       expect(callbackSaw().filter((l) => l.includes('SMUGGLED'))).toEqual([]);
     });
