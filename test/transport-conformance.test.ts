@@ -249,6 +249,40 @@ describe(`the transport itself: ${build.id}`, () => {
     }
   });
 
+  // A peer may hold a connection by sending one frame a byte at a time: uWS.js restarts idleTimeout on
+  // every byte, partial frames included, and tells JavaScript nothing before the whole message is in,
+  // so no bound on the time one message takes can be set from JavaScript (README, Security).
+  conforms('a message trickled a byte at a time is cut once idleTimeout has passed since it began', async () => {
+    const app = await rawApp((a) => a.ws('/*', { idleTimeout: 8, sendPingsAutomatically: true, maxPayloadLength: 1024 * 1024, message: () => undefined }));
+    try {
+      const closed = await new Promise<boolean>((resolve) => {
+        const s = net.connect(app.port, '127.0.0.1', () =>
+          s.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
+        );
+        let trickle: NodeJS.Timeout | undefined;
+        // Twice the timeout, with uWS.js's 4-second ticks to spare.
+        const bound = setTimeout(() => {
+          clearInterval(trickle);
+          s.destroy();
+          resolve(false);
+        }, 20_000);
+        s.once('data', () => {
+          s.write(frame(OP.binary, Buffer.alloc(0), { claimedLength: 512n * 1024n }));
+          trickle = setInterval(() => s.write(Buffer.alloc(1)), 1000);
+        });
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          clearTimeout(bound);
+          clearInterval(trickle);
+          resolve(true);
+        });
+      });
+      expect(closed).toBe(true);
+    } finally {
+      app.close();
+    }
+  });
+
   // uNetworking/uWebSockets#1929: cork() after an upgrade done outside the upgrade handler read the
   // socket's old HTTP state from memory that had become the websocket's, and closed it. A request
   // marked Connection: close makes it happen every time (the PR's own reproduction).
