@@ -33,6 +33,7 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
   const hasBody = check.length !== undefined || check.chunked;
   // Attached now: uWS.js drops body bytes that arrive before an onData handler.
   const body = new RequestBody(ex.res, host.def.httpBodyLimit, { stallMs: m.deps.bodyStallMs });
+  ex.holdBody(body);
 
   const start = () => {
     if (ex.aborted) return;

@@ -203,11 +203,17 @@ export class RequestBody {
     const discarding = this.#discarding;
     if (discarding) {
       if (this.#detached) return;
+      if (isLast) {
+        this.#ended = true;
+        return this.#stopDiscarding(true);
+      }
+      const before = discarding.bytes;
       discarding.bytes += ab.byteLength;
-      if (isLast) this.#ended = true;
-      if (isLast) return this.#stopDiscarding(true);
-      // Closed from outside this data callback, as the stall timer does.
-      if (discarding.bytes > LINGER_MAX_BYTES) return void setImmediate(() => this.#stopDiscarding(false));
+      // Closed from outside this data callback (once), as the stall timer does.
+      if (discarding.bytes > LINGER_MAX_BYTES) {
+        if (before <= LINGER_MAX_BYTES) setImmediate(() => this.#stopDiscarding(false));
+        return;
+      }
       discarding.idle.refresh();
       return;
     }
