@@ -264,6 +264,10 @@ export const REGISTRY = {
     (p) => `vhost "${p.vhost}": request for ${p.uri} refused: ${p.detail}`,
     'Send one Content-Length, or Transfer-Encoding: chunked, never both or two different lengths.',
     { httpStatus: 400 }),
+  TSWS_ERR_HTTP_CONNECT_REFUSED: error<{ vhost: string; target: string }>(
+    (p) => `vhost "${p.vhost}": CONNECT ${p.target} refused: tsws opens no tunnels`,
+    'Proxy mounts forward HTTP requests and websocket upgrades only; point a CONNECT proxy (a forward proxy) elsewhere.',
+    { httpStatus: 501 }),
 
   TSWS_ERR_METRICS_RENDER: error<{ reason: string }>(
     (p) => `cannot render the metrics: ${p.reason}`,

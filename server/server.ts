@@ -186,7 +186,7 @@ export class TswsServer {
       await this.accessLogs.ready();
       for (const plan of plans) {
         const old = this.#slots.get(plan.key);
-        const signature = transportSignature(plan, g.wsPingPongSecs);
+        const signature = transportSignature(plan, wsIdleSecs(g));
         if (old && old.signature === signature) continue;
         if (old) {
           // Same address, new transport (certificates, websocket options): hand the port over.
@@ -194,7 +194,7 @@ export class TswsServer {
           rebound.push(old);
         }
         // A re-bound port is taken over where the other threads still listen: join it.
-        const slot = await this.#open(plan, signature, g.wsPingPongSecs, old && policy.mode !== 'alone' ? joinAt(old.info.port) : policy);
+        const slot = await this.#open(plan, signature, wsIdleSecs(g), old && policy.mode !== 'alone' ? joinAt(old.info.port) : policy);
         // Real routes from the first event on, even before the swap below.
         this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs, ops);
         fresh.set(plan.key, slot);
@@ -357,6 +357,20 @@ export class TswsServer {
     for (const s of [...this.#slots.values(), ...this.#draining]) s.handle.closeAll();
     this.#metricsPort?.handle.closeAll();
   }
+}
+
+/**
+ * The transport's one websocket timer (uWS.js idleTimeout, with automatic
+ * pings). With ws-pingpong-secs set it is that. Without, it is timeout-secs,
+ * rounded as uWS.js needs: an idle peer answers the ping and stays, while a
+ * peer that stops in the middle of a frame (say one announcing 1 MiB) cannot
+ * answer (its pong would be payload) and is closed, as a stalled request body
+ * is. uWS.js restarts the timer on every byte received, partial frames
+ * included (measured on v20.51.0; no Node 24 here to measure v20.67.0), so a frame trickled a byte at a time
+ * is not bounded by it: README, Security.
+ */
+function wsIdleSecs(g: { readonly wsPingPongSecs: number; readonly timeoutSecs: number }): number {
+  return g.wsPingPongSecs || Math.max(8, Math.ceil(g.timeoutSecs / 4) * 4);
 }
 
 function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {

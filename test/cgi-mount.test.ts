@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
-import { rawRequest } from './helpers/raw-http.ts';
+import { rawHead, rawRequest } from './helpers/raw-http.ts';
 
 /** 512 blocks of 64 KiB: far more than socket buffers and the pipe can hold, so a stalled client must stall the script. */
 const BLOCKS = 512;
@@ -313,7 +313,7 @@ describe('cgi:// mounts', () => {
   });
 
   it('refuses a body over the limit with 413 and conflicting lengths with 400, without running the script', async () => {
-    const big = await rawRequest(srv.port(), 'POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000000\r\n\r\n');
+    const big = await rawHead(srv.port(), 'POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000000\r\n\r\n');
     expect(big.status).toBe(413);
     expect(big.head).toMatch(/^Connection: close$/im);
     expect(codes()).toContain('TSWS_ERR_HTTP_BODY_TOO_LARGE');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
-import { rawRequest } from './helpers/raw-http.ts';
+import { rawHead, rawRequest } from './helpers/raw-http.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
 const big = crypto.randomBytes(3 * 1024 * 1024 + 5);
@@ -262,7 +262,7 @@ describe('http:// proxy mounts: HTTP', () => {
     const r = await fetch(srv.url('/down/anything'));
     expect(r.status).toBe(502);
     expect(codes()).toContain('TSWS_ERR_PROXY_UPSTREAM');
-    const upload = await rawRequest(srv.port(), 'POST /down/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 500000\r\n\r\n');
+    const upload = await rawHead(srv.port(), 'POST /down/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 500000\r\n\r\n');
     expect(upload.status).toBe(502);
     expect(upload.head).toMatch(/^Connection: close$/im);
     const cut = await fetch(srv.url('/up/hang-up'));
@@ -273,7 +273,7 @@ describe('http:// proxy mounts: HTTP', () => {
 
   it('refuses a body over the limit with 413 before contacting the upstream', async () => {
     seen.delete('/app/upload');
-    const r = await rawRequest(srv.port(), 'POST /up/upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999\r\n\r\n');
+    const r = await rawHead(srv.port(), 'POST /up/upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999\r\n\r\n');
     expect(r.status).toBe(413);
     expect(codes()).toContain('TSWS_ERR_HTTP_BODY_TOO_LARGE');
     expect(seen.has('/app/upload')).toBe(false);

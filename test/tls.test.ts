@@ -7,6 +7,7 @@ import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 import { TestClient } from './helpers/ws-client.ts';
+import { rawRequest } from './helpers/raw-http.ts';
 
 let a: Cert;
 let b: Cert;
@@ -131,6 +132,15 @@ describe('TLS vhosts', () => {
     const r = await fetch(`http://[::1]:${port}/path?q=1`, { redirect: 'manual', headers: {} });
     expect(r.status).toBe(301);
     expect(r.headers.get('location')).toBe(`https://[::1]:${tlsPort()}/path?q=1`);
+  });
+
+  it('puts only a name the vhost serves into the redirect, never any Host header', async () => {
+    const port = srv.server.listeners.find((l) => l.address.startsWith('[::1]'))?.port ?? 0;
+    const location = async (host: string) => /^location: (.*)$/im.exec((await rawRequest(port, `GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, '::1')).head)?.[1];
+    expect(await location('evil.example')).toBe(`https://a.test:${tlsPort()}/x`);
+    expect(await location(`evil.example:${port}`)).toBe(`https://a.test:${tlsPort()}/x`);
+    expect(await location('A.Test')).toBe(`https://a.test:${tlsPort()}/x`);
+    expect(await location(`[::1]:${port}`)).toBe(`https://[::1]:${tlsPort()}/x`);
   });
 
   it('skips a vhost whose certificate is missing when ignore-missing-cert is set, with an error line', () => {

@@ -156,7 +156,12 @@ describe(`HTTP/1.1 with ${build.id} on Node ${build.node}`, () => {
   conforms('two different Content-Length headers: 400, and nothing after them is served', async () => {
     const smuggled = 'GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n';
     const got = await statuses(`POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`);
-    expect(got).toEqual([400]);
+    // The transport takes the first length; the framework refuses the request after its callback
+    // returns (server/http/framing.ts), so uWS.js closes at the bytes that follow without serving them:
+    // the client sees the 400, or nothing when the close overtakes it, never the smuggled GET's answer.
+    expect(got.filter((s) => s !== 400)).toEqual([]);
+    expect(got.length).toBeLessThanOrEqual(1);
+    expect(srv.logs.some((l) => l.code === 'TSWS_ERR_HTTP_BAD_BODY_HEADERS' && l.uri === '/')).toBe(true);
   });
 
   conforms('Content-Length with Transfer-Encoding: 400, and nothing after them is served', async () => {
@@ -246,6 +251,40 @@ describe(`the transport itself: ${build.id}`, () => {
       await new Promise((resolve) => s.on('close', resolve));
       const bodies = [...Buffer.concat(chunks).toString('latin1').matchAll(/\r\n\r\n(\/p\d)/g)].map((m) => m[1]);
       expect(bodies).toEqual(['/p1', '/p2']);
+    } finally {
+      app.close();
+    }
+  });
+
+  // A peer may hold a connection by sending one frame a byte at a time: uWS.js restarts idleTimeout on
+  // every byte, partial frames included, and tells JavaScript nothing before the whole message is in,
+  // so no bound on the time one message takes can be set from JavaScript (README, Security).
+  conforms('a message trickled a byte at a time is cut once idleTimeout has passed since it began', async () => {
+    const app = await rawApp((a) => a.ws('/*', { idleTimeout: 8, sendPingsAutomatically: true, maxPayloadLength: 1024 * 1024, message: () => undefined }));
+    try {
+      const closed = await new Promise<boolean>((resolve) => {
+        const s = net.connect(app.port, '127.0.0.1', () =>
+          s.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
+        );
+        let trickle: NodeJS.Timeout | undefined;
+        // Twice the timeout, with uWS.js's 4-second ticks to spare.
+        const bound = setTimeout(() => {
+          clearInterval(trickle);
+          s.destroy();
+          resolve(false);
+        }, 20_000);
+        s.once('data', () => {
+          s.write(frame(OP.binary, Buffer.alloc(0), { claimedLength: 512n * 1024n }));
+          trickle = setInterval(() => s.write(Buffer.alloc(1)), 1000);
+        });
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          clearTimeout(bound);
+          clearInterval(trickle);
+          resolve(true);
+        });
+      });
+      expect(closed).toBe(true);
     } finally {
       app.close();
     }

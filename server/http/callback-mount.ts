@@ -5,9 +5,9 @@ import type { AccessVerdict, HeaderInput } from '../plugin/api.ts';
 import { RequestSnapshot } from '../session/peer-request.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { HttpTransaction } from './callback-txn.ts';
-import type { HttpExchange } from './exchange.ts';
+import type { HttpExchange, UnreadBody } from './exchange.ts';
 import type { MountRequest } from './mount-request.ts';
-import { RequestBody, checkBodyHeaders } from './request-body.ts';
+import { RequestBody, checkBodyLimit, unreadBody } from './request-body.ts';
 
 type CallbackOrigin = Extract<Origin, { kind: 'callback' }>;
 
@@ -26,13 +26,14 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
     m.deps.log.warn({ code: e.code }, e.message);
     return ex.sendStatus(e.httpStatus ?? 503, 'This service is not available.');
   }
-  const check = checkBodyHeaders(req, host.def.httpBodyLimit);
-  if (!check.ok) return ex.sendStatus(check.status, check.detail, [], { closeConnection: true });
+  const check = checkBodyLimit(m.framing, host.def.httpBodyLimit);
+  if (!check.ok) return ex.sendStatus(check.status, check.detail, [], { unread: unreadBody(ex.res, m.framing) });
   const request = new HttpRequestSnapshot(RequestSnapshot.from(req, ex.peer), path, mount.mountpoint, rest);
   // A declared body (any Content-Length, even 0, or chunked) gets httpBodyCompletion.
   const hasBody = check.length !== undefined || check.chunked;
   // Attached now: uWS.js drops body bytes that arrive before an onData handler.
   const body = new RequestBody(ex.res, host.def.httpBodyLimit, { stallMs: m.deps.bodyStallMs });
+  ex.holdBody(body);
 
   const start = () => {
     if (ex.aborted) return;
@@ -42,7 +43,7 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
     } catch (err) {
       host.counters.callbackErrors++;
       host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)})`);
-      return ex.sendStatus(500, 'The session could not be created.', [], { closeConnection: !body.ended });
+      return ex.sendStatus(500, 'The session could not be created.', [], { unread: hasBody ? body : undefined });
     }
     new HttpTransaction(ex, host, request, session, body, hasBody).start();
   };
@@ -54,29 +55,29 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
   try {
     verdict = checkAccess(request, host);
   } catch (err) {
-    return accessFailed(ex, host, err, body.ended);
+    return accessFailed(ex, host, err, hasBody ? body : undefined);
   }
-  if (!(verdict instanceof Promise)) return decide(ex, verdict, start, body.ended);
+  if (!(verdict instanceof Promise)) return decide(ex, verdict, start, hasBody ? body : undefined);
   verdict.then(
-    (v) => ex.res.cork(() => decide(ex, v, start, body.ended)),
-    (err: unknown) => accessFailed(ex, host, err, body.ended),
+    (v) => ex.res.cork(() => decide(ex, v, start, hasBody ? body : undefined)),
+    (err: unknown) => accessFailed(ex, host, err, hasBody ? body : undefined),
   );
 }
 
-function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, bodyEnded: boolean): void {
+function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, unread: UnreadBody | undefined): void {
   if (ex.aborted) return;
   if (verdict === 'allow') return start();
   const status = verdict.refuse === 401 ? 401 : 403;
   const headers = pairs(verdict.headers);
   if (status === 401 && !headers.some(([k]) => k.toLowerCase() === 'www-authenticate')) headers.push(['WWW-Authenticate', 'Basic realm="tsws"']);
-  ex.sendStatus(status, verdict.reason ?? (status === 401 ? 'Authentication required.' : 'Forbidden.'), headers, { closeConnection: !bodyEnded });
+  ex.sendStatus(status, verdict.reason ?? (status === 401 ? 'Authentication required.' : 'Forbidden.'), headers, { unread });
 }
 
-function accessFailed(ex: HttpExchange, host: ProtocolHost, err: unknown, bodyEnded: boolean): void {
+function accessFailed(ex: HttpExchange, host: ProtocolHost, err: unknown, unread: UnreadBody | undefined): void {
   host.counters.callbackErrors++;
   const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'checkAccess', reason: describeError(err) }, err);
   host.log.error({ err, code: e.code }, e.message);
-  ex.sendStatus(500, 'The access check failed.', [], { closeConnection: !bodyEnded });
+  ex.sendStatus(500, 'The access check failed.', [], { unread });
 }
 
 function pairs(h: HeaderInput | undefined): [string, string][] {

@@ -215,6 +215,8 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     this.#orderCheck(this.#headSent, 'a body chunk was written before writeHead');
     this.#orderCheck(this.#state === 'active', 'the response already ended');
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // The response may end in this call: let the request body go while the response can still be touched.
+    if (final || (this.#declared !== undefined && this.#sent + data.length >= this.#declared)) this.#ex.releaseBody();
     if (this.#ex.isHead || bodiless(this.#status)) {
       // No body goes on the wire, but the plugin's bytes still count for Content-Length.
       this.#sent += data.length;
@@ -255,6 +257,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
 
   #endWithoutBody(): void {
     const ex = this.#ex;
+    ex.releaseBody();
     if (bodiless(this.#status)) ex.res.endWithoutBody();
     else if (ex.isHead) ex.endWithoutBody(this.#declared ?? this.#sent);
     else if (this.#declared !== undefined && this.#declared !== this.#sent) {
@@ -345,7 +348,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     if (this.#state !== 'active') return;
     this.#state = 'aborted';
     this.#timers?.cancelAll();
-    this.#ex.sendStatus(status, e.detail, [], { closeConnection: !this.#body.ended });
+    this.#ex.sendStatus(status, e.detail, [], { unread: this.#body });
     this.#closed('aborted');
   }
 
@@ -361,6 +364,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     if (this.#state !== 'active') return;
     this.#state = 'aborted';
     this.#timers?.cancelAll();
+    this.#ex.releaseBody();
     if (this.#corked) this.#closeAfterCork = true;
     else this.#ex.res.close();
     this.#closed('aborted');

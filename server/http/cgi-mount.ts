@@ -7,18 +7,18 @@ import { cgiEnvironment } from './cgi-env.ts';
 import { CgiRun, failScript } from './cgi-run.ts';
 import { unusableScript } from './check-mount.ts';
 import type { MountRequest } from './mount-request.ts';
-import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyHeaders } from './request-body.ts';
+import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit, unreadBody } from './request-body.ts';
 
 type CgiOrigin = Extract<Origin, { kind: 'cgi' }>;
 
 export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const { ex, req, mount, deps } = m;
   const script = mount.origin.script;
-  const check = checkBodyHeaders(req, DEFAULT_BODY_LIMIT);
-  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
+  const check = checkBodyLimit(m.framing, DEFAULT_BODY_LIMIT);
+  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log, unreadBody(ex.res, m.framing));
   // Checked per request: the script may come, go or lose its x bit while the server runs.
   const unusable = unusableScript(script);
-  if (unusable) return failScript(ex, script, unusable, deps.log, undefined, check.chunked || (check.length ?? 0) > 0);
+  if (unusable) return failScript(ex, script, unusable, deps.log, undefined, unreadBody(ex.res, check));
 
   // Everything from `req` is read here: it is gone once this function returns.
   const headers: [string, string][] = [];
@@ -26,6 +26,7 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const host = req.getHeader('host');
   const user = mount.basicAuth !== undefined ? basicAuthUser(req.getHeader('authorization')) : undefined;
   const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: m.deps.bodyStallMs });
+  ex.holdBody(body);
 
   const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log);
   ex.watchAbort(() => {
@@ -66,6 +67,6 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
       const all = Buffer.concat(chunks);
       start(all.length, all);
     },
-    tooLarge: (received) => refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, deps.log),
+    tooLarge: (received) => refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, deps.log, body),
   });
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { describeError, tswsError, type TswsError } from '../errors.ts';
 import { refuseBody } from './body-refusal.ts';
 import { CgiHeadParser, type CgiHead } from './cgi-headers.ts';
-import type { HttpExchange } from './exchange.ts';
+import type { HttpExchange, UnreadBody } from './exchange.ts';
 import type { RequestBody } from './request-body.ts';
 import { ResponseStream, sendHead } from './response-stream.ts';
 
@@ -14,10 +14,10 @@ const MAX_STDERR_LINES = 200;
 /** Longest stderr line logged whole. */
 const MAX_STDERR_LINE = 2000;
 
-export function failScript(ex: HttpExchange, script: string, reason: string, log: Logger, cause?: unknown, closeConnection = false): void {
+export function failScript(ex: HttpExchange, script: string, reason: string, log: Logger, cause?: unknown, unread?: UnreadBody): void {
   const e = tswsError('TSWS_ERR_CGI_SCRIPT', { vhost: ex.vhost.name, script, reason }, cause);
   log.error({ code: e.code, vhost: ex.vhost.name }, e.message);
-  ex.sendStatus(e.httpStatus ?? 500, 'The script could not be run.', [], { closeConnection });
+  ex.sendStatus(e.httpStatus ?? 500, 'The script could not be run.', [], { unread });
 }
 
 /**
@@ -69,7 +69,7 @@ export class CgiRun {
     child.on('error', (err) => {
       // spawn failures (EACCES, ENOENT: the script changed since the check) arrive here.
       this.kill();
-      if (!this.#responded) failScript(this.#ex, this.#script, describeError(err), this.#log, err, this.#unreadBody());
+      if (!this.#responded) failScript(this.#ex, this.#script, describeError(err), this.#log, err, this.#input);
     });
     child.on('exit', (code, signal) => {
       this.#exitStatus = signal ? `killed by ${signal}` : `exit status ${code}`;
@@ -137,7 +137,7 @@ export class CgiRun {
       // Only reachable if the client sends more than its Content-Length, which uWS.js does not allow; kept for safety.
       tooLarge: (received) => {
         this.kill();
-        refuseBody(this.#ex, { ok: false, status: 413, detail: `the body passed ${received} bytes` }, input.limit, this.#log);
+        refuseBody(this.#ex, { ok: false, status: 413, detail: `the body passed ${received} bytes` }, input.limit, this.#log, input);
       },
     });
   }
@@ -192,7 +192,7 @@ export class CgiRun {
     const status = this.#exitStatus ? ` (${this.#exitStatus})` : '';
     const e = tswsError('TSWS_ERR_CGI_BAD_RESPONSE', { vhost: this.#ex.vhost.name, script: this.#script, detail: `${detail}${status}` });
     this.#log.error({ code: e.code, vhost: this.#ex.vhost.name }, e.message);
-    this.#ex.sendStatus(e.httpStatus ?? 500, 'The script failed.', [], { closeConnection: this.#unreadBody() });
+    this.#ex.sendStatus(e.httpStatus ?? 500, 'The script failed.', [], { unread: this.#input });
   }
 
   #readStderr(child: ChildProcess): void {
@@ -245,18 +245,6 @@ export class CgiRun {
     const e = tswsError('TSWS_ERR_CGI_TIMEOUT', { vhost: this.#ex.vhost.name, script: this.#script, seconds: this.#timeoutMs / 1000 });
     this.#log.error({ code: e.code, vhost: this.#ex.vhost.name }, e.message);
     if (this.#stream) this.#stream.cut();
-    else if (!this.#responded) this.#ex.sendStatus(e.httpStatus ?? 504, 'The script did not answer in time.', [], { closeConnection: this.#unreadBody() });
-  }
-
-  /**
-   * Answering before the upload was read: resume it (a paused upload keeps
-   * the client's socket paused, and the answer could not go out) and tell
-   * the caller to close the connection rather than read the rest.
-   */
-  #unreadBody(): boolean {
-    const input = this.#input;
-    if (!input || input.ended) return false;
-    input.resume();
-    return true;
+    else if (!this.#responded) this.#ex.sendStatus(e.httpStatus ?? 504, 'The script did not answer in time.', [], { unread: this.#input });
   }
 }

@@ -8,6 +8,21 @@ import type { InFlight } from './inflight.ts';
 
 export type HeaderList = readonly (readonly [string, string])[];
 
+/** A request body still arriving when the response is ready (RequestBody). */
+export interface UnreadBody {
+  readonly ended: boolean;
+  discardRest(done: (complete: boolean) => void): void;
+  detach(): void;
+  release(): void;
+}
+
+export interface SendOptions {
+  /** Close at once, unread bytes and all: only for a request whose framing cannot be trusted. */
+  readonly closeConnection?: boolean;
+  /** The request's body, maybe not all read: answered with a lingering close when it is not (see #linger). */
+  readonly unread?: UnreadBody | undefined;
+}
+
 const statusLines = new Map<number, string>();
 export function statusLine(status: number): string {
   let line = statusLines.get(status);
@@ -64,6 +79,8 @@ export class HttpExchange {
   #done = false;
   #abortHandlers: (() => void)[] | undefined;
   #watching = false;
+  /** The request's body reader, told before the response ends (releaseBody). */
+  #body: UnreadBody | undefined;
 
   readonly #inflight: InFlight | undefined;
 
@@ -106,6 +123,19 @@ export class HttpExchange {
     return this.method === 'HEAD';
   }
 
+  /** The body reader of this request: releaseBody() tells it when the response ends. */
+  holdBody(body: UnreadBody): void {
+    this.#body = body;
+  }
+
+  /**
+   * Call right before ending or cutting the response: the upload is resumed
+   * if it was paused and its reader never touches the response again.
+   */
+  releaseBody(): void {
+    this.#body?.release();
+  }
+
   /** Required before any async work: uWS.js terminates a response left without an abort handler. */
   watchAbort(onAbort?: () => void): void {
     if (onAbort) (this.#abortHandlers ??= []).push(onAbort);
@@ -134,13 +164,49 @@ export class HttpExchange {
 
   /**
    * Whole response in one go (corks itself when called outside the request
-   * callback). `closeConnection` when a request body is left unread.
+   * callback). `unread`: the request body, which may still be arriving.
    */
-  send(status: number, headers: HeaderList, body: string | Buffer = '', opts?: { closeConnection?: boolean }): void {
+  send(status: number, headers: HeaderList, body: string | Buffer = '', opts?: SendOptions): void {
     if (this.aborted || this.#done) return;
+    const unread = opts?.unread;
+    if (unread && !unread.ended && !this.isHead && body.length > 0) return this.#linger(status, headers, body, unread);
+    this.releaseBody();
     if (this.inRequestCallback) this.#writeWhole(status, headers, body, opts?.closeConnection ?? false);
     else this.res.cork(() => this.#writeWhole(status, headers, body, opts?.closeConnection ?? false));
     this.finish(status, this.isHead ? 0 : Buffer.byteLength(body));
+  }
+
+  /**
+   * Answering while the request body still arrives. Closing now, with bytes
+   * unread, makes the kernel reset the connection, and a client still
+   * sending then often never reads the answer (EPIPE or ECONNRESET instead of
+   * the 413). So, as nginx does (lingering close): the head and the body go
+   * out now as one chunk, the rest of the upload is read and dropped, and the
+   * response ends when the upload has, or the connection is closed at a
+   * bound (RequestBody.discardRest). The head says "Connection: close".
+   *
+   * Ending with end('', true) is not an option: after write() this uWS.js
+   * build puts its "Connection: close" header line into the body, between
+   * the last chunk and the terminating one. So the response ends with
+   * end(''), well framed; the upload was read to its end by then, and the
+   * connection is an ordinary idle keep-alive one until the client closes
+   * it as told (or uWS.js's idle timeout does).
+   */
+  #linger(status: number, headers: HeaderList, body: string | Buffer, unread: UnreadBody): void {
+    this.watchAbort(() => unread.detach());
+    const head = () => {
+      this.writeHead(status, headers);
+      this.res.writeHeader('Connection', 'close');
+      this.res.write(body);
+    };
+    if (this.inRequestCallback) head();
+    else this.res.cork(head);
+    this.finish(status, Buffer.byteLength(body));
+    unread.discardRest((complete) => {
+      if (this.aborted) return;
+      if (complete) this.res.cork(() => this.res.end(''));
+      else this.res.close();
+    });
   }
 
   #writeWhole(status: number, headers: HeaderList, body: string | Buffer, closeConnection: boolean): void {
@@ -156,7 +222,7 @@ export class HttpExchange {
   }
 
   /** Plain error or notice page. */
-  sendStatus(status: number, message = STATUS_CODES[status] ?? '', extra: HeaderList = [], opts?: { closeConnection?: boolean }): void {
+  sendStatus(status: number, message = STATUS_CODES[status] ?? '', extra: HeaderList = [], opts?: SendOptions): void {
     const body = `<!DOCTYPE html><html><head><title>${status}</title></head><body><h1>${status} ${escapeHtml(STATUS_CODES[status] ?? '')}</h1><p>${escapeHtml(message)}</p></body></html>\n`;
     this.send(status, [['Content-Type', 'text/html; charset=utf-8'], ...extra], body, opts);
   }

@@ -3,6 +3,7 @@ import { tswsError } from '../errors.ts';
 import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
 import { frontDoor, type FrontDoor } from './front-door.ts';
+import { readFraming, refuseConnect, refuseFraming } from './framing.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { authorize } from './basic-auth.ts';
 import { HttpExchange } from './exchange.ts';
@@ -56,6 +57,11 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, sni:
 
 function route(ex: HttpExchange, req: HttpReq, door: FrontDoor, rawPath: string, query: string, deps: HttpDeps): void {
   const vhost = ex.vhost;
+  // Before anything can serve it, or anything after it on the connection.
+  const framing = readFraming(req);
+  if (!framing.ok) return refuseFraming(ex, framing.detail, deps.log);
+  // Any case: Node's http client upper-cases the method it forwards.
+  if (ex.method.length === 7 && ex.method.toUpperCase() === 'CONNECT') return refuseConnect(ex, rawPath, deps.log);
   // Health checks reach a redirect-http vhost too (a load balancer probes plain HTTP); refused agents and misdirected requests stay refused.
   if ((door.pass || door.code === 'redirect') && serveOps(ex, rawPath, deps.ops)) return;
   if (!door.pass) {
@@ -74,7 +80,7 @@ function route(ex: HttpExchange, req: HttpReq, door: FrontDoor, rawPath: string,
   const rest = mount.mountpoint === '/' ? path : path.slice(mount.mountpoint.length);
   ex.useMount(mount);
   if (mount.basicAuth !== undefined && !authorize(ex, req.getHeader('authorization'), mount, deps.log)) return;
-  dispatch({ ex, req, mount, path, rest, query, deps });
+  dispatch({ ex, req, mount, path, rest, query, framing, deps });
 }
 
 /** Narrows the mount's origin so each handler gets its own origin type. */

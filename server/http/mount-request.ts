@@ -4,6 +4,7 @@ import type { MountConfig, Origin } from '../config/model.ts';
 import type { HttpReq } from '../transport/types.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { FileCache } from './file-cache.ts';
+import type { BodyFraming } from './framing.ts';
 import type { FrontDoorConfig } from './front-door.ts';
 import type { InFlight } from './inflight.ts';
 import type { OpsDeps } from './ops-routes.ts';
@@ -36,6 +37,8 @@ export interface MountRequest<O extends Origin = Origin> {
   /** The part of `path` under the mountpoint: "" or starting with "/". */
   readonly rest: string;
   readonly query: string;
+  /** The body's framing, already checked for ambiguity (readFraming). */
+  readonly framing: BodyFraming;
   readonly deps: HttpDeps;
 }
 

@@ -12,7 +12,7 @@ import { refuseBody } from './body-refusal.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { MountRequest } from './mount-request.ts';
 import { PROXY_CONNECT_TIMEOUT_MS, forwardHeaders, locationRewriter, responseHeaders, upstreamUrl } from './proxy-target.ts';
-import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyHeaders } from './request-body.ts';
+import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit, unreadBody } from './request-body.ts';
 import { ResponseStream, sendHead } from './response-stream.ts';
 
 export { proxyUpgrade } from './proxy-ws.ts';
@@ -37,8 +37,8 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   const { ex, req, mount, rest, query, deps } = m;
   // As lws does for every mount but cgi:// and callback://: "/mnt" is the directory "/mnt/".
   if (rest === '' && mount.mountpoint !== '/') return ex.redirect(301, `${m.path}/${query ? `?${query}` : ''}`);
-  const check = checkBodyHeaders(req, DEFAULT_BODY_LIMIT);
-  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log);
+  const check = checkBodyLimit(m.framing, DEFAULT_BODY_LIMIT);
+  if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log, unreadBody(ex.res, m.framing));
 
   // Read everything from `req` now: it is gone once this function returns.
   const target = upstreamUrl(mount.origin.url, rest, query);
@@ -52,6 +52,7 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   // A chunked upload stays chunked upstream (Node frames it when told so).
   if (check.chunked) headers.push(['transfer-encoding', 'chunked']);
   const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: deps.bodyStallMs });
+  ex.holdBody(body);
   proxyHttp(ex, target, headers, body, mount, deps.log);
 }
 
@@ -67,11 +68,9 @@ function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], b
     log.error({ code: e.code, vhost: ex.vhost.name, uri: ex.uri }, e.message);
     // Mid-body the status line is long gone: cutting the connection is the only honest signal.
     if (stream) return stream.cut();
-    // An upload paused for the upstream would keep the client's socket paused: undo that, and
-    // close the connection rather than read the rest of a body nobody wants.
-    body.resume();
+    // The upload may be half read (and paused for the upstream): a lingering close reads the rest.
     const message = status === 504 ? 'The upstream server did not answer in time.' : 'The upstream server could not be reached.';
-    ex.sendStatus(e.httpStatus ?? status, message, [], { closeConnection: !body.ended });
+    ex.sendStatus(e.httpStatus ?? status, message, [], { unread: body });
   };
 
   const request = (target.protocol === 'https:' ? https : http).request(target, { method: ex.method, headers: headers.flat() });
@@ -102,7 +101,7 @@ function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], b
     end: () => request.end(),
     tooLarge: (received) => {
       request.destroy();
-      refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, log);
+      refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, log, body);
     },
   });
 
@@ -119,6 +118,7 @@ function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], b
       // No body whatever the headers say (RFC 9110 6.4.1).
       up.resume();
       if (ex.isHead) return sendHead(ex, status, list, length);
+      ex.releaseBody();
       ex.res.cork(() => {
         ex.writeHead(status, list);
         ex.endWithoutBody();

@@ -1,5 +1,6 @@
 /** @module Request bodies: checked up front, copied chunk by chunk as they arrive, held back by flow control, capped. */
-import type { HttpReq, HttpRes } from '../transport/types.ts';
+import type { HttpRes } from '../transport/types.ts';
+import type { BodyFraming } from './framing.ts';
 
 /** Largest body accepted where a mount or protocol says nothing else. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -7,29 +8,35 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Bytes queued before anyone consumes them, past which the upload is paused. */
 const QUEUE_HIGH_WATER = 64 * 1024;
 
-export type BodyCheck =
-  | { readonly ok: true; readonly length: number | undefined; readonly chunked: boolean }
-  | { readonly ok: false; readonly status: 400 | 413; readonly detail: string };
-
 /**
- * uWS.js already answers 400 to Content-Length with Transfer-Encoding and to a
- * malformed length. It silently takes the first of two different
- * Content-Length headers, a request-smuggling hazard: that is refused here.
- * Must run inside the request callback (it reads `req`).
+ * Lingering close, after nginx (lingering_timeout 5 s, lingering_time 30 s):
+ * the rest of a body we answered early is read and dropped for at most this
+ * long without data, this long in all, and (nginx has no such bound) this many
+ * bytes, then the connection is closed whatever is left.
  */
-export function checkBodyHeaders(req: HttpReq, limit: number): BodyCheck {
-  const lengths: string[] = [];
-  req.forEach((k, v) => {
-    if (k === 'content-length') lengths.push(v.trim());
-  });
-  if (new Set(lengths).size > 1) return { ok: false, status: 400, detail: 'conflicting Content-Length headers' };
-  const chunked = req.getHeader('transfer-encoding') !== '';
-  const raw = lengths[0];
-  if (raw === undefined) return { ok: true, length: undefined, chunked };
-  if (!/^\d+$/.test(raw)) return { ok: false, status: 400, detail: 'malformed Content-Length' };
-  const length = Number(raw);
-  if (length > limit) return { ok: false, status: 413, detail: `the body is ${length} bytes; the limit here is ${limit}` };
-  return { ok: true, length, chunked };
+export const LINGER_IDLE_MS = 5_000;
+export const LINGER_TOTAL_MS = 30_000;
+export const LINGER_MAX_BYTES = 64 * 1024 * 1024;
+
+interface Discarding {
+  readonly done: (complete: boolean) => void;
+  bytes: number;
+  readonly idle: NodeJS.Timeout;
+  readonly total: NodeJS.Timeout;
+}
+
+export type BodyCheck = BodyFraming | { readonly ok: false; readonly status: 400 | 413; readonly detail: string };
+
+/** A declared length over `limit` is refused before a byte of the body is read (framing itself is checked for every request by readFraming). */
+export function checkBodyLimit(framing: BodyFraming, limit: number): BodyCheck {
+  const length = framing.length;
+  if (length !== undefined && length > limit) return { ok: false, status: 413, detail: `the body is ${length} bytes; the limit here is ${limit}` };
+  return framing;
+}
+
+/** The request declares a body: something to read and drop (discardRest) when it is refused before a byte of it was wanted. */
+export function unreadBody(res: HttpRes, framing: BodyFraming): RequestBody | undefined {
+  return framing.chunked || (framing.length ?? 0) > 0 ? new RequestBody(res, Number.POSITIVE_INFINITY) : undefined;
 }
 
 export interface BodySink {
@@ -57,6 +64,8 @@ export class RequestBody {
   /** The response is gone (aborted): never touch it again. */
   #detached = false;
   #sink: BodySink | undefined;
+  /** Answered already: the rest of the body is read and dropped (discardRest). */
+  #discarding: Discarding | undefined;
   readonly #stallMs: number;
   #stallTimer: NodeJS.Timeout | undefined;
 
@@ -111,7 +120,7 @@ export class RequestBody {
 
   /** Flow control for the consumer: stop reading the upload. */
   pause(): void {
-    if (this.#paused || this.#ended || this.#detached) return;
+    if (this.#paused || this.#ended || this.#detached || this.#discarding) return;
     this.#paused = true;
     this.#disarmStall();
     this.#res.pause();
@@ -124,8 +133,66 @@ export class RequestBody {
     this.#armStall();
   }
 
+  /**
+   * The response went out before the body was read (an error, a refusal):
+   * read the rest and drop it, so the connection is closed with nothing
+   * unread and the client's kernel gets a FIN, not a reset that would make
+   * it lose the response. `done(true)` once the last chunk arrived,
+   * `done(false)` at a bound (see LINGER_*); never after detach().
+   */
+  discardRest(done: (complete: boolean) => void): void {
+    if (this.#detached || this.#discarding) return;
+    this.#disarmStall();
+    this.#sink = undefined;
+    this.#queue = [];
+    this.#queued = 0;
+    if (this.#ended) return done(true);
+    const give = () => this.#stopDiscarding(false);
+    const idle = setTimeout(give, LINGER_IDLE_MS);
+    const total = setTimeout(give, LINGER_TOTAL_MS);
+    idle.unref();
+    total.unref();
+    this.#discarding = { done, bytes: 0, idle, total };
+    if (this.#paused) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+  }
+
+  #stopDiscarding(complete: boolean): void {
+    const d = this.#discarding;
+    if (!d || this.#detached) return;
+    clearTimeout(d.idle);
+    clearTimeout(d.total);
+    // Whatever arrives after this is for a response that has ended: nobody calls back again.
+    this.#detached = true;
+    d.done(complete);
+  }
+
+  /**
+   * The response is about to end (or be cut) with the body maybe not all
+   * read: resume the upload if we paused it (uWS.js reads the rest of a body
+   * after end() only from a socket that is not paused, and nothing may
+   * resume it once the response has ended), then let go as detach() does.
+   * Whatever still arrives is dropped, and nothing here touches the
+   * response again: a late resume() from a consumer (a CGI script's stdin
+   * closing, a pipe draining) would otherwise throw from uWS.js.
+   */
+  release(): void {
+    if (this.#detached || this.#discarding) return;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+    this.detach();
+  }
+
   /** After the client went away: uWS.js forbids touching an aborted response. */
   detach(): void {
+    if (this.#discarding) {
+      clearTimeout(this.#discarding.idle);
+      clearTimeout(this.#discarding.total);
+    }
     this.#disarmStall();
     this.#detached = true;
     this.#queue = [];
@@ -133,7 +200,24 @@ export class RequestBody {
   }
 
   #onData(ab: ArrayBuffer, isLast: boolean): void {
-    if (this.#over) return;
+    const discarding = this.#discarding;
+    if (discarding) {
+      if (this.#detached) return;
+      if (isLast) {
+        this.#ended = true;
+        return this.#stopDiscarding(true);
+      }
+      const before = discarding.bytes;
+      discarding.bytes += ab.byteLength;
+      // Closed from outside this data callback (once), as the stall timer does.
+      if (discarding.bytes > LINGER_MAX_BYTES) {
+        if (before <= LINGER_MAX_BYTES) setImmediate(() => this.#stopDiscarding(false));
+        return;
+      }
+      discarding.idle.refresh();
+      return;
+    }
+    if (this.#over || this.#detached) return;
     this.#received += ab.byteLength;
     if (this.#received > this.limit) {
       this.#over = true;

@@ -60,6 +60,7 @@ export class ResponseStream {
     this.#sourceEnded = true;
     if (this.finished) return;
     if (this.#total === undefined || this.#total === 0) {
+      this.#ex.releaseBody();
       this.#ex.res.cork(() => this.#ex.res.end());
       this.#ex.finish(this.#status, this.#sent);
       return;
@@ -73,6 +74,7 @@ export class ResponseStream {
   cut(): void {
     if (this.finished) return;
     this.#closed = true;
+    this.#ex.releaseBody();
     this.#ex.res.close();
     this.#ex.finish(this.#status, this.#sent);
   }
@@ -100,6 +102,8 @@ export class ResponseStream {
   #offer(data: Buffer): void {
     const res = this.#ex.res;
     const before = res.getWriteOffset();
+    // These may be the last bytes: the response can end inside tryEnd.
+    if (this.#sent + data.length >= (this.#total as number)) this.#ex.releaseBody();
     const [ok, done] = res.tryEnd(data, this.#total as number);
     if (done) {
       this.#sent = this.#total as number;
@@ -143,6 +147,7 @@ export class ResponseStream {
 /** A HEAD request: the status and headers the GET would have had, Content-Length when it is known, no body. */
 export function sendHead(ex: HttpExchange, status: number, headers: HeaderList, total: number | undefined): void {
   if (ex.aborted || ex.done) return;
+  ex.releaseBody();
   ex.res.cork(() => {
     ex.writeHead(status, headers);
     ex.endWithoutBody(total);

@@ -8,6 +8,7 @@ import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type Upgrad
 import type { VhostRouter } from '../vhost/listener.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
+import { readFraming, refuseFraming } from '../http/framing.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { Connection } from './connection.ts';
 import type { WsSession } from './ws-session.ts';
@@ -85,6 +86,9 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
     serverString: deps.serverString,
     inflight: deps.inflight,
   };
+  // An upgrade carrying an ambiguous body is refused as any request is (server/http/framing.ts).
+  const framing = readFraming(req);
+  if (!framing.ok) return refuseFraming(upgradeExchange(log, '-'), framing.detail, deps.log);
   if (!door.pass) {
     if (door.code.startsWith('TSWS_')) deps.log.debug({ code: door.code, peer: request.peer, vhost: vhost.name }, door.message);
     return upgradeExchange(log, '-').sendStatus(door.status, door.message, door.headers);

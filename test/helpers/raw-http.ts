@@ -45,3 +45,25 @@ export function decodeChunked(body: Buffer): Buffer {
     i = eol + 2 + size + 2;
   }
 }
+
+/**
+ * Sends `request` and resolves with the status and head as soon as the head
+ * has arrived, then drops the connection: for answers that come while the
+ * request's body is still owed (a refusal's lingering close waits for it).
+ */
+export function rawHead(port: number, request: string, host = '127.0.0.1'): Promise<Omit<RawResponse, 'body'>> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, host, () => sock.write(request));
+    let text = '';
+    sock.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = text.slice(0, end);
+      sock.destroy();
+      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), head });
+    });
+    sock.on('error', reject);
+    sock.on('close', () => reject(new Error(`closed before a head arrived: ${JSON.stringify(text)}`)));
+  });
+}
