@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from '../../test/helpers/config-dir.ts';
 import { startInProcess, type Running } from '../../test/helpers/in-process.ts';
 import { killAll, runTsws } from '../../test/helpers/process.ts';
+import { rawRequest } from '../../test/helpers/raw-http.ts';
 import { TestClient } from '../../test/helpers/ws-client.ts';
 
 interface Stored { id: number; ts: number; packet: unknown }
@@ -82,6 +83,27 @@ describe('protocol-lws-packet (Comlink v2)', () => {
     expect(r.packets.map((p) => p.id)).toEqual(Array.from({ length: r.packets.length }, (_, i) => r.firstId + i));
     expect((await fetch(srv.url('/formtest2?since=abc'))).status).toBe(400);
     expect((await fetch(srv.url('/formtest2'), { method: 'DELETE' })).status).toBe(405);
+  });
+
+  it('stores only an accepted POST: a refused PUT/PATCH/DELETE body or a GET body is neither logged nor streamed', async () => {
+    const lastId = async () => ((await (await fetch(srv.url('/formtest2?since=0'))).json()) as { lastId: number }).lastId;
+    const before = await lastId();
+    const c = await TestClient.open(srv.wsUrl(), 'protocol-lws-packet');
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      const r = await fetch(srv.url('/formtest2'), { method, body: JSON.stringify({ via: method }), headers: { 'content-type': 'application/json' } });
+      expect(r.status).toBe(405);
+    }
+    // fetch() will not send a GET body: a raw request does.
+    const body = '{"via":"GET"}';
+    const g = await rawRequest(srv.port(), `GET /formtest2?since=0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    expect(g.status).toBe(200);
+    expect((JSON.parse(g.body) as { lastId: number }).lastId).toBe(before);
+    expect(await lastId()).toBe(before);
+    // The subscriber's first packet is the next POST: nothing refused was fanned out before it.
+    const { id } = (await (await post('{"via":"POST"}')).json()) as { id: number };
+    expect(id).toBe(before + 1);
+    expect(JSON.parse(await c.nextText())).toMatchObject({ id, packet: { via: 'POST' } });
+    await c.close();
   });
 
   it('tells a client resuming from before the kept window where the gap is', async () => {

@@ -54,7 +54,16 @@ function reply(txn: Txn, status: number, body: unknown): void {
   txn.requestWritable();
 }
 
+/**
+ * Only a POST is a packet. Every request that declares a body reaches
+ * httpBody/httpBodyCompletion, whatever its method: a PUT already answered
+ * 405, or a GET answered from the log, must not have its body kept, stored
+ * or fanned out.
+ */
+const isPost = (txn: Txn) => txn.request.method === 'POST';
+
 function accept(txn: Txn): void {
+  if (!isPost(txn)) return;
   const { log } = txn.vhost.state;
   const s = txn.session;
   if (s.size > txn.vhost.state.maxPacket) return reply(txn, 413, { error: `packet over ${txn.vhost.state.maxPacket} bytes` });
@@ -179,6 +188,7 @@ export default definePlugin({
           );
         },
         httpBody(txn, chunk) {
+          if (!isPost(txn)) return;
           const s = txn.session;
           s.size += chunk.length;
           // Past the limit keep counting but stop keeping: the answer will be 413.
