@@ -127,7 +127,19 @@ export const REGISTRY = {
     'Protocol names are global: rename one of them.'),
   TSWS_ERR_PLUGIN_INIT_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": init threw (${p.reason}); the protocol is disabled on this vhost`,
-    'Fix the plugin\'s init (see the stack in this log line); the rest of the server keeps serving.'),
+    'Fix the plugin\'s init (see the stack in this log line). At a reload the rest of the server keeps serving; at start, start-up stops (TSWS_ERR_START_PROTOCOLS_DISABLED).'),
+  TSWS_ERR_PLUGIN_CHECK_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": cannot start here: ${p.reason}`,
+    'Fix what the reason names; the plugin\'s check runs at --check, at start and at reload.'),
+  TSWS_ERR_START_PROTOCOLS_DISABLED: error<{ count: number; list: string }>(
+    (p) => `not starting: ${p.count} protocol(s) failed their init (${p.list})`,
+    'A protocol whose init fails at start stops start-up, as in lws; the init error above says why. (At a reload the protocol is disabled and the rest keeps serving.)'),
+  TSWS_ERR_FILE_LOCKED: error<{ file: string; lock: string; pid: number }>(
+    (p) => `${p.file} is in use by process ${p.pid} (lock file ${p.lock})`,
+    'Another server writes this file: stop it, or give this one a directory of its own. A lock left by a process that is gone is taken over by itself.'),
+  TSWS_ERR_FILE_LOCK_IO: error<{ lock: string; reason: string }>(
+    (p) => `cannot take the lock ${p.lock}: ${p.reason}`,
+    'Check that the directory is writable by the server user.'),
   TSWS_ERR_PLUGIN_CALLBACK_THREW: error<{ vhost: string; protocol: string; callback: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); that connection was closed with 1011`,
     'Fix the plugin (see the stack in this log line); other connections were not affected.',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from '../../test/helpers/config-dir.ts';
 import { startInProcess, type Running } from '../../test/helpers/in-process.ts';
-import { killAll, runTsws } from '../../test/helpers/process.ts';
+import { killAll, runTsws, runTswsToEnd } from '../../test/helpers/process.ts';
 import { rawRequest } from '../../test/helpers/raw-http.ts';
 import { TestClient } from '../../test/helpers/ws-client.ts';
 
@@ -139,5 +139,52 @@ describe('protocol-lws-packet survives kill -9', () => {
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(fs.existsSync(path.join(dir, 'log', 'localhost', 'packets.jsonl'))).toBe(true);
+  });
+});
+
+describe('protocol-lws-packet: one server per log', () => {
+  it('puts a relative log-dir under the config directory, refuses a second server on it (and --check says so), keeps the lock across SIGHUP, and takes over a dead holder\'s lock', async () => {
+    // The default log-dir ("var/lws-packet"), started from another working directory.
+    const conf = makeConfigDir({
+      vhosts: { x: [{ name: 'localhost', port: '0', mounts: [{ mountpoint: '/formtest2', origin: 'callback://protocol-lws-packet' }], 'ws-protocols': [{ 'protocol-lws-packet': {} }] }] },
+    });
+    const elsewhere = makeConfigDir({});
+    const file = path.join(conf, 'var/lws-packet/localhost/packets.jsonl');
+    const first = runTsws(['-c', conf], { cwd: elsewhere });
+    const [l1] = await first.ready;
+    const url1 = `http://127.0.0.1:${l1?.port}/formtest2`;
+    expect((await post('{"n": 1}', url1)).status).toBe(200);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(fs.existsSync(path.join(elsewhere, 'var'))).toBe(false);
+    const pid = String(first.proc.pid);
+
+    const second = runTsws(['-c', conf], { cwd: conf });
+    expect(await second.exited).toBe(1);
+    const refused = second.lines.find((l) => l.code === 'TSWS_ERR_FILE_LOCKED');
+    expect(String(refused?.msg)).toContain(`in use by process ${pid}`);
+    expect(second.lines.some((l) => l.event === 'ready')).toBe(false);
+
+    const check = await runTswsToEnd(['-c', conf, '--check']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(new RegExp(`error TSWS_ERR_FILE_LOCKED: .*packets\\.jsonl is in use by process ${pid}`));
+
+    // A reload hands the writer, lock and all, to the new configuration.
+    first.kill('SIGHUP');
+    await first.waitFor((l) => l.event === 'reloaded');
+    expect(first.lines.some((l) => l.code === 'TSWS_ERR_FILE_LOCKED' || l.code === 'TSWS_ERR_PLUGIN_INIT_FAILED')).toBe(false);
+    expect(((await (await post('{"n": 2}', url1)).json()) as { id: number }).id).toBe(2);
+    expect((await runTswsToEnd(['-c', conf, '--check'])).code).toBe(1);
+
+    // A holder that died without unlocking leaves a stale lock: the next server takes it over.
+    first.kill('SIGKILL');
+    await first.exited;
+    expect(fs.readFileSync(`${file}.lock`, 'utf8').trim()).toBe(pid);
+    const third = runTsws(['-c', conf]);
+    const [l3] = await third.ready;
+    expect(((await (await post('{"n": 3}', `http://127.0.0.1:${l3?.port}/formtest2`)).json()) as { id: number }).id).toBe(3);
+    third.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+    expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Stored).id)).toEqual([1, 2, 3]);
   });
 });
