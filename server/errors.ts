@@ -71,6 +71,9 @@ export const REGISTRY = {
   TSWS_WARN_CONFIG_NOT_IMPLEMENTED: warning<Where & { key: string; note: string }>(
     (p) => `${p.where}: "${p.key}" is a known lwsws key that tsws does not implement (${p.note}); it has no effect`,
     'Remove it to silence this warning, or see README.md for the supported keys.'),
+  TSWS_WARN_MOUNT_KEEPALIVE_CUT: warning<Where & { asked: number; limit: number }>(
+    (p) => `${p.where}: "keepalive-timeout" ${p.asked} s is longer than uWS.js keeps an idle connection (${p.limit} s); ${p.limit} s is advertised`,
+    'Use a value up to that, or 0 for the server\'s own.'),
   TSWS_WARN_CONFIG_WRONG_PLACE: warning<Where & { key: string; block: string; belongs: string }>(
     (p) => `${p.where}: "${p.key}" belongs in ${p.belongs}, not in ${p.block}; it has no effect here`,
     'Move the key to the block where it belongs.'),

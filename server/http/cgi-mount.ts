@@ -27,7 +27,7 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const user = mount.basicAuth !== undefined ? basicAuthUser(req.getHeader('authorization')) : undefined;
   const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: m.deps.bodyStallMs });
 
-  const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log);
+  const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log, mount.cgiChdir);
   ex.watchAbort(() => {
     run.kill();
     body.detach();
