@@ -136,7 +136,7 @@ export const REGISTRY = {
     'Fix what the reason names; the plugin\'s check runs at --check, at start and at reload.'),
   TSWS_ERR_START_PROTOCOLS_DISABLED: error<{ count: number; list: string }>(
     (p) => `not starting: ${p.count} protocol(s) failed their init (${p.list})`,
-    'A protocol whose init fails at start stops start-up, as in lws; the init error above says why. (At a reload the protocol is disabled and the rest keeps serving.)'),
+    'A protocol whose init fails at start stops start-up, as in lws: fix what each reason names. At a reload such a protocol is disabled and the rest keeps serving.'),
   TSWS_ERR_FILE_LOCKED: error<{ file: string; lock: string; pid: number }>(
     (p) => `${p.file} is in use by process ${p.pid} (lock file ${p.lock})`,
     'Another server writes this file: stop it, or give this one a directory of its own. A lock left by a process that is gone is taken over by itself.'),
@@ -359,7 +359,7 @@ export class TswsError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(code: C, params: ErrorParams<C>, options?: { cause?: unknown }) {
     const entry = REGISTRY[code] as Entry<ErrorParams<C>>;
     const detail = entry.message(params);
-    super(`${detail}. ${entry.hint}`, options);
+    super(`${detail}${/[.?!]$/.test(detail) ? '' : '.'} ${entry.hint}`, options);
     this.name = 'TswsError';
     this.code = code;
     this.severity = entry.severity;
