@@ -1,6 +1,6 @@
 /** @module Serving from start to exit: start-up, privilege drop, and the signals (SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 reopen). */
 import { TswsError, tswsError } from './errors.ts';
-import { createLogger, parseLogLevel, type Level, type Logger } from './log.ts';
+import { createLogger, parseLogLevel, separateLogFromNativeOutput, type Level, type Logger } from './log.ts';
 import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
 import { dropPrivileges } from './privileges.ts';
 import { LocalService, type Service } from './service.ts';
@@ -36,11 +36,12 @@ function fatal(log: Logger, fields: Record<string, unknown>, message: string): v
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const load = (generation?: number) => prepare({ configDir: opts.configDir, ...(generation ? { generation } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
-  const bootLog = createLogger(opts.level ?? 'info');
+  const logFd = separateLogFromNativeOutput();
+  const bootLog = createLogger(opts.level ?? 'info', logFd);
   const result = await load();
   const configured = result.prepared?.config.global.logLevel;
   const level = opts.level ?? (configured ? parseLogLevel(configured) : undefined) ?? 'info';
-  const log = level === bootLog.level ? bootLog : createLogger(level);
+  const log = level === bootLog.level ? bootLog : createLogger(level, logFd);
   logFindings(log, result);
   if (!result.prepared) return fatal(log, { event: 'config-invalid', errors: result.errors.length }, `not starting: ${result.errors.length} error(s) in ${opts.configDir}`);
   const identity = result.prepared.identity;
@@ -66,7 +67,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   try {
     service =
       threads > 1
-        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, count: threads }, log)
+        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, logFd, count: threads }, log)
         : await LocalService.start(result.prepared, log);
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;

@@ -59,6 +59,8 @@ export interface ThreadsOptions {
   readonly configDir: string;
   readonly dataDir: string | undefined;
   readonly level: Level;
+  /** Where the JSON log goes (log.ts separateLogFromNativeOutput). */
+  readonly logFd: number;
   readonly count: number;
 }
 
@@ -104,7 +106,7 @@ export class ThreadedService implements Service {
   /** Starts thread `index`; resolves with its listeners once it serves. */
   #spawn(index: number, lead: boolean): Promise<readonly ListenerInfo[]> {
     const o = this.#opts;
-    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners) };
+    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, logFd: o.logFd, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners) };
     return new Promise((resolve, reject) => {
       let started = false;
       const link = new WorkerLink(
