@@ -76,7 +76,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Listeners bound, certificates read, access logs open, every init run (in every thread): now drop, as lwsws does.
   if (identity) {
     try {
-      dropPrivileges(identity, log);
+      dropPrivileges(identity, log, service.listeners.flatMap((l) => (l.unixPath ? [l.unixPath] : [])));
     } catch (err) {
       await service.stop(0);
       return fatal(log, { err, event: 'privilege-drop-failed' }, `cannot drop privileges: ${(err as Error).message}`);
