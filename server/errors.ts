@@ -71,6 +71,9 @@ export const REGISTRY = {
   TSWS_WARN_CONFIG_NOT_IMPLEMENTED: warning<Where & { key: string; note: string }>(
     (p) => `${p.where}: "${p.key}" is a known lwsws key that tsws does not implement (${p.note}); it has no effect`,
     'Remove it to silence this warning, or see README.md for the supported keys.'),
+  TSWS_WARN_MOUNT_KEEPALIVE_CUT: warning<Where & { asked: number; limit: number }>(
+    (p) => `${p.where}: "keepalive-timeout" ${p.asked} s is longer than uWS.js keeps an idle connection (${p.limit} s); ${p.limit} s is advertised`,
+    'Use a value up to that, or 0 for the server\'s own.'),
   TSWS_WARN_CONFIG_WRONG_PLACE: warning<Where & { key: string; block: string; belongs: string }>(
     (p) => `${p.where}: "${p.key}" belongs in ${p.belongs}, not in ${p.block}; it has no effect here`,
     'Move the key to the block where it belongs.'),
@@ -130,7 +133,19 @@ export const REGISTRY = {
     'rxBufferSize is lws\'s receive piece size: add "receiveFragments: true" to get messages in such pieces, or drop it; to limit message size, use "maxMessageSize".'),
   TSWS_ERR_PLUGIN_INIT_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": init threw (${p.reason}); the protocol is disabled on this vhost`,
-    'Fix the plugin\'s init (see the stack in this log line); the rest of the server keeps serving.'),
+    'Fix the plugin\'s init (see the stack in this log line). At a reload the rest of the server keeps serving; at start, start-up stops (TSWS_ERR_START_PROTOCOLS_DISABLED).'),
+  TSWS_ERR_PLUGIN_CHECK_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": cannot start here: ${p.reason}`,
+    'Fix what the reason names; the plugin\'s check runs at --check, at start and at reload.'),
+  TSWS_ERR_START_PROTOCOLS_DISABLED: error<{ count: number; list: string }>(
+    (p) => `not starting: ${p.count} protocol(s) failed their init (${p.list})`,
+    'A protocol whose init fails at start stops start-up, as in lws: fix what each reason names. At a reload such a protocol is disabled and the rest keeps serving.'),
+  TSWS_ERR_FILE_LOCKED: error<{ file: string; lock: string; pid: number }>(
+    (p) => `${p.file} is in use by process ${p.pid} (lock file ${p.lock})`,
+    'Another server writes this file: stop it, or give this one a directory of its own. A lock left by a process that is gone is taken over by itself.'),
+  TSWS_ERR_FILE_LOCK_IO: error<{ lock: string; reason: string }>(
+    (p) => `cannot take the lock ${p.lock}: ${p.reason}`,
+    'Check that the directory is writable by the server user.'),
   TSWS_ERR_PLUGIN_CALLBACK_THREW: error<{ vhost: string; protocol: string; callback: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); that connection was closed with 1011`,
     'Fix the plugin (see the stack in this log line); other connections were not affected.',
@@ -357,7 +372,7 @@ export class TswsError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(code: C, params: ErrorParams<C>, options?: { cause?: unknown }) {
     const entry = REGISTRY[code] as Entry<ErrorParams<C>>;
     const detail = entry.message(params);
-    super(`${detail}. ${entry.hint}`, options);
+    super(`${detail}${/[.?!]$/.test(detail) ? '' : '.'} ${entry.hint}`, options);
     this.name = 'TswsError';
     this.code = code;
     this.severity = entry.severity;

@@ -1,6 +1,6 @@
 /** @module Serving from start to exit: start-up, privilege drop, and the signals (SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 reopen). */
 import { TswsError, tswsError } from './errors.ts';
-import { createLogger, parseLogLevel, type Level, type Logger } from './log.ts';
+import { createLogger, parseLogLevel, separateLogFromNativeOutput, type Level, type Logger } from './log.ts';
 import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
 import { dropPrivileges } from './privileges.ts';
 import { LocalService, type Service } from './service.ts';
@@ -44,11 +44,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const noteInt = () => void (early ??= 'SIGINT');
   process.on('SIGTERM', noteTerm);
   process.on('SIGINT', noteInt);
-  const bootLog = createLogger(opts.level ?? 'info');
+  const logFd = separateLogFromNativeOutput();
+  const bootLog = createLogger(opts.level ?? 'info', logFd);
   const result = await load();
   const configured = result.prepared?.config.global.logLevel;
   const level = opts.level ?? (configured ? parseLogLevel(configured) : undefined) ?? 'info';
-  const log = level === bootLog.level ? bootLog : createLogger(level);
+  const log = level === bootLog.level ? bootLog : createLogger(level, logFd);
   logFindings(log, result);
   if (!result.prepared) return fatal(log, { event: 'config-invalid', errors: result.errors.length }, `not starting: ${result.errors.length} error(s) in ${opts.configDir}`);
   const identity = result.prepared.identity;
@@ -76,7 +77,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // With the watchdog, even one thread serves from a worker: this thread then runs no plugin code and can interrupt it (README "Watchdog").
     service =
       threads > 1 || watchdogSecs > 0
-        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, count: threads, watchdogSecs }, log)
+        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, logFd, count: threads, watchdogSecs }, log)
         : await LocalService.start(result.prepared, log);
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;
@@ -85,7 +86,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Listeners bound, certificates read, access logs open, every init run (in every thread): now drop, as lwsws does.
   if (identity) {
     try {
-      dropPrivileges(identity, log);
+      dropPrivileges(identity, log, service.listeners.flatMap((l) => (l.unixPath ? [l.unixPath] : [])));
     } catch (err) {
       await service.stop(0);
       return fatal(log, { err, event: 'privilege-drop-failed' }, `cannot drop privileges: ${(err as Error).message}`);

@@ -102,6 +102,9 @@ export async function openListener(plan: ListenerPlan, handle: ListenerHandle, p
     }
     try {
       await handle.listenUnix(sock);
+      // lws's mode: owner and group may connect (uSockets leaves it to the umask). Chowned to
+      // the user and group dropped to, as lws does, by lifecycle.ts.
+      fs.chmodSync(sock, 0o660);
     } catch (err) {
       throw tswsError('TSWS_ERR_LISTEN', { where: where(addr.source), address: `unix:${sock}`, reason: describeError(err) }, err);
     }

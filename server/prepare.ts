@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { Diagnostics } from './config/coerce.ts';
 import { loadConfig } from './config/loader.ts';
 import { where, type MountConfig, type ServerConfig, type VhostConfig } from './config/model.ts';
-import { TswsError, tswsError } from './errors.ts';
+import { describeError, TswsError, tswsError } from './errors.ts';
 import { resolveIdentity, type Identity } from './privileges.ts';
 import { checkTlsFiles } from './config/vhost-transport.ts';
 import { loadPlugins } from './plugin/loader.ts';
@@ -52,7 +52,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
 
   const served = config.vhosts.filter((vh) => checkTls(vh, diagnostics));
   const enabled = new Map<VhostConfig, Map<string, Readonly<Record<string, unknown>>>>();
-  for (const vh of served) enabled.set(vh, checkVhost(vh, plugins.protocols, diagnostics));
+  for (const vh of served) enabled.set(vh, checkVhost(vh, plugins.protocols, diagnostics, config.configDir));
+  if (diagnostics.errors.length === 0) runProtocolChecks(enabled, plugins.protocols, config.global.cluster !== undefined, diagnostics);
 
   // Checked here so --check can tell; whether it is fatal is start-up's decision (the config may be for another machine).
   const identity = resolveIdentity(config.global.privileges);
@@ -67,6 +68,20 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   };
 }
 
+/** Each enabled protocol's own `check` (a file another process holds, say): a throw is an error naming vhost and protocol. */
+function runProtocolChecks(enabled: ReadonlyMap<VhostConfig, ReadonlyMap<string, Readonly<Record<string, unknown>>>>, protocols: ReadonlyMap<string, RuntimeProtocol>, clustered: boolean, diag: Diagnostics): void {
+  for (const [vh, opts] of enabled) {
+    for (const [name, options] of opts) {
+      const check = protocols.get(name)?.check;
+      try {
+        check?.(options, { vhostName: vh.name, clustered });
+      } catch (err) {
+        diag.add(err instanceof TswsError ? err : tswsError('TSWS_ERR_PLUGIN_CHECK_FAILED', { vhost: vh.name, protocol: name, reason: describeError(err) }, err));
+      }
+    }
+  }
+}
+
 /** Reads and parses the certificate, key and CA of a TLS vhost; false when it is to be skipped. */
 function checkTls(vh: VhostConfig, diag: Diagnostics): boolean {
   if (!vh.tls) return true;
@@ -77,7 +92,7 @@ function checkTls(vh: VhostConfig, diag: Diagnostics): boolean {
   return false;
 }
 
-function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics): Map<string, Readonly<Record<string, unknown>>> {
+function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics, configDir: string): Map<string, Readonly<Record<string, unknown>>> {
   const out = new Map<string, Readonly<Record<string, unknown>>>();
   const known = [...protocols.keys()].sort().join(', ') || 'none';
   for (const p of vh.protocols) {
@@ -87,7 +102,7 @@ function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProto
       diag.add(tswsError('TSWS_WARN_PROTOCOL_NOT_FOUND', { where: where(p.source), protocol: p.name, vhost: vh.name, known }));
       continue;
     }
-    out.set(p.name, resolveOptions(def.optionSpecs, p, diag));
+    out.set(p.name, resolveOptions(def.optionSpecs, p, diag, configDir));
   }
   for (const m of vh.mounts) checkMount(m, vh, protocols, diag);
   return out;

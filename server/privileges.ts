@@ -1,5 +1,6 @@
 /** @module Privilege drop as lwsws does it: once everything privileged is done, setgid, initgroups, then setuid. */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Privileges } from './config/model.ts';
 import { tswsError, type TswsError } from './errors.ts';
@@ -53,7 +54,8 @@ export function resolveIdentity(p: Privileges): Identity | TswsError | undefined
 }
 
 /** Call once listeners are bound, certificates and access logs opened and every init has run. */
-export function dropPrivileges(id: Identity, log: Logger): void {
+/** `owned`: files made while root that the dropped user must keep using (UNIX sockets), chowned first as lws does. */
+export function dropPrivileges(id: Identity, log: Logger, owned: readonly string[] = []): void {
   const currentUid = process.getuid?.() ?? 0;
   if (currentUid !== 0) {
     // The container already runs as an unprivileged user: nothing to drop, say so if it differs.
@@ -66,6 +68,7 @@ export function dropPrivileges(id: Identity, log: Logger): void {
   // POSIX-only calls: present on every platform tsws runs on (Linux), optional in Node's typings.
   const posix = process as NodeJS.Process &
     Required<Pick<NodeJS.Process, 'setgid' | 'setgroups' | 'setuid'>> & { initgroups(user: string, extraGroup: number): void };
+  for (const file of owned) fs.chownSync(file, id.uid, id.gid ?? -1);
   if (id.gid !== undefined) {
     posix.setgid(id.gid);
     if (id.user !== undefined) posix.initgroups(id.user, id.gid);

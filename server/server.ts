@@ -6,6 +6,7 @@ import { LocalBus, type Bus } from './bus/bus.ts';
 import { TopicRouter } from './bus/topics.ts';
 import type { RedisCluster } from './cluster/cluster.ts';
 import { ClusterScope } from './cluster/scope.ts';
+import { tswsError } from './errors.ts';
 import { buildGeneration, type Generation } from './generation.ts';
 import { AccessLogs } from './http/access-log.ts';
 import { FileCache } from './http/file-cache.ts';
@@ -122,6 +123,11 @@ export class TswsServer {
     const server = new TswsServer(log, opts);
     try {
       await server.reload(prepared);
+      // Start-up policy, as lws's (a protocol whose init fails fails the vhost, and lwsws exits):
+      // a protocol disabled from the first moment is an outage nobody would see, since the rest
+      // answers and "ready" follows. At a reload the running server keeps serving (protocol-host.ts).
+      const failed = server.hosts.filter((h) => !h.live);
+      if (failed.length > 0) throw tswsError('TSWS_ERR_START_PROTOCOLS_DISABLED', { count: failed.length, list: failed.map((h) => `"${h.protocol}" on vhost "${h.vhostName}": ${h.initFailure ?? 'destroyed'}`).join('; ') });
     } catch (err) {
       await server.stop(0);
       throw err;

@@ -25,6 +25,8 @@ describe('access log', () => {
     expect(lines[0]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - ${date} "GET /index\\.html\\?x=1 HTTP/1\\.1" 200 5 "http://ref\\.example/" "test \\\\"agent\\\\""$`));
     expect(lines[1]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - ${date} "GET /missing HTTP/1\\.1" 404 \\d+ "" "[^"]*"$`));
     expect(lines[2]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - ${date} "GET /chat\\?room=1 \\(echo\\) HTTP/1\\.1" 101 0 "" "[^"]*"$`));
+    // Created 0600, as lws does: the lines name every client.
+    expect(fs.statSync(logFile).mode & 0o777).toBe(0o600);
   });
 
   it('formats the date as dd/Mon/YYYY:HH:MM:SS +zzzz and neutralises control characters', () => {

@@ -48,4 +48,34 @@ describe.runIf(chromiumPresent || process.env.CI)('the demo page in a real brows
     await one.waitForFunction(() => document.querySelectorAll('#status-rows tr').length === 1);
     await one.close();
   });
+
+  it('header links are readable: WCAG AA contrast (4.5:1) against the header, on the demo and the status page', async () => {
+    for (const path of ['', 'server-status/']) {
+      const page = await browser.newPage();
+      await page.goto(base + path);
+      const ratios = await page.evaluate(() => {
+        const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+        const lum = (c: string) => {
+          const [r = 0, g = 0, b = 0] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const header = document.querySelector('header');
+        const bg = header ? getComputedStyle(header).backgroundColor : 'rgb(255, 255, 255)';
+        return Array.from(document.querySelectorAll('header a')).map((a) => {
+          const [hi, lo] = [lum(getComputedStyle(a).color), lum(bg)].sort((x, y) => y - x) as [number, number];
+          return { link: a.textContent, ratio: (hi + 0.05) / (lo + 0.05) };
+        });
+      });
+      expect(ratios.length, path).toBeGreaterThan(0);
+      for (const r of ratios) expect(r.ratio, `${path} "${r.link}"`).toBeGreaterThanOrEqual(4.5);
+      await page.close();
+    }
+  });
+
+  it('has a favicon, so browsers do not log a 404 for every page', async () => {
+    const r = await fetch(`${base}favicon.ico`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^image\//);
+    expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(0);
+  });
 });

@@ -55,6 +55,14 @@ describe.runIf(chromiumPresent || process.env.CI)('the server status page in a r
     await page.close();
   });
 
+  it('fits a 390 px wide phone screen: nothing wider than the viewport, wide tables scroll in their box', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${base}server-status/`);
+    await page.waitForFunction(() => document.querySelectorAll('#protocol-rows tr').length > 0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.close();
+  });
+
   it('draws messages per second live as traffic flows', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}server-status/`);

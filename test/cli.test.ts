@@ -43,6 +43,13 @@ describe('tsws command line', () => {
     expect(r2.stderr).toMatch(/error TSWS_ERR_PLUGIN_NO_DEFAULT_EXPORT: plugin .*bad\.js has no default export/);
   });
 
+  it('names files by their full path when started from "/"', async () => {
+    const dir = makeConfigDir({ vhosts: { site: '{\n "vhosts": [{\n  "name": "a",\n  "port": "eighty"\n }]\n}' } });
+    const r = await runTswsToEnd(['-c', dir, '--check'], { cwd: '/' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error TSWS_ERR_CONFIG_TYPE: ${path.join(dir, 'conf.d/site')}:4:3: "port" must be an integer`);
+  });
+
   it('refuses to start on a bad config, exiting 1 with the errors logged', async () => {
     const dir = makeConfigDir({ vhosts: { site: [{ name: 'a', port: '0', mountz: [] }] } });
     const p = runTsws(['-c', dir]);

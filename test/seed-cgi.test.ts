@@ -31,7 +31,7 @@ describe("the seed's Comlink v2 config, served as written", () => {
     expect(vhost).toContain('"origin": "cgi://_lws_ddir_/libwebsockets-test-server/lws-cgi-test.sh"');
     const confDir = seedConfigDir(dataDir);
 
-    // cwd: the packet server's default log-dir (var/lws-packet) is relative to it.
+    // The packet server's default log-dir (var/lws-packet) is relative to confDir, a fresh one.
     const p = runTsws(['-c', confDir, '--data-dir', dataDir], { cwd: dataDir });
     const [listener] = await p.ready;
     const base = `http://127.0.0.1:${listener?.port}`;
@@ -59,7 +59,7 @@ describe("the seed's Comlink v2 config, served as written", () => {
     // /formtest2: the packet server, answering {"id": n}
     const ack = await fetch(`${base}/formtest2`, { method: 'POST', body: '{"sensor": 1}', headers: { 'content-type': 'application/json' } });
     expect(await ack.json()).toEqual({ id: 1 });
-    expect(fs.existsSync(path.join(dataDir, 'var/lws-packet/localhost/packets.jsonl'))).toBe(true);
+    expect(fs.existsSync(path.join(confDir, 'var/lws-packet/localhost/packets.jsonl'))).toBe(true);
     p.kill();
     expect(await p.exited).toBe(0);
   });

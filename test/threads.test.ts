@@ -158,16 +158,20 @@ describe('count-threads 2', () => {
     for (const sock of socks) sock.destroy();
   });
 
-  it('refuses, by name and reason, the shipped protocols that keep one-thread state', async () => {
-    const s = await start([{ 'protocol-lws-packet': { 'log-dir': path.join(makeConfigDir({}), 'log') } }, { tunnel: {} }]);
-    server = s.p;
-    const refusals = s.p.lines.filter((l) => l.code === 'TSWS_ERR_PLUGIN_INIT_FAILED');
-    expect(refusals.some((l) => /protocol-lws-packet.*one file with one writer/.test(String(l.msg)))).toBe(true);
-    expect(refusals.some((l) => /tunnel.*count-threads 1/.test(String(l.msg)))).toBe(true);
-    // The rest serves.
-    expect((await relay(s.port)).hello.of).toBe(2);
-    s.p.kill('SIGTERM');
-    expect(await s.p.exited).toBe(0);
+  it('refuses to start, by name and reason, with the shipped protocols that keep one-thread state', async () => {
+    const dir = makeConfigDir({
+      conf: { global: { 'count-threads': '2' } },
+      vhosts: { site: [{ name: 'localhost', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'protocol-lws-packet': { 'log-dir': 'log' } }, { tunnel: {} }] }] },
+    });
+    const p = runTsws(['-c', dir]);
+    server = p;
+    expect(await p.exited).toBe(1);
+    // Start-up stops rather than serving the rest without them; the one fatal line says who and why
+    // (a thread's own lines may not get out before the process exits).
+    const fatal = String(p.lines.find((l) => /TSWS_ERR_START_PROTOCOLS_DISABLED: not starting/.test(String(l.msg)))?.msg);
+    expect(fatal).toMatch(/"protocol-lws-packet" on vhost "localhost": the packet log is one file with one writer/);
+    expect(fatal).toMatch(/"tunnel" on vhost "localhost": .*count-threads 1/);
+    expect(p.lines.some((l) => l.event === 'ready')).toBe(false);
   });
 });
 

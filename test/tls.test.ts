@@ -1,12 +1,15 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCert, removeCerts, type Cert } from './helpers/certs.ts';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
-import { killAll, runTsws } from './helpers/process.ts';
-import { TestClient } from './helpers/ws-client.ts';
+import { BIN, killAll, runTsws } from './helpers/process.ts';
+import { TestClient, eventually } from './helpers/ws-client.ts';
 import { rawRequest } from './helpers/raw-http.ts';
 
 let a: Cert;
@@ -146,6 +149,33 @@ describe('TLS vhosts', () => {
   it('skips a vhost whose certificate is missing when ignore-missing-cert is set, with an error line', () => {
     expect(srv.warnings.find((w) => w.code === 'TSWS_WARN_TLS_VHOST_SKIPPED')?.message).toMatch(/vhost "c\.test" skipped: TLS file \/nonexistent\/c\.crt: no such file/);
     expect(srv.server.listeners.some((l) => l.vhosts.includes('c.test'))).toBe(false);
+  });
+});
+
+describe('TLS start-up output', () => {
+  it('keeps stdout pure JSON: what uWS.js prints natively for SNI names goes to stderr', async () => {
+    const k = makeCert('k.test');
+    const dir = makeConfigDir({ vhosts: { x: [{ name: 'k.test', port: '0', 'host-ssl-cert': k.cert, 'host-ssl-key': k.key }] } });
+    // stdout a real pipe (a FIFO), as under a container runtime or a shell: child_process's own are sockets,
+    // which cannot be reopened (README "Logs").
+    const fifo = path.join(dir, 'stdout.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const chunks: Buffer[] = [];
+    // The read end first, non-blocking, so opening the write end does not wait for a reader.
+    const reader = new net.Socket({ fd: fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK), readable: true, writable: false });
+    reader.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise<void>((resolve) => reader.on('end', () => resolve()));
+    const w = fs.openSync(fifo, 'w');
+    const child = spawn(process.execPath, [BIN, '-c', dir], { stdio: ['ignore', w, 'pipe'] });
+    fs.closeSync(w);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await eventually(() => Buffer.concat(chunks).toString().includes('"event":"ready"'), 'the server is ready');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await ended;
+    const lines = Buffer.concat(chunks).toString().split('\n').filter(Boolean);
+    expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
+    expect(lines.some((l) => (JSON.parse(l) as { event?: string }).event === 'stopped')).toBe(true);
   });
 });
 

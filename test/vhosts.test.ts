@@ -77,9 +77,10 @@ describe('vhosts and listeners', () => {
     expect(await body('nobody.test')).toBe('site a');
   });
 
-  it('listens on a UNIX domain socket', async () => {
+  it('listens on a UNIX domain socket, mode 0660 as lws makes it', async () => {
     const sock = path.join(sockDir, 'tsws.sock');
     expect(fs.statSync(sock).isSocket()).toBe(true);
+    expect(fs.statSync(sock).mode & 0o777).toBe(0o660);
     const m = await hello('ws+unix://' + sock + ':/x', 'gamma');
     expect(m).toMatchObject({ vhost: 'sock', protocol: 'gamma', path: '/x' });
   });

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
+import { isTswsError } from '../server/errors.ts';
 import { TestClient, socketOf, upgradeStatus } from './helpers/ws-client.ts';
 
 /** Test plugins, plain JS: the loader needs no types. */
@@ -61,14 +64,13 @@ export default { apiVersion: 1, protocols: [
 `,
 };
 
+const PROTOCOLS = ['double', 'outside', 'throws', 'async-throws', 'order', 'timers', 'flood'];
+const vhostsWith = (protocols: readonly string[]) => [{ name: 'localhost', port: '0', 'ws-protocols': [Object.fromEntries(protocols.map((p) => [p, {}]))] }];
+const configWith = (protocols: readonly string[]) => makeConfigDir({ plugins: PLUGINS, vhosts: { x: vhostsWith(protocols) } });
+
 let srv: Running;
 beforeAll(async () => {
-  const protocols = ['double', 'outside', 'throws', 'async-throws', 'init-throws', 'order', 'timers', 'flood'];
-  const dir = makeConfigDir({
-    plugins: PLUGINS,
-    vhosts: { x: [{ name: 'localhost', port: '0', 'ws-protocols': [Object.fromEntries(protocols.map((p) => [p, {}]))] }] },
-  });
-  srv = await startInProcess(dir);
+  srv = await startInProcess(configWith(PROTOCOLS));
 });
 afterAll(async () => {
   await srv.stop();
@@ -154,10 +156,21 @@ describe('callback isolation', () => {
     expect(srv.logs.some((l) => l.code === 'TSWS_ERR_PLUGIN_CALLBACK_THREW' && l.protocol === 'async-throws')).toBe(true);
   });
 
-  it('an init that throws disables that protocol on that vhost only', async () => {
-    expect(srv.logs.find((l) => l.code === 'TSWS_ERR_PLUGIN_INIT_FAILED')?.msg).toMatch(/"init-throws": init threw \(no database\); the protocol is disabled/);
-    expect(await upgradeStatus(srv.wsUrl(), 'init-throws')).toBe(400);
-    expect(await upgradeStatus(srv.wsUrl(), 'throws')).toBe(101);
+  it('an init that throws at start stops start-up, naming the protocol and vhost', async () => {
+    const err = await startInProcess(configWith(['throws', 'init-throws'])).then(() => undefined, (e: unknown) => e);
+    expect(isTswsError(err, 'TSWS_ERR_START_PROTOCOLS_DISABLED')).toBe(true);
+    expect((err as Error).message).toMatch(/1 protocol\(s\) failed their init \("init-throws" on vhost "localhost": no database\)/);
+  });
+
+  it('an init that throws at a reload disables that protocol on that vhost only', async () => {
+    const dir = configWith(['throws']);
+    const s = await startInProcess(dir);
+    fs.writeFileSync(path.join(dir, 'conf.d/x'), JSON.stringify({ vhosts: vhostsWith(['throws', 'init-throws']) }));
+    await s.reload();
+    expect(s.logs.find((l) => l.code === 'TSWS_ERR_PLUGIN_INIT_FAILED')?.msg).toMatch(/"init-throws": init threw \(no database\); the protocol is disabled/);
+    expect(await upgradeStatus(s.wsUrl(), 'init-throws')).toBe(400);
+    expect(await upgradeStatus(s.wsUrl(), 'throws')).toBe(101);
+    await s.stop();
   });
 });
 

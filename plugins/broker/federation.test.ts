@@ -67,12 +67,19 @@ describe('two federated servers (the shipped example)', () => {
   it('a message from a client on one reaches a client on the other through a chain of two handlers (sh, then node)', async () => {
     const alice = await BrokerClient.login(a.v4, 'alice');
     const bob = await BrokerClient.login(b.unix, 'bob');
-    expect(await alice.ask('post', 1, { to: 'bob@b', text: 'hello from a' })).toEqual({ type: 'sent', id: 1, servers: ['b'], unreachable: [] });
+    expect(await alice.ask('post', 1, { to: 'bob@b', text: 'hello from a' })).toEqual({ type: 'sent', id: 1, servers: ['b'], clients: ['bob@b'], unreachable: [] });
     expect(await bob.expect('message')).toMatchObject({ type: 'message', from: 'alice', server: 'a', payload: { to: 'bob@b', text: 'hello from a', by: 'alice@a' } });
     // And back, through server b's handlers.
-    expect(await bob.ask('post', 'r', { to: 'alice@a', text: 'hello from b' })).toEqual({ type: 'sent', id: 'r', servers: ['a'], unreachable: [] });
+    expect(await bob.ask('post', 'r', { to: 'alice@a', text: 'hello from b' })).toEqual({ type: 'sent', id: 'r', servers: ['a'], clients: ['alice@a'], unreachable: [] });
     expect(await alice.expect('message')).toMatchObject({ from: 'bob', server: 'b', payload: { text: 'hello from b', by: 'bob@b' } });
     await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('reports a user not connected on the other server as undelivered, as a local miss is', async () => {
+    const alice = await BrokerClient.login(a.v4, 'alice');
+    expect(await alice.ask('post', 'miss', { to: 'zed@b', text: 'anyone?' })).toEqual({ type: 'sent', id: 'miss', servers: ['b'], clients: [], unreachable: ['zed@b'] });
+    expect(await alice.ask('route', 'local-miss', { to: 'zed', text: 'anyone?' })).toEqual({ type: 'sent', id: 'local-miss', clients: [], unreachable: ['zed'] });
+    await alice.close();
   });
 
   it('clients on TCP over IPv4, TCP over IPv6 and the UNIX socket of one vhost talk to each other', async () => {
@@ -93,13 +100,13 @@ describe('two federated servers (the shipped example)', () => {
     b.proc.kill('SIGKILL');
     await b.proc.exited;
     await event(a, 'broker-peer-lost', mark);
-    expect(await alice.ask('post', 'down', { to: 'bob@b', text: 'anyone?' })).toEqual({ type: 'sent', id: 'down', servers: [], unreachable: ['b'] });
+    expect(await alice.ask('post', 'down', { to: 'bob@b', text: 'anyone?' })).toEqual({ type: 'sent', id: 'down', servers: [], clients: [], unreachable: ['b'] });
 
     const back = a.proc.lines.length;
     b = await start(confB);
     await event(a, 'broker-peer-up', back);
     const bob = await BrokerClient.login(b.v6, 'bob');
-    expect(await alice.ask('post', 'up', { to: 'bob@b', text: 'welcome back' })).toEqual({ type: 'sent', id: 'up', servers: ['b'], unreachable: [] });
+    expect(await alice.ask('post', 'up', { to: 'bob@b', text: 'welcome back' })).toEqual({ type: 'sent', id: 'up', servers: ['b'], clients: ['bob@b'], unreachable: [] });
     expect(await bob.expect('message')).toMatchObject({ from: 'alice', server: 'a', payload: { text: 'welcome back' } });
     await Promise.all([alice.close(), bob.close()]);
   });

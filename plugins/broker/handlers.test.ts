@@ -196,18 +196,19 @@ describe('faults', () => {
 });
 
 describe('links from peer servers (broker-peer)', () => {
-  it('refuses a wrong secret (4003) and delivers for a peer that knows it', async () => {
+  it('refuses a wrong secret (4003), delivers for a peer that knows it, and reports who got it', async () => {
     const bad = await TestClient.open(url, 'broker-peer');
-    bad.send(JSON.stringify({ type: 'hello', v: 1, server: 'x', secret: 'guess' }));
+    bad.send(JSON.stringify({ type: 'hello', v: 2, server: 'x', secret: 'guess' }));
     expect(JSON.parse(await bad.nextText())).toMatchObject({ type: 'refused', code: 'bad-secret' });
     expect((await bad.closed).code).toBe(4003);
 
     const bob = await BrokerClient.login(url, 'bob');
     const peer = await TestClient.open(url, 'broker-peer');
-    peer.send(JSON.stringify({ type: 'hello', v: 1, server: 'far', secret: 'the-secret' }));
-    expect(JSON.parse(await peer.nextText())).toEqual({ type: 'welcome', v: 1, server: 'solo' });
-    peer.send(JSON.stringify({ type: 'deliver', from: 'zed', clients: ['bob'], payload: { hi: 1 } }));
+    peer.send(JSON.stringify({ type: 'hello', v: 2, server: 'far', secret: 'the-secret' }));
+    expect(JSON.parse(await peer.nextText())).toEqual({ type: 'welcome', v: 2, server: 'solo' });
+    peer.send(JSON.stringify({ type: 'deliver', ref: 7, from: 'zed', clients: ['bob', 'nobody'], payload: { hi: 1 } }));
     expect(await bob.expect('message')).toEqual({ type: 'message', from: 'zed', server: 'far', payload: { hi: 1 } });
+    expect(JSON.parse(await peer.nextText())).toEqual({ type: 'delivered', ref: 7, clients: ['bob'], unreachable: ['nobody'] });
     await Promise.all([bob.close(), peer.close()]);
   });
 });

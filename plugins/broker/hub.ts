@@ -35,6 +35,7 @@ export interface ClientEnd {
 }
 
 export type Reach = { readonly reached: readonly string[]; readonly unreachable: readonly string[] };
+export type ServersReach = { readonly servers: readonly string[]; readonly clients: readonly string[]; readonly unreachable: readonly string[] };
 
 const digest = (s: string): Buffer => crypto.createHash('sha256').update(s, 'utf8').digest();
 
@@ -139,18 +140,33 @@ export class Hub {
     return { reached, unreachable };
   }
 
-  /** Hands a delivery to each named server's link; this server's own name delivers here. */
-  sendServers(servers: readonly string[], from: string, clients: readonly string[], payload: unknown): Reach {
-    const reached: string[] = [];
-    const unreachable: string[] = [];
+  /**
+   * Hands a delivery to each named server's link (this server's own name
+   * delivers here) and waits for each server's report. `servers`: those it
+   * was handed to; `clients` and `unreachable` name users as user@server,
+   * delivered or not (not connected there, or not confirmed); `unreachable`
+   * also holds the servers not linked now, by name.
+   */
+  async sendServers(servers: readonly string[], from: string, clients: readonly string[], payload: unknown): Promise<ServersReach> {
+    const handed: string[] = [];
+    const unlinked: string[] = [];
+    const reports: Promise<readonly [string, Reach]>[] = [];
     for (const name of servers) {
-      if (name === this.server) {
-        this.deliverLocal(clients, from, this.server, payload);
-        reached.push(name);
-      } else if (this.#links.get(name)?.send({ type: 'deliver', from, clients, payload })) reached.push(name);
-      else unreachable.push(name);
+      const report = name === this.server ? Promise.resolve(this.deliverLocal(clients, from, this.server, payload)) : this.#links.get(name)?.deliver(from, clients, payload);
+      if (!report) {
+        unlinked.push(name);
+        continue;
+      }
+      handed.push(name);
+      reports.push(report.then((r) => [name, r] as const));
     }
-    return { reached, unreachable };
+    const at = (name: string) => (u: string) => `${u}@${name}`;
+    const done = await Promise.all(reports);
+    return {
+      servers: handed,
+      clients: done.flatMap(([name, r]) => r.reached.map(at(name))),
+      unreachable: [...unlinked, ...done.flatMap(([name, r]) => r.unreachable.map(at(name)))],
+    };
   }
 
   /** A peer's hello: the federation's secret, compared in constant time; false when this server has none. */

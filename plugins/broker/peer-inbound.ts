@@ -2,12 +2,12 @@
 import type { Logger } from 'pino';
 import type { ClientConn } from './client.ts';
 import type { Hub } from './hub.ts';
-import { CLOSE_REFUSED, parseLinkFrame, PEER_WIRE_VERSION, type HelloAnswer, type RefusalCode } from './peer-wire.ts';
+import { CLOSE_REFUSED, parseLinkFrame, PEER_WIRE_VERSION, type AcceptFrame, type RefusalCode } from './peer-wire.ts';
 
 /** A linking server must say hello within this. */
 const HELLO_MS = 10_000;
-/** Answers waiting for a peer that does not read (only the hello's answer is ever written): a bound for the paranoid. */
-const MAX_OUTBOX = 16;
+/** Answers (the hello's, then one per delivery) waiting for a peer that does not read: past this its link is closed. */
+const MAX_OUTBOX = 4096;
 
 type Phase = 'hello' | 'open' | 'closing';
 
@@ -59,8 +59,10 @@ export class PeerInbound {
       return this.#conn.close(1008, 'bad frame');
     }
     const d = f.value;
-    const r = this.#hub?.deliverLocal(d.clients, d.from, this.#server, d.payload);
-    if (r && r.unreachable.length > 0) this.#log.info({ server: this.#server, from: d.from, unreachable: r.unreachable }, 'broker: delivery from a peer for users not connected here dropped');
+    const r = this.#hub?.deliverLocal(d.clients, d.from, this.#server, d.payload) ?? { reached: [], unreachable: d.clients };
+    if (r.unreachable.length > 0) this.#log.info({ server: this.#server, from: d.from, unreachable: r.unreachable }, 'broker: delivery from a peer for users not connected here dropped');
+    // The sender's "sent" reports who got it here and who did not, as it does for its own users.
+    this.#queue({ type: 'delivered', ref: d.ref, clients: r.reached, unreachable: r.unreachable });
   }
 
   writable(): void {
@@ -74,7 +76,7 @@ export class PeerInbound {
     if (this.#server !== '') this.#log.info({ event: 'broker-peer-in-closed', server: this.#server, code }, 'broker: peer server link closed');
   }
 
-  #queue(answer: HelloAnswer): void {
+  #queue(answer: AcceptFrame): void {
     if (this.#outbox.length >= MAX_OUTBOX) return this.#conn.close(1008, 'slow consumer');
     this.#outbox.push(JSON.stringify(answer));
     this.#conn.requestWritable();

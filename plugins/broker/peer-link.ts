@@ -3,12 +3,23 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Timer } from '../../server/plugin/api.ts';
 import { Backoff } from '../tunnel/agent/backoff.ts';
-import { parseHelloAnswer, PEER_PROTOCOL, PEER_WIRE_VERSION, type LinkFrame } from './peer-wire.ts';
+import { parseDelivered, parseHelloAnswer, PEER_PROTOCOL, PEER_WIRE_VERSION, type LinkFrame } from './peer-wire.ts';
 
 /** Deliveries queued in the socket past this make the peer count as unreachable until it drains. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
 /** A peer must complete the websocket handshake within this. */
 const HANDSHAKE_MS = 10_000;
+/** A delivery not answered within this counts as not delivered (the link is stuck; its ping will cut it). */
+const ACK_MS = 10_000;
+
+/** What the peer said of one delivery: its users who got it, and those not connected there (or not confirmed). */
+export type DeliveryReport = { readonly reached: readonly string[]; readonly unreachable: readonly string[] };
+
+interface Pending {
+  readonly clients: readonly string[];
+  readonly timer: Timer;
+  resolve(r: DeliveryReport): void;
+}
 
 export interface PeerLinkDeps {
   readonly log: Logger;
@@ -33,7 +44,10 @@ export type LinkState = 'connecting' | 'open' | 'waiting' | 'stopped';
  * reopened: TCP alone may not notice a peer that vanished. Deliveries are
  * sent at most once: one written to a link that then drops is lost, and while
  * a link is down deliveries to that server are refused at once (the sender
- * sees the server as unreachable) rather than queued.
+ * sees the server as unreachable) rather than queued. The peer answers each
+ * delivery with who got it; one unanswered when the link drops, or within
+ * ACK_MS, is reported with all its users undelivered (it may have reached
+ * them: "unreachable" means "not confirmed").
  */
 export class PeerLink {
   readonly name: string;
@@ -47,6 +61,8 @@ export class PeerLink {
   #awaitingPong = false;
   /** Logged once per outage, not once per attempt. */
   #outageLogged = false;
+  #nextRef = 0;
+  readonly #pending = new Map<number, Pending>();
 
   constructor(name: string, url: string, deps: PeerLinkDeps) {
     this.name = name;
@@ -63,12 +79,32 @@ export class PeerLink {
     if (this.#state === 'waiting') this.#connect();
   }
 
-  /** Hands a frame to the link; false when the peer cannot take it now. */
-  send(frame: LinkFrame): boolean {
+  /**
+   * Hands a delivery to the link; resolves with the peer's report of it.
+   * Undefined when the peer cannot take it now (link down or stuck).
+   */
+  deliver(from: string, clients: readonly string[], payload: unknown): Promise<DeliveryReport> | undefined {
     const ws = this.#ws;
-    if (this.#state !== 'open' || !ws || ws.bufferedAmount > MAX_BUFFERED) return false;
-    ws.send(JSON.stringify(frame));
-    return true;
+    if (this.#state !== 'open' || !ws || ws.bufferedAmount > MAX_BUFFERED) return undefined;
+    const ref = this.#nextRef++;
+    ws.send(JSON.stringify({ type: 'deliver', ref, from, clients, payload } satisfies LinkFrame));
+    return new Promise((resolve) => {
+      const timer = this.#deps.setTimeout(ACK_MS, () => this.#settle(ref, undefined));
+      this.#pending.set(ref, { clients, timer, resolve });
+    });
+  }
+
+  /** Answers one pending delivery: with the peer's report, or (undefined) all its users unconfirmed. */
+  #settle(ref: number, report: DeliveryReport | undefined): void {
+    const p = this.#pending.get(ref);
+    if (!p) return;
+    this.#pending.delete(ref);
+    p.timer.cancel();
+    p.resolve(report ?? { reached: [], unreachable: p.clients });
+  }
+
+  #settleAll(): void {
+    for (const ref of [...this.#pending.keys()]) this.#settle(ref, undefined);
   }
 
   /** Called every ping interval by the owner. */
@@ -86,6 +122,7 @@ export class PeerLink {
 
   stop(): void {
     this.#state = 'stopped';
+    this.#settleAll();
     this.#retry?.cancel();
     this.#retry = undefined;
     const ws = this.#ws;
@@ -101,7 +138,14 @@ export class PeerLink {
     let problem = '';
     ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', v: PEER_WIRE_VERSION, server: this.#deps.self, secret: this.#deps.secret } satisfies LinkFrame)));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (ws !== this.#ws || this.#state !== 'connecting') return;
+      if (ws !== this.#ws) return;
+      if (this.#state === 'open') {
+        const d = isBinary ? undefined : parseDelivered(data.toString('utf8'));
+        if (d?.ok) return this.#settle(d.value.ref, { reached: d.value.clients, unreachable: d.value.unreachable });
+        problem = 'the peer sent something else than a delivery report';
+        return ws.terminate();
+      }
+      if (this.#state !== 'connecting') return;
       const answer = isBinary ? undefined : parseHelloAnswer(data.toString('utf8'));
       if (!answer?.ok) {
         problem = 'the peer answered the hello with something else than a welcome or a refusal';
@@ -136,6 +180,7 @@ export class PeerLink {
   }
 
   #down(problem: string): void {
+    this.#settleAll();
     if (this.#state === 'stopped') return;
     const wasOpen = this.#state === 'open';
     this.#state = 'waiting';

@@ -16,8 +16,9 @@ export interface Sender {
  * - `sendClients` → each named user of this server gets a `message`; the
  *   sender gets `sent` listing who got it and who is not connected here;
  * - `sendServers` → each named server's link takes a `deliver` for the named
- *   users there; the sender gets `sent` listing the servers it was handed
- *   to and those not linked;
+ *   users there; once each server reported, the sender gets `sent` listing
+ *   the servers it was handed to, the users who got it (user@server), and as
+ *   unreachable the servers not linked and the users who did not;
  * - `sendHandler` → the payload goes to the handler of the named type, with
  *   `hops` one more; a chain reaching `max-hops` handlers ends in `hop-limit`;
  * - `error`, or a handler down, slow or answering garbage → `error`.
@@ -48,8 +49,8 @@ export async function runMessage(hub: Hub, sender: Sender, id: ClientId, firstTy
         return { type: 'sent', id, clients: r.reached, unreachable: r.unreachable };
       }
       case 'sendServers': {
-        const r = hub.sendServers(c.servers, sender.user, c.clients, c.payload);
-        return { type: 'sent', id, servers: r.reached, unreachable: r.unreachable };
+        const r = await hub.sendServers(c.servers, sender.user, c.clients, c.payload);
+        return { type: 'sent', id, servers: r.servers, clients: r.clients, unreachable: r.unreachable };
       }
       case 'sendHandler':
         type = c.type;

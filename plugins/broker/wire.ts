@@ -25,10 +25,11 @@ export type ServerMessage =
   | {
       readonly type: 'sent';
       readonly id: ClientId;
-      /** sendClients: the users it was delivered to; sendServers: the servers it was handed to. */
+      /** sendClients: the users it was delivered to; sendServers: user@server for each user a server delivered it to. */
       readonly clients?: readonly string[];
+      /** sendServers: the servers it was handed to. */
       readonly servers?: readonly string[];
-      /** Named recipients it could not reach: users not connected here, servers not linked. */
+      /** Named recipients it did not reach: users not connected here; for sendServers, servers not linked and user@server for users not connected there (or not confirmed). */
       readonly unreachable: readonly string[];
     }
   | { readonly type: 'message'; readonly from: string; readonly server: string; readonly payload: unknown }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from '../../test/helpers/config-dir.ts';
 import { startInProcess, type Running } from '../../test/helpers/in-process.ts';
-import { killAll, runTsws } from '../../test/helpers/process.ts';
+import { killAll, runTsws, runTswsToEnd } from '../../test/helpers/process.ts';
+import { rawRequest } from '../../test/helpers/raw-http.ts';
 import { TestClient } from '../../test/helpers/ws-client.ts';
 
 interface Stored { id: number; ts: number; packet: unknown }
@@ -84,6 +85,27 @@ describe('protocol-lws-packet (Comlink v2)', () => {
     expect((await fetch(srv.url('/formtest2'), { method: 'DELETE' })).status).toBe(405);
   });
 
+  it('stores only an accepted POST: a refused PUT/PATCH/DELETE body or a GET body is neither logged nor streamed', async () => {
+    const lastId = async () => ((await (await fetch(srv.url('/formtest2?since=0'))).json()) as { lastId: number }).lastId;
+    const before = await lastId();
+    const c = await TestClient.open(srv.wsUrl(), 'protocol-lws-packet');
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      const r = await fetch(srv.url('/formtest2'), { method, body: JSON.stringify({ via: method }), headers: { 'content-type': 'application/json' } });
+      expect(r.status).toBe(405);
+    }
+    // fetch() will not send a GET body: a raw request does.
+    const body = '{"via":"GET"}';
+    const g = await rawRequest(srv.port(), `GET /formtest2?since=0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    expect(g.status).toBe(200);
+    expect((JSON.parse(g.body) as { lastId: number }).lastId).toBe(before);
+    expect(await lastId()).toBe(before);
+    // The subscriber's first packet is the next POST: nothing refused was fanned out before it.
+    const { id } = (await (await post('{"via":"POST"}')).json()) as { id: number };
+    expect(id).toBe(before + 1);
+    expect(JSON.parse(await c.nextText())).toMatchObject({ id, packet: { via: 'POST' } });
+    await c.close();
+  });
+
   it('tells a client resuming from before the kept window where the gap is', async () => {
     const dir = makeConfigDir({});
     const small = await startInProcess(packetConfig(path.join(dir, 'log'), { retention: '3' }));
@@ -117,5 +139,52 @@ describe('protocol-lws-packet survives kill -9', () => {
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(fs.existsSync(path.join(dir, 'log', 'localhost', 'packets.jsonl'))).toBe(true);
+  });
+});
+
+describe('protocol-lws-packet: one server per log', () => {
+  it('puts a relative log-dir under the config directory, refuses a second server on it (and --check says so), keeps the lock across SIGHUP, and takes over a dead holder\'s lock', async () => {
+    // The default log-dir ("var/lws-packet"), started from another working directory.
+    const conf = makeConfigDir({
+      vhosts: { x: [{ name: 'localhost', port: '0', mounts: [{ mountpoint: '/formtest2', origin: 'callback://protocol-lws-packet' }], 'ws-protocols': [{ 'protocol-lws-packet': {} }] }] },
+    });
+    const elsewhere = makeConfigDir({});
+    const file = path.join(conf, 'var/lws-packet/localhost/packets.jsonl');
+    const first = runTsws(['-c', conf], { cwd: elsewhere });
+    const [l1] = await first.ready;
+    const url1 = `http://127.0.0.1:${l1?.port}/formtest2`;
+    expect((await post('{"n": 1}', url1)).status).toBe(200);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(fs.existsSync(path.join(elsewhere, 'var'))).toBe(false);
+    const pid = String(first.proc.pid);
+
+    const second = runTsws(['-c', conf], { cwd: conf });
+    expect(await second.exited).toBe(1);
+    const refused = second.lines.find((l) => l.code === 'TSWS_ERR_FILE_LOCKED');
+    expect(String(refused?.msg)).toContain(`in use by process ${pid}`);
+    expect(second.lines.some((l) => l.event === 'ready')).toBe(false);
+
+    const check = await runTswsToEnd(['-c', conf, '--check']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(new RegExp(`error TSWS_ERR_FILE_LOCKED: .*packets\\.jsonl is in use by process ${pid}`));
+
+    // A reload hands the writer, lock and all, to the new configuration.
+    first.kill('SIGHUP');
+    await first.waitFor((l) => l.event === 'reloaded');
+    expect(first.lines.some((l) => l.code === 'TSWS_ERR_FILE_LOCKED' || l.code === 'TSWS_ERR_PLUGIN_INIT_FAILED')).toBe(false);
+    expect(((await (await post('{"n": 2}', url1)).json()) as { id: number }).id).toBe(2);
+    expect((await runTswsToEnd(['-c', conf, '--check'])).code).toBe(1);
+
+    // A holder that died without unlocking leaves a stale lock: the next server takes it over.
+    first.kill('SIGKILL');
+    await first.exited;
+    expect(fs.readFileSync(`${file}.lock`, 'utf8').trim()).toBe(pid);
+    const third = runTsws(['-c', conf]);
+    const [l3] = await third.ready;
+    expect(((await (await post('{"n": 3}', `http://127.0.0.1:${l3?.port}/formtest2`)).json()) as { id: number }).id).toBe(3);
+    third.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+    expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Stored).id)).toEqual([1, 2, 3]);
   });
 });

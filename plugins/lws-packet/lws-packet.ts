@@ -1,11 +1,11 @@
 /** @module protocol-lws-packet (Comlink v2): a controller POSTs JSON packets; they are logged durably and streamed to websocket clients. */
 import path from 'node:path';
-import { defineProtocol, definePlugin, type Conn, type HttpTxn } from '../../server/plugin/api.ts';
+import { defineProtocol, definePlugin, checkLock, type Conn, type HttpTxn } from '../../server/plugin/api.ts';
 import { FilePacketLog, type PacketLog, type StoredPacket } from './packet-log.ts';
 import { SharedPacketLog } from './shared-packet-log.ts';
 
 const options = {
-  'log-dir': { type: 'string', default: 'var/lws-packet', doc: 'Directory of the packet log (a subdirectory per vhost); relative to the working directory. `_lws_ddir_` works.' },
+  'log-dir': { type: 'path', default: 'var/lws-packet', doc: 'Directory of the packet log (a subdirectory per vhost); relative to the config directory. `_lws_ddir_` works. One server at a time: the log is locked.' },
   retention: { type: 'int', default: 10000, min: 1, doc: 'Packets kept for replay (and in the file).' },
   'max-packet-size': { type: 'int', default: 64 * 1024, min: 1, doc: 'Largest packet accepted, in bytes; larger ones get 413.' },
   fsync: { type: 'bool', default: true, doc: 'fdatasync before acknowledging a packet.' },
@@ -54,7 +54,16 @@ function reply(txn: Txn, status: number, body: unknown): void {
   txn.requestWritable();
 }
 
+/**
+ * Only a POST is a packet. Every request that declares a body reaches
+ * httpBody/httpBodyCompletion, whatever its method: a PUT already answered
+ * 405, or a GET answered from the log, must not have its body kept, stored
+ * or fanned out.
+ */
+const isPost = (txn: Txn) => txn.request.method === 'POST';
+
 function accept(txn: Txn): void {
+  if (!isPost(txn)) return;
   const { log } = txn.vhost.state;
   const s = txn.session;
   if (s.size > txn.vhost.state.maxPacket) return reply(txn, 413, { error: `packet over ${txn.vhost.state.maxPacket} bytes` });
@@ -137,10 +146,14 @@ export default definePlugin({
       httpBodyLimit: 16 * 1024 * 1024,
       // A subscriber falling this far behind while its peer does not read is closed (1008); it resumes with ?since=.
       inbox: { maxMessages: 4096, maxBytes: 16 * 1024 * 1024, onOverflow: 'close' },
+      // Another server writing this log is found by --check, and refuses start-up before anything listens.
+      check: (opts, where) => {
+        if (!where.clustered) checkLock(FilePacketLog.fileIn(path.join(opts['log-dir'], where.vhostName)));
+      },
       session: () => ({ chunks: [], size: 0, reply: undefined, headSent: false, cursor: 0, replayUntil: 0, notices: [], started: false, page: [], reading: false }),
       callbacks: {
         init(vhost, opts, previous) {
-          const dir = path.resolve(opts['log-dir'], vhost.vhostName);
+          const dir = path.join(opts['log-dir'], vhost.vhostName);
           const base = { dir, maxPacket: opts['max-packet-size'], pageSize: opts['page-size'], handedOver: false };
           // A reload keeps the one writer of the log: the successor takes it over.
           if (previous && !previous.handedOver && previous.dir === dir) {
@@ -179,6 +192,7 @@ export default definePlugin({
           );
         },
         httpBody(txn, chunk) {
+          if (!isPost(txn)) return;
           const s = txn.session;
           s.size += chunk.length;
           // Past the limit keep counting but stop keeping: the answer will be 413.

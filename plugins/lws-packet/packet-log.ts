@@ -1,6 +1,7 @@
 /** @module The durable packet log: an append-only JSON-lines file, group-committed with fdatasync, plus a replay window. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { lockFile, type FileLock } from '../../server/plugin/api.ts';
 
 export interface StoredPacket {
   readonly id: number;
@@ -61,9 +62,12 @@ export class FilePacketLog implements PacketLog {
   #flushing: Promise<void> | undefined;
   #flushRunning = false;
   #closed = false;
+  /** One writer per file: a second server on the same log-dir is refused (and a reload hands this object, lock and all, to its successor). */
+  readonly #lock: FileLock;
 
-  private constructor(file: string, fd: number, window: StoredPacket[], lines: number, opts: FileLogOptions) {
+  private constructor(file: string, fd: number, window: StoredPacket[], lines: number, opts: FileLogOptions, lock: FileLock) {
     this.file = file;
+    this.#lock = lock;
     this.#fd = fd;
     this.#window = window;
     this.#linesInFile = lines;
@@ -71,10 +75,29 @@ export class FilePacketLog implements PacketLog {
     this.#opts = opts;
   }
 
-  /** Opens (creating) the log in `dir` and recovers it; throws with the file named if it is corrupt. */
+  /** The file a log in `dir` writes. */
+  static fileIn(dir: string): string {
+    return path.join(dir, FILE);
+  }
+
+  /**
+   * Locks, opens (creating) the log in `dir` and recovers it; throws
+   * TSWS_ERR_FILE_LOCKED when another process writes it, and with the file
+   * named if it is corrupt.
+   */
   static open(dir: string, opts: FileLogOptions): { log: FilePacketLog; recoveredTornLine: boolean } {
     fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, FILE);
+    const file = FilePacketLog.fileIn(dir);
+    const lock = lockFile(file);
+    try {
+      return FilePacketLog.#recover(file, opts, lock);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  static #recover(file: string, opts: FileLogOptions, lock: FileLock): { log: FilePacketLog; recoveredTornLine: boolean } {
     const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const lines = text.split('\n');
     const tail = lines.pop() ?? '';
@@ -96,7 +119,7 @@ export class FilePacketLog implements PacketLog {
     if (recoveredTornLine) fs.truncateSync(file, Buffer.byteLength(text) - Buffer.byteLength(tail));
     const fd = fs.openSync(file, 'a');
     const window = packets.slice(-opts.retention);
-    return { log: new FilePacketLog(file, fd, window, packets.length, opts), recoveredTornLine };
+    return { log: new FilePacketLog(file, fd, window, packets.length, opts, lock), recoveredTornLine };
   }
 
   get lastId(): number {
@@ -138,6 +161,7 @@ export class FilePacketLog implements PacketLog {
     this.#closed = true;
     await this.#flushing;
     fs.closeSync(this.#fd);
+    this.#lock.release();
   }
 
   /**

@@ -112,6 +112,14 @@ export interface MountConfig {
   readonly cacheReuse: boolean;
   readonly cacheRevalidate: boolean;
   readonly cacheIntermediaries: boolean;
+  /** "Cache-Control: no-cache", winning over the rest. lwsws: "cache-no". */
+  readonly cacheNo: boolean;
+  /** Serves the mountpoint only, not the paths below. lwsws: "exact-match". */
+  readonly exactMatch: boolean;
+  /** Upgrades skip this mount. lwsws: "no-ws-upgrades". */
+  readonly noWsUpgrades: boolean;
+  /** cgi:// only: the script's working directory; undefined: the script's own directory. lwsws: "cgi-chdir". */
+  readonly cgiChdir: string | undefined;
   /** Extension (lower case, with its dot) to MIME type. lwsws: "extra-mimetypes". */
   readonly extraMimetypes: ReadonlyMap<string, string>;
   /** Absolute path of a file of user:password lines. lwsws: "basic-auth". */

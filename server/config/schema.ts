@@ -81,6 +81,12 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
   'ip-limit-ah': { kind: 'int', ...later('uWS.js parses headers itself and does not say whose they are until they are complete'), doc: 'Max simultaneous HTTP headers per address.' },
   'ip-limit-wsi': { kind: 'int', default: 'a quarter of the open-file limit', doc: 'Websocket connections one address may hold at once; the next upgrade gets 503. 0: no limit (behind a load balancer every client comes from its few addresses: raise it or set 0 there).' },
   'rlimit-nofile': { kind: 'int', ...later('Node cannot raise its own open-file limit; use ulimit -n'), doc: 'Open-file limit.' },
+  'count-async-threads': { kind: 'int', ...later('lws async-queue worker threads; tsws has no such queue'), doc: 'lws: threads of the async work queue.' },
+  'cpd-bypass': { kind: 'bool', ...later('tsws has no captive portal detection'), doc: 'lws: skip captive portal detection.' },
+  'quic-pad-crypto': { kind: 'bool', ...later('tsws serves HTTP/1.1 only, no QUIC'), doc: 'lws: pad QUIC crypto frames.' },
+  'allow-early-data': { kind: 'bool', ...later('uWS.js exposes no TLS 1.3 early data (0-RTT)'), doc: 'lws: accept TLS 1.3 / QUIC early data.' },
+  'quic-only-latest': { kind: 'bool', ...later('tsws serves HTTP/1.1 only, no QUIC'), doc: 'lws: only the latest QUIC version.' },
+  'quic-early-key-update': { kind: 'bool', ...later('tsws serves HTTP/1.1 only, no QUIC'), doc: 'lws: early QUIC key update.' },
 };
 
 export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
@@ -107,7 +113,11 @@ export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
   'ws-origins': { kind: 'string-list', default: 'any', doc: 'tsws: Origin values allowed to open websockets; an upgrade with another Origin gets 403 (one without Origin, a non-browser client, is let through).' },
   'ws-max-message-size': { kind: 'int', default: 'the global value', doc: 'tsws: the largest websocket message, in bytes, on this vhost (overrides the global key); a plugin\'s maxMessageSize can only lower it. A protocol\'s entry in ws-protocols may set its own ("echo": {"ws-max-message-size": "4194304"}), which wins over both.' },
   'unix-socket-perms': { kind: 'string', ...later('socket ownership is planned'), doc: 'owner:group of the UNIX socket.' },
-  sts: { kind: 'bool', default: '0', doc: 'On a TLS vhost, send Strict-Transport-Security (max-age=15768000; includeSubDomains) with every response.' },
+  sts: {
+    kind: 'bool',
+    default: '0',
+    doc: 'Send Strict-Transport-Security (max-age=15768000; includeSubDomains) with every response, as lws does whenever it is set: on a plain vhost too, where TLS ends at a proxy in front (browsers ignore it over plain http).',
+  },
   'host-ssl-key': { kind: 'string', doc: 'TLS private key (PEM). With host-ssl-cert the vhost serves TLS; vhosts of one TLS port are told apart by SNI.' },
   'host-ssl-cert': { kind: 'string', doc: 'TLS certificate (PEM), for the vhost name. A missing or unreadable file stops start-up with the file named.' },
   'host-ssl-ca': { kind: 'string', doc: 'CA chain (PEM) sent with the certificate.' },
@@ -146,6 +156,10 @@ export const VHOST_KEYS: Readonly<Record<string, KeyDef>> = {
   'allow-http-on-https': { kind: 'bool', ...later('uWS.js cannot serve TLS and plain HTTP on one port'), doc: 'Serve HTTP on HTTPS listener.' },
   'disable-no-protocol-ws-upgrades': { kind: 'bool', ...later('the default protocol serves upgrades naming none'), doc: 'Refuse upgrades without a protocol.' },
   'h2-half-closed-long-poll': { kind: 'bool', ...later('tsws serves HTTP/1.1 only'), doc: 'HTTP/2 long poll.' },
+  'client-ecdh-curve': { kind: 'string', ...later('tsws has no client contexts'), doc: 'lws: ECDH curve of the client TLS context.' },
+  dht: { kind: 'array', ...later('tsws has no DHT'), doc: 'lws: distributed hash table nodes on this vhost.' },
+  'quic-mtu': { kind: 'int', ...later('tsws serves HTTP/1.1 only, no QUIC'), doc: 'lws: QUIC MTU.' },
+  'quic-preferred-addresses': { kind: 'string', ...later('tsws serves HTTP/1.1 only, no QUIC'), doc: 'lws: QUIC preferred addresses.' },
 };
 
 export const MOUNT_KEYS: Readonly<Record<string, KeyDef>> = {
@@ -159,6 +173,17 @@ export const MOUNT_KEYS: Readonly<Record<string, KeyDef>> = {
   'cache-reuse': { kind: 'bool', default: '0', doc: 'Allow caching at all; without it files are sent "no-store".' },
   'cache-revalidate': { kind: 'bool', default: '0', doc: 'Add must-revalidate.' },
   'cache-intermediaries': { kind: 'bool', default: '0', doc: 'public (1) or private (0) caching.' },
+  'cache-no': { kind: 'bool', default: '0', doc: 'Files are sent "Cache-Control: no-cache" (the client may keep them but checks with the server each time); wins over the other cache keys, as in lws.' },
+  'exact-match': { kind: 'bool', default: '0', doc: 'The mount serves its mountpoint only, not the paths below it; at the same length it wins over a prefix mount.' },
+  'no-ws-upgrades': { kind: 'bool', default: '0', doc: 'Websocket upgrades ignore this mount (an upgrade on a proxy mount is then given to the vhost\'s protocols, or the next mount).' },
+  'keepalive-timeout': {
+    kind: 'int',
+    default: '0 (the server\'s)',
+    doc: 'Seconds an HTTP connection may stay idle after a response of this mount, sent as "Keep-Alive: timeout=N". uWS.js closes idle connections after 10 s whatever is asked: more is cut to 10 (with a warning), less is left to the client.',
+  },
+  'cgi-chdir': { kind: 'string', default: 'the script\'s directory', doc: 'cgi:// mounts: the working directory of the script (lws: /tmp when not given).' },
+  'cgi-chroot': { kind: 'string', ...later('the server would need to stay root to chroot each script'), doc: 'lws: chroot of the CGI child.' },
+  'interceptor-path': { kind: 'string', ...later('lws JOSE interceptors are not supported'), doc: 'lws: mount to divert unauthorised requests to.' },
   'extra-mimetypes': { kind: 'map', doc: 'Extension to MIME type, e.g. {".zip": "application/zip"}.' },
   protocol: { kind: 'string', doc: 'Protocol for callback mounts (lwsws sets it from the origin too).' },
   'cgi-timeout': {

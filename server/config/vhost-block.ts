@@ -12,6 +12,9 @@ export interface Expand {
   text(value: string): string;
 }
 
+/** uWS.js closes an HTTP connection idle this long between requests; it cannot be changed from JS. */
+const UWS_HTTP_IDLE_SECS = 10;
+
 /**
  * Reports unknown keys (with a suggestion), keys from another block (a
  * warning: the seed's global block carries the vhost key "interface"), and
@@ -102,8 +105,9 @@ export function buildVhost(raw: unknown, site: Site, expand: Expand): VhostConfi
     accessLog: accessLog === undefined ? undefined : expand.path(accessLog),
     errorDocument404,
     healthPath,
-    // lws's value; carried with the configured headers so every response path sends it.
-    headers: tlsFields.tls && tlsFields.sts ? [...headers.filter(([k]) => k.toLowerCase() !== 'strict-transport-security'), ['Strict-Transport-Security', 'max-age=15768000; includeSubDomains']] : headers,
+    // lws's value, sent whenever "sts" is set (lws does not look at TLS either: behind a TLS-ending proxy
+    // the plain vhost is what browsers reach over https). Carried with the configured headers so every response path sends it.
+    headers: tlsFields.sts ? [...headers.filter(([k]) => k.toLowerCase() !== 'strict-transport-security'), ['Strict-Transport-Security', 'max-age=15768000; includeSubDomains']] : headers,
     listens,
     ...tlsFields,
     wsOrigins: origins,
@@ -212,6 +216,12 @@ function buildMount(raw: unknown, site: Site, expand: Expand): MountConfig | und
   const extraMimetypes = new Map<string, string>();
   for (const [ext, type] of extra) extraMimetypes.set((ext.startsWith('.') ? ext : `.${ext}`).toLowerCase(), type);
   const basicAuth = get('basic-auth', asString);
+  const cgiChdir = get('cgi-chdir', asString);
+  const keepalive = get('keepalive-timeout', (v, s, k) => asInt(v, s, k, 0)) ?? 0;
+  // uWS.js's own idle timeout between requests (HTTP_IDLE_TIMEOUT_S): a longer one cannot be kept.
+  if (keepalive > UWS_HTTP_IDLE_SECS) site.diag.add(tswsError('TSWS_WARN_MOUNT_KEEPALIVE_CUT', { where: site.at('keepalive-timeout').where, asked: keepalive, limit: UWS_HTTP_IDLE_SECS }));
+  const headers: (readonly [string, string])[] = use.has('headers') ? [...headerPairs(raw.headers, site.at('headers'))] : [];
+  if (keepalive > 0 && !headers.some(([k]) => k.toLowerCase() === 'keep-alive')) headers.push(['Keep-Alive', `timeout=${Math.min(keepalive, UWS_HTTP_IDLE_SECS)}`]);
 
   return {
     mountpoint: mountpointRaw.length > 1 ? mountpointRaw.replace(/\/+$/, '') || '/' : mountpointRaw,
@@ -222,9 +232,13 @@ function buildMount(raw: unknown, site: Site, expand: Expand): MountConfig | und
     cacheReuse: get('cache-reuse', asBool) ?? false,
     cacheRevalidate: get('cache-revalidate', asBool) ?? false,
     cacheIntermediaries: get('cache-intermediaries', asBool) ?? false,
+    cacheNo: get('cache-no', asBool) ?? false,
+    exactMatch: get('exact-match', asBool) ?? false,
+    noWsUpgrades: get('no-ws-upgrades', asBool) ?? false,
+    cgiChdir: cgiChdir === undefined ? undefined : expand.path(cgiChdir),
     extraMimetypes,
     basicAuth: basicAuth === undefined ? undefined : expand.path(basicAuth),
-    headers: use.has('headers') ? headerPairs(raw.headers, site.at('headers')) : [],
+    headers,
     cgiTimeout: get('cgi-timeout', (v, s, k) => asInt(v, s, k, 1)) ?? 5,
     cgiEnv: use.has('cgi-env') ? envPairs(raw['cgi-env'], site.at('cgi-env')) : [],
     appendPath: get('append-path', asBool) ?? false,

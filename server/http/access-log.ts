@@ -50,7 +50,8 @@ export class AccessLog {
   constructor(path: string) {
     this.path = path;
     // Buffered: one write syscall per 4 KiB of lines, not one per request.
-    this.#out = pino.destination({ dest: path, mkdir: true, append: true, minLength: 4096, sync: false });
+    // 0600 as lws creates it: the log names every client's address. An existing file keeps its mode.
+    this.#out = pino.destination({ dest: path, mkdir: true, append: true, minLength: 4096, sync: false, mode: 0o600 });
   }
 
   /** Resolves once the file is open; rejects with the file named when it cannot be. */

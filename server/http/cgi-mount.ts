@@ -28,7 +28,7 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: m.deps.bodyStallMs });
   ex.holdBody(body);
 
-  const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log);
+  const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log, mount.cgiChdir);
   ex.watchAbort(() => {
     run.kill();
     body.detach();

@@ -48,7 +48,11 @@ export class CgiRun {
   #stderrLines = 0;
   #input: RequestBody | undefined;
 
-  constructor(ex: HttpExchange, script: string, timeoutSecs: number, log: Logger) {
+  /** The script's working directory ("cgi-chdir"); its own directory when not set. */
+  readonly #cwd: string;
+
+  constructor(ex: HttpExchange, script: string, timeoutSecs: number, log: Logger, cwd?: string) {
+    this.#cwd = cwd ?? path.dirname(script);
     this.#ex = ex;
     this.#script = script;
     this.#timeoutMs = timeoutSecs * 1000;
@@ -61,7 +65,7 @@ export class CgiRun {
     let child: ChildProcess;
     try {
       // Its own process group, so a timeout or an abort also kills whatever the script started.
-      child = spawn(this.#script, [], { cwd: path.dirname(this.#script), env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      child = spawn(this.#script, [], { cwd: this.#cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     } catch (err) {
       return failScript(this.#ex, this.#script, describeError(err), this.#log, err);
     }

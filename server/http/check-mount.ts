@@ -20,6 +20,8 @@ export function checkMountExtras(m: MountConfig, diag: Diagnostics): void {
   if (m.appendPath && kind !== 'redirect') unused('append-path');
   // lws hands "cgi-env" of a callback:// mount to its protocol (LWS_CALLBACK_HTTP_PMO): not unused there.
   if (m.cgiEnv.length > 0 && kind !== 'cgi' && kind !== 'callback') unused('cgi-env');
+  if (m.cgiChdir !== undefined && kind !== 'cgi') unused('cgi-chdir');
+  if (m.cacheNo && kind !== 'file') unused('cache-no');
   if (m.origin.kind === 'cgi') {
     const reason = unusableScript(m.origin.script);
     if (reason) diag.add(tswsError('TSWS_WARN_CGI_SCRIPT_UNUSABLE', { where: at, path: m.origin.script, reason }));

@@ -9,8 +9,9 @@ import type { CachedFile } from './file-cache.ts';
 import type { MountRequest } from './mount-request.ts';
 import { contentTypeFor } from './mime.ts';
 
-/** lwsws's rule: no-store unless cache-reuse and cache-max-age are set; "public" when intermediaries may cache. */
+/** lwsws's rule: no-cache with cache-no; else no-store unless cache-reuse and cache-max-age are set; "public" when intermediaries may cache. */
 export function cacheControl(m: MountConfig): string {
+  if (m.cacheNo) return 'no-cache';
   if (!m.cacheMaxAge || !m.cacheReuse) return 'no-store';
   const who = m.cacheIntermediaries ? 'public' : 'private';
   return m.cacheRevalidate ? `must-revalidate, ${who}, max-age=${m.cacheMaxAge}` : `${who}, max-age=${m.cacheMaxAge}`;

@@ -209,6 +209,8 @@ export interface HttpCallbacks<V, S> {
 
 export type OptionSpec =
   | { readonly type: 'string'; readonly default?: string; readonly doc: string }
+  /** A file or directory: a relative value (the default included) is resolved against the config directory, `_lws_ddir_` expanded. */
+  | { readonly type: 'path'; readonly default?: string; readonly doc: string }
   | { readonly type: 'int'; readonly default?: number; readonly min?: number; readonly max?: number; readonly doc: string }
   | { readonly type: 'bool'; readonly default?: boolean; readonly doc: string };
 
@@ -297,7 +299,19 @@ interface ProtocolBase<V, S, O extends OptionSpecs> {
   readonly rateLimit?: { readonly messagesPerSecond: number; readonly burst?: number };
   /** Largest HTTP request body accepted under its callback:// mounts, in bytes (default 1 MiB); larger ones get 413. */
   readonly httpBodyLimit?: number;
+  /**
+   * What `--check` (and start and reload, before anything listens) can tell
+   * about this protocol on a vhost without starting it: throw (a coded error
+   * such as lockFile's, or any Error) when it could not start here.
+   */
+  readonly check?: (options: OptionValues<O>, where: ProtocolCheckSite) => void;
   readonly callbacks: Callbacks<V, S, O>;
+}
+
+/** Where a protocol's `check` runs: the vhost, and whether a cluster (Redis) is configured. */
+export interface ProtocolCheckSite {
+  readonly vhostName: string;
+  readonly clustered: boolean;
 }
 
 /** `session` is required exactly when the session state type cannot be undefined. */
@@ -330,6 +344,7 @@ export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P
 
 /** Coded errors, e.g. to tell TSWS_ERR_CLUSTER_UNAVAILABLE (Redis away for a moment) from a bug. */
 export { isTswsError } from '../errors.ts';
+export { checkLock, lockFile, type FileLock } from '../file-lock.ts';
 
 /** Helpers plugins may use without importing the transport. */
 export { parseFormBody, type FormField } from './form-body.ts';

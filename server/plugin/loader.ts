@@ -120,6 +120,7 @@ function checkProtocols(file: string, desc: PluginDescriptor, warnings: TswsErro
     // A port of an lws plugin brings its rx_buffer_size; before receiveFragments it was tsws's message limit.
     if (p.rxBufferSize !== undefined && !fragments) warnings.push(tswsError('TSWS_WARN_PLUGIN_RX_BUFFER_UNUSED', { file: shown(file), protocol: name }));
     if (p.session !== undefined && typeof p.session !== 'function') throw bad('"session" must be a function');
+    if (p.check !== undefined && typeof p.check !== 'function') throw bad('"check" must be a function');
     const callbacks = checkCallbacks(file, name, p.callbacks);
     const bodyLimit = p.httpBodyLimit ?? DEFAULT_BODY_LIMIT;
     if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 0) throw bad(`"httpBodyLimit" must be a non-negative integer, got ${JSON.stringify(bodyLimit)}`);
@@ -135,6 +136,7 @@ function checkProtocols(file: string, desc: PluginDescriptor, warnings: TswsErro
       rateLimit: checkRateLimit(p.rateLimit, bad),
       optionSpecs: checkOptionSpecs(p.options, bad),
       session: p.session as RuntimeProtocol['session'],
+      check: p.check as RuntimeProtocol['check'],
       callbacks,
     };
   });
@@ -195,7 +197,7 @@ function checkOptionSpecs(raw: unknown, bad: (d: string) => TswsError): OptionSp
   if (typeof raw !== 'object' || raw === null) throw bad('"options" must be an object of option specs');
   for (const [k, spec] of Object.entries(raw)) {
     const t = (spec as { type?: unknown } | null)?.type;
-    if (t !== 'string' && t !== 'int' && t !== 'bool') throw bad(`option "${k}" needs type "string", "int" or "bool"`);
+    if (t !== 'string' && t !== 'path' && t !== 'int' && t !== 'bool') throw bad(`option "${k}" needs type "string", "path", "int" or "bool"`);
     if (k in RESERVED_OPTIONS) throw bad(`option "${k}" is reserved by the framework`);
   }
   return raw as OptionSpecs;

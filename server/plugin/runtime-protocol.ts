@@ -1,5 +1,5 @@
 /** @module A validated protocol as the runtime holds it, with the plugin's types erased and defaults applied. */
-import type { AccessVerdict, Conn, FilterVerdict, Fragment, HttpRequestInfo, HttpTxn, OptionSpecs, PeerRequest, ProtocolVhost, ProtocolVhostInit } from './api.ts';
+import type { AccessVerdict, Conn, FilterVerdict, Fragment, HttpRequestInfo, HttpTxn, OptionSpecs, PeerRequest, ProtocolCheckSite, ProtocolVhost, ProtocolVhostInit } from './api.ts';
 
 export interface InboxLimits {
   readonly maxMessages: number;
@@ -40,6 +40,7 @@ export interface RuntimeProtocol {
   readonly rateLimit: { readonly perMs: number; readonly burst: number } | undefined;
   readonly optionSpecs: OptionSpecs;
   readonly session: ((vhost: ProtocolVhost, req: PeerRequest) => unknown) | undefined;
+  readonly check: ((options: Readonly<Record<string, unknown>>, where: ProtocolCheckSite) => void) | undefined;
   readonly callbacks: RuntimeCallbacks;
 }
 

@@ -105,7 +105,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
 
   // lws proxies upgrades under an http(s):// mount instead of choosing a protocol.
   const normalized = normalizeRequestPath(request.path);
-  const mount = normalized.ok ? vhost.findMount(normalized.path) : undefined;
+  const mount = normalized.ok ? vhost.findMount(normalized.path, { upgrade: true }) : undefined;
   if (mount?.origin.kind === 'proxy') {
     const ex = upgradeExchange(log, 'proxy');
     return proxyUpgrade({ res, context, key, requested, extensions, request, mount: { ...mount, origin: mount.origin }, path: normalized.ok ? normalized.path : request.path, ex, deps });

@@ -7,6 +7,8 @@ export interface WorkerSetup {
   readonly configDir: string;
   readonly dataDir: string | undefined;
   readonly level: Level;
+  /** The JSON log's descriptor: the process's descriptors are shared by every thread. */
+  readonly logFd: number;
   readonly index: number;
   readonly count: number;
   /** The lead binds first (exclusively, proving each port free); the others, and a replacement lead, join. */

@@ -60,6 +60,8 @@ export interface ThreadsOptions {
   readonly configDir: string;
   readonly dataDir: string | undefined;
   readonly level: Level;
+  /** Where the JSON log goes (log.ts separateLogFromNativeOutput). */
+  readonly logFd: number;
   readonly count: number;
   /** 0: no watchdog. */
   readonly watchdogSecs: number;
@@ -110,7 +112,7 @@ export class ThreadedService implements Service {
   #spawn(index: number, lead: boolean): Promise<readonly ListenerInfo[]> {
     const o = this.#opts;
     const beacon = this.#watchdog ? Watchdog.buffer() : undefined;
-    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners), beacon };
+    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, logFd: o.logFd, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners), beacon };
     return new Promise((resolve, reject) => {
       let started = false;
       const link = new WorkerLink(

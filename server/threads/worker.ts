@@ -16,7 +16,7 @@ const port = parentPort;
 if (!port) throw new Error('server/threads/worker.ts runs as a worker thread only');
 const tell = (m: FromWorker) => port.postMessage(m);
 
-const log = createLogger(setup.level).child({ thread: setup.index });
+const log = createLogger(setup.level, setup.logFd).child({ thread: setup.index });
 // A plugin's exception must never take the thread down (main.ts does the same alone).
 process.on('uncaughtException', (err) => log.error({ err, event: 'uncaught-exception' }, `uncaught exception: ${err.message}`));
 process.on('unhandledRejection', (reason) => log.error({ err: reason, event: 'unhandled-rejection' }, `unhandled rejection: ${String(reason)}`));

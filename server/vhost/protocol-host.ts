@@ -74,8 +74,15 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
   }
 
+  #initFailure: string | undefined;
+
   get state(): unknown {
     return this.#state;
+  }
+
+  /** Why init failed, when it did. */
+  get initFailure(): string | undefined {
+    return this.#initFailure;
   }
 
   /** False once init failed or destroy ran: new connections are refused. */
@@ -102,6 +109,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
       return true;
     } catch (err) {
       this.#status = 'disabled';
+      this.#initFailure = describeError(err);
       this.#timers.cancelAll();
       this.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_INIT_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);

@@ -25,7 +25,8 @@ export class Vhost {
     this.accessLog = accessLog;
     const marked = config.protocols.find((p) => p.isDefault && protocols.has(p.name));
     this.#defaultProtocol = marked ? protocols.get(marked.name) : protocols.values().next().value;
-    this.#mounts = [...config.mounts].sort((a, b) => b.mountpoint.length - a.mountpoint.length);
+    // At the same length an exact-match mount wins over a prefix one (lws_find_mount).
+    this.#mounts = [...config.mounts].sort((a, b) => b.mountpoint.length - a.mountpoint.length || Number(b.exactMatch) - Number(a.exactMatch));
   }
 
   /**
@@ -48,10 +49,18 @@ export class Vhost {
     });
   }
 
-  /** lws_find_mount: the longest mountpoint that matches at a "/" boundary. */
-  findMount(path: string): MountConfig | undefined {
+  /**
+   * lws_find_mount: the longest mountpoint that matches at a "/" boundary (an
+   * exact-match one only the path itself); an upgrade skips no-ws-upgrades mounts.
+   */
+  findMount(path: string, opts: { readonly upgrade?: boolean } = {}): MountConfig | undefined {
     for (const m of this.#mounts) {
       const mp = m.mountpoint;
+      if (opts.upgrade && m.noWsUpgrades) continue;
+      if (m.exactMatch) {
+        if (path === mp) return m;
+        continue;
+      }
       if (mp === '/') return m;
       if (path.startsWith(mp) && (path.length === mp.length || path.charCodeAt(mp.length) === 47 /* / */)) return m;
     }
