@@ -77,7 +77,8 @@ beforeAll(async () => {
   const listeners = await server.ready;
   ports = {
     vhost: listeners.find((l) => l.vhosts.includes('localhost'))?.port ?? 0,
-    metrics: (server.lines.find((l) => l.event === 'listening' && typeof l.metrics === 'string')?.port as number | undefined) ?? 0,
+    // From the "ready" line: a serving thread's own "listening" lines may reach stdout after it.
+    metrics: listeners.find((l) => (l as { key?: string }).key?.startsWith('metrics'))?.port ?? 0,
   };
 }, 180_000);
 
