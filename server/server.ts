@@ -367,16 +367,16 @@ export class TswsServer {
 
 /**
  * The transport's one websocket timer (uWS.js idleTimeout, with automatic
- * pings). With ws-pingpong-secs set it is that. Without, it is timeout-secs,
- * rounded as uWS.js needs: an idle peer answers the ping and stays, while a
- * peer that stops in the middle of a frame (say one announcing 1 MiB) cannot
- * answer (its pong would be payload) and is closed, as a stalled request body
- * is. uWS.js restarts the timer on every byte received, partial frames
- * included (measured on v20.51.0; no Node 24 here to measure v20.67.0), so a frame trickled a byte at a time
- * is not bounded by it: README, Security.
+ * pings): ws-pingpong-secs, off by default. With it an idle peer answers the
+ * ping and stays, while a peer that stops in the middle of a frame (say one
+ * announcing 1 MiB) cannot answer (its pong would be payload) and is closed.
+ * Not on by default because uWS.js restarts the timer on every send as well
+ * as every byte received: measured, a tenth of the mirror fan-out's
+ * throughput (bench mirror 1 to 100: 0.75x raw uWS.js without, 0.68x with).
+ * The shipped conf turns it on; README, Security, says what each choice means.
  */
-function wsIdleSecs(g: { readonly wsPingPongSecs: number; readonly timeoutSecs: number }): number {
-  return g.wsPingPongSecs || Math.max(8, Math.ceil(g.timeoutSecs / 4) * 4);
+function wsIdleSecs(g: { readonly wsPingPongSecs: number }): number {
+  return g.wsPingPongSecs;
 }
 
 function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {

@@ -1,5 +1,5 @@
 /**
- * @module A websocket frame that stops in the middle is closed after timeout-secs even with ws-pingpong-secs off, while an idle peer that answers pings stays.
+ * @module A websocket frame that stops in the middle is closed after ws-pingpong-secs, while an idle peer that answers pings stays.
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -12,8 +12,8 @@ import { TestClient } from './helpers/ws-client.ts';
 let srv: Running;
 beforeAll(async () => {
   const dir = makeConfigDir({
-    // ws-pingpong-secs left off; timeout-secs 8 is the smallest bound uWS.js counts.
-    conf: { global: { 'timeout-secs': '8' } },
+    // 8 s is the smallest bound uWS.js counts.
+    conf: { global: { 'ws-pingpong-secs': '8' } },
     vhosts: { x: [{ name: 'localhost', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ echo: {} }] }] },
   });
   srv = await startInProcess(dir);
@@ -43,8 +43,8 @@ function stallAfter(bytes: Buffer): Promise<boolean> {
   });
 }
 
-describe('a frame that announces 1 MiB and stalls, with ws-pingpong-secs off', () => {
-  it('is closed after timeout-secs, while an idle client that answers pings keeps its connection', async () => {
+describe('a frame that announces 1 MiB and stalls', () => {
+  it('is closed after ws-pingpong-secs, while an idle client that answers pings keeps its connection', async () => {
     const idle = await TestClient.open(srv.wsUrl('/'), 'echo');
     const partial = frame(OP.binary, Buffer.alloc(10), { claimedLength: 1024n * 1024n - 1n });
     expect(await stallAfter(partial)).toBe(true);
