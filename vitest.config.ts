@@ -6,7 +6,8 @@ export default defineConfig({
     include: ['server/**/*.test.ts', 'plugins/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Starting Chromium or a server beside many busy test files on two cores can take this long.
+    hookTimeout: 90_000,
     // Real servers and real processes: keep failures readable.
     reporters: process.env.CI ? ['default'] : ['default'],
   },

@@ -63,9 +63,13 @@ export function separateLogFromNativeOutput(): number {
   return logFd;
 }
 
-/** `fd`: where the JSON lines go (separateLogFromNativeOutput's descriptor, or 1). */
-export function createLogger(level: Level, fd = 1, prettyOutput = tty.isatty(fd)): Logger {
+/**
+ * `fd`: where the JSON lines go (separateLogFromNativeOutput's descriptor, or 1).
+ * `sync`: write each line at once (a serving worker thread: the main thread may
+ * exit the process right after the worker's last lines, which must not be lost).
+ */
+export function createLogger(level: Level, fd = 1, prettyOutput = tty.isatty(fd), sync = false): Logger {
   const opts = { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (prettyOutput) return pino(opts, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid', destination: fd }));
-  return pino(opts, pino.destination({ dest: fd, sync: false, minLength: 0 }));
+  return pino(opts, pino.destination({ dest: fd, sync, minLength: 0 }));
 }

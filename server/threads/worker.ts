@@ -16,7 +16,8 @@ const port = parentPort;
 if (!port) throw new Error('server/threads/worker.ts runs as a worker thread only');
 const tell = (m: FromWorker) => port.postMessage(m);
 
-const log = createLogger(setup.level, setup.logFd).child({ thread: setup.index });
+// Synchronous: nothing logs per message, and no line may be lost when the process exits after a stop.
+const log = createLogger(setup.level, setup.logFd, undefined, true).child({ thread: setup.index });
 // A plugin's exception must never take the thread down (main.ts does the same alone).
 process.on('uncaughtException', (err) => log.error({ err, event: 'uncaught-exception' }, `uncaught exception: ${err.message}`));
 process.on('unhandledRejection', (reason) => log.error({ err: reason, event: 'unhandled-rejection' }, `unhandled rejection: ${String(reason)}`));
@@ -90,7 +91,9 @@ async function handle(s: LocalService, m: ToWorker): Promise<void> {
       return s.refused();
     case 'stop': {
       const { cut } = await s.stop(m.graceMs);
-      log.flush();
+      // The log is asynchronous: its last lines (a destroy's) are written before the main
+      // thread, told "stopped", exits the process.
+      await new Promise<void>((resolve) => log.flush(() => resolve()));
       return tell({ type: 'stopped', id: m.id, cut });
     }
     case 'abandon':

@@ -60,7 +60,8 @@ export function runLogged(command: string, args: readonly string[], opts: { cwd:
     }
   });
   proc.stderr?.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => {
+  // 'close', not 'exit': 'exit' may come before the last lines were read from stdout.
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => {
     live.delete(proc);
     resolve(code);
   }));
