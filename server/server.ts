@@ -15,7 +15,7 @@ import { handleHttp, sendNotFound } from './http/http-router.ts';
 import { InFlight } from './http/inflight.ts';
 import type { HttpDeps } from './http/mount-request.ts';
 import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
-import { ALONE, openListener, planListeners, transportCap, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
+import { ALONE, openListener, planListeners, transportCap, wsIdleSecs, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
 import type { Prepared } from './prepare.ts';
 import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
@@ -363,20 +363,6 @@ export class TswsServer {
     for (const s of [...this.#slots.values(), ...this.#draining]) s.handle.closeAll();
     this.#metricsPort?.handle.closeAll();
   }
-}
-
-/**
- * The transport's one websocket timer (uWS.js idleTimeout, with automatic
- * pings): ws-pingpong-secs, off by default. With it an idle peer answers the
- * ping and stays, while a peer that stops in the middle of a frame (say one
- * announcing 1 MiB) cannot answer (its pong would be payload) and is closed.
- * Not on by default because uWS.js restarts the timer on every send as well
- * as every byte received: measured, a tenth of the mirror fan-out's
- * throughput (bench mirror 1 to 100: 0.75x raw uWS.js without, 0.68x with).
- * The shipped conf turns it on; README, Security, says what each choice means.
- */
-function wsIdleSecs(g: { readonly wsPingPongSecs: number }): number {
-  return g.wsPingPongSecs;
 }
 
 function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
