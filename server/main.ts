@@ -8,7 +8,7 @@ import { DEFAULT_DATA_DIR } from './paths.ts';
 import { prepare, type PrepareResult } from './prepare.ts';
 import { transportBuild } from './transport/uws/uws-adapter.ts';
 import { TswsError } from './errors.ts';
-import pkg from '../package.json' with { type: 'json' };
+import { VERSION } from './version.ts';
 
 const USAGE = `Usage: tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]
 
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     return;
   }
   if (cli === 'help') return void process.stdout.write(USAGE);
-  if (cli === 'version') return void process.stdout.write(`tsws ${pkg.version}\n`);
+  if (cli === 'version') return void process.stdout.write(`tsws ${VERSION}\n`);
   if (cli.check) {
     const checked = await prepare({ configDir: cli.configDir, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) });
     // A config that checks out is no use where uWS.js cannot load: say so here too.
