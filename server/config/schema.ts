@@ -40,7 +40,7 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
   'plugin-dir': {
     kind: 'string-list',
     default: '<config-dir>/plugins',
-    doc: 'Directories searched for plugins, after the shipped plugins/ of tsws itself. Relative paths are relative to the config directory.',
+    doc: 'Directories of your plugins, every one loaded. Relative paths are relative to the config directory. tsws\'s shipped plugins load only where a vhost names one of their protocols and yours do not (README "Shipped plugins").',
   },
   'count-threads': { kind: 'int', default: '1', doc: 'Worker threads serving every listener together (SO_REUSEPORT), each with its own plugins; broadcasts reach all of them. See "Threads" in README.md.' },
   'ws-pingpong-secs': {
