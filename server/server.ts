@@ -64,6 +64,8 @@ export interface ServerOptions {
   /** Set when this instance is part of a cluster; stop() leaves it to its owner. */
   readonly cluster?: RedisCluster;
   readonly thread?: ThreadRole;
+  /** How a server alone binds; default: the configured ports. tsws/testing binds each address on a port the system picks. */
+  readonly listen?: ListenPolicy;
 }
 
 export interface ReloadReport {
@@ -106,12 +108,14 @@ export class TswsServer {
   #fdGuard: FdGuard | undefined;
   readonly #accepted = () => this.#fdGuard?.accepted();
   readonly thread: ThreadRole | undefined;
+  readonly #listen: ListenPolicy;
 
   private constructor(log: Logger, opts: ServerOptions) {
     this.log = log;
     this.bus = opts.bus ?? new LocalBus();
     this.cluster = opts.cluster;
     this.thread = opts.thread;
+    this.#listen = opts.thread?.listen ?? opts.listen ?? ALONE;
     const cluster = opts.cluster;
     this.#topics = new TopicRouter(this.bus);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
@@ -179,7 +183,7 @@ export class TswsServer {
     const previous = this.#generation;
     const next = buildGeneration(prepared, this.#generationDeps(), previous);
     const g = prepared.config.global;
-    const policy = this.thread?.listen ?? ALONE;
+    const policy = this.#listen;
     // A UNIX socket has one listener: the lead thread's.
     const plans = planListeners(next.vhosts).filter((p) => !p.address.unixSocket || policy.mode !== 'join');
     const httpsPorts = new Map<string, number>();
@@ -209,7 +213,7 @@ export class TswsServer {
     } catch (err) {
       for (const s of fresh.values()) s.handle.closeAll();
       // Give the handed-over ports back to the running configuration.
-      for (const old of rebound) await openListener(old.plan, old.handle, policy.mode === 'alone' ? ALONE : joinAt(old.info.port)).catch((e: unknown) => this.log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
+      for (const old of rebound) await openListener(old.plan, old.handle, policy.mode === 'alone' ? policy : joinAt(old.info.port)).catch((e: unknown) => this.log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
       await Promise.all(next.hosts.map((h) => h.destroy('reload')));
       throw err;
     }

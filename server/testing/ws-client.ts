@@ -1,4 +1,4 @@
-/** @module A websocket test client that buffers from the first byte: servers may send in the same packet as the 101. */
+/** @module tsws/testing's websocket client: it buffers from the first byte (a server may send in the same packet as the 101), and waits for messages without timing assertions. */
 import WebSocket from 'ws';
 
 export interface Received {
@@ -7,39 +7,67 @@ export interface Received {
   readonly isBinary: boolean;
 }
 
+/** What a test may pass to the handshake. */
+export interface ClientOptions {
+  /** Extra request headers (Host, Authorization, Origin, ...). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** wss: the CA that signed the server's certificate, and the SNI name to ask for. */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  readonly servername?: string;
+}
+
+/**
+ * The client socket underneath (the `ws` package's WebSocket), as far as
+ * tests reach for it. Declared here so that tsws/testing's types need no
+ * @types/ws in your project.
+ */
+export interface ClientSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  /** The subprotocol the server chose. */
+  readonly protocol: string;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  /** Stop (and restart) reading: play a slow reader. */
+  pause(): void;
+  resume(): void;
+}
+
 export class TestClient {
-  readonly ws: WebSocket;
+  readonly ws: ClientSocket;
   readonly received: Received[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
+  readonly #ws: WebSocket;
   #read = 0;
   #wake: (() => void) | undefined;
 
-  constructor(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
-    this.ws = new WebSocket(url, protocols, options);
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+  constructor(url: string, protocols?: string | string[], options?: ClientOptions) {
+    const ws = new WebSocket(url, protocols, options as WebSocket.ClientOptions | undefined);
+    this.ws = this.#ws = ws;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.received.push({ text: data.toString(), data, isBinary });
       this.#wake?.();
     });
     this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-      this.ws.once('unexpected-response', (_req, res) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => {
         // With this listener ws leaves the refused handshake to us: abort it, or 'close' never comes.
-        this.ws.terminate();
+        ws.terminate();
         reject(new Error(`upgrade refused: ${res.statusCode}`));
       });
     });
     this.closed = new Promise((resolve) => {
-      this.ws.once('close', (code, reason) => {
+      ws.once('close', (code, reason) => {
         resolve({ code, reason: reason.toString() });
         this.#wake?.();
       });
     });
-    this.ws.on('error', () => undefined);
+    ws.on('error', () => undefined);
   }
 
-  static async open(url: string, protocols?: string | string[], options?: WebSocket.ClientOptions): Promise<TestClient> {
+  static async open(url: string, protocols?: string | string[], options?: ClientOptions): Promise<TestClient> {
     const c = new TestClient(url, protocols, options);
     await c.opened;
     return c;
@@ -49,7 +77,7 @@ export class TestClient {
   async next(ms = 10_000): Promise<Received> {
     const deadline = Date.now() + ms;
     while (this.#read >= this.received.length) {
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error('closed while waiting for a message');
+      if (this.#ws.readyState === WebSocket.CLOSED) throw new Error('closed while waiting for a message');
       if (Date.now() > deadline) throw new Error(`no message within ${ms} ms`);
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
@@ -72,11 +100,11 @@ export class TestClient {
   }
 
   send(data: string | Buffer): void {
-    this.ws.send(data);
+    this.#ws.send(data);
   }
 
   close(code?: number): Promise<{ code: number; reason: string }> {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code);
+    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(code);
     return this.closed;
   }
 }
@@ -104,9 +132,4 @@ export async function eventually(cond: () => boolean, what: string, ms = 10_000)
     if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** Stops (and restarts) reading the client's TCP socket, to play a slow reader. */
-export function socketOf(c: TestClient): { pause(): void; resume(): void } {
-  return (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
 }
