@@ -102,7 +102,10 @@ describe('tsws from code', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const taken = (holder.address() as net.AddressInfo).port;
     try {
-      const dir = makeConfigDir({ vhosts: { site: [{ name: 'localhost', port: String(taken), interface: '127.0.0.1', 'ws-protocols': [{ echo: {} }] }] } });
+      const dir = makeConfigDir({
+        conf: { global: { 'count-threads': '2' } },
+        vhosts: { site: [{ name: 'localhost', port: String(taken), interface: '127.0.0.1', 'ws-protocols': [{ echo: {} }] }] },
+      });
       const refused = await startServer({ configDir: dir, log: 'silent' }).catch((err: unknown) => err);
       expect(isTswsError(refused, 'TSWS_ERR_LISTEN')).toBe(true);
       const server = await startTestServer({ configDir: dir });
@@ -112,6 +115,8 @@ describe('tsws from code', () => {
       expect(await c.nextText()).toBe('free');
       expect((await server.request('/nothing-here')).status).toBe(404);
       expect(server.logs.some((l) => l.event === 'listening')).toBe(true);
+      // Worker threads are the command's: from code, one thread serves, and the log says so.
+      expect(server.logs.filter((l) => l.code === 'TSWS_WARN_EMBEDDED_ONE_THREAD').map((l) => l.msg)).toEqual([expect.stringContaining('count-threads is 2')]);
       await server.stop();
       expect((await c.closed).code).toBe(1001);
     } finally {
