@@ -74,7 +74,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const watchdogSecs = result.prepared.config.global.watchdogSecs;
   let service: Service;
   try {
-    // With the watchdog, even one thread serves from a worker: this thread then runs no plugin code and can interrupt it (README "Watchdog").
+    // With the watchdog, even one thread serves from a worker: this thread then runs no plugin code and can interrupt it (docs/guides/operating.md, "Watchdog").
     service =
       threads > 1 || watchdogSecs > 0
         ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, logFd, count: threads, watchdogSecs }, log)

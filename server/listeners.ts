@@ -70,7 +70,7 @@ export function transportCap(maxMessage: number): number {
  * Not on by default because uWS.js restarts the timer on every send as well
  * as every byte received: measured, a tenth of the mirror fan-out's
  * throughput (bench mirror 1 to 100: 0.75x raw uWS.js without, 0.68x with).
- * The shipped conf turns it on; README, Security, says what each choice means.
+ * The shipped conf turns it on; docs/reference/security.md says what each choice means.
  */
 export function wsIdleSecs(g: { readonly wsPingPongSecs: number }): number {
   return g.wsPingPongSecs;

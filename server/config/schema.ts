@@ -42,7 +42,7 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
     default: '<config-dir>/plugins',
     doc: 'Directories searched for plugins, after the shipped plugins/ of tsws itself. Relative paths are relative to the config directory.',
   },
-  'count-threads': { kind: 'int', default: '1', doc: 'Worker threads serving every listener together (SO_REUSEPORT), each with its own plugins; broadcasts reach all of them. See "Threads" in README.md.' },
+  'count-threads': { kind: 'int', default: '1', doc: 'Worker threads serving every listener together (SO_REUSEPORT), each with its own plugins; broadcasts reach all of them. See "Threads" in docs/guides/operating.md.' },
   'ws-pingpong-secs': {
     kind: 'int',
     default: '0 (off)',
@@ -57,7 +57,7 @@ export const GLOBAL_KEYS: Readonly<Record<string, KeyDef>> = {
   'watchdog-secs': {
     kind: 'int',
     default: '5',
-    doc: 'tsws: a plugin callback holding a serving thread this long is interrupted (the thread serves on; the culprit is logged as TSWS_ERR_WATCHDOG_INTERRUPTED); 0 turns the watchdog off. See "Watchdog" in README.md.',
+    doc: 'tsws: a plugin callback holding a serving thread this long is interrupted (the thread serves on; the culprit is logged as TSWS_ERR_WATCHDOG_INTERRUPTED); 0 turns the watchdog off. See "Watchdog" in docs/guides/operating.md.',
   },
   'grace-secs': { kind: 'int', default: '10', doc: 'tsws: on SIGTERM/SIGINT, how long websockets and in-flight HTTP responses get to finish before they are cut (keep it under ECS stopTimeout, 30 s by default).' },
   'log-level': { kind: 'string', default: 'info', doc: 'pino level (fatal, error, warn, info, debug, trace, silent) when -d is not given.' },
