@@ -1,4 +1,5 @@
 /** @module The typed configuration model that the lwsws files are turned into. */
+import type { Level } from '../log.ts';
 
 export interface SourceRef {
   readonly file: string;
@@ -21,8 +22,8 @@ export interface GlobalConfig {
   readonly wsPingPongSecs: number;
   /** Largest websocket message of any vhost not setting its own. tsws: "ws-max-message-size". */
   readonly wsMaxMessageSize: number;
-  /** pino level name when -d is not given. */
-  readonly logLevel: string | undefined;
+  /** pino level when -d is not given. */
+  readonly logLevel: Level;
   /** Set when this instance is one of several sharing state through Redis. */
   readonly cluster: ClusterConfig | undefined;
   /** Who to become once everything privileged is done. lwsws: uid, gid, username, groupname. */
@@ -66,6 +67,11 @@ export interface ListenAddress {
   readonly iface: string | undefined;
   readonly unixSocket: boolean;
   readonly source: SourceRef;
+}
+
+/** Addresses with the same key share one listening socket. */
+export function listenerKey(addr: ListenAddress): string {
+  return addr.unixSocket ? `unix:${addr.iface}` : `${addr.iface ?? '*'}:${addr.port}`;
 }
 
 export interface TlsConfig {
