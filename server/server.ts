@@ -23,7 +23,7 @@ import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, type WsDeps } from 
 import type { WsSession } from './session/ws-session.ts';
 import type { ListenerHandle, WsTransportOptions } from './transport/types.ts';
 import { createListener } from './transport/uws/uws-adapter.ts';
-import { VhostRouter } from './vhost/listener.ts';
+import { VhostRouter } from './vhost/vhost-router.ts';
 import type { ProtocolHost } from './vhost/protocol-host.ts';
 import { ServerState } from './server-state.ts';
 import type { OpsDeps } from './http/ops-routes.ts';

@@ -1,4 +1,4 @@
-/** @module Picks the vhost for a request on one listener: by Host, and on TLS listeners by the SNI name too. */
+/** @module VhostRouter picks the vhost for a request on one listener: by Host, and on TLS listeners by the SNI name too. */
 import type { Vhost } from './vhost.ts';
 
 /** A TLS request whose Host names another vhost than its SNI name: answered 421. */
