@@ -112,7 +112,7 @@ export interface MountConfig {
   readonly origin: Origin;
   /** The origin as written, for logs and errors. */
   readonly originText: string;
-  /** File served for a directory. lwsws: "default"; default "index.html". */
+  /** File served for a directory. lwsws: "default". */
   readonly defaultFile: string;
   readonly cacheMaxAge: number;
   readonly cacheReuse: boolean;
@@ -132,7 +132,7 @@ export interface MountConfig {
   readonly basicAuth: string | undefined;
   /** Extra response headers. lwsws: "headers". */
   readonly headers: Pairs;
-  /** cgi:// only: seconds without progress before the script is killed. lwsws: "cgi-timeout"; default 5. */
+  /** cgi:// only: seconds without progress before the script is killed. lwsws: "cgi-timeout". */
   readonly cgiTimeout: number;
   /** cgi:// only: extra environment. lwsws: "cgi-env". */
   readonly cgiEnv: Pairs;

@@ -227,7 +227,7 @@ export const MOUNT_KEYS = {
   protocol: key(unchecked('string'), { doc: 'Protocol for callback mounts (lwsws sets it from the origin too).' }),
   'cgi-timeout': key(int(1), {
     default: 5,
-    why: AS_LWS,
+    why: 'only progress counts, not total time: a script silent this long is stuck, not slow',
     doc: 'cgi:// mounts: seconds a script may go without any input or output progress (time the client holds it back does not count); then it is killed, and the client gets 504 if nothing was sent yet.',
   }),
   'cgi-env': key(envPairs, { default: [], why: AS_LWS, doc: 'cgi:// mounts: extra environment variables, e.g. [{"APP_MODE": "prod"}]; they win over the CGI meta-variables.' }),
