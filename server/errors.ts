@@ -3,8 +3,7 @@
 /**
  * Each entry says what went wrong (built from the params, which always include
  * where: a config file:line:col, or a plugin and protocol name) and what to do
- * about it (the hint). Codes are never renamed or reused once released: a
- * retired code stays here with `retired: true` so old logs stay searchable.
+ * about it (the hint). Codes are never renamed or reused once released.
  * docs/reference/errors.md is generated from this table (npm run docs) and a test
  * keeps the two in step.
  */

@@ -2,11 +2,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import type { ListenAddress, TlsConfig } from './config/model.ts';
-import { where } from './config/model.ts';
+import { listenerKey, where, type ListenAddress, type TlsConfig } from './config/model.ts';
 import { describeError, tswsError } from './errors.ts';
 import type { ListenerHandle, TlsFiles, TlsListenerOptions } from './transport/types.ts';
-import { listenerKey } from './vhost/listener.ts';
 import type { Vhost } from './vhost/vhost.ts';
 
 export interface ListenerInfo {

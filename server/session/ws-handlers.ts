@@ -5,7 +5,7 @@ import { HttpExchange } from '../http/exchange.ts';
 import type { InFlight } from '../http/inflight.ts';
 import type { FilterVerdict } from '../plugin/api.ts';
 import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
-import type { VhostRouter } from '../vhost/listener.ts';
+import type { VhostRouter } from '../vhost/vhost-router.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
 import { readFraming, refuseFraming } from '../http/framing.ts';
