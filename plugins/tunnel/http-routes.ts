@@ -78,7 +78,7 @@ function forward(txn: Txn, ctx: RouteContext, id: string, rest: string, answer: 
       const hasBody = declaresBody(txn.request.headers);
       const { query } = txn.request;
       const path = `${encodePath(rest)}${query ? `?${query}` : ''}`;
-      const stream = link.openStream(txn, { path, headers: forwardedHeaders(txn, id), body: hasBody });
+      const stream = link.openStream(txn, { path, headers: forwardedHeaders(txn, id), body: hasBody }, ctx);
       if (!stream) return answer(textReply(503, `node ${id} is answering ${ctx.maxStreams} requests already; try again`));
       return { kind: 'forward', stream, hasBody };
     }

@@ -19,13 +19,17 @@ export interface LinkConn {
   setInterval(ms: number, fn: () => void): Timer;
 }
 
-export interface LinkContext extends RelayContext {
-  readonly directory: NodeDirectory<TunnelLink>;
-  readonly terms: Terms;
+/** Per-request settings, taken from the configuration serving the request. */
+export interface StreamLimits {
   readonly maxStreams: number;
-  readonly helloTimeoutMs: number;
   /** How long a node has to send a forwarded request's response head (then 504). */
   readonly requestTimeoutMs: number;
+}
+
+export interface LinkContext extends RelayContext, StreamLimits {
+  readonly directory: NodeDirectory<TunnelLink>;
+  readonly terms: Terms;
+  readonly helloTimeoutMs: number;
 }
 
 /** Close codes a tunnel ends with (README "Close codes"). */
@@ -272,13 +276,17 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
 
   // ---- streams ---------------------------------------------------------------------------
 
-  /** A forwarded request starts: undefined when this tunnel carries `max-streams` already. */
-  openStream(txn: ForwardStream['txn'], req: { path: string; headers: HeaderPairs; body: boolean }): ForwardStream | undefined {
-    if (this.#phase !== 'open' || this.#streams.size >= this.#ctx.maxStreams) return undefined;
+  /**
+   * A forwarded request starts: undefined when this tunnel carries `max-streams` already.
+   * `limits` are the current configuration's: a tunnel from before a reload keeps the
+   * terms of its welcome, but requests made after it follow the new settings.
+   */
+  openStream(txn: ForwardStream['txn'], req: { path: string; headers: HeaderPairs; body: boolean }, limits: StreamLimits): ForwardStream | undefined {
+    if (this.#phase !== 'open' || this.#streams.size >= limits.maxStreams) return undefined;
     while (this.#streams.has(this.#nextStream)) this.#nextStream = (this.#nextStream % 0xffffffff) + 1;
     const id = this.#nextStream;
     this.#nextStream = (id % 0xffffffff) + 1;
-    const stream = new ForwardStream(id, txn, this, req, this.#ctx.requestTimeoutMs);
+    const stream = new ForwardStream(id, txn, this, req, limits.requestTimeoutMs);
     this.#streams.set(id, stream);
     return stream;
   }

@@ -8,7 +8,7 @@ import { PROTOCOL } from './wire.ts';
 
 const options = {
   tokens: { type: 'string', default: '', doc: 'Node ids and the token each must present: "id:token" entries separated by commas.' },
-  'tokens-file': { type: 'string', default: '', doc: 'A file of "id token" lines (# comments), read at start; relative to the working directory.' },
+  'tokens-file': { type: 'string', default: '', doc: 'A file of "id token" lines (# comments), read at start and at each reload; relative to the working directory.' },
   'heartbeat-secs': { type: 'int', default: 20, min: 1, max: 3600, doc: 'Agents ping at least this often; a tunnel silent for three times this is closed.' },
   'request-timeout-secs': { type: 'int', default: 30, min: 1, max: 3600, doc: 'How long a private node has to start answering a forwarded request; then 504.' },
   'window-kb': { type: 'int', default: 256, min: 64, max: 16384, doc: 'Body bytes (KiB) one forwarded request may have in flight in each direction.' },
@@ -41,6 +41,8 @@ export default definePlugin({
       httpBodyLimit: 1024 * 1024 * 1024,
       session: () => ({ link: undefined, job: undefined }),
       options,
+      // A bad tokens file refuses a reload as a whole: the running tunnels and their settings stay.
+      check: (opts) => void loadTokenBook(opts.tokens, opts['tokens-file']),
       callbacks: {
         init(vhost, opts, previous) {
           // A node's tunnel is a socket in one thread; a request reaching another thread could not use it.
