@@ -32,6 +32,13 @@ async function settled(read: () => number, quietMs = 300, limitMs = 20_000): Pro
   throw new Error('the value never settled');
 }
 
+/** The sink's TCP socket: set by the target when it accepts, which is before the client's 101. */
+function sinkSocket(): { pause(): void; resume(): void } {
+  const s = target.sink.socket;
+  if (!s) throw new Error('the sink has no socket: the target did not accept');
+  return s;
+}
+
 /** An upgrade's HTTP answer when it is refused (ws's 'unexpected-response'), or 101. */
 function upgradeStatus(url: string, protocols?: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -150,29 +157,30 @@ describe('large messages and slow readers', () => {
   });
 
   it('client to target: 1 MiB messages reach a target that reads slowly, intact and in order', async () => {
+    target.sink.socket = undefined;
     const c = await TestClient.open(`${ws}/nodes/alpha/sink`);
-    await eventually(() => target.sink.socket !== undefined, 'the sink is open');
-    target.sink.socket?.pause();
+    const sink = sinkSocket();
+    sink.pause();
     const sent = [0, 1, 2].map((i) => crypto.randomBytes(MIB + i));
     for (const m of sent) c.send(m);
     // The target has read nothing yet, and the client's socket took all three: they wait on the way.
     await eventually(() => c.ws.bufferedAmount === 0, 'the client sent everything');
     expect(target.sink.received).toEqual([]);
-    target.sink.socket?.resume();
+    sink.resume();
     await c.until((m) => m.text === 'got 3', 20_000);
     expect(target.sink.received).toEqual(sent.map((m) => ({ size: m.length, sha256: sha(m), isBinary: true })));
     await c.close();
   });
 
   it('client to target: a client far ahead of a target that does not read is closed with 1013, not buffered without bound', async () => {
+    target.sink.socket = undefined;
     const c = await TestClient.open(`${ws}/nodes/alpha/sink`);
-    const before = target.sink.received.length;
-    await eventually(() => target.sink.socket !== undefined && target.sink.received.length === before, 'the sink is open');
-    target.sink.socket?.pause();
+    const sink = sinkSocket();
+    sink.pause();
     const mib = Buffer.alloc(MIB, 3);
     for (let i = 0; i < 64 && c.ws.readyState === WebSocket.OPEN; i++) c.send(mib);
     expect((await c.closed).code).toBe(1013);
-    target.sink.socket?.resume();
+    sink.resume();
   });
 
   it('a message over ws-max-message-kb (4 MiB by default) closes the client with 1009', async () => {
