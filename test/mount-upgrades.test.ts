@@ -19,6 +19,8 @@ export default { apiVersion: 1, protocols: [{
       switch (req.pathInMount) {
         case '/deny': return { refuse: 451, reason: 'not here' };
         case '/wrong': return { accept: true, protocol: 'never-asked' };
+        case '/junk': return {};
+        case '/junk-string': return 'yes please';
         case '/later': return new Promise((resolve) => {
           vhost.state.release = () => resolve({ accept: true, protocol: '', dropped: () => vhost.state.dropped++ });
         });
@@ -90,6 +92,9 @@ describe('a protocol with mountUpgrades', () => {
 
   it('refuses with the filter\'s status; an accept naming a subprotocol the client did not ask for is a 500', async () => {
     expect(await status(srv.wsUrl('/r/deny'))).toBe(451);
+    // A plain-JS filter answering something else refuses, as before there was {accept}.
+    expect(await status(srv.wsUrl('/r/junk'))).toBe(403);
+    expect(await status(srv.wsUrl('/r/junk-string'))).toBe(403);
     expect(await status(srv.wsUrl('/r/wrong'), ['chat'])).toBe(500);
     expect(srv.logs.some((l) => l.msg.includes('"never-asked", which the client did not ask for'))).toBe(true);
   });

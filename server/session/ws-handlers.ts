@@ -159,12 +159,14 @@ function upgradeExchange(l: UpgradeLog, protocol: string): HttpExchange {
 
 function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
   const { ex, host } = u;
-  if (verdict !== 'accept' && 'refuse' in verdict) {
+  // Plain-JS plugins are not type checked: anything but 'accept' or {accept: true} refuses, as it always did.
+  const accepted = typeof verdict === 'object' && verdict !== null && 'accept' in verdict && verdict.accept === true ? verdict : undefined;
+  if (verdict !== 'accept' && !accepted) {
     if (ex.aborted) return;
-    const status = Number.isInteger(verdict.refuse) && verdict.refuse >= 400 && verdict.refuse <= 599 ? verdict.refuse : 403;
-    return ex.sendStatus(status, verdict.reason ?? 'Refused.');
+    const refusal = typeof verdict === 'object' && verdict !== null && 'refuse' in verdict ? verdict : undefined;
+    const status = refusal && Number.isInteger(refusal.refuse) && refusal.refuse >= 400 && refusal.refuse <= 599 ? refusal.refuse : 403;
+    return ex.sendStatus(status, refusal?.reason ?? 'Refused.');
   }
-  const accepted = verdict === 'accept' ? undefined : verdict;
   // From here every way out but the upgrade tells the filter its accepted upgrade was dropped.
   if (ex.aborted) return accepted?.dropped?.();
   const echoed = accepted?.protocol ?? (u.requested ? host.protocol : '');
