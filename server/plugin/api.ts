@@ -24,7 +24,20 @@ export type CallbackName = (typeof CALLBACK_NAMES)[number];
 export type WriteStatus = 'sent' | 'backpressure' | 'dropped';
 
 /** A filter's answer to an upgrade request, before the 101 goes out. */
-export type FilterVerdict = 'accept' | { readonly refuse: number; readonly reason?: string };
+export type FilterVerdict = 'accept' | UpgradeAccept | { readonly refuse: number; readonly reason?: string };
+
+/**
+ * 'accept' with details, for a protocol that relays upgrades (`mountUpgrades`):
+ * `protocol` is the subprotocol the 101 names (one the client asked for, or ''
+ * for none) instead of this protocol's own name; `dropped` runs when the
+ * accepted upgrade never became a connection (the client left while the
+ * filter decided), to release what the filter set up for it.
+ */
+export interface UpgradeAccept {
+  readonly accept: true;
+  readonly protocol?: string;
+  readonly dropped?: () => void;
+}
 
 /** The HTTP request that opened a connection (the upgrade) or an HTTP transaction. */
 export interface PeerRequest {
@@ -37,6 +50,12 @@ export interface PeerRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** Remote address as text (IPv4 dotted, IPv6 hex). */
   readonly peer: string;
+  /**
+   * Set when a mount routed the request here: every HTTP transaction, and an
+   * upgrade a `mountUpgrades` protocol takes. `pathInMount` is "" or starts with "/".
+   */
+  readonly mountpoint?: string;
+  readonly pathInMount?: string;
   /** A decoded query parameter, or undefined. */
   queryParam(name: string): string | undefined;
 }
@@ -300,6 +319,15 @@ interface ProtocolBase<V, S, O extends OptionSpecs> {
   /** Largest HTTP request body accepted under its callback:// mounts, in bytes (default 1 MiB); larger ones get 413. */
   readonly httpBodyLimit?: number;
   /**
+   * Websocket upgrades under this protocol's callback:// mounts come to it
+   * whatever subprotocol they ask for, as lws hands upgrades under a proxy
+   * mount to the proxy: for a plugin that relays them (the tunnel does). Its
+   * `filter` sees `req.mountpoint` and `req.pathInMount`, and may accept with
+   * the subprotocol to answer. Default false: upgrades everywhere pick their
+   * protocol by Sec-WebSocket-Protocol.
+   */
+  readonly mountUpgrades?: boolean;
+  /**
    * What `--check` (and start and reload, before anything listens) can tell
    * about this protocol on a vhost without starting it: throw (a coded error
    * such as lockFile's, or any Error) when it could not start here.
@@ -314,7 +342,11 @@ export interface ProtocolCheckSite {
   readonly clustered: boolean;
 }
 
-/** `session` is required exactly when the session state type cannot be undefined. */
+/**
+ * `session` is required exactly when the session state type cannot be undefined.
+ * It gets the same `req` object the protocol's `filter` saw, so what an async
+ * filter found out about an upgrade can be looked up by it.
+ */
 export type ProtocolDef<V = undefined, S = undefined, O extends OptionSpecs = Record<never, OptionSpec>> = ProtocolBase<V, S, O> &
   (undefined extends S
     ? { readonly session?: (vhost: ProtocolVhost<V, S>, req: PeerRequest) => S }
