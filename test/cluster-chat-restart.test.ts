@@ -10,6 +10,7 @@ import { removeConfigDirs } from './helpers/config-dir.ts';
 import { consoleChat, killConsoleChats, type ConsoleChat } from './helpers/console-chat.ts';
 import { freePort } from './helpers/free-port.ts';
 import { killAll } from './helpers/process.ts';
+import { sample } from './helpers/prom.ts';
 import { killAllRedis, startRedis, subscribers, until, type RedisServer } from './helpers/redis.ts';
 
 // Redis here keeps nothing on disk (no RDB, no AOF): a restart comes back with no keys at all, so
@@ -105,6 +106,53 @@ describe('chat on instances sharing a Redis that restarts empty', () => {
     await redis.stop();
     // Five tsws processes and three console clients start on two shared cores.
   }, 120_000);
+});
+
+describe("an instance whose subscription to Redis is cut while another instance's members talk", () => {
+  it('delivers what its members missed, from the room\'s log, once subscribed again: in order, each once, nothing said missing', async () => {
+    const redis = await startRedis();
+    const probe = await probeOf(redis);
+    const [a, b] = await Promise.all([startInstance(redis.url, 'a'), startInstance(redis.url, 'b', { metrics: true })]);
+    const { client: ann } = await ChatClient.joined(a.wsUrl(), 'ann', 'cut');
+    const { client: bob } = await ChatClient.joined(b.wsUrl(), 'bob', 'cut');
+    const cat = consoleChat(b.wsUrl(), 'cat', 'cut');
+    await cat.waitFor(/\* joined cut as cat/);
+    await until(async () => (await subscribers(probe, roomChannel('cut'))) === 2, 'both instances subscribed');
+    ann.send('before');
+    await cat.waitFor(/<ann> before$/);
+
+    // b's subscriber connection is cut, and Redis takes no new connection until told: b cannot
+    // subscribe again while ann talks (nothing left to timing). Its command connection stays.
+    const list = String(await probe.call('CLIENT', 'LIST')).trim().split('\n');
+    const sub = list.find((l) => / name=tsws:b:sub /.test(l));
+    await probe.config('SET', 'maxclients', String(list.length - 1));
+    await probe.call('CLIENT', 'KILL', 'ID', /^id=(\d+)/.exec(sub ?? '')?.[1] ?? 'none');
+    await until(async () => (await subscribers(probe, roomChannel('cut'))) === 1, "b's subscription gone");
+    for (const t of ['missed 1', 'missed 2', 'missed 3']) ann.send(t);
+    await until(async () => (await probe.xlen('tsws:log:localhost/chat/history:cut')) === 4, 'the three stored');
+    await probe.config('SET', 'maxclients', '10000');
+    await b.event('cluster-resubscribed');
+    ann.send('after');
+
+    const seen: { id: number; text: string }[] = [];
+    while (seen.at(-1)?.text !== 'after') {
+      const m = await bob.until('message');
+      seen.push({ id: m.id, text: m.text });
+    }
+    expect(seen.map((m) => m.text)).toEqual(['before', 'missed 1', 'missed 2', 'missed 3', 'after']);
+    expect(seen.map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
+    await cat.waitFor(/<ann> after$/);
+    expect(cat.messages()).toEqual(['ann: before', 'ann: missed 1', 'ann: missed 2', 'ann: missed 3', 'ann: after']);
+    expect(cat.lines.filter((l) => l.includes('did not arrive'))).toEqual([]);
+    const metrics = await fetch(b.url('/metrics')).then((r) => r.text());
+    expect(sample(metrics, 'tsws_cluster_log_recovered_total')).toBe(3);
+    expect(sample(metrics, 'tsws_cluster_log_unrecovered_total')).toBe(0);
+
+    await Promise.all([ann.close(), bob.close()]);
+    probe.disconnect();
+    await Promise.all([a, b].map(stopInstance));
+    await redis.stop();
+  });
 });
 
 // CI installs Debian's chromium (.ci/run); elsewhere the test runs when it is there.

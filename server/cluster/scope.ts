@@ -47,7 +47,6 @@ class RedisSharedLog implements SharedLog {
   readonly #cluster: RedisCluster;
   readonly #maxLength: number;
   readonly #channel: string;
-  readonly #header: Buffer;
 
   constructor(cluster: RedisCluster, scoped: string, opts: SharedLogOptions, topicKey: string | undefined) {
     this.#cluster = cluster;
@@ -55,28 +54,34 @@ class RedisSharedLog implements SharedLog {
     this.epochKey = `${cluster.config.prefix}logepoch:${scoped}`;
     this.#maxLength = opts.maxLength;
     this.#channel = topicKey === undefined ? '' : cluster.bus.channelOf(topicKey);
-    this.#header = RedisBus.header(cluster.config.instanceId, false, true);
+    // What this instance's subscription to the topic misses (Redis away a moment) is read back from here.
+    if (topicKey !== undefined) cluster.bus.followLog(topicKey, (after, count) => this.#read(after, count), opts.maxLength);
   }
 
   async append(before: string, after: string, between?: string): Promise<SharedLogEntry> {
-    const args = [this.#maxLength, before, after, this.#channel, this.#header, between === undefined ? '' : '1', between ?? ''];
+    const args = [this.#maxLength, before, after, this.#channel, RedisBus.logFlags, between === undefined ? '' : '1', between ?? '', this.#cluster.config.instanceId];
     const reply = await this.#cluster.run('log append', () => appendScript.run(this.#cluster.cmd, [this.key, this.epochKey], args));
     const [id, text, epoch] = reply as [string, string, string];
     return { id: Number(id), epoch, text };
   }
 
   async after(after: number, limit: number): Promise<SharedLogEntry[]> {
-    const reply = await this.#cluster.run('log read', () => readScript.run(this.#cluster.cmd, [this.key, this.epochKey], [after + 1, limit]));
-    const [epoch, ...flat] = reply as [string, ...(number | string)[]];
-    const out: SharedLogEntry[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: Number(flat[i]), epoch, text: String(flat[i + 1]) });
-    return out;
+    const { epoch, entries } = await this.#read(after, limit);
+    return entries.map((e) => ({ ...e, epoch }));
   }
 
   async bounds(): Promise<{ firstId: number; lastId: number; epoch: string }> {
     const reply = await this.#cluster.run('log bounds', () => boundsScript.run(this.#cluster.cmd, [this.key, this.epochKey], []));
     const [first, last, epoch] = reply as [number, number, string];
     return { firstId: first === 0 ? last + 1 : first, lastId: last, epoch };
+  }
+
+  async #read(after: number, limit: number): Promise<{ epoch: string; lastId: number; entries: { id: number; text: string }[] }> {
+    const reply = await this.#cluster.run('log read', () => readScript.run(this.#cluster.cmd, [this.key, this.epochKey], [after + 1, limit]));
+    const [epoch, lastId, ...flat] = reply as [string, number, ...(number | string)[]];
+    const entries: { id: number; text: string }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: Number(flat[i]), text: String(flat[i + 1]) });
+    return { epoch, lastId: Number(lastId), entries };
   }
 }
 

@@ -163,12 +163,13 @@ end
 
 /**
  * KEYS: stream, epoch. ARGV: max length, text before the id, text after it,
- * channel or "", bus header, "1" to splice the epoch in too, text between
- * the id and the epoch.
+ * channel or "", the bus flags byte, "1" to splice the epoch in too, text
+ * between the id and the epoch, instance id.
  * Assigns the next consecutive id (the stream remembers its last id through trimming),
  * stores "<before><id><after>" (or "<before><id><between><epoch><after>") as entry
- * "<id>-0" and, in the same step, publishes it: every instance sees a log's
- * publications in id order. → [id, text, epoch].
+ * "<id>-0" and, in the same step, publishes it with its position in the bus
+ * header ("<instance>\n<epoch>:<id>", see RedisBus): every instance sees a
+ * log's publications in id order, and can tell one it missed. → [id, text, epoch].
  */
 export const APPEND = `${EPOCH}
 local epoch = epochOf(KEYS[1], KEYS[2], true)
@@ -178,7 +179,10 @@ local id = string.format('%.0f', last + 1)
 local text = ARGV[2] .. id .. ARGV[3]
 if ARGV[6] == '1' then text = ARGV[2] .. id .. ARGV[7] .. epoch .. ARGV[3] end
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'd', text)
-if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5] .. text) end
+if ARGV[4] ~= '' then
+  local who = ARGV[8] .. '\\n' .. epoch .. ':' .. id
+  redis.call('PUBLISH', ARGV[4], ARGV[5] .. string.char(#who) .. who .. text)
+end
 return {id, text, epoch}
 `;
 
@@ -194,9 +198,10 @@ end
 return {first, last, epochOf(KEYS[1], KEYS[2], false)}
 `;
 
-/** KEYS: stream, epoch. ARGV: first id to read, count. → [epoch, id, text, id, text...], the entries and their epoch read in one step. */
+/** KEYS: stream, epoch. ARGV: first id to read, count. → [epoch, last id, id, text, id, text...], the entries and their epoch read in one step. */
 export const READ = `${EPOCH}
-local out = {epochOf(KEYS[1], KEYS[2], false)}
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+local out = {epochOf(KEYS[1], KEYS[2], false), exists and lastIdOf(KEYS[1]) or 0}
 for _, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])) do
   out[#out + 1] = tonumber(string.match(e[1], '^(%d+)'))
   out[#out + 1] = e[2][2] or ''

@@ -16,6 +16,8 @@ export interface ClusterOptions {
   readonly ttlSecs?: number;
   readonly maxQueue?: number;
   readonly unreachable?: 'retry' | 'local';
+  /** Prometheus metrics at /metrics on the vhost. */
+  readonly metrics?: boolean;
   /** The vhost's port (default 0: one the OS picks); fixed, so that an instance restarted there is found again by its clients. */
   readonly port?: number;
   /** Extra options of the chat protocol. */
@@ -35,6 +37,7 @@ export function clusterConfig(redisUrl: string, id: string, o: ClusterOptions = 
           ...(o.maxQueue ? { 'max-queue': String(o.maxQueue) } : {}),
           ...(o.unreachable ? { 'unreachable-at-start': o.unreachable } : {}),
         },
+        ...(o.metrics ? { metrics: { path: '/metrics' } } : {}),
       },
     },
     vhosts: {
