@@ -221,8 +221,11 @@ export class RedisBus implements Bus {
     let f = this.#followers.get(topic);
     const log = this.#logs.get(topic);
     if (!f && log) {
-      f = new LogFollower(log.read, log.keep, (text) => this.#topics.get(topic)?.(text, false), this.#o.stats);
-      this.#followers.set(topic, f);
+      const follower = new LogFollower(log.read, log.keep, (text) => {
+        // A catch-up still reading when the topic was left (and perhaps joined again) delivers nothing.
+        if (this.#followers.get(topic) === follower) this.#topics.get(topic)?.(text, false);
+      }, this.#o.stats);
+      this.#followers.set(topic, (f = follower));
     }
     return f;
   }
