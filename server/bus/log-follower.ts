@@ -11,7 +11,7 @@ export interface LogRead {
 export type LogReader = (after: number, count: number) => Promise<LogRead>;
 
 export interface FollowerCounters {
-  /** Publications missed by the subscription and delivered from the log instead. */
+  /** Publications delivered from the log after a gap: those missed, and any whose own copy was still on its way (then dropped as seen). */
   logRecovered: number;
   /** Publications missed that the log no longer kept: delivered around, the readers see the hole in the ids. */
   logUnrecovered: number;

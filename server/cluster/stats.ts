@@ -27,7 +27,7 @@ export interface ClusterStats {
   entriesReaped: number;
   /** Shared-state operations refused because Redis was away. */
   unavailable: number;
-  /** Shared-log publications this instance's subscription missed, read back from the log and delivered. */
+  /** Shared-log publications delivered from the log after a subscription gap (those missed, and any whose own copy was still on its way). */
   logRecovered: number;
   /** Shared-log publications missed that the log no longer kept: readers see a hole in the ids. */
   logUnrecovered: number;
