@@ -231,6 +231,27 @@ describe('client connections from a plugin (vhost.connect)', () => {
     expect((await probe('tls-trusted', what('established'), 'established over TLS')).subprotocol).toBe('echo');
   });
 
+  it('the guide\'s example plugin (docs/guides/client-connections.md) loads and keeps its link to B', async () => {
+    const guide = fs.readFileSync(path.join(REPO, 'docs/guides/client-connections.md'), 'utf8');
+    const code = /```ts\n([\s\S]*?)```/.exec(guide)?.[1] ?? '';
+    expect(code).toContain('vhost.connect(');
+    // Inside the repo, so that 'tsws/plugin' resolves as the guide has it.
+    const dir = path.join(REPO, 'test/.tmp/guide-plugins');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'relay.ts'), code);
+    const conf = makeConfigDir({
+      conf: { global: { 'plugin-dir': dir } },
+      vhosts: { r: [{ name: 'relay', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ relay: { upstream: bUrl } }] }] },
+    });
+    const r = await startInProcess(conf);
+    try {
+      await eventually(() => r.logs.some((l) => l.msg === 'from upstream' && l.text === 'hello'), 'the echo of its hello');
+    } finally {
+      await r.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('cuts a connection whose server stops answering pings: 1006, coded as closed without a close frame', async () => {
     await probe('mute', what('established'), 'established');
     const cut = await probe('mute', what('closed'), 'cut for a missing pong');
