@@ -1,50 +1,33 @@
 /** @module One websocket client connection a plugin opened: lws's CLIENT_* callbacks, one write per writable, backpressure from the socket, reconnection. */
-import type { Logger } from 'pino';
-import WebSocket from 'ws';
 import { enter, leave } from '../watchdog/beacon.ts';
 import { describeError, isTswsError, tswsError, type TswsError } from '../errors.ts';
 import type { Timer, WriteStatus } from '../plugin/api-base.ts';
 import type { ClientCallbacks, ClientConnOn, ClientState } from '../plugin/api-client.ts';
-import { WRITABLE_THRESHOLD, type Serviceable, type WritableScheduler } from '../session/scheduler.ts';
+import { WRITABLE_THRESHOLD, type Serviceable } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
 import { WriteGate } from '../session/write-gate.ts';
 import { checkCloseArgs } from '../session/close-codes.ts';
 import { Backoff } from './backoff.ts';
-import { attemptFailure, cutFailure } from './failure.ts';
+import { ClientAttempt, type AttemptEnd } from './client-attempt.ts';
+import type { ClientCallbackLabel, ClientHost } from './client-host.ts';
 import type { ClientSettings } from './settings.ts';
 
-export type ClientCallbackLabel = keyof ClientCallbacks<unknown, unknown> | 'timer';
-
-/** What a client connection needs from the protocol on a vhost that opened it: nothing more. */
-export interface ClientHost {
-  readonly vhostName: string;
-  readonly protocol: string;
-  readonly log: Logger;
-  readonly scheduler: WritableScheduler;
-  /** WHERE values for the watchdog's beacon, by callback. */
-  readonly where: Readonly<Record<ClientCallbackLabel, number>>;
-  readonly counters: { callbackErrors: number };
-}
-
-/** ws copies its send options: two shared objects instead of one per message. */
-const BINARY = { binary: true } as const;
-const TEXT = { binary: false } as const;
-
-/** ws gives Buffers (binaryType is left at 'nodebuffer'); its type also names the other binaryTypes' shapes. */
-const asBuffer = (data: WebSocket.RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
-
 /**
- * Why drain is a send callback: `ws` has no 'drain' event on a WebSocket,
- * and its socket is private. Every write passes one shared callback, which
- * `ws` hands to socket.write: Node runs it once the frame has left the
- * socket's buffer, so while choked the first callback that finds
- * bufferedAmount under the threshold is the drain. Nothing polls, and an
- * idle connection costs nothing.
+ * One client connection across its attempts (client-attempt.ts owns each
+ * socket). Why drain is a send callback: `ws` has no 'drain' event on a
+ * WebSocket, and its socket is private. Every write passes one shared
+ * callback, which `ws` hands to socket.write: Node runs it once the frame has
+ * left the socket's buffer, so while choked the first callback that finds
+ * bufferedAmount under the threshold is the drain. Nothing polls, and an idle
+ * connection costs nothing.
  */
 export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   static #nextId = 1;
 
   readonly id = ClientConnection.#nextId++;
+  readonly url: string;
+  /** The subprotocol asked for ("" for none). */
+  readonly protocol: string;
   readonly vhost: H;
   readonly session: T;
   queued = false;
@@ -54,18 +37,11 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   readonly #callbacks: ClientCallbacks<T, H>;
   readonly #backoff: Backoff | undefined;
   readonly #finished: () => void;
-  #ws: WebSocket | undefined;
+  /** The current attempt's socket: set while connecting, open or closing. */
+  #attempt: ClientAttempt | undefined;
   #state: ClientState = 'connecting';
   /** No more attempts: the plugin closed it, a callback threw, or the vhost is going. */
   #final = false;
-  /** This attempt reached 'open'. */
-  #established = false;
-  /** Why this attempt failed before 'open' (the first cause wins). */
-  #failure: TswsError | undefined;
-  /** A transport error after 'open' (the close that follows says 1006). */
-  #cause: Error | undefined;
-  /** Why the framework cut the socket itself (a missed pong). */
-  #cutReason: string | undefined;
   #lastError: TswsError | undefined;
   readonly #gate = new WriteGate();
   #current: ClientCallbackLabel | undefined;
@@ -75,32 +51,22 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   #choked = false;
   /** Inside one of this connection's own events: #afterEvent serves writables, no need to queue. */
   #inEvent = false;
-  #handshakeTimer: NodeJS.Timeout | undefined;
-  #pingTimer: NodeJS.Timeout | undefined;
-  #awaitingPong = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #timers: OwnedTimers | undefined;
   /** The owner was told this connection is over. */
   #done = false;
-  readonly #onSent = () => this.#sent();
 
   constructor(host: ClientHost, settings: ClientSettings, callbacks: ClientCallbacks<T, H>, view: H, session: T, finished: () => void) {
     this.#host = host;
     this.#settings = settings;
+    this.url = settings.url;
+    this.protocol = settings.subprotocol;
     this.#callbacks = callbacks;
     this.vhost = view;
     this.session = session;
     this.#finished = finished;
     const r = settings.reconnect;
     this.#backoff = r ? new Backoff({ firstMs: r.firstMs, maxMs: r.maxMs, jitter: r.jitter }) : undefined;
-  }
-
-  get url(): string {
-    return this.#settings.url;
-  }
-
-  get protocol(): string {
-    return this.#settings.subprotocol;
   }
 
   get state(): ClientState {
@@ -112,7 +78,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   }
 
   get bufferedAmount(): number {
-    return this.#ws && (this.#state === 'open' || this.#state === 'closing') ? this.#ws.bufferedAmount : 0;
+    return this.#attempt && (this.#state === 'open' || this.#state === 'closing') ? this.#attempt.bufferedAmount : 0;
   }
 
   get lastError(): TswsError | undefined {
@@ -129,10 +95,10 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
     this.#gate.claim(this.#host.protocol, this.#current);
-    const ws = this.#ws;
-    if (!this.isOpen || !ws) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.#host.protocol });
-    ws.send(data, isBinary ? BINARY : TEXT, this.#onSent);
-    return ws.bufferedAmount > WRITABLE_THRESHOLD ? 'backpressure' : 'sent';
+    const attempt = this.#attempt;
+    if (!this.isOpen || !attempt) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.#host.protocol });
+    attempt.send(data, isBinary);
+    return attempt.bufferedAmount > WRITABLE_THRESHOLD ? 'backpressure' : 'sent';
   }
 
   close(code = 1000, reason = ''): void {
@@ -164,7 +130,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   /** The first attempt: `ws` throws at once only for what no retry would fix (a header it cannot send). */
   start(): void {
     try {
-      this.#attempt();
+      this.#connect();
     } catch (err) {
       this.#final = true;
       this.#finish();
@@ -180,54 +146,37 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   cancel(): void {
     if (this.#state === 'closed') return;
     this.#final = true;
-    const ws = this.#detach();
-    const wasOpen = this.#established && (this.#state === 'open' || this.#state === 'closing');
+    const wasOpen = this.#state === 'open' || this.#state === 'closing';
+    this.#detach()?.abandon(1001, 'server stopping');
     this.#state = 'closed';
-    if (ws?.readyState === WebSocket.OPEN) ws.close(1001, 'server stopping');
-    else ws?.terminate();
     if (wasOpen) this.#call('clientClosed', () => this.#callbacks.clientClosed?.(this, 1001, 'server stopping'));
     this.#finish();
   }
 
   // ---- one attempt -------------------------------------------------------
 
-  #attempt(): void {
+  #connect(): void {
     this.#state = 'connecting';
-    this.#established = false;
-    this.#failure = undefined;
-    this.#cause = undefined;
-    this.#cutReason = undefined;
-    const s = this.#settings;
-    const ws = new WebSocket(s.url, s.subprotocol === '' ? [] : [s.subprotocol], s.ws);
-    this.#ws = ws;
-    // One set of listeners per attempt, each checking it still is the current socket.
-    ws.on('open', () => this.#opened(ws));
-    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.#received(ws, asBuffer(data), isBinary));
-    ws.on('pong', () => {
-      if (ws === this.#ws) this.#awaitingPong = false;
+    // Events for this attempt only: an abandoned attempt reports nothing.
+    this.#attempt = new ClientAttempt(this.#settings, {
+      opened: () => this.#opened(),
+      message: (data, isBinary) => this.#received(data, isBinary),
+      sent: () => this.#sent(),
+      ended: (end) => this.#ended(end),
     });
-    // Always listened to: an 'error' without a listener would take the process down.
-    ws.on('error', (err: Error) => this.#errored(ws, err));
-    ws.on('close', (code: number, reason: Buffer) => this.#closed(ws, code, reason.toString()));
-    this.#handshakeTimer = setTimeout(() => this.#timedOut(ws), s.timeoutMs);
   }
 
-  #opened(ws: WebSocket): void {
-    if (ws !== this.#ws) return;
-    clearTimeout(this.#handshakeTimer);
+  #opened(): void {
     this.#state = 'open';
-    this.#established = true;
     this.#lastError = undefined;
     if (this.#settings.reconnect?.resetOn === 'established') this.#backoff?.reset();
-    const every = this.#settings.pingIntervalMs;
-    if (every > 0) this.#pingTimer = setInterval(() => this.#ping(ws), every).unref();
     this.#inEvent = true;
     this.#call('clientEstablished', () => this.#callbacks.clientEstablished?.(this));
     this.#afterEvent();
   }
 
-  #received(ws: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (ws !== this.#ws || this.#state !== 'open' || this.#pendingClose) return;
+  #received(data: Buffer, isBinary: boolean): void {
+    if (this.#state !== 'open' || this.#pendingClose) return;
     this.#inEvent = true;
     // #call inlined: once per message, no closure.
     if (this.#callbacks.clientReceive) {
@@ -248,43 +197,15 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.#afterEvent();
   }
 
-  #errored(ws: WebSocket, err: Error): void {
-    if (ws !== this.#ws) return;
-    if (this.#established) this.#cause ??= err;
-    else this.#failure ??= attemptFailure(err, this.#settings.at);
-  }
-
-  #timedOut(ws: WebSocket): void {
-    if (ws !== this.#ws || this.#state !== 'connecting') return;
-    this.#failure = tswsError('TSWS_ERR_CLIENT_TIMEOUT', { ...this.#settings.at, ms: this.#settings.timeoutMs });
-    ws.terminate();
-  }
-
-  #ping(ws: WebSocket): void {
-    if (ws !== this.#ws || this.#state !== 'open') return;
-    if (this.#awaitingPong) {
-      this.#cutReason = `no pong within ${this.#settings.pingIntervalMs} ms`;
-      ws.terminate();
-      return;
-    }
-    this.#awaitingPong = true;
-    ws.ping();
-  }
-
   /** The socket is gone (either side, or a failed attempt): lws CLIENT_CLOSED or CLIENT_CONNECTION_ERROR, then maybe a retry. */
-  #closed(ws: WebSocket, code: number, reasonText: string): void {
-    if (ws !== this.#ws) return;
+  #ended(end: AttemptEnd): void {
     this.#detach();
     // Set before the callbacks, so a close() from inside them ends the retries.
     this.#state = !this.#final && this.#backoff ? 'waiting' : 'closed';
-    const at = this.#settings.at;
-    if (this.#established) {
-      const reason = this.#cutReason ?? (reasonText || this.#cause?.message || '');
-      this.#lastError = code === 1006 ? cutFailure(reason || 'no close frame', at, this.#cause) : undefined;
-      this.#call('clientClosed', () => this.#callbacks.clientClosed?.(this, code, reason));
-    } else {
-      const err = this.#failure ?? tswsError('TSWS_ERR_CLIENT_CLOSED', { ...at, when: 'before the handshake completed', reason: reasonText || `code ${code}` });
-      this.#lastError = err;
+    this.#lastError = end.error;
+    if (end.established) this.#call('clientClosed', () => this.#callbacks.clientClosed?.(this, end.code, end.reason));
+    else {
+      const err = end.error;
       this.#host.log.debug({ code: err.code, client: this.id }, err.message);
       this.#call('clientConnectionError', () => this.#callbacks.clientConnectionError?.(this, err));
     }
@@ -303,7 +224,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
       this.#retryTimer = undefined;
       if (this.#state !== 'waiting') return;
       try {
-        this.#attempt();
+        this.#connect();
       } catch (err) {
         // Options that worked for the first attempt: not expected, but never the process's problem.
         const e = tswsError('TSWS_ERR_CLIENT_UNREACHABLE', { ...this.#settings.at, reason: describeError(err) }, err);
@@ -324,18 +245,15 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.#finished();
   }
 
-  /** Forgets the current socket and everything that lives with it; returns it. */
-  #detach(): WebSocket | undefined {
-    const ws = this.#ws;
-    this.#ws = undefined;
-    clearTimeout(this.#handshakeTimer);
-    clearInterval(this.#pingTimer);
-    this.#awaitingPong = false;
+  /** Forgets the current attempt and what lives with its socket; returns it. */
+  #detach(): ClientAttempt | undefined {
+    const attempt = this.#attempt;
+    this.#attempt = undefined;
     this.#timers?.cancelAll();
     this.#wantWritable = false;
     this.#choked = false;
     this.#pendingClose = undefined;
-    return ws;
+    return attempt;
   }
 
   /** close() and reconnect(): the state decides what closing means; #final is already set as wanted. */
@@ -348,7 +266,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
         if (this.#depth === 0) this.#finishClose();
         return;
       case 'connecting':
-        this.#detach()?.terminate();
+        this.#detach()?.abandon(code, reason);
         return this.#final ? this.#finish() : this.#next();
       case 'waiting':
         if (this.#final) this.#finish();
@@ -365,11 +283,11 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   #finishClose(): void {
     const pending = this.#pendingClose;
-    const ws = this.#ws;
-    if (!pending || this.#state !== 'open' || this.#depth > 0 || !ws) return;
+    const attempt = this.#attempt;
+    if (!pending || this.#state !== 'open' || this.#depth > 0 || !attempt) return;
     this.#state = 'closing';
-    // 'close' follows once the server answers (ws gives up after 30 s): #closed runs clientClosed.
-    ws.close(pending.code, pending.reason);
+    // 'ended' follows once the server answers: #ended runs clientClosed.
+    attempt.close(pending.code, pending.reason);
   }
 
   #checkClose(code: number, reason: string): void {
@@ -381,14 +299,14 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   /** For the scheduler: runs up to `budget` clientWritable callbacks while the socket is under the threshold. */
   serviceWritables(budget: number): number {
-    const ws = this.#ws;
-    if (this.#state !== 'open' || !ws) return 0;
+    const attempt = this.#attempt;
+    if (this.#state !== 'open' || !attempt) return 0;
     const callbacks = this.#callbacks;
     let ran = 0;
     this.#depth++;
     try {
       while (this.#wantWritable && ran < budget && this.#state === 'open' && !this.#pendingClose) {
-        if (ws.bufferedAmount > WRITABLE_THRESHOLD) {
+        if (attempt.bufferedAmount > WRITABLE_THRESHOLD) {
           this.#choked = true;
           break;
         }
@@ -418,7 +336,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   /** A frame left the socket's buffer: the drain, when it brings a choked socket under the threshold. */
   #sent(): void {
-    if (!this.#choked || this.#state !== 'open' || !this.#ws || this.#ws.bufferedAmount > WRITABLE_THRESHOLD) return;
+    if (!this.#choked || this.#state !== 'open' || !this.#attempt || this.#attempt.bufferedAmount > WRITABLE_THRESHOLD) return;
     this.#choked = false;
     this.#inEvent = true;
     this.#afterEvent();

@@ -1,7 +1,8 @@
 /** @module The client connections one protocol on one vhost opened: made here, every one closed at its destroy. */
 import type { ClientConnectInfo } from '../plugin/api-client.ts';
-import { ClientConnection, type ClientHost } from './client-connection.ts';
-import { clientSettings, type ClientOrigin } from './settings.ts';
+import { ClientConnection } from './client-connection.ts';
+import type { ClientHost, ClientOrigin } from './client-host.ts';
+import { clientSettings } from './settings.ts';
 
 /** What a connection is to its set: something to cancel. */
 interface Cancellable {

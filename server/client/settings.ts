@@ -3,6 +3,7 @@ import type { ClientOptions } from 'ws';
 import { tswsError } from '../errors.ts';
 import type { ClientAt } from '../errors-client.ts';
 import type { ClientConnectInfo } from '../plugin/api-client.ts';
+import type { ClientOrigin } from './client-host.ts';
 
 /** Connect, TLS and upgrade together: as long as broker peer links always allowed (a peer under load answers late, not never). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -28,14 +29,6 @@ export interface ClientSettings {
   readonly ws: ClientOptions;
   /** For coded errors. */
   readonly at: ClientAt;
-}
-
-/** Where the connection is opened from: the plugin and its vhost and protocol, and the protocol's message limit there. */
-export interface ClientOrigin {
-  readonly pluginName: string;
-  readonly vhostName: string;
-  readonly protocol: string;
-  readonly maxMessageSize: number;
 }
 
 const positive = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0;
