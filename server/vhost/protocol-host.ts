@@ -200,11 +200,6 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     return this.#clients.open(info, this);
   }
 
-  /** Client connections not closed for good. */
-  get clientCount(): number {
-    return this.#clients.size;
-  }
-
   setInterval(ms: number, fn: () => void): Timer {
     return this.#timers.setInterval(ms, fn);
   }
