@@ -88,9 +88,10 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   // ---- the plugin-facing API ---------------------------------------------
 
   requestWritable(): void {
-    if (this.#state !== 'open') return;
+    // While connecting it is remembered for the open, as on a served connection; between attempts it is dropped.
+    if (this.#state !== 'open' && this.#state !== 'connecting') return;
     this.#wantWritable = true;
-    if (!this.#choked && !this.#inEvent) this.#host.scheduler.enqueue(this);
+    if (this.#state === 'open' && !this.#choked && !this.#inEvent) this.#host.scheduler.enqueue(this);
   }
 
   write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {

@@ -48,4 +48,21 @@ describe('client connections outside a server', () => {
     // After closeAll nothing starts.
     expect(clients.connect({ url, callbacks: {} }).state).toBe('closed');
   });
+
+  it('a writable asked for while connecting runs once the connection is established', async () => {
+    const clients = standaloneClients(pino({ level: 'silent' }), 'test-program');
+    const echoed = new Promise<string>((resolve) => {
+      const conn = clients.connect({
+        url,
+        callbacks: {
+          clientWritable: (c) => void c.write('early'),
+          clientReceive: (_c, data) => resolve(data.toString()),
+        },
+      });
+      expect(conn.state).toBe('connecting');
+      conn.requestWritable();
+    });
+    expect(await echoed).toBe('early');
+    clients.closeAll();
+  });
 });

@@ -121,7 +121,11 @@ export interface ClientConnOn<T, H> {
    * close frame); undefined after a clean close.
    */
   readonly lastError: TswsError | undefined;
-  /** lws_callback_on_writable: `clientWritable` runs once the socket can take data. */
+  /**
+   * lws_callback_on_writable: `clientWritable` runs once the socket can take
+   * data. Asked while connecting, it runs after clientEstablished; asked
+   * between attempts, it is dropped (ask again from clientEstablished).
+   */
   requestWritable(): void;
   /**
    * Only inside `clientWritable`, and only once per call: a second write
