@@ -1,4 +1,9 @@
 /** @module The one registry of coded errors and warnings: every failure tsws reports carries a code from here. */
+import { error, warning, type Entry } from './error-entry.ts';
+import { CLIENT_ERRORS } from './errors-client.ts';
+
+type Where = { where: string };
+const suggest = (s?: string) => (s ? ` Did you mean "${s}"?` : '');
 
 /**
  * Each entry says what went wrong (built from the params, which always include
@@ -7,26 +12,6 @@
  * docs/reference/errors.md is generated from this table (npm run docs) and a test
  * keeps the two in step.
  */
-interface Entry<P> {
-  readonly severity: 'error' | 'warning';
-  readonly message: (p: P) => string;
-  readonly hint: string;
-  /** WebSocket close code used when this error ends a connection. */
-  readonly closeCode?: number;
-  /** HTTP status used when this error ends a request. */
-  readonly httpStatus?: number;
-}
-
-function error<P>(message: (p: P) => string, hint: string, extra: { closeCode?: number; httpStatus?: number } = {}): Entry<P> {
-  return { severity: 'error', message, hint, ...extra };
-}
-function warning<P>(message: (p: P) => string, hint: string): Entry<P> {
-  return { severity: 'warning', message, hint };
-}
-
-type Where = { where: string };
-const suggest = (s?: string) => (s ? ` Did you mean "${s}"?` : '');
-
 export const REGISTRY = {
   // ---- command line -------------------------------------------------------
   TSWS_ERR_CLI_USAGE: error<{ detail: string }>(
@@ -333,6 +318,9 @@ export const REGISTRY = {
   TSWS_WARN_MOUNT_KEY_UNUSED: warning<Where & { key: string; origin: string }>(
     (p) => `${p.where}: "${p.key}" has no effect on a mount whose origin is "${p.origin}"`,
     'Remove the key, or move it to a mount of the kind it applies to (docs/reference/mounts.md).'),
+
+  // ---- client connections a plugin opens (vhost.connect) -------------------
+  ...CLIENT_ERRORS,
 
   // ---- cluster (several instances through Redis) ---------------------------
   TSWS_ERR_CLUSTER_UNREACHABLE: error<{ url: string; attempt: number; reason: string; retryMs: number }>(

@@ -2,8 +2,11 @@
 import type { Logger } from 'pino';
 import type { ClusterView } from './api-cluster.ts';
 import type { ServerView } from './api-server.ts';
+import type { Timer, WriteStatus } from './api-base.ts';
+import type { ClientConnectInfo, ClientConnOn } from './api-client.ts';
 
-export type { Logger };
+export type { Logger, Timer, WriteStatus };
+export type { ClientCallbacks, ClientConnectInfo, ClientState, ClientTls, ReconnectAttempt, ReconnectPolicy } from './api-client.ts';
 export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from './api-server.ts';
 export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from './api-cluster.ts';
 
@@ -20,8 +23,6 @@ export const HTTP_CALLBACKS = ['checkAccess', 'http', 'httpBody', 'httpBodyCompl
 export const CALLBACK_NAMES = [...VHOST_CALLBACKS, ...WS_CALLBACKS, ...HTTP_CALLBACKS] as const;
 export type CallbackName = (typeof CALLBACK_NAMES)[number];
 
-/** What a write did: queued on the wire, queued behind backpressure, or refused. */
-export type WriteStatus = 'sent' | 'backpressure' | 'dropped';
 
 /** A filter's answer to an upgrade request, before the 101 goes out. */
 export type FilterVerdict = 'accept' | UpgradeAccept | { readonly refuse: number; readonly reason?: string };
@@ -58,10 +59,6 @@ export interface PeerRequest {
   readonly pathInMount?: string;
   /** A decoded query parameter, or undefined. */
   queryParam(name: string): string | undefined;
-}
-
-export interface Timer {
-  cancel(): void;
 }
 
 /**
@@ -114,7 +111,18 @@ export interface ProtocolVhost<V = unknown, S = unknown> {
   readonly cluster: ClusterView | undefined;
   /** Read-only figures of the whole server (every vhost and protocol), for status and monitoring plugins. */
   readonly server: ServerView;
+  /**
+   * lws_client_connect_via_info: opens a websocket client connection whose
+   * callbacks (clientEstablished, clientReceive, clientWritable, ...) run as
+   * a served connection's do. Closed at destroy (stop and reload). Throws
+   * TSWS_ERR_CLIENT_OPTIONS for an address or option it cannot use; everything else
+   * (refused, timed out, TLS...) reaches clientConnectionError.
+   */
+  connect<T = undefined>(info: ClientConnectInfo<T, ProtocolVhost<V, S>>): ClientConn<T, V, S>;
 }
+
+/** A client connection opened by a protocol on a vhost: T its session, V and S the vhost's and served sessions' state. */
+export type ClientConn<T = unknown, V = unknown, S = unknown> = ClientConnOn<T, ProtocolVhost<V, S>>;
 
 /** What `init` sees: the vhost before it has state. */
 export type ProtocolVhostInit<V = unknown, S = unknown> = Omit<ProtocolVhost<V, S>, 'state'>;
@@ -375,7 +383,7 @@ export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P
 }
 
 /** Coded errors, e.g. to tell TSWS_ERR_CLUSTER_UNAVAILABLE (Redis away for a moment) from a bug. */
-export { isTswsError } from '../errors.ts';
+export { isTswsError, type TswsError } from '../errors.ts';
 export { checkLock, lockFile, type FileLock } from '../file-lock.ts';
 
 /** Helpers plugins may use without importing the transport. */
