@@ -6,7 +6,7 @@
 #   /app/plugins/   shipped plugins + yours  derived image: COPY plugins/x /app/plugins/x volume: one per plugin, -v ./x:/app/plugins/x:ro
 #   /app/var/       writable (the packet log's default log-dir)
 #   /var/log/tsws/  access logs, when a vhost sets "access-log" (rotated by /etc/logrotate.d/tsws)
-# Logs are JSON lines on stdout. README.md "Deploying" walks through build, push, deploy, reload.
+# Logs are JSON lines on stdout. docs/guides/operating.md "Deploying" walks through build, push, deploy, reload.
 
 FROM node:24-trixie-slim AS deps
 WORKDIR /app

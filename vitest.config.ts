@@ -16,7 +16,5 @@ export default defineConfig({
     testTimeout: 30_000,
     // Starting Chromium or a server beside many busy test files on two cores can take this long.
     hookTimeout: 90_000,
-    // Real servers and real processes: keep failures readable.
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -1,4 +1,4 @@
-/** @module Renders docs/ERRORS.md from the error registry (npm run docs); a test keeps the file in step. */
+/** @module Renders docs/reference/errors.md from the error registry (npm run docs); a test keeps the file in step. */
 import { REGISTRY } from '../server/errors.ts';
 
 /** Each message rendered with <param> placeholders instead of values. */

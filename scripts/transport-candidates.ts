@@ -7,8 +7,8 @@
  * Each candidate is fetched from the npm registry with `npm pack` (cached in
  * .cache/transport-candidates), its binary for this platform and Node ABI is
  * picked, and the suite runs with TSWS_UWS_BINARY pointing at it: no case is
- * marked as a known deviation there, so every failure counts. The README's
- * table ("uWebSockets.js: where it comes from") comes from this output.
+ * marked as a known deviation there, so every failure counts. The table of
+ * docs/reference/transport.md comes from this output.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -5,8 +5,8 @@ import { renderErrorsDoc } from '../scripts/errors-doc.ts';
 import { REGISTRY, TswsError, tswsError } from './errors.ts';
 
 describe('error registry', () => {
-  it('is documented in docs/ERRORS.md exactly as generated (run npm run docs after editing)', () => {
-    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../docs/ERRORS.md'), 'utf8');
+  it('is documented in docs/reference/errors.md exactly as generated (run npm run docs after editing)', () => {
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../docs/reference/errors.md'), 'utf8');
     expect(doc).toBe(renderErrorsDoc());
   });
 
@@ -33,7 +33,7 @@ describe('error registry', () => {
     }
     expect(checked).toBeGreaterThan(Object.keys(REGISTRY).length / 2);
     expect(tswsError('TSWS_ERR_CONFIG_UNKNOWN_KEY', { where: 'conf.d/site:4:3', key: 'mountz', block: 'vhost', suggestion: 'mounts' }).message).toBe(
-      'conf.d/site:4:3: unknown vhost key "mountz". Did you mean "mounts"? Fix the spelling or remove the key; README.md lists every key.',
+      'conf.d/site:4:3: unknown vhost key "mountz". Did you mean "mounts"? Fix the spelling or remove the key; docs/reference/configuration.md lists every key.',
     );
   });
 

@@ -1,33 +1,17 @@
 /** @module The one registry of coded errors and warnings: every failure tsws reports carries a code from here. */
-
-/**
- * Each entry says what went wrong (built from the params, which always include
- * where: a config file:line:col, or a plugin and protocol name) and what to do
- * about it (the hint). Codes are never renamed or reused once released: a
- * retired code stays here with `retired: true` so old logs stay searchable.
- * docs/ERRORS.md is generated from this table (npm run docs) and a test
- * keeps the two in step.
- */
-interface Entry<P> {
-  readonly severity: 'error' | 'warning';
-  readonly message: (p: P) => string;
-  readonly hint: string;
-  /** WebSocket close code used when this error ends a connection. */
-  readonly closeCode?: number;
-  /** HTTP status used when this error ends a request. */
-  readonly httpStatus?: number;
-}
-
-function error<P>(message: (p: P) => string, hint: string, extra: { closeCode?: number; httpStatus?: number } = {}): Entry<P> {
-  return { severity: 'error', message, hint, ...extra };
-}
-function warning<P>(message: (p: P) => string, hint: string): Entry<P> {
-  return { severity: 'warning', message, hint };
-}
+import { error, warning, type Entry } from './error-entry.ts';
+import { CLIENT_ERRORS } from './errors-client.ts';
 
 type Where = { where: string };
 const suggest = (s?: string) => (s ? ` Did you mean "${s}"?` : '');
 
+/**
+ * Each entry says what went wrong (built from the params, which always include
+ * where: a config file:line:col, or a plugin and protocol name) and what to do
+ * about it (the hint). Codes are never renamed or reused once released.
+ * docs/reference/errors.md is generated from this table (npm run docs) and a test
+ * keeps the two in step.
+ */
 export const REGISTRY = {
   // ---- command line -------------------------------------------------------
   TSWS_ERR_CLI_USAGE: error<{ detail: string }>(
@@ -46,13 +30,13 @@ export const REGISTRY = {
     'lwsws config is JSON with `#` comments (JSON5 also accepted); fix the text at that position.'),
   TSWS_ERR_CONFIG_UNKNOWN_KEY: error<Where & { key: string; block: string; suggestion?: string }>(
     (p) => `${p.where}: unknown ${p.block} key "${p.key}".${suggest(p.suggestion)}`,
-    'Fix the spelling or remove the key; README.md lists every key.'),
+    'Fix the spelling or remove the key; docs/reference/configuration.md lists every key.'),
   TSWS_ERR_CONFIG_TYPE: error<Where & { key: string; expected: string; got: string }>(
     (p) => `${p.where}: "${p.key}" must be ${p.expected}, got ${p.got}`,
     'Change the value to the expected type (lwsws strings such as "7681" or "on" are fine).'),
   TSWS_ERR_CONFIG_MISSING_KEY: error<Where & { key: string; block: string }>(
     (p) => `${p.where}: ${p.block} needs "${p.key}"`,
-    'Add the key; README.md shows an example of each block.'),
+    'Add the key; docs/reference/configuration.md lists the keys of each block.'),
   TSWS_ERR_CONFIG_VALUE: error<Where & { key: string; detail: string }>(
     (p) => `${p.where}: bad "${p.key}": ${p.detail}`,
     'Correct the value as described.'),
@@ -70,7 +54,7 @@ export const REGISTRY = {
     'Give the plain vhost its own port (with "redirect-http": "1" it can send its visitors to https).'),
   TSWS_WARN_CONFIG_NOT_IMPLEMENTED: warning<Where & { key: string; note: string }>(
     (p) => `${p.where}: "${p.key}" is a known lwsws key that tsws does not implement (${p.note}); it has no effect`,
-    'Remove it to silence this warning, or see README.md for the supported keys.'),
+    'Remove it to silence this warning, or see docs/reference/configuration.md for the supported keys.'),
   TSWS_WARN_MOUNT_KEEPALIVE_CUT: warning<Where & { asked: number; limit: number }>(
     (p) => `${p.where}: "keepalive-timeout" ${p.asked} s is longer than uWS.js keeps an idle connection (${p.limit} s); ${p.limit} s is advertised`,
     'Use a value up to that, or 0 for the server\'s own.'),
@@ -85,7 +69,7 @@ export const REGISTRY = {
     'Create the directory or fix the origin (`_lws_ddir_` expands to --data-dir).'),
   TSWS_WARN_MOUNT_NOT_IMPLEMENTED: warning<Where & { origin: string }>(
     (p) => `${p.where}: mount origin "${p.origin}" is not implemented yet; requests under it will get 501`,
-    'Use a file:// mount meanwhile; README.md lists the supported origins.'),
+    'Use a file:// mount meanwhile; docs/reference/mounts.md lists the supported origins.'),
 
   TSWS_ERR_PRIV_UNKNOWN: error<{ kind: 'user' | 'group'; name: string }>(
     (p) => `the ${p.kind} "${p.name}" to drop privileges to does not exist on this machine`,
@@ -115,13 +99,13 @@ export const REGISTRY = {
     'End the file with `export default definePlugin({ apiVersion: 1, protocols: [...] })`.'),
   TSWS_ERR_PLUGIN_API_VERSION: error<{ file: string; got: string; expected: number }>(
     (p) => `plugin ${p.file} declares apiVersion ${p.got}; this server implements apiVersion ${p.expected}`,
-    'Update the plugin to the plugin API described in README.md.'),
+    'Update the plugin to the plugin API described in docs/reference/plugin-api.md.'),
   TSWS_ERR_PLUGIN_DESCRIPTOR: error<{ file: string; detail: string }>(
     (p) => `plugin ${p.file} has a malformed descriptor: ${p.detail}`,
     'Build the default export with definePlugin()/defineProtocol() so the types catch this.'),
   TSWS_ERR_PLUGIN_UNKNOWN_CALLBACK: error<{ file: string; protocol: string; name: string; suggestion?: string }>(
     (p) => `plugin ${p.file}, protocol "${p.protocol}": unknown callback "${p.name}".${suggest(p.suggestion)}`,
-    'Callback names are listed in README.md ("The callback state machine").'),
+    'Callback names are listed in docs/reference/plugin-api.md ("The callback state machine").'),
   TSWS_ERR_PLUGIN_CALLBACK_NOT_FUNCTION: error<{ file: string; protocol: string; name: string; got: string }>(
     (p) => `plugin ${p.file}, protocol "${p.protocol}": callback "${p.name}" is ${p.got}, not a function`,
     'Make the callback a function or remove it.'),
@@ -217,7 +201,7 @@ export const REGISTRY = {
     'Another process may hold the port, or the address is not on this machine; change "port"/"interface".'),
   TSWS_ERR_TRANSPORT_UNAVAILABLE: error<{ node: string; glibcFound: string; glibcNeeded: string; build: string; reason: string }>(
     (p) => `uWebSockets.js cannot load on Node ${p.node} here (glibc ${p.glibcFound} found, ${p.glibcNeeded} needed by ${p.build}): ${p.reason}`,
-    'Run the container (Node 24 on Debian 13), or move to an OS with glibc 2.38 or later (Debian 13, Ubuntu 24.04), or on a Debian 12 / Ubuntu 22.04 host use Node 20 (the legacy runtime, end of life since April 2026). README "uWebSockets.js: where it comes from" lists the builds.'),
+    'Run the container (Node 24 on Debian 13), or move to an OS with glibc 2.38 or later (Debian 13, Ubuntu 24.04), or on a Debian 12 / Ubuntu 22.04 host use Node 20 (the legacy runtime, end of life since April 2026). docs/reference/transport.md lists the builds.'),
   TSWS_WARN_LEGACY_RUNTIME: warning<{ node: string }>(
     (p) => `running on Node ${p.node}, the legacy runtime: Node 20 reached end of life on 2026-04-30 and gets no security fixes`,
     'Serve from Node 24 LTS (the container, or a host with glibc 2.38 or later); Node 20 stays only for Debian 12 / Ubuntu 22.04 hosts until they move on.'),
@@ -283,7 +267,7 @@ export const REGISTRY = {
     { httpStatus: 503 }),
   TSWS_ERR_HTTP_NOT_IMPLEMENTED: error<{ vhost: string; origin: string }>(
     (p) => `vhost "${p.vhost}": mount origin "${p.origin}" is not implemented yet`,
-    'See README.md for the supported mount origins.',
+    'See docs/reference/mounts.md for the supported mount origins.',
     { httpStatus: 501 }),
   TSWS_ERR_ACCESS_LOG: error<{ file: string; reason: string }>(
     (p) => `cannot open access log ${p.file}: ${p.reason}`,
@@ -350,7 +334,10 @@ export const REGISTRY = {
     'Create the file with one user:password line per user.'),
   TSWS_WARN_MOUNT_KEY_UNUSED: warning<Where & { key: string; origin: string }>(
     (p) => `${p.where}: "${p.key}" has no effect on a mount whose origin is "${p.origin}"`,
-    'Remove the key, or move it to a mount of the kind it applies to (README.md, "Mounts").'),
+    'Remove the key, or move it to a mount of the kind it applies to (docs/reference/mounts.md).'),
+
+  // ---- client connections a plugin opens (vhost.connect) -------------------
+  ...CLIENT_ERRORS,
 
   // ---- cluster (several instances through Redis) ---------------------------
   TSWS_ERR_CLUSTER_UNREACHABLE: error<{ url: string; attempt: number; reason: string; retryMs: number }>(
@@ -370,7 +357,7 @@ export const REGISTRY = {
     'Retry once Redis is back; the log says when it is.'),
   TSWS_WARN_CLUSTER_CLAIM_LOST: warning<{ group: string; key: string }>(
     (p) => `cluster: after Redis came back, "${p.key}" in ${p.group} was held by another instance; this instance no longer holds it`,
-    'Redis lost data while it was away (no persistence?); see README "Running several instances".'),
+    'Redis lost data while it was away (no persistence?); see docs/guides/operating.md, "Running several instances".'),
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;

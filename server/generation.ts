@@ -39,12 +39,12 @@ export interface GenerationDeps {
 export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previous?: Generation): Generation {
   const hosts: ProtocolHost[] = [];
   const vhosts: Vhost[] = [];
-  for (const vc of prepared.config.vhosts) {
+  for (const { config: vc, protocols } of prepared.vhosts) {
     const live = new Map<string, ProtocolHost>();
-    for (const [name, options] of prepared.enabled.get(vc) ?? []) {
-      const def = prepared.protocols.get(name);
-      if (!def) continue;
-      const host = new ProtocolHost(vc.name, def, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, messageLimits: { vhost: vc.wsMaxMessageSize ?? prepared.config.global.wsMaxMessageSize, protocol: vc.protocols.find((p) => p.name === name)?.maxMessageSize }, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+    const vhostLimit = vc.wsMaxMessageSize ?? prepared.config.global.wsMaxMessageSize;
+    for (const [name, { plugin, options, maxMessageSize }] of protocols) {
+      const messageLimits = { vhost: vhostLimit, protocol: maxMessageSize };
+      const host = new ProtocolHost(vc.name, plugin, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, messageLimits, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
       hosts.push(host);
       const before = previous?.hosts.find((h) => h.vhostName === vc.name && h.protocol === name && h.live);
       if (host.init(before)) live.set(name, host);

@@ -1,6 +1,6 @@
 /** @module Serving from start to exit: start-up, privilege drop, and the signals (SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 reopen). */
 import { TswsError, tswsError } from './errors.ts';
-import { createLogger, parseLogLevel, separateLogFromNativeOutput, type Level, type Logger } from './log.ts';
+import { DEFAULT_LEVEL, createLogger, separateLogFromNativeOutput, type Level, type Logger } from './log.ts';
 import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
 import { dropPrivileges } from './privileges.ts';
 import { LocalService, type Service } from './service.ts';
@@ -45,10 +45,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   process.on('SIGTERM', noteTerm);
   process.on('SIGINT', noteInt);
   const logFd = separateLogFromNativeOutput();
-  const bootLog = createLogger(opts.level ?? 'info', logFd);
+  const bootLog = createLogger(opts.level ?? DEFAULT_LEVEL, logFd);
   const result = await load();
-  const configured = result.prepared?.config.global.logLevel;
-  const level = opts.level ?? (configured ? parseLogLevel(configured) : undefined) ?? 'info';
+  const level = opts.level ?? result.prepared?.config.global.logLevel ?? DEFAULT_LEVEL;
   const log = level === bootLog.level ? bootLog : createLogger(level, logFd);
   logFindings(log, result);
   if (!result.prepared) return fatal(log, { event: 'config-invalid', errors: result.errors.length }, `not starting: ${result.errors.length} error(s) in ${opts.configDir}`);
@@ -74,7 +73,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const watchdogSecs = result.prepared.config.global.watchdogSecs;
   let service: Service;
   try {
-    // With the watchdog, even one thread serves from a worker: this thread then runs no plugin code and can interrupt it (README "Watchdog").
+    // With the watchdog, even one thread serves from a worker: this thread then runs no plugin code and can interrupt it (docs/guides/operating.md, "Watchdog").
     service =
       threads > 1 || watchdogSecs > 0
         ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, logFd, count: threads, watchdogSecs }, log)

@@ -2,11 +2,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import type { ListenAddress, TlsConfig } from './config/model.ts';
-import { where } from './config/model.ts';
+import { listenerKey, where, type ListenAddress, type TlsConfig } from './config/model.ts';
 import { describeError, tswsError } from './errors.ts';
 import type { ListenerHandle, TlsFiles, TlsListenerOptions } from './transport/types.ts';
-import { listenerKey } from './vhost/listener.ts';
 import type { Vhost } from './vhost/vhost.ts';
 
 export interface ListenerInfo {
@@ -70,7 +68,7 @@ export function transportCap(maxMessage: number): number {
  * Not on by default because uWS.js restarts the timer on every send as well
  * as every byte received: measured, a tenth of the mirror fan-out's
  * throughput (bench mirror 1 to 100: 0.75x raw uWS.js without, 0.68x with).
- * The shipped conf turns it on; README, Security, says what each choice means.
+ * The shipped conf turns it on; docs/reference/security.md says what each choice means.
  */
 export function wsIdleSecs(g: { readonly wsPingPongSecs: number }): number {
   return g.wsPingPongSecs;

@@ -8,6 +8,8 @@ export type { Logger };
 
 export const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type Level = (typeof LEVELS)[number];
+/** Start, stop, reload and listener lines, without per-request noise: the config's "log-level" default, and the level before a config is read. */
+export const DEFAULT_LEVEL: Level = 'info';
 
 /**
  * lwsws's -d takes a bitmask of lws log levels (ERR 1, WARN 2, NOTICE 4,

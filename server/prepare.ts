@@ -26,9 +26,22 @@ export interface Prepared {
   readonly config: ServerConfig;
   /** Whom to become after start-up, or why that cannot happen here (unknown user or group). */
   readonly identity: Identity | TswsError | undefined;
-  readonly protocols: ReadonlyMap<string, RuntimeProtocol>;
-  /** Per vhost: protocol name → typed options, for the protocols that a plugin provides. */
-  readonly enabled: ReadonlyMap<VhostConfig, ReadonlyMap<string, Readonly<Record<string, unknown>>>>;
+  /** The vhosts to serve, in config order, each carrying its own protocols. */
+  readonly vhosts: readonly PreparedVhost[];
+}
+
+export interface PreparedVhost {
+  readonly config: VhostConfig;
+  /** By name, in the order listed: the protocols of this vhost that a plugin provides. */
+  readonly protocols: ReadonlyMap<string, EnabledProtocol>;
+}
+
+/** One protocol on one vhost: its plugin and its options, typed by the plugin's option specs. */
+export interface EnabledProtocol {
+  readonly plugin: RuntimeProtocol;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The operator's limit for this protocol on this vhost ("ws-max-message-size" in its entry), if any. */
+  readonly maxMessageSize: number | undefined;
 }
 
 export interface PrepareResult {
@@ -53,9 +66,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   for (const w of plugins.warnings) diagnostics.add(w);
 
   const served = config.vhosts.filter((vh) => checkTls(vh, diagnostics));
-  const enabled = new Map<VhostConfig, Map<string, Readonly<Record<string, unknown>>>>();
-  for (const vh of served) enabled.set(vh, checkVhost(vh, plugins.protocols, diagnostics, config.configDir, plugins.available));
-  if (diagnostics.errors.length === 0) runProtocolChecks(enabled, plugins.protocols, config.global.cluster !== undefined, diagnostics);
+  const vhosts = served.map((vh) => ({ config: vh, protocols: checkVhost(vh, plugins.protocols, diagnostics, config.configDir, plugins.available) }));
+  if (diagnostics.errors.length === 0) runProtocolChecks(vhosts, config.global.cluster !== undefined, diagnostics);
 
   // Checked here so --check can tell; whether it is fatal is start-up's decision (the config may be for another machine).
   const identity = resolveIdentity(config.global.privileges);
@@ -63,7 +75,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
 
   const ok = diagnostics.errors.length === 0;
   return {
-    prepared: ok ? { config: served.length === config.vhosts.length ? config : { ...config, vhosts: served }, identity, protocols: plugins.protocols, enabled } : undefined,
+    prepared: ok ? { config: served.length === config.vhosts.length ? config : { ...config, vhosts: served }, identity, vhosts } : undefined,
     errors: diagnostics.errors,
     warnings: diagnostics.warnings,
     pluginFiles: plugins.files,
@@ -82,12 +94,11 @@ function protocolsNamed(vhosts: readonly VhostConfig[]): Set<string> {
 }
 
 /** Each enabled protocol's own `check` (a file another process holds, say): a throw is an error naming vhost and protocol. */
-function runProtocolChecks(enabled: ReadonlyMap<VhostConfig, ReadonlyMap<string, Readonly<Record<string, unknown>>>>, protocols: ReadonlyMap<string, RuntimeProtocol>, clustered: boolean, diag: Diagnostics): void {
-  for (const [vh, opts] of enabled) {
-    for (const [name, options] of opts) {
-      const check = protocols.get(name)?.check;
+function runProtocolChecks(vhosts: readonly PreparedVhost[], clustered: boolean, diag: Diagnostics): void {
+  for (const { config: vh, protocols } of vhosts) {
+    for (const [name, { plugin, options }] of protocols) {
       try {
-        check?.(options, { vhostName: vh.name, clustered });
+        plugin.check?.(options, { vhostName: vh.name, clustered });
       } catch (err) {
         diag.add(err instanceof TswsError ? err : tswsError('TSWS_ERR_PLUGIN_CHECK_FAILED', { vhost: vh.name, protocol: name, reason: describeError(err) }, err));
       }
@@ -105,8 +116,8 @@ function checkTls(vh: VhostConfig, diag: Diagnostics): boolean {
   return false;
 }
 
-function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics, configDir: string, available: readonly string[]): Map<string, Readonly<Record<string, unknown>>> {
-  const out = new Map<string, Readonly<Record<string, unknown>>>();
+function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics, configDir: string, available: readonly string[]): Map<string, EnabledProtocol> {
+  const out = new Map<string, EnabledProtocol>();
   const known = available.join(', ') || 'none';
   for (const p of vh.protocols) {
     const def = protocols.get(p.name);
@@ -115,7 +126,8 @@ function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProto
       diag.add(tswsError('TSWS_WARN_PROTOCOL_NOT_FOUND', { where: where(p.source), protocol: p.name, vhost: vh.name, known }));
       continue;
     }
-    out.set(p.name, resolveOptions(def.optionSpecs, p, diag, configDir));
+    // A protocol listed twice on one vhost: the last entry wins, its options and its limit together.
+    out.set(p.name, { plugin: def, options: resolveOptions(def.optionSpecs, p, diag, configDir), maxMessageSize: p.maxMessageSize });
   }
   for (const m of vh.mounts) checkMount(m, vh, protocols, diag);
   return out;

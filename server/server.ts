@@ -1,6 +1,4 @@
 /** @module Wiring: turns a Prepared config into listeners and protocol hosts, swaps them on reload, takes them down. */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { LocalBus, type Bus } from './bus/bus.ts';
 import { TopicRouter } from './bus/topics.ts';
@@ -11,19 +9,17 @@ import { buildGeneration, type Generation } from './generation.ts';
 import { AccessLogs } from './http/access-log.ts';
 import { FileCache } from './http/file-cache.ts';
 import type { FrontDoorConfig } from './http/front-door.ts';
-import { handleHttp, sendNotFound } from './http/http-router.ts';
+import { sendNotFound } from './http/http-router.ts';
 import { InFlight } from './http/inflight.ts';
-import type { HttpDeps } from './http/mount-request.ts';
-import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
-import { ALONE, openListener, planListeners, transportCap, wsIdleSecs, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
+import { ListenerSet, type Staged } from './listener-set.ts';
+import type { ListenerRef, Route, Routes } from './listener-slot.ts';
+import { ALONE, planListeners, wsIdleSecs, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
 import type { Prepared } from './prepare.ts';
-import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
-import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, type WsDeps } from './session/ws-handlers.ts';
 import type { WsSession } from './session/ws-session.ts';
-import type { ListenerHandle, WsTransportOptions } from './transport/types.ts';
+import type { ListenerHandle } from './transport/types.ts';
 import { createListener } from './transport/uws/uws-adapter.ts';
-import { VhostRouter } from './vhost/listener.ts';
+import { VhostRouter } from './vhost/vhost-router.ts';
 import type { ProtocolHost } from './vhost/protocol-host.ts';
 import { ServerState } from './server-state.ts';
 import type { OpsDeps } from './http/ops-routes.ts';
@@ -31,22 +27,6 @@ import { openMetricsPort, opsDeps } from './metrics/endpoints.ts';
 import type { MetricsMesh, MetricsOptions } from './metrics/prometheus.ts';
 import { ServerFigures } from './metrics/server-view.ts';
 import { FdGuard, openFileLimit } from './fd-guard.ts';
-
-/**
- * One listening socket and what its handlers read on every event. A reload
- * swaps `router` and the deps in place: the socket is never re-bound unless
- * its transport settings (TLS files, websocket options) changed.
- */
-interface Slot {
-  readonly key: string;
-  readonly handle: ListenerHandle;
-  info: ListenerInfo;
-  plan: ListenerPlan;
-  readonly signature: string;
-  router: VhostRouter;
-  httpDeps: HttpDeps;
-  wsDeps: WsDeps;
-}
 
 /** How this server takes part in a process of several threads (count-threads); absent when alone. */
 export interface ThreadRole {
@@ -91,9 +71,8 @@ export class TswsServer {
   readonly #topics: TopicRouter;
   readonly #fileCache = new FileCache();
   readonly #perAddress = { counts: new Map<string, number>(), limit: 0 };
-  readonly #slots = new Map<string, Slot>();
-  /** Sockets no longer listening whose apps still carry connections (removed or re-bound on reload). */
-  readonly #draining: Slot[] = [];
+  /** The listening sockets, running and draining; a reload re-binds only those whose transport changed (server/listener-set.ts). */
+  readonly #listeners: ListenerSet;
   /** Hosts replaced by a reload, destroyed once their last connection closes. */
   readonly #retiring = new Set<ProtocolHost>();
   #generation: Generation | undefined;
@@ -103,7 +82,8 @@ export class TswsServer {
   #ops: OpsDeps | undefined;
   /** The metrics' own listener when "metrics" names a port: opened at start, kept across reloads. */
   #metricsPort: { readonly info: ListenerInfo; readonly handle: ListenerHandle } | undefined;
-  #graceMs = 10_000;
+  /** grace-secs, set by every reload; a stop before the first one is a failed start, which passes its own. */
+  #graceMs = 0;
   #stopped = false;
   #fdGuard: FdGuard | undefined;
   readonly #accepted = () => this.#fdGuard?.accepted();
@@ -118,6 +98,7 @@ export class TswsServer {
     this.#listen = opts.thread?.listen ?? opts.listen ?? ALONE;
     const cluster = opts.cluster;
     this.#topics = new TopicRouter(this.bus);
+    this.#listeners = new ListenerSet(createListener, log);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
     const thread = opts.thread && { index: opts.thread.index, count: opts.thread.count };
     this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId, thread);
@@ -144,23 +125,19 @@ export class TswsServer {
   #pauseAccepting(): void {
     this.state.acceptPauses++;
     this.state.acceptPaused = true;
-    for (const s of this.#slots.values()) s.handle.stopListening();
+    this.#listeners.pause();
   }
 
   /** The same addresses, on the ports they had (a port left to the system keeps the one it got). */
   async #resumeAccepting(): Promise<void> {
     if (this.#stopped) return;
-    const mode = this.thread?.listen.mode ?? 'alone';
-    for (const s of this.#slots.values()) {
-      const port = s.info.port;
-      await openListener(s.plan, s.handle, mode === 'alone' ? { mode: 'alone', portFor: () => port } : joinAt(port));
-    }
+    await this.#listeners.resume(this.thread?.listen.mode ?? 'alone');
     this.state.acceptPaused = false;
   }
 
   /** Listeners of the current configuration. */
   get listeners(): ListenerInfo[] {
-    return [...[...this.#slots.values()].map((s) => s.info), ...(this.#metricsPort ? [this.#metricsPort.info] : [])];
+    return [...this.#listeners.infos, ...(this.#metricsPort ? [this.#metricsPort.info] : [])];
   }
 
   /** Protocol hosts of the current configuration. */
@@ -186,34 +163,19 @@ export class TswsServer {
     const policy = this.#listen;
     // A UNIX socket has one listener: the lead thread's.
     const plans = planListeners(next.vhosts).filter((p) => !p.address.unixSocket || policy.mode !== 'join');
-    const httpsPorts = new Map<string, number>();
+    // Filled once the listeners are in place; read per request (redirect-http).
+    let httpsPorts: ReadonlyMap<string, number> = new Map();
     const frontDoor: FrontDoorConfig = { rejectServiceKeywords: g.rejectServiceKeywords, httpsPortFor: (name) => httpsPorts.get(name.toLowerCase()) };
     const ops = (this.#ops ??= opsDeps(g, this.state, this.#metricsOptions(), this.log));
-    const fresh = new Map<string, Slot>();
-    const rebound: Slot[] = [];
+    const route: Route = (plan, listener) => this.#routes(plan, listener, frontDoor, g.serverString, g.timeoutSecs, ops);
+    let staged: Staged | undefined;
     try {
       // An access log that cannot be opened fails the reload (or the start), naming the file.
       await this.accessLogs.ready();
-      for (const plan of plans) {
-        const old = this.#slots.get(plan.key);
-        const signature = transportSignature(plan, wsIdleSecs(g));
-        if (old && old.signature === signature) continue;
-        if (old) {
-          // Same address, new transport (certificates, websocket options): hand the port over.
-          old.handle.stopListening();
-          rebound.push(old);
-        }
-        // A re-bound port is taken over where the other threads still listen: join it.
-        const slot = await this.#open(plan, signature, wsIdleSecs(g), old && policy.mode !== 'alone' ? joinAt(old.info.port) : policy);
-        // Real routes from the first event on, even before the swap below.
-        this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs, ops);
-        fresh.set(plan.key, slot);
-      }
+      staged = await this.#listeners.stage(plans, wsIdleSecs(g), route, policy);
       if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.#metricsOptions(), this.log, policy);
     } catch (err) {
-      for (const s of fresh.values()) s.handle.closeAll();
-      // Give the handed-over ports back to the running configuration.
-      for (const old of rebound) await openListener(old.plan, old.handle, policy.mode === 'alone' ? policy : joinAt(old.info.port)).catch((e: unknown) => this.log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
+      if (staged) await this.#listeners.unstage(staged);
       await Promise.all(next.hosts.map((h) => h.destroy('reload')));
       throw err;
     }
@@ -221,33 +183,14 @@ export class TswsServer {
     // Past this point nothing can fail: swap.
     this.#graceMs = g.graceSecs * 1000;
     this.#perAddress.limit = g.ipLimitWsi;
-    const added: string[] = [];
-    for (const plan of plans) {
-      const slot = fresh.get(plan.key) ?? (this.#slots.get(plan.key) as Slot);
-      const old = this.#slots.get(plan.key);
-      if (old && old !== slot) this.#draining.push(old);
-      if (!old) added.push(plan.key);
-      const tls = plan.tls !== undefined;
-      this.#route(slot, plan, frontDoor, g.serverString, g.timeoutSecs, ops);
-      this.#slots.set(plan.key, slot);
-      if (tls) for (const v of plan.vhosts) if (!httpsPorts.has(v.name.toLowerCase())) httpsPorts.set(v.name.toLowerCase(), slot.info.port);
-      if (fresh.has(plan.key)) this.#logListening(slot);
-    }
-    const removed: string[] = [];
-    for (const [key, slot] of this.#slots) {
-      if (plans.some((p) => p.key === key)) continue;
-      // A vhost gone from the config stops accepting; its open connections drain.
-      slot.handle.stopListening();
-      this.#slots.delete(key);
-      this.#draining.push(slot);
-      removed.push(key);
-    }
+    const changes = this.#listeners.commit(staged, route);
+    httpsPorts = this.#listeners.tlsPorts(plans);
     this.#generation = next;
     for (const h of previous?.hosts ?? []) {
       this.#retiring.add(h);
       void h.retire().then(() => this.#retiring.delete(h));
     }
-    return { generation: next.number, added, removed, rebound: rebound.map((s) => s.key) };
+    return { generation: next.number, ...changes };
   }
 
   #metricsOptions(): MetricsOptions {
@@ -268,62 +211,15 @@ export class TswsServer {
     };
   }
 
-  /** Points a slot's handlers at a plan's vhosts, with this configuration's settings. */
-  #route(slot: Slot, plan: ListenerPlan, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number, ops: OpsDeps): void {
+  /** What a listener's handlers read for a plan's vhosts, with this configuration's settings. */
+  #routes(plan: ListenerPlan, listener: ListenerRef, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number, ops: OpsDeps): Routes {
     const tls = plan.tls !== undefined;
-    slot.plan = plan;
-    slot.router = new VhostRouter(plan.vhosts, tls);
-    slot.httpDeps = { ...this.#httpDeps(slot, tls, frontDoor, serverString, timeoutSecs), ops };
-    slot.wsDeps = this.#wsDeps(tls, frontDoor, serverString);
-    slot.info = { ...slot.info, vhosts: plan.vhosts.map((v) => v.name) };
-  }
-
-  async #open(plan: ListenerPlan, signature: string, idleTimeout: number, policy: ListenPolicy): Promise<Slot> {
-    // Handlers read the slot on every event, so a reload only has to swap its fields.
-    const slot = { key: plan.key, signature, plan } as Slot;
-    const handle = createListener(
-      {
-        http: (res, req, sni) => handleHttp(slot.router, res, req, sni, slot.httpDeps),
-        upgrade: (res, req, ctx, sni) => handleUpgrade(slot.router, res, req, ctx, sni, slot.wsDeps),
-        open: (ws) => wsOpen(ws, slot.wsDeps),
-        message: wsMessage,
-        drain: wsDrain,
-        close: (ws, code, msg) => wsClose(ws, code, msg, slot.wsDeps),
-      },
-      wsOptions(plan, idleTimeout),
-      plan.tls,
-    );
-    try {
-      slot.info = await openListener(plan, handle, policy);
-    } catch (err) {
-      handle.closeAll();
-      throw err;
-    }
-    Object.assign(slot, { handle });
-    return slot;
-  }
-
-  #httpDeps(slot: Slot, tls: boolean, frontDoor: FrontDoorConfig, serverString: string, timeoutSecs: number): Omit<HttpDeps, 'ops'> {
     const fileCache = this.#fileCache;
     return {
-      fileCache,
-      serverString,
-      log: this.log,
-      listener: { port: slot.info.port, tls },
-      frontDoor,
-      inflight: this.inflight,
-      bodyStallMs: timeoutSecs * 1000,
-      notFound: (ex) => sendNotFound(ex, { fileCache }),
+      router: new VhostRouter(plan.vhosts, tls),
+      http: { fileCache, serverString, log: this.log, listener, frontDoor, inflight: this.inflight, bodyStallMs: timeoutSecs * 1000, notFound: (ex) => sendNotFound(ex, { fileCache }), ops },
+      ws: { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted },
     };
-  }
-
-  #wsDeps(tls: boolean, frontDoor: FrontDoorConfig, serverString: string): WsDeps {
-    return { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted };
-  }
-
-  #logListening(slot: Slot): void {
-    const i = slot.info;
-    this.log.info({ event: 'listening', listener: slot.key, address: i.address, port: i.port, tls: i.tls, vhosts: i.vhosts }, `listening on ${i.tls ? 'https' : 'http'} ${i.address} for ${i.vhosts.join(', ')}`);
   }
 
   /**
@@ -337,8 +233,7 @@ export class TswsServer {
     this.#stopped = true;
     this.#fdGuard?.stop();
     const deadline = Date.now() + graceMs;
-    const slots = [...this.#slots.values(), ...this.#draining];
-    for (const s of slots) s.handle.stopListening();
+    this.#listeners.stopListening();
     this.#metricsPort?.handle.stopListening();
     for (const conn of [...this.connections]) if (conn.isOpen) conn.close(1001, 'going away');
     await this.inflight.idle(deadline);
@@ -349,9 +244,9 @@ export class TswsServer {
     for (const conn of [...this.connections]) conn.terminate();
     const hosts = [...this.hosts, ...this.#retiring];
     await settleBy(Promise.all(hosts.map((h) => h.destroy('stop'))), Math.max(deadline, Date.now() + 1000));
-    for (const s of slots) s.handle.closeAll();
+    this.#listeners.closeAll();
     this.#metricsPort?.handle.closeAll();
-    for (const s of slots) if (s.info.unixPath) fs.rmSync(s.info.unixPath, { force: true });
+    this.#listeners.removeSocketFiles();
     await this.accessLogs.closeAll();
     // A cluster closes its own bus, after telling the other instances this one's entries are gone.
     await (this.cluster ? this.cluster.close() : this.bus.close());
@@ -364,25 +259,10 @@ export class TswsServer {
    * exits, or tearing the thread down with live uWS.js sockets aborts it.
    */
   closeNow(): void {
-    for (const s of [...this.#slots.values(), ...this.#draining]) s.handle.closeAll();
+    this.#listeners.closeAll();
     this.#metricsPort?.handle.closeAll();
   }
 }
-
-function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
-  const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
-  const maxMessage = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.maxMessageSize)));
-  return { maxPayloadLength: transportCap(maxMessage), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD };
-}
-
-/** What cannot change without a new socket: the websocket settings and the TLS files, by content. */
-function transportSignature(plan: ListenerPlan, idleTimeout: number): string {
-  const digest = (file: string | undefined) => (file ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : '');
-  const tls = plan.tls && [plan.tls.fallback, ...plan.tls.names.map((n) => n.files)].map((f) => [f.cert, digest(f.cert), digest(f.key), digest(f.ca), f.ciphers ?? '']);
-  return JSON.stringify({ ws: wsOptions(plan, idleTimeout), tls, names: plan.tls?.names.map((n) => n.name) });
-}
-
-const joinAt = (port: number): ListenPolicy => ({ mode: 'join', portFor: () => port });
 
 /** Waits for `p` until `deadline`; a destroy that hangs must not hold the stop past its grace. */
 function settleBy(p: Promise<unknown>, deadline: number): Promise<void> {

@@ -157,7 +157,7 @@ describe('TLS start-up output', () => {
     const k = makeCert('k.test');
     const dir = makeConfigDir({ vhosts: { x: [{ name: 'k.test', port: '0', 'host-ssl-cert': k.cert, 'host-ssl-key': k.key }] } });
     // stdout a real pipe (a FIFO), as under a container runtime or a shell: child_process's own are sockets,
-    // which cannot be reopened (README "Logs").
+    // which cannot be reopened (docs/reference/cli.md).
     const fifo = path.join(dir, 'stdout.fifo');
     execFileSync('mkfifo', [fifo]);
     const chunks: Buffer[] = [];

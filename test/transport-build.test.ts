@@ -13,7 +13,7 @@ import { killAll, runTsws, runTswsToEnd } from './helpers/process.ts';
  * sha256 of every uws.node we ship, by build and platform. A binary that
  * changes under the same version (a republished package, a tampered mirror)
  * fails here until someone has looked at it and updated this table and the
- * README's "uWebSockets.js: where it comes from".
+ * docs/reference/transport.md.
  */
 const PINNED: Record<string, Record<string, string>> = {
   'uws-20.67.0': { 'linux-x64': '177efdc682425d754474bd30f9586c487fa6694f790f3406a23885d0e61c07a0' },

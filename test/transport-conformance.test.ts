@@ -4,8 +4,8 @@
  * Each case asserts what the RFC wants. Where a build deviates and nothing in
  * JavaScript can reach the cause, the case is listed in DEVIATIONS under that
  * build's id and runs as `it.fails`: it passes while the build still deviates
- * and fails the day a build fixes it, so the table cannot go stale. README
- * "uWebSockets.js: where it comes from" shows the same table; a test in
+ * and fails the day a build fixes it, so the table cannot go stale.
+ * docs/reference/transport.md shows the same table; a test in
  * test/docs.test.ts keeps the two in step.
  *
  * `npm run transport:candidates` runs this file against every candidate
@@ -258,7 +258,7 @@ describe(`the transport itself: ${build.id}`, () => {
 
   // A peer may hold a connection by sending one frame a byte at a time: uWS.js restarts idleTimeout on
   // every byte, partial frames included, and tells JavaScript nothing before the whole message is in,
-  // so no bound on the time one message takes can be set from JavaScript (README, Security).
+  // so no bound on the time one message takes can be set from JavaScript (docs/reference/security.md).
   conforms('a message trickled a byte at a time is cut once idleTimeout has passed since it began', async () => {
     const app = await rawApp((a) => a.ws('/*', { idleTimeout: 8, sendPingsAutomatically: true, maxPayloadLength: 1024 * 1024, message: () => undefined }));
     try {

@@ -1,8 +1,8 @@
 /**
  * @module Where each uWS.js build we ship deviates from the RFCs in ways JavaScript cannot reach: the conformance suite's it.fails cases.
  *
- * Measured with `npm run transport:candidates` (README "uWebSockets.js: where
- * it comes from" has the whole table). A case listed here runs as `it.fails`:
+ * Measured with `npm run transport:candidates` (docs/reference/transport.md
+ * has the whole table). A case listed here runs as `it.fails`:
  * the day a build stops deviating, the suite fails and this entry goes.
  */
 

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerClient } from '../../test/helpers/broker.ts';
 import { makeConfigDir, removeConfigDirs } from '../../test/helpers/config-dir.ts';
+import { startInProcess } from '../../test/helpers/in-process.ts';
 import { killAll, REPO, runTsws, type ReadyListener, type TswsProcess } from '../../test/helpers/process.ts';
+import { eventually } from '../../test/helpers/ws-client.ts';
 
 /*
  * The shipped example as it is (plugins/broker/examples/conf-a and conf-b,
@@ -129,5 +131,27 @@ describe('two federated servers (the shipped example)', () => {
     expect(await carol.ask('route', 4, { to: 'alice', text: 'new to old' })).toMatchObject({ type: 'sent', clients: ['alice'] });
     expect(await alice.expect('message')).toMatchObject({ from: 'carol', payload: { text: 'new to old' } });
     await Promise.all([alice.close(), bob.close(), carol.close()]);
+  });
+
+  it('a peer that refuses the hello is retried with growing delays: the 101 alone does not reset the backoff', async () => {
+    // Server c links to b with the wrong secret: b accepts the websocket, then refuses the hello (4003).
+    const confC = makeConfigDir({
+      vhosts: { c: [{ name: 'c', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ broker: { 'server-name': 'c', peers: `b=${b.v4}`, 'peer-secret': 'not the federation secret' } }] }] },
+    });
+    const c = await startInProcess(confC);
+    try {
+      const retries = () => c.logs.filter((l) => l.msg === 'broker: peer still unreachable');
+      await eventually(() => retries().length >= 2, 'two more attempts after the first refusal', 20_000);
+      const first = c.logs.find((l) => l.event === 'broker-peer-unreachable');
+      expect(first?.problem).toMatch(/^refused: bad-secret/);
+      // Attempts go on counting (2, 3, ...) and each waits at least half its doubled ceiling (equal jitter).
+      const [second, third] = retries();
+      expect([second?.attempt, third?.attempt]).toEqual([2, 3]);
+      expect(second?.retryInMs).toBeGreaterThanOrEqual(250);
+      expect(third?.retryInMs).toBeGreaterThanOrEqual(500);
+      expect(c.logs.filter((l) => l.event === 'broker-peer-up')).toEqual([]);
+    } finally {
+      await c.stop();
+    }
   });
 });

@@ -8,9 +8,6 @@ import { Handler } from './handler.ts';
 import { PeerLink } from './peer-link.ts';
 import type { ServerMessage } from './wire.ts';
 
-/** How often each open peer link is pinged (a link silent for two of these is reopened). */
-const PING_MS = 10_000;
-
 export interface HubSettings {
   readonly server: string;
   readonly handlers: ReadonlyMap<string, HandlerAddress>;
@@ -89,10 +86,9 @@ export class Hub {
       this.auth = NOBODY;
       vhost.log.warn('broker: neither "users-file" nor "auth-handler" is set: every login will be refused');
     }
-    const linkDeps = { log: vhost.log, self: s.server, secret: s.secret, setTimeout: deps.setTimeout };
+    const linkDeps = { log: vhost.log, self: s.server, secret: s.secret, vhost };
     for (const [name, url] of s.peers) this.#links.set(name, new PeerLink(name, url, linkDeps));
     for (const link of this.#links.values()) link.start();
-    if (this.#links.size > 0) vhost.setInterval(PING_MS, () => this.#links.forEach((l) => l.heartbeat()));
     vhost.log.info({ server: s.server, types: this.types, handlers: [...this.#handlers.keys()], peers: [...s.peers.keys()] }, 'broker: ready');
   }
 

@@ -1,6 +1,6 @@
 /** @module chat: rooms of named people exchanging text messages, with history, over a JSON protocol (see README.md). */
 import { TokenBucket, defineProtocol, definePlugin, isTswsError, type Conn } from '../../server/plugin/api.ts';
-import { errorMessage, parseRequest, type LeaveReason, type Request, type ServerMessage } from './protocol.ts';
+import { errorMessage, parseRequest, type LeaveReason, type Request, type RequestType, type ServerMessage } from './protocol.ts';
 import { MemoryRoomStore, type RoomStore } from './room-store.ts';
 import { SharedRoomStore } from './shared-room-store.ts';
 
@@ -101,7 +101,7 @@ export default definePlugin({
           if (isBinary) return enqueue(conn, () => reply(conn, errorMessage('bad-request', 'binary frames are not part of the chat protocol: send JSON as text')));
           const parsed = parseRequest(data.toString('utf8'), conn.vhost.state.maxText);
           // Errors go through the queue too, so that replies come in the order of the requests.
-          enqueue(conn, parsed.ok ? () => handle(conn, parsed.value) : () => reply(conn, parsed.error));
+          enqueue(conn, parsed.ok ? () => handle(conn, parsed.value) : () => reply(conn, parsed.error), parsed.ok ? parsed.value.type : undefined);
         },
         writable(conn) {
           const s = conn.session;
@@ -130,14 +130,27 @@ export default definePlugin({
   ],
 });
 
-function enqueue(conn: ChatConn, step: () => Promise<void> | void): void {
+function enqueue(conn: ChatConn, step: () => Promise<void> | void, request?: RequestType): void {
   const s = conn.session;
   s.work = s.work.then(step).catch((err: unknown) => {
     // In a cluster, Redis may be away for a moment: the client is told, and keeps its connection.
-    if (isTswsError(err, 'TSWS_ERR_CLUSTER_UNAVAILABLE')) return reply(conn, errorMessage('unavailable', 'the chat is unavailable for a moment; try again shortly'));
+    if (isTswsError(err, 'TSWS_ERR_CLUSTER_UNAVAILABLE')) return reply(conn, unavailable(err.cause !== undefined, request));
     conn.vhost.log.error({ err, conn: conn.id, peer: conn.request.peer }, 'chat: request failed');
     if (conn.isOpen) conn.close(1011, 'internal error');
   });
+}
+
+/**
+ * While Redis is away nothing is kept to be sent later: a message held back
+ * would arrive into a conversation that moved on, or be lost with the
+ * instance. The sender is told, with its request named, so a client can give
+ * the text back. A send cut off mid-way (Redis went while running it) may
+ * have reached the room all the same, and the error says so.
+ */
+function unavailable(midway: boolean, request: RequestType | undefined): ServerMessage {
+  if (request !== 'send') return errorMessage('unavailable', 'the chat is unavailable for a moment; try again shortly', request);
+  if (!midway) return errorMessage('unavailable', 'the message was not sent: the chat is unavailable for a moment; send it again shortly', request);
+  return errorMessage('unavailable', 'the chat lost its store while sending: the message may not have reached the room; if it does not appear, send it again', request);
 }
 
 /** Queues a message for this client alone. */
@@ -234,7 +247,8 @@ async function join(conn: ChatConn, room: string, name: string): Promise<void> {
   s.name = name;
   const time = Date.now();
   conn.vhost.log.debug({ conn: conn.id, room, name }, 'chat: joined');
-  reply(conn, { type: 'welcome', room, name, members: outcome.members, history: outcome.history, time, limits: { maxText: conn.vhost.state.maxText } });
+  const { members, history, epoch, lastId } = outcome;
+  reply(conn, { type: 'welcome', room, name, members, history, epoch, lastId, time, limits: { maxText: conn.vhost.state.maxText } });
   conn.vhost.publish(topic, JSON.stringify({ type: 'joined', room, name, time } satisfies ServerMessage));
 }
 

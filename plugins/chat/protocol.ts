@@ -19,8 +19,14 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
 /** A chat message, live or from history: the name and time are the server's. */
 export interface ChatMessage {
   readonly type: 'message';
-  /** Increases by one per message within a room (starts again when a forgotten room is re-created). */
+  /** Increases by one per message within the room's epoch. */
   readonly id: number;
+  /**
+   * The room's id sequence: an opaque string, new whenever ids start again at 1
+   * (a forgotten room re-created, a restarted server, a Redis that lost its
+   * data). A client keeps (epoch, id): ids of another epoch are never "seen".
+   */
+  readonly epoch: string;
   readonly room: string;
   readonly name: string;
   readonly text: string;
@@ -31,7 +37,19 @@ export interface ChatMessage {
 export type LeaveReason = 'leave' | 'disconnect';
 
 export type ServerMessage =
-  | { readonly type: 'welcome'; readonly room: string; readonly name: string; readonly members: readonly string[]; readonly history: readonly ChatMessage[]; readonly time: number; readonly limits: { readonly maxText: number } }
+  | {
+      readonly type: 'welcome';
+      readonly room: string;
+      readonly name: string;
+      readonly members: readonly string[];
+      readonly history: readonly ChatMessage[];
+      /** The room's epoch now ("" while it has none: no message since it was created or lost). */
+      readonly epoch: string;
+      /** The last id given in that epoch (0 for none): the next live message is lastId + 1, so a client can tell one it missed. */
+      readonly lastId: number;
+      readonly time: number;
+      readonly limits: { readonly maxText: number };
+    }
   | { readonly type: 'joined'; readonly room: string; readonly name: string; readonly time: number }
   | { readonly type: 'left'; readonly room: string; readonly name: string; readonly reason: LeaveReason; readonly time: number }
   | { readonly type: 'members'; readonly room: string; readonly members: readonly string[] }

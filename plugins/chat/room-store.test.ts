@@ -10,7 +10,7 @@ function store(policy: Partial<RetentionPolicy> = {}) {
 describe('MemoryRoomStore', () => {
   it('creates a room on first join and removes it when the last member leaves, if it has no history', async () => {
     const { s } = store();
-    expect(await s.join('r', 'a')).toEqual({ ok: true, members: ['a'], history: [] });
+    expect(await s.join('r', 'a')).toMatchObject({ ok: true, members: ['a'], history: [], epoch: '', lastId: 0 });
     expect(s.has('r')).toBe(true);
     await s.leave('r', 'a');
     expect(s.has('r')).toBe(false);
@@ -43,14 +43,27 @@ describe('MemoryRoomStore', () => {
   it("keeps an empty room's history for keepMs, then forgets it", async () => {
     const { s, clock } = store();
     await s.join('r', 'a');
-    await s.append('r', 'a', 'old', 0);
+    const old = await s.append('r', 'a', 'old', 0);
     await s.leave('r', 'a');
     clock.now += 59_999;
     s.sweep();
     expect(s.has('r')).toBe(true);
     clock.now += 1;
     const back = await s.join('r', 'b'); // join sweeps first
-    expect(back).toEqual({ ok: true, members: ['b'], history: [] });
+    expect(back).toMatchObject({ ok: true, members: ['b'], history: [], lastId: 0 });
+    // Ids start again at 1 in the re-created room: in a new epoch, so a client that saw "old" does not skip them.
+    const again = await s.append('r', 'b', 'new', 0);
+    expect(again.id).toBe(old.id);
+    expect(again.epoch).not.toBe(old.epoch);
+  });
+
+  it("gives each message the room's epoch, and the welcome the epoch and the last id", async () => {
+    const { s } = store({ historySize: 1 });
+    await s.join('r', 'a');
+    const one = await s.append('r', 'a', 'one', 0);
+    const two = await s.append('r', 'a', 'two', 0);
+    expect(two.epoch).toBe(one.epoch);
+    expect(await s.join('r', 'b')).toMatchObject({ ok: true, history: [two], epoch: one.epoch, lastId: 2 });
   });
 
   it('with keepMs 0 forgets a room and its history when it empties', async () => {

@@ -2,7 +2,14 @@
 import { nameKey, type ChatMessage } from './protocol.ts';
 
 export type JoinOutcome =
-  | { readonly ok: true; readonly members: readonly string[]; readonly history: readonly ChatMessage[] }
+  | {
+      readonly ok: true;
+      readonly members: readonly string[];
+      readonly history: readonly ChatMessage[];
+      /** The room's message sequence and its last id, as the welcome tells them. */
+      readonly epoch: string;
+      readonly lastId: number;
+    }
   | { readonly ok: false; readonly reason: 'name-taken' | 'too-many-rooms' };
 
 /**
@@ -22,7 +29,7 @@ export interface RoomStore {
   leave(room: string, name: string): Promise<void>;
   /** Member names in the order they joined; empty for a room that does not exist. */
   members(room: string): Promise<readonly string[]>;
-  /** Stores a message from a member, assigning its id; the history keeps the newest ones. */
+  /** Stores a message from a member, assigning its id in the room's epoch; the history keeps the newest ones. */
   append(room: string, name: string, text: string, time: number): Promise<ChatMessage>;
   close(): Promise<void>;
 }
@@ -36,10 +43,20 @@ export interface RetentionPolicy {
   readonly maxRooms: number;
 }
 
+let epochs = 0;
+/** Milliseconds and a counter, digits as the shared store's (Redis's clock in µs): only its difference from earlier epochs matters. */
+const newEpoch = (): string => `${Date.now()}${String(epochs++ % 1000).padStart(3, '0')}`;
+
 interface Room {
   /** nameKey → the name as its owner spelled it. */
   readonly members: Map<string, string>;
   history: ChatMessage[];
+  /**
+   * Made by the room's first message, as the shared store's log makes it
+   * ("" until then): a room forgotten and re-created, or a restarted server,
+   * counts again from 1 in a new one.
+   */
+  epoch: string;
   nextId: number;
   /** Set while the room has no members and only its history is kept. */
   emptySince: number | undefined;
@@ -62,14 +79,14 @@ export class MemoryRoomStore implements RoomStore {
     if (!r) {
       // At the limit, a remembered history makes way for a live room; live rooms never do.
       if (this.#rooms.size >= this.#policy.maxRooms && !this.#evictOldestEmpty()) return { ok: false, reason: 'too-many-rooms' };
-      r = { members: new Map(), history: [], nextId: 1, emptySince: undefined };
+      r = { members: new Map(), history: [], epoch: '', nextId: 1, emptySince: undefined };
       this.#rooms.set(room, r);
     }
     const key = nameKey(name);
     if (r.members.has(key)) return { ok: false, reason: 'name-taken' };
     r.members.set(key, name);
     r.emptySince = undefined;
-    return { ok: true, members: [...r.members.values()], history: [...r.history] };
+    return { ok: true, members: [...r.members.values()], history: [...r.history], epoch: r.epoch, lastId: r.nextId - 1 };
   }
 
   async leave(room: string, name: string): Promise<void> {
@@ -87,7 +104,8 @@ export class MemoryRoomStore implements RoomStore {
     const r = this.#rooms.get(room);
     // The plugin appends only for a member, and a member's room exists: anything else is a bug.
     if (!r?.members.has(nameKey(name))) throw new Error(`chat store: ${JSON.stringify(name)} is not a member of ${JSON.stringify(room)}`);
-    const msg: ChatMessage = { type: 'message', id: r.nextId++, room, name, text, time };
+    if (r.epoch === '') r.epoch = newEpoch();
+    const msg: ChatMessage = { type: 'message', id: r.nextId++, epoch: r.epoch, room, name, text, time };
     if (this.#policy.historySize > 0) {
       r.history.push(msg);
       if (r.history.length > this.#policy.historySize) r.history.splice(0, r.history.length - this.#policy.historySize);

@@ -51,7 +51,7 @@ export class SharedRoomStore implements RoomStore {
       claimed = await r.members.claim(nameKey(name), name);
       if (!claimed) return { ok: false, reason: 'name-taken' };
       const [members, history] = await Promise.all([r.members.list(), this.#history(r.history)]);
-      return { ok: true, members: members.map((m) => m.value), history };
+      return { ok: true, members: members.map((m) => m.value), ...history };
     } catch (err) {
       if (claimed) await r.members.release(nameKey(name));
       claimed = false;
@@ -76,10 +76,10 @@ export class SharedRoomStore implements RoomStore {
   async append(room: string, name: string, text: string, time: number): Promise<ChatMessage> {
     const r = this.#rooms.get(room);
     if (!r) throw new Error(`chat store: ${JSON.stringify(name)} is not a member of ${JSON.stringify(room)} here`);
-    // The same bytes as JSON.stringify of the message, with the id the log assigns spliced in.
-    const after = `,"room":${JSON.stringify(room)},"name":${JSON.stringify(name)},"text":${JSON.stringify(text)},"time":${time}}`;
-    const entry = await r.history.append('{"type":"message","id":', after);
-    return { type: 'message', id: entry.id, room, name, text, time };
+    // The same bytes as JSON.stringify of the message, with the id and epoch the log assigns spliced in.
+    const after = `","room":${JSON.stringify(room)},"name":${JSON.stringify(name)},"text":${JSON.stringify(text)},"time":${time}}`;
+    const entry = await r.history.append('{"type":"message","id":', after, ',"epoch":"');
+    return { type: 'message', id: entry.id, epoch: entry.epoch, room, name, text, time };
   }
 
   async close(): Promise<void> {
@@ -96,16 +96,24 @@ export class SharedRoomStore implements RoomStore {
     if (--r.count <= 0) this.#rooms.delete(room);
   }
 
-  async #history(log: SharedLog): Promise<ChatMessage[]> {
-    if (this.#policy.historySize === 0) return [];
-    const { lastId } = await log.bounds();
-    const entries = await log.after(Math.max(0, lastId - this.#policy.historySize), this.#policy.historySize);
-    return entries.flatMap((e) => parseMessage(e.text) ?? []);
+  /**
+   * The welcome's part: the last `history` messages, the epoch and its last id.
+   * Two reads; should the log move on between them (appends, or a new epoch
+   * after Redis lost it), the entries (read in one step with their epoch) win.
+   */
+  async #history(log: SharedLog): Promise<{ history: ChatMessage[]; epoch: string; lastId: number }> {
+    const bounds = await log.bounds();
+    const n = this.#policy.historySize;
+    const entries = n === 0 ? [] : await log.after(Math.max(0, bounds.lastId - n), n);
+    const history = entries.flatMap((e) => parseMessage(e.text, e.epoch) ?? []);
+    const newest = entries.at(-1);
+    if (!newest || (newest.epoch === bounds.epoch && newest.id <= bounds.lastId)) return { history, epoch: bounds.epoch, lastId: bounds.lastId };
+    return { history, epoch: newest.epoch, lastId: newest.id };
   }
 }
 
-/** History entries were written by append() above; still, only well-formed ones are sent. */
-function parseMessage(text: string): ChatMessage | undefined {
+/** History entries were written by append() above (by an older tsws, without the epoch); still, only well-formed ones are sent. */
+function parseMessage(text: string, epoch: string): ChatMessage | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -115,5 +123,5 @@ function parseMessage(text: string): ChatMessage | undefined {
   const f = new Map<string, unknown>(typeof v === 'object' && v !== null ? Object.entries(v) : []);
   const [id, room, name, body, time] = [f.get('id'), f.get('room'), f.get('name'), f.get('text'), f.get('time')];
   if (typeof id !== 'number' || typeof room !== 'string' || typeof name !== 'string' || typeof body !== 'string' || typeof time !== 'number') return undefined;
-  return { type: 'message', id, room, name, text: body, time };
+  return { type: 'message', id, epoch, room, name, text: body, time };
 }

@@ -1,7 +1,16 @@
 /** @module One HTTP request forwarded through a tunnel: its upload and its response, each streamed under a credit window. */
 import type { HeaderInput, HttpTxn, Timer } from '../../server/plugin/api.ts';
 import { PendingReply, textReply } from './reply.ts';
-import { MAX_CHUNK, frameText, slices, type HeaderPairs } from './wire.ts';
+import { MAX_CHUNK, encodeData, frameText, slices, type HeaderPairs } from './wire.ts';
+
+/** What the tunnel's round robin of uploads takes frames from: a forwarded request's body, a forwarded websocket's messages. */
+export interface UploadSource {
+  /** Set by the carrier while the source waits in its round robin. */
+  queuedForData: boolean;
+  readonly hasSendableUpload: boolean;
+  /** The next frame the credit allows: JSON text or binary. */
+  nextFrame(): string | Buffer | undefined;
+}
 
 /** What a stream needs from the tunnel carrying it. */
 export interface StreamCarrier {
@@ -11,7 +20,7 @@ export interface StreamCarrier {
   /** Queues a control frame on the tunnel. */
   push(frame: string): void;
   /** This stream has upload bytes (or its end) the credit allows sending. */
-  readyForData(stream: ForwardStream): void;
+  readyForData(stream: UploadSource): void;
   /** The stream is over: forget its id. */
   dropStream(stream: ForwardStream): void;
   /** The private node broke the protocol: close its tunnel. */
@@ -35,7 +44,7 @@ export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection
  *   written. An agent sending past its window (plus one read's slack) is
  *   breaking the protocol and its tunnel is closed.
  */
-export class ForwardStream {
+export class ForwardStream implements UploadSource {
   readonly id: number;
   readonly txn: HttpTxn<unknown, unknown>;
   /** Set by the carrier while this stream waits in its round-robin of uploads. */
@@ -92,7 +101,7 @@ export class ForwardStream {
   }
 
   /** The next upload frame's content the credit allows: body bytes, or the end. */
-  takeUpload(): Buffer | 'end' | undefined {
+  #takeUpload(): Buffer | 'end' | undefined {
     if (!this.hasSendableUpload) return undefined;
     const next = this.#up.shift();
     if (next === undefined || next === 'end') return next;
@@ -103,6 +112,12 @@ export class ForwardStream {
       this.txn.resumeBody();
     }
     return next;
+  }
+
+  nextFrame(): string | Buffer | undefined {
+    const item = this.#takeUpload();
+    if (item === undefined) return undefined;
+    return item === 'end' ? frameText({ type: 'end', id: this.id }) : encodeData(this.id, item);
   }
 
   credit(bytes: number): void {

@@ -6,7 +6,8 @@ import { handshake, type Terms } from './handshake.ts';
 import { encodePath } from './http-routes.ts';
 import { TokenBook, loadTokenBook, parseTokens } from './tokens.ts';
 
-const terms: Terms = { heartbeatSecs: 20, window: 262144, messageWindow: 64, maxMessageBytes: 65536 };
+const terms: Terms = { heartbeatSecs: 20, window: 262144, messageWindow: 64, maxMessageBytes: 65536, wsMaxMessage: 4194304 };
+const { wsMaxMessage, ...v1terms } = terms;
 const book = new TokenBook(new Map([['laptop', 'laptop-token']]));
 const hello = (o: Record<string, unknown>) => JSON.stringify({ type: 'hello', v: 1, id: 'laptop', token: 'laptop-token', offers: ['http'], ...o });
 
@@ -14,7 +15,14 @@ describe('the handshake decision', () => {
   it('welcomes a known id with its token, echoing the offers it understands and the terms', () => {
     const r = handshake(hello({ offers: ['http', 'messages', 'teleport'] }), book, terms);
     expect(r).toMatchObject({ ok: true, offers: ['http', 'messages'] });
-    expect(r.answer).toEqual({ type: 'welcome', v: 1, id: 'laptop', offers: ['http', 'messages'], ...terms });
+    expect(r.answer).toEqual({ type: 'welcome', v: 1, id: 'laptop', offers: ['http', 'messages'], ...v1terms });
+  });
+
+  it('speaks version 2 (websockets) and still version 1: a v1 agent is never offered websockets', () => {
+    const v2 = handshake(hello({ v: 2, offers: ['http', 'messages', 'websocket'] }), book, terms);
+    expect(v2.answer).toEqual({ type: 'welcome', v: 2, id: 'laptop', offers: ['http', 'messages', 'websocket'], ...v1terms, wsMaxMessage });
+    const v1 = handshake(hello({ v: 1, offers: ['http', 'websocket'] }), book, terms);
+    expect(v1.answer).toEqual({ type: 'welcome', v: 1, id: 'laptop', offers: ['http'], ...v1terms });
   });
 
   it('refuses, with the code and HTTP status both transports use', () => {
@@ -25,7 +33,8 @@ describe('the handshake decision', () => {
     expect(refused(hello({ token: 'wrong' }))).toEqual([403, 'bad-credentials']);
     // An unknown id looks exactly like a wrong token: nobody learns which ids exist.
     expect(handshake(hello({ id: 'desktop' }), book, terms).answer).toEqual(handshake(hello({ token: 'x' }), book, terms).answer);
-    expect(refused(hello({ v: 2 }))).toEqual([400, 'bad-version']);
+    expect(refused(hello({ v: 3 }))).toEqual([400, 'bad-version']);
+    expect(handshake(hello({ v: 3 }), book, terms).answer).toMatchObject({ message: 'this server speaks tunnel wire versions 1 and 2, not 3' });
     expect(refused(hello({ id: 'UPPER' }))).toEqual([400, 'bad-hello']);
     expect(refused(hello({ url: 'http://user:pw@x/' }))).toEqual([400, 'bad-hello']);
     expect(refused(hello({ offers: 'http' }))).toEqual([400, 'bad-hello']);

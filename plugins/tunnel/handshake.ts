@@ -1,6 +1,6 @@
 /** @module The handshake: one function decides on a node's hello, whether it came over HTTP or as a tunnel's first frame. */
 import type { TokenBook } from './tokens.ts';
-import { NODE_ID, OFFERS, WIRE_VERSION, parseHello, readObject, type Hello, type Offer, type Refused, type RefusalCode, type Welcome } from './wire.ts';
+import { NODE_ID, OFFERS, WIRE_VERSIONS, parseHello, readObject, type Hello, type Offer, type Refused, type RefusalCode, type Welcome } from './wire.ts';
 
 /** What the public node promises every node it welcomes (from the plugin's options). */
 export interface Terms {
@@ -8,6 +8,8 @@ export interface Terms {
   readonly window: number;
   readonly messageWindow: number;
   readonly maxMessageBytes: number;
+  /** The largest forwarded websocket message (v2). */
+  readonly wsMaxMessage: number;
 }
 
 export type HandshakeResult =
@@ -31,16 +33,18 @@ export function handshake(text: string, tokens: TokenBook, terms: Terms): Handsh
   const parsed = parseHello(obj.value);
   if (!parsed.ok) return refuse('bad-hello', parsed.error);
   const hello = parsed.value;
-  if (hello.v !== WIRE_VERSION) return refuse('bad-version', `this server speaks tunnel wire version ${WIRE_VERSION}, not ${hello.v}`);
+  if (!WIRE_VERSIONS.includes(hello.v)) return refuse('bad-version', `this server speaks tunnel wire versions ${WIRE_VERSIONS.join(' and ')}, not ${hello.v}`);
   if (!NODE_ID.test(hello.id)) return refuse('bad-hello', 'a node id is 1-63 lower-case letters, digits or "-" (not at either end)');
   if (hello.url !== undefined && !isHttpUrl(hello.url)) return refuse('bad-hello', '"url" must be an absolute http:// or https:// URL');
   if (!tokens.check(hello.id, hello.token)) return refuse('bad-credentials', 'unknown node id or wrong token');
-  const offers = OFFERS.filter((o) => hello.offers.includes(o));
+  // A version 1 agent knows no websocket frames: it is never sent any, whatever it says.
+  const offers = OFFERS.filter((o) => hello.offers.includes(o) && (o !== 'websocket' || hello.v >= 2));
+  const { wsMaxMessage, ...v1terms } = terms;
   return {
     ok: true,
     hello,
     offers,
-    answer: { type: 'welcome', v: WIRE_VERSION, id: hello.id, offers, ...terms },
+    answer: { type: 'welcome', v: hello.v, id: hello.id, offers, ...v1terms, ...(hello.v >= 2 ? { wsMaxMessage } : {}) },
   };
 }
 

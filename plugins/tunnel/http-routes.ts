@@ -1,8 +1,9 @@
 /** @module The tunnel's callback mount: the HTTP handshake, messages from HTTP nodes, the node list, and /<id>/... forwarded through tunnels. */
-import type { HttpTxn } from '../../server/plugin/api.ts';
+import type { HttpTxn, PeerRequest } from '../../server/plugin/api.ts';
 import { HOP_BY_HOP, type ForwardStream } from './forward.ts';
 import { handshake } from './handshake.ts';
 import type { LinkContext } from './link.ts';
+import type { WsStream } from './ws-stream.ts';
 import type { Delivery } from './node-ref.ts';
 import { relay } from './relay.ts';
 import { PendingReply, jsonReply, textReply, type Reply } from './reply.ts';
@@ -10,6 +11,8 @@ import { NODE_ID, readObject, type HeaderPairs, type NackCode } from './wire.ts'
 
 export interface RouteContext extends LinkContext {
   readonly listNodes: boolean;
+  /** Forwarded websockets between their filter and their session (the framework hands both the same request). */
+  readonly upgrades: WeakMap<PeerRequest, WsStream>;
 }
 
 /** What one request under the mount is doing. */
@@ -78,7 +81,7 @@ function forward(txn: Txn, ctx: RouteContext, id: string, rest: string, answer: 
       const hasBody = declaresBody(txn.request.headers);
       const { query } = txn.request;
       const path = `${encodePath(rest)}${query ? `?${query}` : ''}`;
-      const stream = link.openStream(txn, { path, headers: forwardedHeaders(txn, id), body: hasBody });
+      const stream = link.openStream(txn, { path, headers: forwardedHeaders(txn.request, txn.request.mountpoint, id), body: hasBody }, ctx);
       if (!stream) return answer(textReply(503, `node ${id} is answering ${ctx.maxStreams} requests already; try again`));
       return { kind: 'forward', stream, hasBody };
     }
@@ -175,13 +178,17 @@ export function encodePath(p: string): string {
     .join('/');
 }
 
-/** The client's headers minus hop-by-hop ones and Host (the agent sets its target's), plus the X-Forwarded-* family. */
-function forwardedHeaders(txn: Txn, id: string): HeaderPairs {
-  const h = txn.request.headers;
-  const out: [string, string][] = Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k) && k !== 'host' && !k.startsWith('x-forwarded-'));
-  const peer = txn.request.peer;
+/**
+ * The client's headers minus hop-by-hop ones and Host (the agent sets its
+ * target's), plus the X-Forwarded-* family. An upgrade's Sec-WebSocket-*
+ * headers are the agent's own to make for its websocket to the target.
+ */
+export function forwardedHeaders(request: PeerRequest, mountpoint: string, id: string): HeaderPairs {
+  const h = request.headers;
+  const out: [string, string][] = Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k) && k !== 'host' && !k.startsWith('x-forwarded-') && !k.startsWith('sec-websocket-'));
+  const peer = request.peer;
   out.push(['x-forwarded-for', h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${peer}` : peer]);
   if (h.host) out.push(['x-forwarded-host', h.host]);
-  out.push(['x-forwarded-proto', 'http'], ['x-forwarded-prefix', `${txn.request.mountpoint}/${id}`]);
+  out.push(['x-forwarded-proto', 'http'], ['x-forwarded-prefix', `${mountpoint}/${id}`]);
   return out;
 }

@@ -1,11 +1,12 @@
 /** @module One tunnel on the public node: its handshake, the frames it receives, and its outbound queue written one frame per writable. */
 import type { Logger } from 'pino';
 import type { PeerRequest, Timer, WriteStatus } from '../../server/plugin/api.ts';
-import { ForwardStream, type StreamCarrier } from './forward.ts';
+import { ForwardStream, type StreamCarrier, type UploadSource } from './forward.ts';
 import { handshake, type Terms } from './handshake.ts';
 import type { Delivery, NodeDirectory, TunnelEnd } from './node-ref.ts';
 import { relay, type RelayContext } from './relay.ts';
-import { decodeData, encodeData, frameText, parseAgentFrame, type AgentFrame, type HeaderPairs, type Offer } from './wire.ts';
+import { decodeBinary, frameText, parseAgentFrame, type AgentFrame, type HeaderPairs, type Offer } from './wire.ts';
+import { WsStream, type WsCarrier, type WsOpen } from './ws-stream.ts';
 
 /** The websocket as a link uses it (a plugin Conn). */
 export interface LinkConn {
@@ -19,19 +20,30 @@ export interface LinkConn {
   setInterval(ms: number, fn: () => void): Timer;
 }
 
-export interface LinkContext extends RelayContext {
-  readonly directory: NodeDirectory<TunnelLink>;
-  readonly terms: Terms;
+/** Per-request settings, taken from the configuration serving the request. */
+export interface StreamLimits {
   readonly maxStreams: number;
-  readonly helloTimeoutMs: number;
   /** How long a node has to send a forwarded request's response head (then 504). */
   readonly requestTimeoutMs: number;
+}
+
+export interface LinkContext extends RelayContext, StreamLimits {
+  readonly directory: NodeDirectory<TunnelLink>;
+  readonly terms: Terms;
+  readonly helloTimeoutMs: number;
 }
 
 /** Close codes a tunnel ends with (README "Close codes"). */
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_REFUSED = 4003;
 export const CLOSE_SILENT = 4008;
+
+/**
+ * The largest frame a tunnel may send: a message of max-message-bytes (at
+ * most 512 KiB) in its envelope. The protocol's own limit is higher, for the
+ * browsers' websockets it relays (ws-max-message-kb).
+ */
+export const MAX_TUNNEL_FRAME = 600 * 1024;
 
 /** Relayed messages waiting for one tunnel; past this (or the bytes) new ones are refused as busy. */
 const MAX_QUEUED_MESSAGES = 4096;
@@ -46,7 +58,7 @@ type Phase = 'hello' | 'open' | 'closing';
  * queue is bounded: control by what the peer's own frames cause, uploads by
  * the credit window per stream and `max-streams`, messages by their caps.
  */
-export class TunnelLink implements TunnelEnd, StreamCarrier {
+export class TunnelLink implements TunnelEnd, StreamCarrier, WsCarrier {
   readonly tunnelId: number;
   readonly #conn: LinkConn;
   readonly #ctx: LinkContext;
@@ -57,9 +69,10 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
   readonly #control: string[] = [];
   readonly #messages: { frame: string; done: (d: Delivery) => void }[] = [];
   #messageBytes = 0;
-  readonly #ready: ForwardStream[] = [];
+  readonly #ready: UploadSource[] = [];
   #messagesTurn = false;
   readonly #streams = new Map<number, ForwardStream>();
+  readonly #sockets = new Map<number, WsStream>();
   #nextStream = 1;
   /** Messages this node sent that have no ack or nack yet. */
   #unanswered = 0;
@@ -79,6 +92,10 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
 
   get window(): number {
     return this.#ctx.terms.window;
+  }
+
+  get wsMaxMessage(): number {
+    return this.#ctx.terms.wsMaxMessage;
   }
 
   get offers(): readonly Offer[] {
@@ -102,6 +119,7 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
 
   receive(data: Buffer, isBinary: boolean): void {
     this.#lastHeard = Date.now();
+    if (data.length > MAX_TUNNEL_FRAME) return this.violation(`a frame over ${MAX_TUNNEL_FRAME} bytes`);
     switch (this.#phase) {
       case 'hello':
         return isBinary ? this.#conn.close(1008, 'the first frame must be a hello') : this.#hello(data.toString('utf8'));
@@ -141,6 +159,7 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
       this.#log.info({ node: this.#nodeId, code, reason, streams: this.#streams.size }, 'tunnel: down');
     }
     for (const s of [...this.#streams.values()]) s.tunnelGone();
+    for (const s of [...this.#sockets.values()]) s.tunnelGone();
     for (const m of this.#messages.splice(0)) m.done({ ok: false, code: 'not-connected', message: `node ${this.#nodeId}'s tunnel closed` });
     this.#ready.length = 0;
     this.#control.length = 0;
@@ -194,9 +213,15 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
       case 'fail':
         return this.#streams.get(f.id)?.fail(f.status, f.message || `node ${this.#nodeId} could not answer`);
       case 'credit':
-        return this.#streams.get(f.id)?.credit(f.bytes);
+        return (this.#streams.get(f.id) ?? this.#sockets.get(f.id))?.credit(f.bytes);
       case 'msg':
         return this.#relay(f.to, f.seq, f.body);
+      case 'wsaccept':
+        return this.#sockets.get(f.id)?.accepted(f.protocol);
+      case 'wsrefuse':
+        return this.#sockets.get(f.id)?.refused(f.status, f.message);
+      case 'wsclose':
+        return this.#sockets.get(f.id)?.nodeClosed(f.code, f.reason);
       default: {
         const unreachable: never = f;
         return unreachable;
@@ -204,11 +229,13 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
     }
   }
 
-  /** Body bytes for a stream that is gone (cancelled, timed out) are dropped: they were in flight. */
+  /** Bytes for a stream that is gone (cancelled, timed out, closed) are dropped: they were in flight. */
   #data(frame: Buffer): void {
-    const d = decodeData(frame);
+    const d = decodeBinary(frame);
     if (!d.ok) return this.violation(d.error);
-    this.#streams.get(d.value.stream)?.data(d.value.payload);
+    const f = d.value;
+    if (f.kind === 'body') this.#streams.get(f.stream)?.data(f.payload);
+    else this.#sockets.get(f.stream)?.piece(f);
   }
 
   #relay(to: string, seq: number, body: unknown): void {
@@ -261,9 +288,9 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
   #writeUpload(): boolean {
     for (let s = this.#ready.shift(); s; s = this.#ready.shift()) {
       s.queuedForData = false;
-      const item = s.takeUpload();
-      if (item === undefined) continue;
-      this.#conn.write(item === 'end' ? frameText({ type: 'end', id: s.id }) : encodeData(s.id, item), item !== 'end');
+      const frame = s.nextFrame();
+      if (frame === undefined) continue;
+      this.#conn.write(frame, typeof frame !== 'string');
       if (s.hasSendableUpload) this.readyForData(s);
       return true;
     }
@@ -272,18 +299,38 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
 
   // ---- streams ---------------------------------------------------------------------------
 
-  /** A forwarded request starts: undefined when this tunnel carries `max-streams` already. */
-  openStream(txn: ForwardStream['txn'], req: { path: string; headers: HeaderPairs; body: boolean }): ForwardStream | undefined {
-    if (this.#phase !== 'open' || this.#streams.size >= this.#ctx.maxStreams) return undefined;
-    while (this.#streams.has(this.#nextStream)) this.#nextStream = (this.#nextStream % 0xffffffff) + 1;
-    const id = this.#nextStream;
-    this.#nextStream = (id % 0xffffffff) + 1;
-    const stream = new ForwardStream(id, txn, this, req, this.#ctx.requestTimeoutMs);
+  /**
+   * A forwarded request starts: undefined when this tunnel carries `max-streams` already.
+   * `limits` are the current configuration's: a tunnel from before a reload keeps the
+   * terms of its welcome, but requests made after it follow the new settings.
+   */
+  openStream(txn: ForwardStream['txn'], req: { path: string; headers: HeaderPairs; body: boolean }, limits: StreamLimits): ForwardStream | undefined {
+    const id = this.#newStreamId(limits);
+    if (id === undefined) return undefined;
+    const stream = new ForwardStream(id, txn, this, req, limits.requestTimeoutMs);
     this.#streams.set(id, stream);
     return stream;
   }
 
-  readyForData(stream: ForwardStream): void {
+  /** A forwarded websocket starts (v2 agents that offer `websocket`): undefined when this tunnel carries `max-streams` already. */
+  openWs(open: WsOpen, limits: StreamLimits, timer: (ms: number, fn: () => void) => Timer): WsStream | undefined {
+    const id = this.#newStreamId(limits);
+    if (id === undefined) return undefined;
+    const stream = new WsStream(id, this, open, timer, limits.requestTimeoutMs);
+    this.#sockets.set(id, stream);
+    return stream;
+  }
+
+  /** Requests and websockets share one id space and the `max-streams` bound. */
+  #newStreamId(limits: StreamLimits): number | undefined {
+    if (this.#phase !== 'open' || this.#streams.size + this.#sockets.size >= limits.maxStreams) return undefined;
+    while (this.#streams.has(this.#nextStream) || this.#sockets.has(this.#nextStream)) this.#nextStream = (this.#nextStream % 0xffffffff) + 1;
+    const id = this.#nextStream;
+    this.#nextStream = (id % 0xffffffff) + 1;
+    return id;
+  }
+
+  readyForData(stream: UploadSource): void {
     if (stream.queuedForData || this.#phase !== 'open') return;
     stream.queuedForData = true;
     this.#ready.push(stream);
@@ -292,10 +339,18 @@ export class TunnelLink implements TunnelEnd, StreamCarrier {
 
   dropStream(stream: ForwardStream): void {
     if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
-    if (stream.queuedForData) {
-      stream.queuedForData = false;
-      const i = this.#ready.indexOf(stream);
-      if (i >= 0) this.#ready.splice(i, 1);
-    }
+    this.#unready(stream);
+  }
+
+  dropWs(stream: WsStream): void {
+    if (this.#sockets.get(stream.id) === stream) this.#sockets.delete(stream.id);
+    this.#unready(stream);
+  }
+
+  #unready(source: UploadSource): void {
+    if (!source.queuedForData) return;
+    source.queuedForData = false;
+    const i = this.#ready.indexOf(source);
+    if (i >= 0) this.#ready.splice(i, 1);
   }
 }

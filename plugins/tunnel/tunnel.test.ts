@@ -219,7 +219,7 @@ describe('the handshake', () => {
       [hello('gamma', 'gamma-secret-token'), 200, undefined],
       [hello('gamma', 'wrong-token'), 403, 4003],
       [hello('nobody', 'whatever'), 403, 4003],
-      [hello('gamma', 'gamma-secret-token', { v: 2 }), 400, 1008],
+      [hello('gamma', 'gamma-secret-token', { v: 3 }), 400, 1008],
       [hello('Not An Id', 'x'), 400, 1008],
       [hello('gamma', 'gamma-secret-token', { url: 'ftp://x/' }), 400, 1008],
       ['{"type": "hello"', 400, 1008],

@@ -1,18 +1,21 @@
 /** @module tunnel: private nodes reached through websockets they open to this public node (see README.md). */
 import { defineProtocol, definePlugin } from '../../server/plugin/api.ts';
 import { requestBody, requestBodyDone, requestClosed, responseWritable, startRequest, type HttpJob, type RouteContext } from './http-routes.ts';
-import { TunnelLink } from './link.ts';
+import { MAX_TUNNEL_FRAME, TunnelLink } from './link.ts';
 import { NodeDirectory } from './node-ref.ts';
 import { loadTokenBook } from './tokens.ts';
 import { PROTOCOL } from './wire.ts';
+import { upgradeVerdict } from './ws-routes.ts';
+import type { WsStream } from './ws-stream.ts';
 
 const options = {
   tokens: { type: 'string', default: '', doc: 'Node ids and the token each must present: "id:token" entries separated by commas.' },
-  'tokens-file': { type: 'string', default: '', doc: 'A file of "id token" lines (# comments), read at start; relative to the working directory.' },
+  'tokens-file': { type: 'string', default: '', doc: 'A file of "id token" lines (# comments), read at start and at each reload; relative to the working directory.' },
   'heartbeat-secs': { type: 'int', default: 20, min: 1, max: 3600, doc: 'Agents ping at least this often; a tunnel silent for three times this is closed.' },
   'request-timeout-secs': { type: 'int', default: 30, min: 1, max: 3600, doc: 'How long a private node has to start answering a forwarded request; then 504.' },
   'window-kb': { type: 'int', default: 256, min: 64, max: 16384, doc: 'Body bytes (KiB) one forwarded request may have in flight in each direction.' },
-  'max-streams': { type: 'int', default: 100, min: 1, max: 10000, doc: 'Forwarded requests one tunnel carries at once; more get 503.' },
+  'max-streams': { type: 'int', default: 100, min: 1, max: 10000, doc: 'Forwarded requests and websockets one tunnel carries at once; more get 503.' },
+  'ws-max-message-kb': { type: 'int', default: 4096, min: 1, max: 16384, doc: 'Largest message (KiB) of a websocket forwarded to a node, either way; larger ones close it with 1009.' },
   'message-window': { type: 'int', default: 64, min: 1, max: 4096, doc: 'Messages a node may have sent and not yet had answered (ack or nack).' },
   'max-message-bytes': { type: 'int', default: 64 * 1024, min: 1, max: 512 * 1024, doc: 'Largest message body (as JSON) a node may send.' },
   'list-nodes': { type: 'bool', default: true, doc: 'GET on the mount lists the registered node ids.' },
@@ -23,10 +26,14 @@ const HELLO_TIMEOUT_MS = 10_000;
 
 type VhostState = RouteContext;
 
-/** A websocket is a tunnel; an HTTP request under the mount is a job. The factory cannot tell which yet: each sets its own. */
+/**
+ * A websocket is a tunnel, or a browser's websocket forwarded to a node (the
+ * filter made its stream); an HTTP request under the mount is a job.
+ */
 interface Session {
   link: TunnelLink | undefined;
   job: HttpJob | undefined;
+  readonly ws: WsStream | undefined;
 }
 
 export default definePlugin({
@@ -35,12 +42,21 @@ export default definePlugin({
   protocols: [
     defineProtocol<VhostState, Session, typeof options>({
       name: PROTOCOL,
-      // The largest frame an agent sends is a message of max-message-bytes with its envelope.
-      maxMessageSize: 600 * 1024,
+      // For the browsers' websockets relayed to nodes (ws-max-message-kb, up to 16 MiB); a tunnel's own
+      // frames are held to MAX_TUNNEL_FRAME by its link.
+      maxMessageSize: Math.max(16 * 1024 * 1024, MAX_TUNNEL_FRAME),
       // Forwarded uploads are streamed under a credit window, never held whole.
       httpBodyLimit: 1024 * 1024 * 1024,
-      session: () => ({ link: undefined, job: undefined }),
+      // Upgrades under /nodes/<id>/ are relayed to the node, whatever subprotocol they ask for.
+      mountUpgrades: true,
+      session: (vhost, req) => {
+        const ws = vhost.state.upgrades.get(req);
+        vhost.state.upgrades.delete(req);
+        return { link: undefined, job: undefined, ws };
+      },
       options,
+      // A bad tokens file refuses a reload as a whole: the running tunnels and their settings stay.
+      check: (opts) => void loadTokenBook(opts.tokens, opts['tokens-file']),
       callbacks: {
         init(vhost, opts, previous) {
           // A node's tunnel is a socket in one thread; a request reaching another thread could not use it.
@@ -62,30 +78,43 @@ export default definePlugin({
               window: opts['window-kb'] * 1024,
               messageWindow: opts['message-window'],
               maxMessageBytes: opts['max-message-bytes'],
+              wsMaxMessage: opts['ws-max-message-kb'] * 1024,
             },
             maxMessageBytes: opts['max-message-bytes'],
             maxStreams: opts['max-streams'],
             helloTimeoutMs: HELLO_TIMEOUT_MS,
             requestTimeoutMs: opts['request-timeout-secs'] * 1000,
             listNodes: opts['list-nodes'],
+            upgrades: new WeakMap(),
             log: vhost.log,
           };
         },
 
-        // ---- websocket: one tunnel per connection ----
+        // ---- websocket: a tunnel, or a browser's websocket relayed to a node ----
+        filter(req, vhost) {
+          return upgradeVerdict(req, vhost.state, (ms, fn) => vhost.setTimeout(ms, fn));
+        },
         established(conn) {
+          const ws = conn.session.ws;
+          if (ws) return ws.attach(conn);
           const link = new TunnelLink(conn, conn.vhost.state);
           conn.session.link = link;
           link.established();
         },
         receive(conn, data, isBinary) {
-          conn.session.link?.receive(data, isBinary);
+          const ws = conn.session.ws;
+          if (ws) ws.fromBrowser(data, isBinary);
+          else conn.session.link?.receive(data, isBinary);
         },
         writable(conn) {
-          conn.session.link?.writable();
+          const ws = conn.session.ws;
+          if (ws) ws.writable();
+          else conn.session.link?.writable();
         },
         closed(conn, code, reason) {
-          conn.session.link?.closed(code, reason);
+          const ws = conn.session.ws;
+          if (ws) ws.browserClosed(code, reason);
+          else conn.session.link?.closed(code, reason);
         },
 
         // ---- HTTP under the callback:// mount ----

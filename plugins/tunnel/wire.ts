@@ -2,23 +2,33 @@
 
 /** The websocket subprotocol name. */
 export const PROTOCOL = 'tunnel';
-export const WIRE_VERSION = 1;
+/** Version 2 added forwarded websockets (the `websocket` offer, ws* frames, binary kind 2). */
+export const WIRE_VERSION = 2;
+/** What this public node welcomes: a version 1 agent keeps serving HTTP and messages, without websockets. */
+export const WIRE_VERSIONS: readonly number[] = [1, 2];
 
 /**
- * Body bytes travel in BINARY frames with a 5-byte header: byte 0 is the
- * frame kind (1 = body bytes, the only kind so far), bytes 1-4 the stream id
- * (uint32 big-endian), the rest is payload of at most MAX_CHUNK bytes. The
- * direction says whose body it is: public → private, the request's; private
- * → public, the response's. Everything else is one JSON object per TEXT frame.
+ * Bytes travel in BINARY frames: byte 0 is the frame kind, bytes 1-4 the
+ * stream id (uint32 big-endian). Kind 1 is body bytes (the rest of the frame,
+ * at most MAX_CHUNK): public → private the request's, private → public the
+ * response's. Kind 2 (v2) is a piece of a forwarded websocket message: byte 5
+ * holds flags (WS_FIN: the message's last piece; WS_BINARY: a binary
+ * message, else text, on every piece), then at most MAX_CHUNK bytes.
+ * Everything else is one JSON object per TEXT frame.
  */
 export const DATA_KIND = 1;
 export const DATA_HEADER = 5;
+export const WS_KIND = 2;
+export const WS_HEADER = 6;
+export const WS_FIN = 1;
+export const WS_BINARY = 2;
 export const MAX_CHUNK = 32 * 1024;
 
 /** Node ids are DNS labels: safe in a URL path segment, in logs, in a file of tokens. */
 export const NODE_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-export const OFFERS = ['http', 'messages'] as const;
+/** `websocket` (v2): upgrades under /nodes/<id>/ are relayed to the node's target. */
+export const OFFERS = ['http', 'messages', 'websocket'] as const;
 export type Offer = (typeof OFFERS)[number];
 
 export type HeaderPairs = readonly (readonly [string, string])[];
@@ -38,7 +48,8 @@ export interface Hello {
 
 export interface Welcome {
   readonly type: 'welcome';
-  readonly v: typeof WIRE_VERSION;
+  /** The hello's version: the one both ends speak. */
+  readonly v: number;
   readonly id: string;
   readonly offers: readonly Offer[];
   /** Send a ping at least this often; silent for three times this, the tunnel is closed. */
@@ -48,6 +59,8 @@ export interface Welcome {
   /** Messages one node may have sent and not yet had answered (ack or nack). */
   readonly messageWindow: number;
   readonly maxMessageBytes: number;
+  /** v2: the largest forwarded websocket message, either way. */
+  readonly wsMaxMessage?: number;
 }
 
 export const REFUSAL_CODES = ['bad-hello', 'bad-version', 'bad-credentials'] as const;
@@ -71,7 +84,18 @@ export type AgentFrame =
   | { readonly type: 'end'; readonly id: number }
   | { readonly type: 'fail'; readonly id: number; readonly status: 502 | 504; readonly message: string }
   | { readonly type: 'credit'; readonly id: number; readonly bytes: number }
-  | { readonly type: 'msg'; readonly to: string; readonly seq: number; readonly body: unknown };
+  | { readonly type: 'msg'; readonly to: string; readonly seq: number; readonly body: unknown }
+  | { readonly type: 'wsaccept'; readonly id: number; readonly protocol: string }
+  | { readonly type: 'wsrefuse'; readonly id: number; readonly status: number; readonly message: string }
+  | WsClose;
+
+/** Either way: that side of forwarded websocket `id` closed (1005: without a code), after its last piece. */
+export interface WsClose {
+  readonly type: 'wsclose';
+  readonly id: number;
+  readonly code: number;
+  readonly reason: string;
+}
 
 /** Public node → private node. */
 export type ServerFrame =
@@ -83,6 +107,8 @@ export type ServerFrame =
   | { readonly type: 'cancel'; readonly id: number; readonly reason: string }
   | { readonly type: 'credit'; readonly id: number; readonly bytes: number }
   | { readonly type: 'msg'; readonly from: string; readonly body: unknown }
+  | { readonly type: 'wsopen'; readonly id: number; readonly path: string; readonly headers: HeaderPairs; readonly protocols: readonly string[] }
+  | WsClose
   | { readonly type: 'ack'; readonly seq: number }
   | { readonly type: 'nack'; readonly seq: number; readonly code: NackCode; readonly message: string };
 
@@ -98,11 +124,30 @@ export function encodeData(stream: number, payload: Uint8Array): Buffer {
   return frame;
 }
 
-export function decodeData(frame: Buffer): Parsed<{ stream: number; payload: Buffer }> {
-  if (frame.length < DATA_HEADER) return { ok: false, error: 'binary frame shorter than its header' };
-  if (frame[0] !== DATA_KIND) return { ok: false, error: `unknown binary frame kind ${frame[0]}` };
-  if (frame.length - DATA_HEADER > MAX_CHUNK) return { ok: false, error: `body frame over ${MAX_CHUNK} bytes` };
-  return { ok: true, value: { stream: frame.readUInt32BE(1), payload: frame.subarray(DATA_HEADER) } };
+export function encodePiece(stream: number, payload: Uint8Array, fin: boolean, binary: boolean): Buffer {
+  const frame = Buffer.allocUnsafe(WS_HEADER + payload.byteLength);
+  frame[0] = WS_KIND;
+  frame.writeUInt32BE(stream, 1);
+  frame[5] = (fin ? WS_FIN : 0) | (binary ? WS_BINARY : 0);
+  frame.set(payload, WS_HEADER);
+  return frame;
+}
+
+export type BinaryFrame =
+  | { readonly kind: 'body'; readonly stream: number; readonly payload: Buffer }
+  | { readonly kind: 'ws'; readonly stream: number; readonly payload: Buffer; readonly fin: boolean; readonly binary: boolean };
+
+export function decodeBinary(frame: Buffer): Parsed<BinaryFrame> {
+  const header = frame[0] === WS_KIND ? WS_HEADER : DATA_HEADER;
+  if (frame.length < header) return { ok: false, error: 'binary frame shorter than its header' };
+  if (frame[0] !== DATA_KIND && frame[0] !== WS_KIND) return { ok: false, error: `unknown binary frame kind ${frame[0]}` };
+  if (frame.length - header > MAX_CHUNK) return { ok: false, error: `binary frame over ${MAX_CHUNK} bytes of payload` };
+  const stream = frame.readUInt32BE(1);
+  const payload = frame.subarray(header);
+  if (frame[0] === DATA_KIND) return { ok: true, value: { kind: 'body', stream, payload } };
+  const flags = frame[5] ?? 0;
+  if ((flags & ~(WS_FIN | WS_BINARY)) !== 0) return { ok: false, error: `unknown websocket piece flags ${flags}` };
+  return { ok: true, value: { kind: 'ws', stream, payload, fin: (flags & WS_FIN) !== 0, binary: (flags & WS_BINARY) !== 0 } };
 }
 
 /** Cuts a chunk into payloads of at most MAX_CHUNK bytes, without copying. */
@@ -117,6 +162,7 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const isStreamId = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 0xffffffff;
 const isCount = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
 const isPositive = (x: unknown): x is number => isCount(x) && x > 0;
+const isCloseCode = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 1000 && (x as number) <= 4999;
 const oneOf = <T extends string>(list: readonly T[], x: unknown): x is T => (list as readonly unknown[]).includes(x);
 
 function isHeaderPairs(x: unknown): x is HeaderPairs {
@@ -172,6 +218,14 @@ export function parseAgentFrame(text: string): Parsed<AgentFrame> {
     case 'msg':
       if (typeof o.to !== 'string' || !isCount(o.seq) || !('body' in o)) return bad(o.type, 'needs "to" (a node id), "seq" (a count) and "body"');
       return { ok: true, value: { type: 'msg', to: o.to, seq: o.seq, body: o.body } };
+    case 'wsaccept':
+      if (!isStreamId(o.id) || typeof o.protocol !== 'string') return bad(o.type, 'needs "id" and "protocol" (a string, "" for none)');
+      return { ok: true, value: { type: 'wsaccept', id: o.id, protocol: o.protocol } };
+    case 'wsrefuse':
+      if (!isStreamId(o.id) || !Number.isInteger(o.status) || (o.status as number) < 400 || (o.status as number) > 599) return bad(o.type, 'needs "id" and "status" (400-599)');
+      return { ok: true, value: { type: 'wsrefuse', id: o.id, status: o.status as number, message: typeof o.message === 'string' ? o.message : '' } };
+    case 'wsclose':
+      return parseWsClose(o);
     default:
       return { ok: false, error: `unknown frame type "${o.type}"` };
   }
@@ -188,7 +242,9 @@ export function parseServerFrame(text: string): Parsed<ServerFrame> {
         return bad(o.type, 'needs "id", "offers" and positive "heartbeatSecs", "window", "messageWindow", "maxMessageBytes"');
       }
       const known = offers.filter((x): x is Offer => oneOf(OFFERS, x));
-      return { ok: true, value: { type: 'welcome', v: WIRE_VERSION, id, offers: known, heartbeatSecs, window, messageWindow, maxMessageBytes } };
+      const v = Number.isInteger(o.v) ? (o.v as number) : 1;
+      const ws = isPositive(o.wsMaxMessage) ? { wsMaxMessage: o.wsMaxMessage } : {};
+      return { ok: true, value: { type: 'welcome', v, id, offers: known, heartbeatSecs, window, messageWindow, maxMessageBytes, ...ws } };
     }
     case 'refused':
       if (!oneOf(REFUSAL_CODES, o.code)) return bad(o.type, `unknown refusal code ${JSON.stringify(o.code)}`);
@@ -210,6 +266,15 @@ export function parseServerFrame(text: string): Parsed<ServerFrame> {
     case 'msg':
       if (typeof o.from !== 'string' || !('body' in o)) return bad(o.type, 'needs "from" and "body"');
       return { ok: true, value: { type: 'msg', from: o.from, body: o.body } };
+    case 'wsopen': {
+      const { id, path, headers, protocols } = o;
+      if (!isStreamId(id) || typeof path !== 'string' || !path.startsWith('/') || !isHeaderPairs(headers) || !(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string'))) {
+        return bad(o.type, 'needs "id", "path" (absolute), "headers" pairs and "protocols" (strings)');
+      }
+      return { ok: true, value: { type: 'wsopen', id, path, headers, protocols } };
+    }
+    case 'wsclose':
+      return parseWsClose(o);
     case 'ack':
       return isCount(o.seq) ? { ok: true, value: { type: 'ack', seq: o.seq } } : bad(o.type, '"seq" must be a count');
     case 'nack':
@@ -218,6 +283,11 @@ export function parseServerFrame(text: string): Parsed<ServerFrame> {
     default:
       return { ok: false, error: `unknown frame type "${o.type}"` };
   }
+}
+
+function parseWsClose(o: Obj): Parsed<WsClose> {
+  if (!isStreamId(o.id) || !isCloseCode(o.code)) return bad('wsclose', 'needs "id" and "code" (1000-4999)');
+  return { ok: true, value: { type: 'wsclose', id: o.id, code: o.code, reason: typeof o.reason === 'string' ? o.reason.slice(0, 123) : '' } };
 }
 
 /** Serialises a frame; the types make sure only real frames go out. */

@@ -4,10 +4,18 @@ import type { Logger } from 'pino';
 import { describeError, tswsError } from '../errors.ts';
 import type { ClusterStats } from '../cluster/stats.ts';
 import type { Bus, Deliver } from './bus.ts';
+import { LogFollower, type LogReader } from './log-follower.ts';
 
 const FLAG_BINARY = 1;
 /** Set on publications made inside a Redis script (shared logs): the sender delivers them too, on arrival, to keep one order. */
 const FLAG_ECHO = 2;
+/**
+ * A shared log's publication (made by its append script, always with FLAG_ECHO):
+ * the id segment is "<instance>\n<epoch>:<id>", its position (see LogFollower).
+ * Inside the id segment, so an older instance that knows no FLAG_LOG still
+ * reads the payload right (it only takes the publication for another's).
+ */
+const FLAG_LOG = 4;
 /** Publications Redis holds at once; the rest wait in our queue, so memory is bounded whatever Redis's speed. */
 const MAX_IN_FLIGHT = 1024;
 /** Bytes waiting for Redis at most, whatever "max-queue" says. */
@@ -49,10 +57,17 @@ interface Outgoing {
  * - Subscriptions are ours, not the client library's: on every (re)connect
  *   the subscriber connection subscribes again to every topic with a local
  *   subscriber.
+ * - A shared log's publications are the exception to "at most once": they
+ *   are in the log, so what the subscription missed is read back from it
+ *   once the subscription is in place again (LogFollower), in id order.
  */
 export class RedisBus implements Bus {
   readonly #o: RedisBusOptions;
   readonly #topics = new Map<string, Deliver>();
+  /** Topics a shared log publishes to: how to read the log back. */
+  readonly #logs = new Map<string, { readonly read: LogReader; readonly keep: number }>();
+  /** Per subscribed log topic: what this instance delivered of it. */
+  readonly #followers = new Map<string, LogFollower>();
   readonly #channelPrefix: string;
   readonly #header: { text: Buffer; binary: Buffer };
   #queue: Outgoing[] = [];
@@ -75,6 +90,18 @@ export class RedisBus implements Bus {
   static header(instanceId: string, isBinary: boolean, echo: boolean): Buffer {
     const id = Buffer.from(instanceId);
     return Buffer.concat([Buffer.from([(isBinary ? FLAG_BINARY : 0) | (echo ? FLAG_ECHO : 0), id.length]), id]);
+  }
+
+  /** The flags byte of a shared log's publication; its script adds the id segment with the position. */
+  static readonly logFlags = Buffer.from([FLAG_ECHO | FLAG_LOG]);
+
+  /**
+   * `topic` is fed by a shared log (text publications made by its append
+   * script): what this instance's subscription misses is read back with
+   * `read`, which returns at most `keep` entries at a time.
+   */
+  followLog(topic: string, read: LogReader, keep: number): void {
+    this.#logs.set(topic, { read, keep });
   }
 
   channelOf(topic: string): string {
@@ -109,6 +136,9 @@ export class RedisBus implements Bus {
 
   unsubscribe(topic: string): void {
     if (!this.#topics.delete(topic)) return;
+    // Followed again from its next publication; the log is registered again by whoever opens it.
+    this.#followers.delete(topic);
+    this.#logs.delete(topic);
     if (this.#o.sub.status === 'ready') this.#o.sub.unsubscribe(this.channelOf(topic)).catch(() => undefined);
   }
 
@@ -116,6 +146,7 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     this.#closed = true;
     this.#topics.clear();
+    this.#followers.clear();
     const deadline = Date.now() + 1000;
     while ((this.#inFlight > 0 || this.#head < this.#queue.length) && this.#o.cmd.status === 'ready' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
@@ -164,16 +195,39 @@ export class RedisBus implements Bus {
     if (!deliver || message.length < 2) return;
     const flags = message[0] as number;
     const idEnd = 2 + (message[1] as number);
-    const own = message.toString('latin1', 2, idEnd) === this.#o.instanceId;
+    const segment = message.toString('latin1', 2, idEnd);
+    const nl = flags & FLAG_LOG ? segment.indexOf('\n') : -1;
+    const own = (nl < 0 ? segment : segment.slice(0, nl)) === this.#o.instanceId;
     if (own && !(flags & FLAG_ECHO)) {
       this.#o.stats.echoesSkipped++;
       return;
     }
     if (!own) this.#o.stats.received++;
+    if (nl >= 0) return this.#onLogMessage(topic, segment.slice(nl + 1), message.toString('utf8', idEnd), deliver);
     const isBinary = (flags & FLAG_BINARY) !== 0;
     // One copy per publication per instance, shared by every local subscriber; text is handed on as text.
     const body = message.subarray(idEnd);
     deliver(isBinary ? Buffer.from(body) : body.toString('utf8'), isBinary);
+  }
+
+  #onLogMessage(topic: string, pos: string, body: string, deliver: Deliver): void {
+    const colon = pos.lastIndexOf(':');
+    const follower = this.#follower(topic);
+    if (!follower) return deliver(body, false);
+    follower.arrived(pos.slice(0, colon), Number(pos.slice(colon + 1)), body);
+  }
+
+  #follower(topic: string): LogFollower | undefined {
+    let f = this.#followers.get(topic);
+    const log = this.#logs.get(topic);
+    if (!f && log) {
+      const follower = new LogFollower(log.read, log.keep, (text) => {
+        // A catch-up still reading when the topic was left (and perhaps joined again) delivers nothing.
+        if (this.#followers.get(topic) === follower) this.#topics.get(topic)?.(text, false);
+      }, this.#o.stats);
+      this.#followers.set(topic, (f = follower));
+    }
+    return f;
   }
 
   async #resubscribe(): Promise<void> {
@@ -183,6 +237,8 @@ export class RedisBus implements Bus {
     try {
       for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) await this.#o.sub.subscribe(...channels.slice(i, i + SUBSCRIBE_BATCH));
       this.#o.log.info({ event: 'cluster-resubscribed', topics: channels.length }, `cluster: subscribed again to ${channels.length} topic(s)`);
+      // Publications made while the subscriptions were away: the logs that had them give them now.
+      for (const [topic, f] of this.#followers) if (this.#topics.has(topic)) f.subscribed();
     } catch (err) {
       this.#subscribeFailed(err);
     }

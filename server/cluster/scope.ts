@@ -1,11 +1,12 @@
 /** @module The shared-state view one protocol on one vhost gets (vhost.cluster): presence groups and shared logs, namespaced. */
 import type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from '../plugin/api.ts';
 import { RedisBus } from '../bus/redis-bus.ts';
-import { APPEND, BOUNDS, Script } from './scripts.ts';
+import { APPEND, BOUNDS, READ, Script } from './scripts.ts';
 import type { RedisCluster } from './cluster.ts';
 
 const appendScript = new Script(APPEND);
 const boundsScript = new Script(BOUNDS);
+const readScript = new Script(READ);
 
 class RedisPresence implements Presence {
   readonly #cluster: RedisCluster;
@@ -41,34 +42,46 @@ class RedisPresence implements Presence {
 
 class RedisSharedLog implements SharedLog {
   readonly key: string;
+  /** Beside the stream: the epoch its ids count in (see EPOCH in scripts.ts). */
+  readonly epochKey: string;
   readonly #cluster: RedisCluster;
   readonly #maxLength: number;
   readonly #channel: string;
-  readonly #header: Buffer;
 
-  constructor(cluster: RedisCluster, key: string, opts: SharedLogOptions, topicKey: string | undefined) {
+  constructor(cluster: RedisCluster, scoped: string, opts: SharedLogOptions, topicKey: string | undefined) {
     this.#cluster = cluster;
-    this.key = key;
+    this.key = `${cluster.config.prefix}log:${scoped}`;
+    this.epochKey = `${cluster.config.prefix}logepoch:${scoped}`;
     this.#maxLength = opts.maxLength;
     this.#channel = topicKey === undefined ? '' : cluster.bus.channelOf(topicKey);
-    this.#header = RedisBus.header(cluster.config.instanceId, false, true);
+    // What this instance's subscription to the topic misses (Redis away a moment) is read back from here.
+    if (topicKey !== undefined) cluster.bus.followLog(topicKey, (after, count) => this.#read(after, count), opts.maxLength);
   }
 
-  async append(before: string, after: string): Promise<SharedLogEntry> {
-    const reply = await this.#cluster.run('log append', () => appendScript.run(this.#cluster.cmd, [this.key], [this.#maxLength, before, after, this.#channel, this.#header]));
-    const [id, text] = reply as [string, string];
-    return { id: Number(id), text };
+  async append(before: string, after: string, between?: string): Promise<SharedLogEntry> {
+    const args = [this.#maxLength, before, after, this.#channel, RedisBus.logFlags, between === undefined ? '' : '1', between ?? '', this.#cluster.config.instanceId];
+    const reply = await this.#cluster.run('log append', () => appendScript.run(this.#cluster.cmd, [this.key, this.epochKey], args));
+    const [id, text, epoch] = reply as [string, string, string];
+    return { id: Number(id), epoch, text };
   }
 
   async after(after: number, limit: number): Promise<SharedLogEntry[]> {
-    const rows = await this.#cluster.run('log read', () => this.#cluster.cmd.xrange(this.key, `${after + 1}-0`, '+', 'COUNT', limit));
-    return rows.map(([id, fields]) => ({ id: Number.parseInt(id, 10), text: fields[1] ?? '' }));
+    const { epoch, entries } = await this.#read(after, limit);
+    return entries.map((e) => ({ ...e, epoch }));
   }
 
-  async bounds(): Promise<{ firstId: number; lastId: number }> {
-    const reply = await this.#cluster.run('log bounds', () => boundsScript.run(this.#cluster.cmd, [this.key], []));
-    const [first, last] = reply as [number, number];
-    return { firstId: first === 0 ? last + 1 : first, lastId: last };
+  async bounds(): Promise<{ firstId: number; lastId: number; epoch: string }> {
+    const reply = await this.#cluster.run('log bounds', () => boundsScript.run(this.#cluster.cmd, [this.key, this.epochKey], []));
+    const [first, last, epoch] = reply as [number, number, string];
+    return { firstId: first === 0 ? last + 1 : first, lastId: last, epoch };
+  }
+
+  async #read(after: number, limit: number): Promise<{ epoch: string; lastId: number; entries: { id: number; text: string }[] }> {
+    const reply = await this.#cluster.run('log read', () => readScript.run(this.#cluster.cmd, [this.key, this.epochKey], [after + 1, limit]));
+    const [epoch, lastId, ...flat] = reply as [string, number, ...(number | string)[]];
+    const entries: { id: number; text: string }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: Number(flat[i]), text: String(flat[i + 1]) });
+    return { epoch, lastId: Number(lastId), entries };
   }
 }
 
@@ -87,17 +100,18 @@ export class ClusterScope implements ClusterView {
   }
 
   presence(name: string, opts: PresenceOptions = {}): Presence {
-    const linger = opts.linger ? [String(opts.linger.ms), ...opts.linger.logs.map((l) => keyOf(l))].join('\n') : '';
+    // A lingering log's epoch goes with it: an append after the stream expired starts a new epoch anyway.
+    const linger = opts.linger ? [String(opts.linger.ms), ...opts.linger.logs.flatMap((l) => keysOf(l))].join('\n') : '';
     return new RedisPresence(this.#cluster, this.#cluster.groupKey(this.#scope + name), linger);
   }
 
   log(name: string, opts: SharedLogOptions): SharedLog {
     const topic = opts.publishTo === undefined ? undefined : this.#topicKey(opts.publishTo);
-    return new RedisSharedLog(this.#cluster, `${this.#cluster.config.prefix}log:${this.#scope}${name}`, opts, topic);
+    return new RedisSharedLog(this.#cluster, this.#scope + name, opts, topic);
   }
 }
 
-function keyOf(log: SharedLog): string {
-  if (log instanceof RedisSharedLog) return log.key;
+function keysOf(log: SharedLog): string[] {
+  if (log instanceof RedisSharedLog) return [log.key, log.epochKey];
   throw new Error('cluster: presence linger takes logs made by vhost.cluster.log()');
 }

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
  *   P pr:<scope>       HASH presence group: field → "<owner>\n<claim µs>\n<value>"
  *   P prl:<scope>      what to expire when that group empties: "<ms>\n<key>\n<key>..."
  *   P log:<scope>      STREAM of a shared log: entry ids "<n>-0", n consecutive from 1
+ *   P logepoch:<scope> the log's epoch: a new one whenever an append finds the stream gone
  *   P bus:<topic>      pub/sub channel of a bus topic
  * Scripts touch keys they compute (owners' heartbeats, linger targets): fine on a
  * standalone Redis or a primary with replicas, not on Redis Cluster.
@@ -133,36 +134,79 @@ return touched
 `;
 
 /**
- * KEYS: stream. ARGV: max length, text before the id, text after it, channel or "", bus header.
- * Assigns the next consecutive id (the stream remembers its last id through trimming),
- * stores "<before><id><after>" as entry "<id>-0" and, in the same step, publishes it:
- * every instance sees a log's publications in id order. → [id, text].
+ * The epoch: made from Redis's clock by the append that finds the stream
+ * missing (a new log, one that expired, or a Redis that lost its data), and
+ * kept beside it. Ids start again at 1 only with a new epoch, so a reader
+ * holding (epoch, id) can tell "seen" from "a new sequence" (the clock of a
+ * restarted Redis has moved on). A stream found without its epoch (written
+ * by an older tsws) gets one too.
  */
-export const APPEND = `
-local last = 0
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local info = redis.call('XINFO', 'STREAM', KEYS[1])
-  for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then last = tonumber(string.match(info[i + 1], '^(%d+)')) end
+const EPOCH = `
+local function epochOf(streamKey, epochKey, create)
+  local epoch = false
+  if redis.call('EXISTS', streamKey) == 1 then epoch = redis.call('GET', epochKey) end
+  if not epoch and create then
+    local t = redis.call('TIME')
+    epoch = t[1] .. string.format('%06d', tonumber(t[2]))
+    redis.call('SET', epochKey, epoch)
   end
+  return epoch or ''
 end
-local id = string.format('%.0f', last + 1)
-local text = ARGV[2] .. id .. ARGV[3]
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'd', text)
-if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5] .. text) end
-return {id, text}
+local function lastIdOf(streamKey)
+  local info = redis.call('XINFO', 'STREAM', streamKey)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then return tonumber(string.match(info[i + 1], '^(%d+)')) end
+  end
+  return 0
+end
 `;
 
-/** KEYS: stream. → [first id or 0, last id] (0, 0 for a log never written). */
-export const BOUNDS = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
+/**
+ * KEYS: stream, epoch. ARGV: max length, text before the id, text after it,
+ * channel or "", the bus flags byte, "1" to splice the epoch in too, text
+ * between the id and the epoch, instance id.
+ * Assigns the next consecutive id (the stream remembers its last id through trimming),
+ * stores "<before><id><after>" (or "<before><id><between><epoch><after>") as entry
+ * "<id>-0" and, in the same step, publishes it with its position in the bus
+ * header ("<instance>\n<epoch>:<id>", see RedisBus): every instance sees a
+ * log's publications in id order, and can tell one it missed. → [id, text, epoch].
+ */
+export const APPEND = `${EPOCH}
+local epoch = epochOf(KEYS[1], KEYS[2], true)
+local last = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then last = lastIdOf(KEYS[1]) end
+local id = string.format('%.0f', last + 1)
+local text = ARGV[2] .. id .. ARGV[3]
+if ARGV[6] == '1' then text = ARGV[2] .. id .. ARGV[7] .. epoch .. ARGV[3] end
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'd', text)
+if ARGV[4] ~= '' then
+  local who = ARGV[8] .. '\\n' .. epoch .. ':' .. id
+  redis.call('PUBLISH', ARGV[4], ARGV[5] .. string.char(#who) .. who .. text)
+end
+return {id, text, epoch}
+`;
+
+/** KEYS: stream, epoch. → [first id or 0, last id, epoch] (0, 0, "" for a log never written). */
+export const BOUNDS = `${EPOCH}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, ''} end
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
 local first, last = 0, 0
 for i = 1, #info, 2 do
   if info[i] == 'last-generated-id' then last = tonumber(string.match(info[i + 1], '^(%d+)')) end
   if info[i] == 'first-entry' and info[i + 1] then first = tonumber(string.match(info[i + 1][1], '^(%d+)')) end
 end
-return {first, last}
+return {first, last, epochOf(KEYS[1], KEYS[2], false)}
+`;
+
+/** KEYS: stream, epoch. ARGV: first id to read, count. → [epoch, last id, id, text, id, text...], the entries and their epoch read in one step. */
+export const READ = `${EPOCH}
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+local out = {epochOf(KEYS[1], KEYS[2], false), exists and lastIdOf(KEYS[1]) or 0}
+for _, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])) do
+  out[#out + 1] = tonumber(string.match(e[1], '^(%d+)'))
+  out[#out + 1] = e[2][2] or ''
+end
+return out
 `;
 
 /** Runs a script by its SHA, loading it once when Redis does not know it (first use, or after a restart). */

@@ -27,6 +27,10 @@ export interface ClusterStats {
   entriesReaped: number;
   /** Shared-state operations refused because Redis was away. */
   unavailable: number;
+  /** Shared-log publications delivered from the log after a subscription gap (those missed, and any whose own copy was still on its way). */
+  logRecovered: number;
+  /** Shared-log publications missed that the log no longer kept: readers see a hole in the ids. */
+  logUnrecovered: number;
 }
 
 export function newClusterStats(): ClusterStats {
@@ -42,5 +46,7 @@ export function newClusterStats(): ClusterStats {
     resubscribes: 0,
     entriesReaped: 0,
     unavailable: 0,
+    logRecovered: 0,
+    logUnrecovered: 0,
   };
 }

@@ -2,16 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TswsError, describeError, tswsError } from '../errors.ts';
-import { openFileLimit } from '../os-limits.ts';
-import { Diagnostics, Site, asInt, asPairList, asString, asStringList, isPlainObject } from './coerce.ts';
-import { parseLwswsJson, type ParsedDocument } from './lwsws-json.ts';
-import { where, type GlobalConfig, type ListenAddress, type MetricsConfig, type ServerConfig, type VhostConfig } from './model.ts';
-import { DEFAULT_MAX_MESSAGE_SIZE, GLOBAL_KEYS, MAX_MESSAGE_CEILING, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
-import { nearest } from './suggest.ts';
-import { buildVhost, checkKeys, type Expand } from './vhost-block.ts';
-import { buildCluster } from './cluster-block.ts';
-import { buildMetrics } from './metrics-block.ts';
+import { Diagnostics, Site, isPlainObject } from './coerce.ts';
 import { displayPath } from './display-path.ts';
+import { buildGlobal } from './global-block.ts';
+import type { ReadContext } from './key-spec.ts';
+import { parseLwswsJson, type ParsedDocument } from './lwsws-json.ts';
+import { listenerKey, where, type MetricsConfig, type ServerConfig, type VhostConfig } from './model.ts';
+import { checkKeys, type Written } from './read-block.ts';
+import { GLOBAL_KEYS, MOUNT_KEYS, TOP_LEVEL_KEYS, VHOST_KEYS } from './schema.ts';
+import { nearest } from './suggest.ts';
+import { buildVhost } from './vhost-block.ts';
 
 export interface LoadOptions {
   readonly configDir: string;
@@ -32,16 +32,6 @@ const DATA_DIR_TOKEN = '_lws_ddir_';
 /** lwsws skips editor backups and hidden files in conf.d. */
 function isConfigFileName(name: string): boolean {
   return !name.startsWith('.') && !name.includes('~');
-}
-
-/**
- * Unset ip-limit-wsi: a quarter of the open-file limit per address, so one
- * address cannot take the whole fd table (behind a load balancer every
- * client comes from its few addresses: raise it there, or set 0 for none).
- */
-function defaultPerAddressLimit(): number {
-  const limit = openFileLimit();
-  return limit ? Math.floor(limit / 4) : 0;
 }
 
 export function listConfigFiles(configDir: string): string[] {
@@ -68,9 +58,11 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     return fail(tswsError('TSWS_ERR_CONFIG_DIR', { dir: configDir, reason: describeError(err) }, err));
   }
 
-  const expand: Expand = {
-    text: (v) => v.split(DATA_DIR_TOKEN).join(opts.dataDir),
-    path: (v) => path.resolve(configDir, v.split(DATA_DIR_TOKEN).join(opts.dataDir)),
+  const ctx: ReadContext = {
+    expand: {
+      text: (v) => v.split(DATA_DIR_TOKEN).join(opts.dataDir),
+      path: (v) => path.resolve(configDir, v.split(DATA_DIR_TOKEN).join(opts.dataDir)),
+    },
   };
 
   const files = listConfigFiles(configDir);
@@ -92,7 +84,8 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     }
   }
 
-  const globalRaw: Record<string, { value: unknown; site: Site }> = {};
+  // The global block may be spread over several files: the last value written of each key wins.
+  const globalRaw = new Map<string, Written>();
   const vhosts: VhostConfig[] = [];
   for (const doc of docs) {
     const root = new Site(doc, [], diag);
@@ -120,11 +113,11 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       } else {
         const use = checkKeys(g, gsite, 'global', GLOBAL_KEYS, [{ name: 'a vhost block (conf.d/)', keys: VHOST_KEYS }, { name: 'a mount', keys: MOUNT_KEYS }]);
         for (const key of use) {
-          const prior = globalRaw[key];
+          const prior = globalRaw.get(key);
           if (prior && prior.site.doc !== doc) {
             diag.add(tswsError('TSWS_WARN_CONFIG_DUPLICATE_KEY', { where: gsite.at(key).where, key, first: prior.site.where }));
           }
-          globalRaw[key] = { value: g[key], site: gsite.at(key) };
+          globalRaw.set(key, { value: g[key], site: gsite.at(key) });
         }
       }
     }
@@ -135,14 +128,14 @@ export function loadConfig(opts: LoadOptions): LoadResult {
         diag.add(tswsError('TSWS_ERR_CONFIG_TYPE', { where: vsite.where, key: 'vhosts', expected: 'an array of vhost objects', got: typeof v }));
       } else {
         v.forEach((raw, i) => {
-          const vh = buildVhost(raw, vsite.at(i), expand);
+          const vh = buildVhost(raw, vsite.at(i), ctx);
           if (vh) vhosts.push(vh);
         });
       }
     }
   }
 
-  const global = buildGlobal(globalRaw, configDir, opts, expand);
+  const global = buildGlobal(globalRaw, ctx, opts.shippedPluginDir);
   if (vhosts.length === 0 && diag.errors.length === 0) diag.add(tswsError('TSWS_ERR_CONFIG_NO_VHOSTS', { dir: configDir }));
   checkListeners(vhosts, diag);
   if (global.metrics) checkMetricsPort(global.metrics, vhosts, diag);
@@ -152,50 +145,6 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     config: { configDir, dataDir: opts.dataDir, files, global, vhosts },
     diagnostics: diag,
   };
-}
-
-function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, configDir: string, opts: LoadOptions, expand: Expand): GlobalConfig {
-  const get = <T>(key: string, conv: (v: unknown, s: Site, k: string) => T | undefined): T | undefined => {
-    const entry = raw[key];
-    return entry ? conv(entry.value, entry.site, key) : undefined;
-  };
-  const configured = get('plugin-dir', asStringList)?.map((d) => expand.path(d));
-  const userDirs = configured ?? [path.join(configDir, 'plugins')].filter((d) => fs.existsSync(d));
-  const pluginDirs = [...new Set([path.resolve(opts.shippedPluginDir), ...userDirs])];
-  const pingSecs = get('ws-pingpong-secs', asInt) ?? 0;
-  return {
-    serverString: get('server-string', asString) ?? 'tsws',
-    pluginDirs,
-    countThreads: get('count-threads', (v, s, k) => asInt(v, s, k, 1, 64)) ?? 1,
-    // uWS.js counts idle time in 4-second ticks and needs at least 8.
-    wsPingPongSecs: pingSecs === 0 ? 0 : Math.max(8, Math.ceil(pingSecs / 4) * 4),
-    wsMaxMessageSize: get('ws-max-message-size', (v, s, k) => asInt(v, s, k, 1, MAX_MESSAGE_CEILING)) ?? DEFAULT_MAX_MESSAGE_SIZE,
-    logLevel: get('log-level', asString),
-    cluster: get('cluster', buildCluster),
-    privileges: { uid: get('uid', asInt), gid: get('gid', asInt), username: get('username', asString), groupname: get('groupname', asString) },
-    timeoutSecs: get('timeout-secs', (v, s, k) => asInt(v, s, k, 1, 3600)) ?? 20,
-    rejectServiceKeywords: get('reject-service-keywords', asStatusPairs) ?? [],
-    ipLimitWsi: get('ip-limit-wsi', asInt) ?? defaultPerAddressLimit(),
-    watchdogSecs: get('watchdog-secs', (v, s, k) => asInt(v, s, k, 0, 3600)) ?? 5,
-    graceSecs: get('grace-secs', (v, s, k) => asInt(v, s, k, 0, 3600)) ?? 10,
-    metrics: get('metrics', buildMetrics),
-  };
-}
-
-/** lwsws's [{"substring": "403"}, ...]: each status must be one a server can answer with. */
-function asStatusPairs(v: unknown, site: Site, key: string): [string, number][] | undefined {
-  const pairs = asPairList(v, site, key);
-  if (!pairs) return undefined;
-  const out: [string, number][] = [];
-  for (const [word, status] of pairs) {
-    const n = Number(status);
-    if (!Number.isInteger(n) || n < 400 || n > 599 || word === '') {
-      site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.where, key, detail: `"${word}": "${status}" needs a non-empty substring and a status from 400 to 599` }));
-      continue;
-    }
-    out.push([word, n]);
-  }
-  return out;
 }
 
 /**
@@ -249,9 +198,4 @@ function checkMetricsPort(metrics: MetricsConfig, vhosts: readonly VhostConfig[]
       detail: `port ${metrics.port} is also vhost "${clash.name}"'s (${clash.source.file}:${clash.source.line}): the metrics listener needs a port of its own, or leave "port" out to serve "path" on every vhost`,
     }));
   }
-}
-
-/** Addresses with the same key share one listening socket. */
-export function listenerKey(addr: ListenAddress): string {
-  return addr.unixSocket ? `unix:${addr.iface}` : `${addr.iface ?? '*'}:${addr.port}`;
 }

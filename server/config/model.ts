@@ -1,4 +1,5 @@
 /** @module The typed configuration model that the lwsws files are turned into. */
+import type { Level } from '../log.ts';
 
 export interface SourceRef {
   readonly file: string;
@@ -21,8 +22,8 @@ export interface GlobalConfig {
   readonly wsPingPongSecs: number;
   /** Largest websocket message of any vhost not setting its own. tsws: "ws-max-message-size". */
   readonly wsMaxMessageSize: number;
-  /** pino level name when -d is not given. */
-  readonly logLevel: string | undefined;
+  /** pino level when -d is not given. */
+  readonly logLevel: Level;
   /** Set when this instance is one of several sharing state through Redis. */
   readonly cluster: ClusterConfig | undefined;
   /** Who to become once everything privileged is done. lwsws: uid, gid, username, groupname. */
@@ -68,6 +69,11 @@ export interface ListenAddress {
   readonly source: SourceRef;
 }
 
+/** Addresses with the same key share one listening socket. */
+export function listenerKey(addr: ListenAddress): string {
+  return addr.unixSocket ? `unix:${addr.iface}` : `${addr.iface ?? '*'}:${addr.port}`;
+}
+
 export interface TlsConfig {
   readonly cert: string;
   readonly key: string;
@@ -106,7 +112,7 @@ export interface MountConfig {
   readonly origin: Origin;
   /** The origin as written, for logs and errors. */
   readonly originText: string;
-  /** File served for a directory. lwsws: "default"; default "index.html". */
+  /** File served for a directory. lwsws: "default". */
   readonly defaultFile: string;
   readonly cacheMaxAge: number;
   readonly cacheReuse: boolean;
@@ -126,7 +132,7 @@ export interface MountConfig {
   readonly basicAuth: string | undefined;
   /** Extra response headers. lwsws: "headers". */
   readonly headers: Pairs;
-  /** cgi:// only: seconds without progress before the script is killed. lwsws: "cgi-timeout"; default 5. */
+  /** cgi:// only: seconds without progress before the script is killed. lwsws: "cgi-timeout". */
   readonly cgiTimeout: number;
   /** cgi:// only: extra environment. lwsws: "cgi-env". */
   readonly cgiEnv: Pairs;

@@ -1,9 +1,10 @@
 /** @module The transport side of a vhost block: its listen addresses and its TLS settings. */
 import fs from 'node:fs';
 import { tswsError } from '../errors.ts';
-import { asBool, asInt, asString, isPlainObject, type Site } from './coerce.ts';
+import { asInt, asString, isPlainObject, type Site } from './coerce.ts';
+import type { Expand } from './key-spec.ts';
 import type { ListenAddress, TlsConfig } from './model.ts';
-import type { Expand } from './vhost-block.ts';
+import type { VhostValues } from './schema.ts';
 
 /** One element of "listen": {"interface": "::", "port": "2221"} or {"unix-socket": "/run/x.sock"}. */
 function buildListen(raw: unknown, site: Site, expand: Expand): ListenAddress | undefined {
@@ -27,16 +28,6 @@ function buildListen(raw: unknown, site: Site, expand: Expand): ListenAddress | 
   return port === undefined ? undefined : { port, iface, unixSocket: false, source: site.source };
 }
 
-/**
- * TLS 1.2 ciphers when "ciphers" says nothing: Mozilla's "intermediate" list
- * (forward secrecy and AEAD only; TLS 1.0 and 1.1 are off in uWS.js's
- * BoringSSL anyway). TLS 1.3's suites are BoringSSL's fixed, all-strong set.
- */
-export const INTERMEDIATE_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305',
-].join(':');
-
 export function buildListens(main: ListenAddress, raw: unknown, site: Site, expand: Expand): ListenAddress[] {
   if (raw === undefined) return [main];
   if (!Array.isArray(raw)) {
@@ -55,25 +46,17 @@ export interface TlsFields {
 }
 
 /** Certificate and key come as a pair; files are checked at start (and by --check), not here. */
-export function buildTls(raw: Record<string, unknown>, use: ReadonlySet<string>, site: Site, expand: Expand): TlsFields {
-  const get = <T>(key: string, conv: (v: unknown, s: Site, k: string) => T | undefined): T | undefined =>
-    use.has(key) ? conv(raw[key], site.at(key), key) : undefined;
-  const cert = get('host-ssl-cert', asString);
-  const key = get('host-ssl-key', asString);
-  const ca = get('host-ssl-ca', asString);
-  const sts = get('sts', asBool) ?? false;
-  const redirectHttp = get('redirect-http', asBool) ?? false;
+export function buildTls(v: VhostValues, site: Site): TlsFields {
+  const cert = v['host-ssl-cert'];
+  const key = v['host-ssl-key'];
   if ((cert === undefined) !== (key === undefined)) {
     site.diag.add(tswsError('TSWS_ERR_CONFIG_MISSING_KEY', { where: site.where, key: cert === undefined ? 'host-ssl-cert' : 'host-ssl-key', block: 'a TLS vhost (certificate and key go together)' }));
   }
-  const tls =
-    cert !== undefined && key !== undefined
-      ? { cert: expand.path(cert), key: expand.path(key), ca: ca === undefined ? undefined : expand.path(ca), ciphers: get('ciphers', asString) ?? INTERMEDIATE_CIPHERS }
-      : undefined;
-  if (tls && redirectHttp) {
+  const tls = cert !== undefined && key !== undefined ? { cert, key, ca: v['host-ssl-ca'], ciphers: v.ciphers } : undefined;
+  if (tls && v['redirect-http']) {
     site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.at('redirect-http').where, key: 'redirect-http', detail: 'a TLS vhost cannot redirect to itself: put "redirect-http" on a plain vhost of the same name on another port' }));
   }
-  return { tls, sts, ignoreMissingCert: get('ignore-missing-cert', asBool) ?? false, redirectHttp };
+  return { tls, sts: v.sts, ignoreMissingCert: v['ignore-missing-cert'], redirectHttp: v['redirect-http'] };
 }
 
 export type TlsFileProblem = { readonly file: string; readonly reason: string };

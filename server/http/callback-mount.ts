@@ -11,8 +11,8 @@ import { RequestBody, checkBodyLimit, unreadBody } from './request-body.ts';
 
 type CallbackOrigin = Extract<Origin, { kind: 'callback' }>;
 
-/** The request as an HTTP plugin sees it: a snapshot plus where it fell in the mount. */
-class HttpRequestSnapshot extends RequestSnapshot {
+/** The request as an HTTP plugin sees it (and an upgrade a mountUpgrades protocol takes): a snapshot plus where it fell in the mount. */
+export class HttpRequestSnapshot extends RequestSnapshot {
   constructor(base: RequestSnapshot, path: string, readonly mountpoint: string, readonly pathInMount: string) {
     super(base.method, path, base.query, { ...base.headers }, base.peer);
   }

@@ -1,6 +1,6 @@
 /** @module cgi:// mounts: runs a CGI/1.1 script per request (RFC 3875), body to stdin, its stdout streamed back. */
 import type { Origin } from '../config/model.ts';
-import { hostName } from '../vhost/listener.ts';
+import { hostName } from '../vhost/vhost-router.ts';
 import { basicAuthUser } from './basic-auth.ts';
 import { refuseBody } from './body-refusal.ts';
 import { cgiEnvironment } from './cgi-env.ts';

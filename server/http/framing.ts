@@ -27,7 +27,7 @@ const CHUNKED: BodyFraming = { ok: true, length: undefined, chunked: true };
  *
  * The common request carries neither header: two header reads and no more,
  * as the static-file bench wants. A header present with an empty value reads
- * as absent there; uWS.js also treats it as no body (README, security).
+ * as absent there; uWS.js also treats it as no body (docs/reference/security.md).
  * Must run inside the request callback (it reads `req`).
  */
 export function readFraming(req: HttpReq): Framing {

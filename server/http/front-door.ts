@@ -1,7 +1,7 @@
 /** @module What every request meets before a mount or protocol sees it: misdirected TLS, redirects to https, refused agents. */
 import net from 'node:net';
 import { tswsError } from '../errors.ts';
-import { MISDIRECTED, hostName, type VhostRouter } from '../vhost/listener.ts';
+import { MISDIRECTED, hostName, type VhostRouter } from '../vhost/vhost-router.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import type { HeaderList } from './exchange.ts';
 

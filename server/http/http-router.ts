@@ -1,7 +1,7 @@
 /** @module Routes an HTTP request: vhost by Host, path normalised, longest mount, then the mount's origin handler. */
 import { tswsError } from '../errors.ts';
 import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts';
-import type { VhostRouter } from '../vhost/listener.ts';
+import type { VhostRouter } from '../vhost/vhost-router.ts';
 import { frontDoor, type FrontDoor } from './front-door.ts';
 import { readFraming, refuseConnect, refuseFraming } from './framing.ts';
 import type { Vhost } from '../vhost/vhost.ts';

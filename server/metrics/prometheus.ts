@@ -55,6 +55,8 @@ const CLUSTER_COUNTERS: readonly (readonly [name: string, help: string, field: C
   ['tsws_cluster_resubscribes_total', 'Times subscriptions were sent again after a reconnect.', 'resubscribes'],
   ['tsws_cluster_entries_reaped_total', 'Entries of dead instances removed by this one.', 'entriesReaped'],
   ['tsws_cluster_unavailable_total', 'Shared-state operations refused while Redis was away.', 'unavailable'],
+  ['tsws_cluster_log_recovered_total', 'Shared-log publications delivered from the log after a subscription gap.', 'logRecovered'],
+  ['tsws_cluster_log_unrecovered_total', 'Shared-log publications missed that the log no longer kept.', 'logUnrecovered'],
 ];
 
 /**

@@ -26,23 +26,32 @@ export interface Presence {
 }
 
 export interface SharedLogEntry {
-  /** Consecutive from 1 across every instance. */
+  /** Consecutive from 1 across every instance, within the epoch. */
   readonly id: number;
+  /**
+   * The id sequence this entry belongs to: an opaque string, new whenever the
+   * log starts again at 1 (it was deleted or expired, or Redis came back
+   * without its data). A reader keeps (epoch, id): an id from another epoch
+   * is never "already seen".
+   */
+  readonly epoch: string;
   readonly text: string;
 }
 
-/** A log shared by every instance: one id sequence, the newest `maxLength` entries kept (Redis Streams). */
+/** A log shared by every instance: one id sequence per epoch, the newest `maxLength` entries kept (Redis Streams). */
 export interface SharedLog {
   /**
    * Stores `before + id + after` under the next id, and (with `publishTo`)
    * publishes that text on the topic in the same step, so every instance,
-   * this one included, receives a log's publications in id order.
+   * this one included, receives a log's publications in id order. With
+   * `between`, the epoch is spliced in too: `before + id + between + epoch + after`
+   * (the epoch is digits only, safe inside a JSON string).
    */
-  append(before: string, after: string): Promise<SharedLogEntry>;
-  /** Kept entries with id > `after`, oldest first, at most `limit`. */
+  append(before: string, after: string, between?: string): Promise<SharedLogEntry>;
+  /** Kept entries with id > `after` in the current epoch, oldest first, at most `limit`. */
   after(after: number, limit: number): Promise<SharedLogEntry[]>;
-  /** The oldest kept id (lastId + 1 when none is kept) and the last id given (0 for a new log). */
-  bounds(): Promise<{ readonly firstId: number; readonly lastId: number }>;
+  /** The oldest kept id (lastId + 1 when none is kept), the last id given (0 for a new log) and the current epoch ("" for a log never written). */
+  bounds(): Promise<{ readonly firstId: number; readonly lastId: number; readonly epoch: string }>;
 }
 
 export interface SharedLogOptions {

@@ -7,8 +7,11 @@ import type { Logger } from 'pino';
 import { VERSION } from '../version.ts';
 import type { ClusterView } from './api-cluster.ts';
 import type { ServerView } from './api-server.ts';
+import type { Timer, WriteStatus } from './api-base.ts';
+import type { ClientConnectInfo, ClientConnOn } from './api-client.ts';
 
-export type { Logger };
+export type { Logger, Timer, WriteStatus };
+export type { ClientCallbacks, ClientConnectInfo, ClientState, ClientTls, ReconnectAttempt, ReconnectPolicy } from './api-client.ts';
 export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from './api-server.ts';
 export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from './api-cluster.ts';
 
@@ -28,11 +31,22 @@ export const HTTP_CALLBACKS = ['checkAccess', 'http', 'httpBody', 'httpBodyCompl
 export const CALLBACK_NAMES = [...VHOST_CALLBACKS, ...WS_CALLBACKS, ...HTTP_CALLBACKS] as const;
 export type CallbackName = (typeof CALLBACK_NAMES)[number];
 
-/** What a write did: queued on the wire, queued behind backpressure, or refused. */
-export type WriteStatus = 'sent' | 'backpressure' | 'dropped';
 
 /** A filter's answer to an upgrade request, before the 101 goes out. */
-export type FilterVerdict = 'accept' | { readonly refuse: number; readonly reason?: string };
+export type FilterVerdict = 'accept' | UpgradeAccept | { readonly refuse: number; readonly reason?: string };
+
+/**
+ * 'accept' with details, for a protocol that relays upgrades (`mountUpgrades`):
+ * `protocol` is the subprotocol the 101 names (one the client asked for, or ''
+ * for none) instead of this protocol's own name; `dropped` runs when the
+ * accepted upgrade never became a connection (the client left while the
+ * filter decided), to release what the filter set up for it.
+ */
+export interface UpgradeAccept {
+  readonly accept: true;
+  readonly protocol?: string;
+  readonly dropped?: () => void;
+}
 
 /** The HTTP request that opened a connection (the upgrade) or an HTTP transaction. */
 export interface PeerRequest {
@@ -45,12 +59,14 @@ export interface PeerRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** Remote address as text (IPv4 dotted, IPv6 hex). */
   readonly peer: string;
+  /**
+   * Set when a mount routed the request here: every HTTP transaction, and an
+   * upgrade a `mountUpgrades` protocol takes. `pathInMount` is "" or starts with "/".
+   */
+  readonly mountpoint?: string;
+  readonly pathInMount?: string;
   /** A decoded query parameter, or undefined. */
   queryParam(name: string): string | undefined;
-}
-
-export interface Timer {
-  cancel(): void;
 }
 
 /**
@@ -103,7 +119,18 @@ export interface ProtocolVhost<V = unknown, S = unknown> {
   readonly cluster: ClusterView | undefined;
   /** Read-only figures of the whole server (every vhost and protocol), for status and monitoring plugins. */
   readonly server: ServerView;
+  /**
+   * lws_client_connect_via_info: opens a websocket client connection whose
+   * callbacks (clientEstablished, clientReceive, clientWritable, ...) run as
+   * a served connection's do. Closed at destroy (stop and reload). Throws
+   * TSWS_ERR_CLIENT_OPTIONS for an address or option it cannot use; everything else
+   * (refused, timed out, TLS...) reaches clientConnectionError.
+   */
+  connect<T = undefined>(info: ClientConnectInfo<T, ProtocolVhost<V, S>>): ClientConn<T, V, S>;
 }
+
+/** A client connection opened by a protocol on a vhost: T its session, V and S the vhost's and served sessions' state. */
+export type ClientConn<T = unknown, V = unknown, S = unknown> = ClientConnOn<T, ProtocolVhost<V, S>>;
 
 /** What `init` sees: the vhost before it has state. */
 export type ProtocolVhostInit<V = unknown, S = unknown> = Omit<ProtocolVhost<V, S>, 'state'>;
@@ -308,6 +335,15 @@ interface ProtocolBase<V, S, O extends OptionSpecs> {
   /** Largest HTTP request body accepted under its callback:// mounts, in bytes (default 1 MiB); larger ones get 413. */
   readonly httpBodyLimit?: number;
   /**
+   * Websocket upgrades under this protocol's callback:// mounts come to it
+   * whatever subprotocol they ask for, as lws hands upgrades under a proxy
+   * mount to the proxy: for a plugin that relays them (the tunnel does). Its
+   * `filter` sees `req.mountpoint` and `req.pathInMount`, and may accept with
+   * the subprotocol to answer. Default false: upgrades everywhere pick their
+   * protocol by Sec-WebSocket-Protocol.
+   */
+  readonly mountUpgrades?: boolean;
+  /**
    * What `--check` (and start and reload, before anything listens) can tell
    * about this protocol on a vhost without starting it: throw (a coded error
    * such as lockFile's, or any Error) when it could not start here.
@@ -322,7 +358,11 @@ export interface ProtocolCheckSite {
   readonly clustered: boolean;
 }
 
-/** `session` is required exactly when the session state type cannot be undefined. */
+/**
+ * `session` is required exactly when the session state type cannot be undefined.
+ * It gets the same `req` object the protocol's `filter` saw, so what an async
+ * filter found out about an upgrade can be looked up by it.
+ */
 export type ProtocolDef<V = undefined, S = undefined, O extends OptionSpecs = Record<never, OptionSpec>> = ProtocolBase<V, S, O> &
   (undefined extends S
     ? { readonly session?: (vhost: ProtocolVhost<V, S>, req: PeerRequest) => S }
@@ -351,7 +391,7 @@ export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P
 }
 
 /** Coded errors, e.g. to tell TSWS_ERR_CLUSTER_UNAVAILABLE (Redis away for a moment) from a bug. */
-export { isTswsError } from '../errors.ts';
+export { isTswsError, type TswsError } from '../errors.ts';
 export { checkLock, lockFile, type FileLock } from '../file-lock.ts';
 
 /** A flood limit a plugin can keep per connection or per name (pure arithmetic, no transport). */

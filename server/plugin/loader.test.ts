@@ -49,6 +49,7 @@ describe('plugin loader', () => {
     ['bad-name.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /websocket subprotocol token/],
     ['bad-fragments.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"receiveFragments" must be a boolean/],
     ['bad-max-message.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"maxMessageSize" must be a positive integer, got 0/],
+    ['bad-mount-upgrades.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"mountUpgrades" must be a boolean, got "yes"/],
   ])('%s fails with %s naming the file', async (fixture, code, message) => {
     const r = await loadOne(fixture);
     expect(r.errors.map((e) => e.code)).toEqual([code]);

@@ -133,6 +133,8 @@ function checkProtocols(file: string, desc: PluginDescriptor, warnings: TswsErro
     const callbacks = checkCallbacks(file, name, p.callbacks);
     const bodyLimit = p.httpBodyLimit ?? DEFAULT_BODY_LIMIT;
     if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 0) throw bad(`"httpBodyLimit" must be a non-negative integer, got ${JSON.stringify(bodyLimit)}`);
+    const mountUpgrades = p.mountUpgrades ?? false;
+    if (typeof mountUpgrades !== 'boolean') throw bad(`"mountUpgrades" must be a boolean, got ${JSON.stringify(mountUpgrades)}`);
     return {
       name,
       file,
@@ -142,6 +144,7 @@ function checkProtocols(file: string, desc: PluginDescriptor, warnings: TswsErro
       maxMessageSize: checkSize(p.maxMessageSize, 'maxMessageSize', bad),
       inbox: checkInbox(p.inbox, bad),
       httpBodyLimit: bodyLimit,
+      mountUpgrades,
       rateLimit: checkRateLimit(p.rateLimit, bad),
       optionSpecs: checkOptionSpecs(p.options, bad),
       session: p.session as RuntimeProtocol['session'],

@@ -37,6 +37,8 @@ export interface RuntimeProtocol {
   readonly maxMessageSize: number | undefined;
   readonly inbox: InboxLimits;
   readonly httpBodyLimit: number;
+  /** Upgrades under its callback:// mounts come to it whatever subprotocol they name. */
+  readonly mountUpgrades: boolean;
   readonly rateLimit: { readonly perMs: number; readonly burst: number } | undefined;
   readonly optionSpecs: OptionSpecs;
   readonly session: ((vhost: ProtocolVhost, req: PeerRequest) => unknown) | undefined;

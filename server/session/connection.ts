@@ -5,7 +5,7 @@ import type { Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin
 import type { TopicSubscriber } from '../bus/topics.ts';
 import type { Bytes, WsHandle } from '../transport/types.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
-import type { Serviceable } from './scheduler.ts';
+import { WRITABLE_THRESHOLD, type Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { checkCloseArgs } from './close-codes.ts';
@@ -18,8 +18,8 @@ import type { WsSession } from './ws-session.ts';
 /** A clock no wall-clock step can move; unbound, performance.now throws. */
 const monotonic = () => performance.now();
 
-/** Buffered bytes above which a connection counts as choked: writable waits for drain. */
-export const WRITABLE_THRESHOLD = 64 * 1024;
+/** The threshold lives with the scheduler (client connections share it); proxy-ws.ts and server.ts import it from here. */
+export { WRITABLE_THRESHOLD };
 
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';

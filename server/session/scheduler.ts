@@ -1,5 +1,8 @@
 /** @module The writable scheduler: runs writable callbacks only when a connection can take data, many per corked batch. */
 
+/** Buffered bytes above which a connection (served or client) counts as choked: writable waits for drain. */
+export const WRITABLE_THRESHOLD = 64 * 1024;
+
 /** Something that has writable callbacks to run: a websocket connection, later an HTTP transaction. */
 export interface Serviceable {
   /** True while waiting in the scheduler's queue; owned by the scheduler and the target. */

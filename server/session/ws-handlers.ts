@@ -5,7 +5,7 @@ import { HttpExchange } from '../http/exchange.ts';
 import type { InFlight } from '../http/inflight.ts';
 import type { FilterVerdict } from '../plugin/api.ts';
 import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
-import type { VhostRouter } from '../vhost/listener.ts';
+import type { VhostRouter } from '../vhost/vhost-router.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
 import { readFraming, refuseFraming } from '../http/framing.ts';
@@ -14,6 +14,7 @@ import { Connection } from './connection.ts';
 import type { WsSession } from './ws-session.ts';
 import { normalizeRequestPath } from '../http/request-path.ts';
 import { proxyUpgrade } from '../http/proxy-mount.ts';
+import { HttpRequestSnapshot } from '../http/callback-mount.ts';
 import { RequestSnapshot } from './peer-request.ts';
 
 export interface WsDeps {
@@ -111,20 +112,28 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
     return proxyUpgrade({ res, context, key, requested, extensions, request, mount: { ...mount, origin: mount.origin }, path: normalized.ok ? normalized.path : request.path, ex, deps });
   }
 
-  const picked = vhost.pickProtocol(requested);
+  // A protocol that relays upgrades takes every one under its callback:// mounts, whatever subprotocol it names.
+  const relay = mount?.origin.kind === 'callback' ? vhost.protocols.get(mount.origin.protocol) : undefined;
+  let picked: ProtocolHost | TswsError;
+  let seen: RequestSnapshot = request;
+  if (mount && relay?.def.mountUpgrades && normalized.ok) {
+    picked = relay;
+    const rest = mount.mountpoint === '/' ? normalized.path : normalized.path.slice(mount.mountpoint.length);
+    seen = new HttpRequestSnapshot(request, normalized.path, mount.mountpoint, rest);
+  } else picked = vhost.pickProtocol(requested);
   if (picked instanceof TswsError) {
     deps.log.debug({ code: picked.code, peer: request.peer, vhost: vhost.name }, picked.message);
     return upgradeExchange(log, requested || '-').sendStatus(picked.httpStatus ?? 400, picked.detail);
   }
   const host: ProtocolHost = picked;
   const ex = upgradeExchange(log, host.protocol);
-  const pending: PendingUpgrade = { res, context, key, requested, extensions, request, host, ex };
+  const pending: PendingUpgrade = { res, context, key, requested, extensions, request: seen, host, ex };
 
   const filter = host.def.callbacks.filter;
   if (!filter) return completeUpgrade(pending, 'accept');
   let verdict: FilterVerdict | Promise<FilterVerdict>;
   try {
-    verdict = filter(request, host);
+    verdict = filter(seen, host);
   } catch (err) {
     host.counters.callbackErrors++;
     const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
@@ -150,18 +159,34 @@ function upgradeExchange(l: UpgradeLog, protocol: string): HttpExchange {
 
 function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
   const { ex, host } = u;
-  if (ex.aborted) return;
-  if (verdict !== 'accept') {
-    const status = Number.isInteger(verdict.refuse) && verdict.refuse >= 400 && verdict.refuse <= 599 ? verdict.refuse : 403;
-    return ex.sendStatus(status, verdict.reason ?? 'Refused.');
+  // Plain-JS plugins are not type checked: anything but 'accept' or {accept: true} refuses, as it always did.
+  const accepted = typeof verdict === 'object' && verdict !== null && 'accept' in verdict && verdict.accept === true ? verdict : undefined;
+  if (verdict !== 'accept' && !accepted) {
+    if (ex.aborted) return;
+    const refusal = typeof verdict === 'object' && verdict !== null && 'refuse' in verdict ? verdict : undefined;
+    const status = refusal && Number.isInteger(refusal.refuse) && refusal.refuse >= 400 && refusal.refuse <= 599 ? refusal.refuse : 403;
+    return ex.sendStatus(status, refusal?.reason ?? 'Refused.');
   }
-  if (!host.live) return ex.sendStatus(503, 'This protocol is not available.');
+  // From here every way out but the upgrade tells the filter its accepted upgrade was dropped.
+  if (ex.aborted) return accepted?.dropped?.();
+  const echoed = accepted?.protocol ?? (u.requested ? host.protocol : '');
+  if (accepted?.protocol !== undefined && accepted.protocol !== '' && !u.requested.split(',').some((p) => p.trim() === accepted.protocol)) {
+    host.counters.callbackErrors++;
+    host.log.error({ callback: 'filter', protocol: accepted.protocol }, `vhost "${host.vhostName}", protocol "${host.protocol}": the filter accepted with subprotocol "${accepted.protocol}", which the client did not ask for; upgrade refused with 500`);
+    accepted.dropped?.();
+    return ex.sendStatus(500, 'The upgrade filter failed.');
+  }
+  if (!host.live) {
+    accepted?.dropped?.();
+    return ex.sendStatus(503, 'This protocol is not available.');
+  }
   let session: unknown;
   try {
     session = host.def.session?.(host, u.request);
   } catch (err) {
     host.counters.callbackErrors++;
     host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)}); upgrade refused with 500`);
+    accepted?.dropped?.();
     return ex.sendStatus(500, 'The session could not be created.');
   }
   const conn = new Connection(host, u.request, session);
@@ -172,7 +197,7 @@ function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
   // upgrade() just moved into the websocket context, and now and then
   // uWS.js closes the new websocket there (1006 at the client, right after
   // open). Inside the upgrade handler uWS.js has the socket corked anyway.
-  u.res.upgrade(userData, u.key, u.requested ? u.host.protocol : '', u.extensions, u.context);
+  u.res.upgrade(userData, u.key, echoed, u.extensions, u.context);
   ex.finish(101, 0);
 }
 

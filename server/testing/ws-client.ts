@@ -9,8 +9,10 @@ export interface Received {
 
 /** What a test may pass to the handshake. */
 export interface ClientOptions {
-  /** Extra request headers (Host, Authorization, Origin, ...). */
+  /** Extra request headers (Host, Authorization, Cookie, ...). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The Origin header. */
+  readonly origin?: string;
   /** wss: the CA that signed the server's certificate, and the SNI name to ask for. */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   readonly servername?: string;
@@ -24,8 +26,12 @@ export interface ClientOptions {
 export interface ClientSocket {
   readonly readyState: number;
   readonly OPEN: number;
+  /** Bytes queued on the client's side, not yet taken by the socket. */
+  readonly bufferedAmount: number;
   /** The subprotocol the server chose. */
   readonly protocol: string;
+  /** A frame with the type given, whatever the data (TestClient.send picks it from the data). */
+  send(data: string | Buffer, options: { readonly binary: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   /** Stop (and restart) reading: play a slow reader. */

@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import { TopicRouter } from '../bus/topics.ts';
 import { describeError, tswsError } from '../errors.ts';
 import type { Counters, ProtocolCounters } from '../metrics/counters.ts';
-import type { ClusterView, Conn, ProtocolVhost, ServerView, Timer } from '../plugin/api.ts';
+import type { ClientConn, ClientConnectInfo, ClusterView, Conn, ProtocolVhost, ServerView, Timer } from '../plugin/api.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
+import { ClientSet } from '../client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
@@ -52,6 +53,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
   readonly #timers: OwnedTimers;
+  /** Client connections this protocol opened here (vhost.connect); not counted as connections: they never hold a retired host open. */
+  readonly #clients: ClientSet;
   #onIdle: (() => void) | undefined;
 
   constructor(vhostName: string, def: RuntimeProtocol, options: Readonly<Record<string, unknown>>, deps: ProtocolHostDeps) {
@@ -72,6 +75,16 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
     this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
+    this.#clients = new ClientSet({
+      vhostName,
+      protocol: def.name,
+      pluginName: def.pluginName,
+      maxMessageSize: this.maxMessageSize,
+      log: this.log,
+      scheduler: this.scheduler,
+      where: this.where,
+      counters: this.counters,
+    });
   }
 
   #initFailure: string | undefined;
@@ -111,6 +124,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
       this.#status = 'disabled';
       this.#initFailure = describeError(err);
       this.#timers.cancelAll();
+      this.#clients.cancelAll();
       this.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_INIT_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
@@ -137,6 +151,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     this.#status = 'destroyed';
     this.#onIdle = undefined;
     this.#timers.cancelAll();
+    // Before the plugin's destroy, as lws closes a vhost's client wsi before PROTOCOL_DESTROY: their clientClosed runs first.
+    this.#clients.cancelAll();
     if (!wasUp) return;
     try {
       await this.def.callbacks.destroy?.(this, why);
@@ -178,6 +194,10 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
 
   setTimeout(ms: number, fn: () => void): Timer {
     return this.#timers.setTimeout(ms, fn);
+  }
+
+  connect<T = undefined>(info: ClientConnectInfo<T, ProtocolVhost>): ClientConn<T> {
+    return this.#clients.open(info, this);
   }
 
   setInterval(ms: number, fn: () => void): Timer {

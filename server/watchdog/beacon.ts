@@ -20,6 +20,7 @@ export const BEAT_MS = 250;
 export const BEACON_CALLBACKS = [
   'none', 'init', 'destroy', 'filter', 'established', 'receive', 'writable', 'closed',
   'checkAccess', 'http', 'httpBody', 'httpBodyCompletion', 'httpWritable', 'httpClosed', 'timer',
+  'clientEstablished', 'clientReceive', 'clientWritable', 'clientConnectionError', 'clientClosed', 'clientReconnecting',
 ] as const;
 export type BeaconCallback = (typeof BEACON_CALLBACKS)[number];
 const INDEX = new Map<string, number>(BEACON_CALLBACKS.map((c, i) => [c, i]));

@@ -16,6 +16,10 @@ export interface ClusterOptions {
   readonly ttlSecs?: number;
   readonly maxQueue?: number;
   readonly unreachable?: 'retry' | 'local';
+  /** Prometheus metrics at /metrics on the vhost. */
+  readonly metrics?: boolean;
+  /** The vhost's port (default 0: one the OS picks); fixed, so that an instance restarted there is found again by its clients. */
+  readonly port?: number;
   /** Extra options of the chat protocol. */
   readonly chat?: Record<string, string>;
   /** Extra options of protocol-lws-packet. */
@@ -33,12 +37,17 @@ export function clusterConfig(redisUrl: string, id: string, o: ClusterOptions = 
           ...(o.maxQueue ? { 'max-queue': String(o.maxQueue) } : {}),
           ...(o.unreachable ? { 'unreachable-at-start': o.unreachable } : {}),
         },
+        ...(o.metrics ? { metrics: { path: '/metrics' } } : {}),
       },
     },
     vhosts: {
       localhost: [{
-        name: 'localhost', port: '0', interface: '127.0.0.1',
-        mounts: [{ mountpoint: '/formtest2', origin: 'callback://protocol-lws-packet' }],
+        name: 'localhost', port: String(o.port ?? 0), interface: '127.0.0.1',
+        mounts: [
+          // The demo pages (the chat's at /chat/), from the default data dir: the repo's share/.
+          { mountpoint: '/', origin: 'file://_lws_ddir_/tsws-test-server', default: 'index.html' },
+          { mountpoint: '/formtest2', origin: 'callback://protocol-lws-packet' },
+        ],
         'ws-protocols': [{
           'lws-mirror-protocol': {},
           'lws-status': {},

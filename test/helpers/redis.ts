@@ -28,7 +28,8 @@ export async function startRedis(opts: { appendonly?: boolean; port?: number } =
   let proc: ChildProcess | undefined;
   const launch = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--logfile', '', '--loglevel', 'warning'];
-    if (opts.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    // Without appendonly nothing is persisted at all (no AOF, no RDB): a restart comes back empty.
+    args.push(...(opts.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
     const p = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(p);
     p.on('exit', () => live.delete(p));

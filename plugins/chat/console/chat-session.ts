@@ -2,6 +2,7 @@
 import WebSocket from 'ws';
 import type { Request, ServerMessage } from '../protocol.ts';
 import { eventLine, memberList, messageLines, noticeLine, readServerMessage } from './render.ts';
+import { RoomSequence, type Shown } from './sequence.ts';
 
 /** What the session needs from the terminal around it. */
 export interface ConsoleIo {
@@ -56,9 +57,8 @@ export class ChatSession {
   #delay = FIRST_DELAY_MS;
   #timer: NodeJS.Timeout | undefined;
   #lastError: Error | undefined;
-  /** Newest message shown, so a re-join's history does not repeat what is already on screen. */
-  #lastId = 0;
-  #lastTime = 0;
+  /** The room's (epoch, last id) shown, so a re-join's history does not repeat what is on screen and nothing is skipped unsaid. */
+  #sequence = new RoomSequence();
 
   constructor(opts: SessionOptions, io: ConsoleIo) {
     this.#opts = opts;
@@ -155,10 +155,9 @@ export class ChatSession {
     switch (msg.type) {
       case 'welcome': {
         const rejoin = this.#everJoined && msg.room === this.#room;
-        if (!rejoin) this.#lastTime = 0;
-        // After a reconnect, show only the history the screen does not hold yet.
-        for (const m of msg.history) if (m.time > this.#lastTime || (m.time === this.#lastTime && m.id > this.#lastId)) this.#show(m);
-        this.#lastId = msg.history.at(-1)?.id ?? 0;
+        if (!rejoin) this.#sequence = new RoomSequence();
+        // After a reconnect, show only the history the screen does not hold yet, and say what went missing.
+        this.#showAll(this.#sequence.welcome(msg, rejoin));
         this.#room = msg.room;
         this.#name = msg.name;
         this.#joined = true;
@@ -181,10 +180,11 @@ export class ChatSession {
       case 'members':
         this.#io.print(eventLine(Date.now(), memberList(msg.room, msg.members)));
         return;
-      case 'message':
-        // History and live messages may overlap around a join: ids tell them apart.
-        if (msg.room === this.#room && msg.id > this.#lastId) this.#show(msg);
+      case 'message': {
+        if (msg.room !== this.#room) return;
+        this.#showAll(this.#sequence.message(msg));
         return;
+      }
       case 'error':
         // A refused first join (name taken, bad name) is fatal: there is nothing to do here without one.
         if (msg.request === 'join' && !this.#joined) return this.#io.exit(1, `tsws-chat: ${msg.message}`);
@@ -197,10 +197,12 @@ export class ChatSession {
     }
   }
 
-  #show(m: Extract<ServerMessage, { type: 'message' }>): void {
-    this.#lastId = m.id;
-    this.#lastTime = m.time;
-    for (const l of messageLines(m)) this.#io.print(l);
+  /** Messages and, between them, notices of messages missed or of a restarted sequence. */
+  #showAll(items: Shown): void {
+    for (const item of items) {
+      if (typeof item === 'string') this.#notice(item);
+      else for (const l of messageLines(item)) this.#io.print(l);
+    }
   }
 
   #say(text: string): void {

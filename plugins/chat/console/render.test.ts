@@ -4,7 +4,7 @@ import { clock, harmless, messageLines, readServerMessage } from './render.ts';
 describe('tsws-chat output', () => {
   it('prints a message as "HH:MM:SS <name> text", further lines indented under the text', () => {
     const time = new Date(2024, 0, 2, 3, 4, 5).getTime();
-    expect(messageLines({ type: 'message', id: 1, room: 'r', name: 'bob', text: 'one\ntwo', time })).toEqual(['03:04:05 <bob> one', '               two']);
+    expect(messageLines({ type: 'message', id: 1, epoch: '1', room: 'r', name: 'bob', text: 'one\ntwo', time })).toEqual(['03:04:05 <bob> one', '               two']);
     expect(clock(time)).toBe('03:04:05');
   });
 

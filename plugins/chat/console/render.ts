@@ -7,7 +7,8 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isStrs = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 
 function isChatMessage(o: unknown): o is ChatMessage {
-  return isObj(o) && o.type === 'message' && isNum(o.id) && isStr(o.room) && isStr(o.name) && isStr(o.text) && isNum(o.time);
+  // No epoch from a server older than it: allowed, and read as "" (one sequence throughout).
+  return isObj(o) && o.type === 'message' && isNum(o.id) && (o.epoch === undefined || isStr(o.epoch)) && isStr(o.room) && isStr(o.name) && isStr(o.text) && isNum(o.time);
 }
 
 /** A frame from the server, or undefined when it is not one this client understands (it is then ignored). */
@@ -23,7 +24,8 @@ export function readServerMessage(frame: string): ServerMessage | undefined {
     case 'message':
       return isChatMessage(o) ? o : undefined;
     case 'welcome':
-      return isStr(o.room) && isStr(o.name) && isStrs(o.members) && Array.isArray(o.history) && o.history.every(isChatMessage) && isNum(o.time)
+      return isStr(o.room) && isStr(o.name) && isStrs(o.members) && Array.isArray(o.history) && o.history.every(isChatMessage) && isNum(o.time) &&
+        (o.epoch === undefined || isStr(o.epoch)) && (o.lastId === undefined || isNum(o.lastId))
         ? (o as ServerMessage)
         : undefined;
     case 'joined':

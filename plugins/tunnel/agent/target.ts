@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import { HOP_BY_HOP } from '../forward.ts';
 import { encodeData, slices, type AgentFrame, type HeaderPairs } from '../wire.ts';
+import { EarlyAnswerAgent } from './early-answer.ts';
 
 /** What the requests need from the tunnel. */
 export interface TunnelSide {
@@ -43,7 +44,7 @@ export class TargetRequests {
     this.#target = target;
     this.#tunnel = tunnel;
     this.#log = log;
-    this.#agent = new (target?.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 64 });
+    this.#agent = new (target?.protocol === 'https:' ? https.Agent : EarlyAnswerAgent)({ keepAlive: true, maxSockets: 64 });
   }
 
   get active(): number {

@@ -2,9 +2,10 @@
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Delivery } from '../node-ref.ts';
-import { PROTOCOL, WIRE_VERSION, decodeData, frameText, parseServerFrame, type AgentFrame, type Offer, type ServerFrame, type Welcome } from '../wire.ts';
+import { PROTOCOL, WIRE_VERSION, decodeBinary, frameText, parseServerFrame, type AgentFrame, type Offer, type ServerFrame, type Welcome } from '../wire.ts';
 import { Backoff } from './backoff.ts';
 import { TargetRequests } from './target.ts';
+import { TargetSockets } from './target-ws.ts';
 
 export interface AgentOptions {
   /** ws:// or wss:// address of the public node. */
@@ -24,6 +25,9 @@ export interface AgentOptions {
 
 export type AgentState = 'connecting' | 'open' | 'waiting' | 'stopped';
 
+/** A welcome from a public node that did not say (wire version 1 has no websockets, so it never matters there). */
+const DEFAULT_WS_MAX_MESSAGE = 4 * 1024 * 1024;
+
 /** Messages waiting for a tunnel or a window slot; past this, send() answers busy. */
 const MAX_OUTBOX = 10_000;
 
@@ -38,6 +42,7 @@ export class TunnelAgent {
   readonly #log: Logger;
   readonly #backoff: Backoff;
   readonly #requests: TargetRequests;
+  readonly #sockets: TargetSockets;
   #state: AgentState = 'waiting';
   #ws: WebSocket | undefined;
   #welcome: Welcome | undefined;
@@ -54,7 +59,9 @@ export class TunnelAgent {
     this.#opts = opts;
     this.#log = opts.log;
     this.#backoff = new Backoff(opts.backoff ?? { firstMs: 500, maxMs: 30_000 });
-    this.#requests = new TargetRequests(opts.target, { window: () => this.#welcome?.window ?? 0, send: (f) => this.#send(f) }, opts.log);
+    const side = { window: () => this.#welcome?.window ?? 0, send: (f: AgentFrame | Buffer) => this.#send(f), wsMaxMessage: () => this.#welcome?.wsMaxMessage ?? DEFAULT_WS_MAX_MESSAGE };
+    this.#requests = new TargetRequests(opts.target, side, opts.log);
+    this.#sockets = new TargetSockets(opts.target, side, opts.log);
   }
 
   get state(): AgentState {
@@ -62,7 +69,7 @@ export class TunnelAgent {
   }
 
   get offers(): readonly Offer[] {
-    return this.#opts.target ? ['http', 'messages'] : ['messages'];
+    return this.#opts.target ? ['http', 'messages', 'websocket'] : ['messages'];
   }
 
   start(): void {
@@ -78,6 +85,7 @@ export class TunnelAgent {
     this.#ws?.close(1000, 'agent stopping');
     for (const m of this.#outbox.splice(0)) m.resolve({ ok: false, code: 'disconnected', message: 'the agent stopped' });
     this.#requests.close();
+    this.#sockets.dropAll();
   }
 
   /**
@@ -150,7 +158,13 @@ export class TunnelAgent {
       case 'cancel':
         return this.#requests.cancel(f.id, f.reason);
       case 'credit':
-        return this.#requests.credit(f.id, f.bytes);
+        // One id space for both: at most one of them knows the id.
+        this.#requests.credit(f.id, f.bytes);
+        return this.#sockets.credit(f.id, f.bytes);
+      case 'wsopen':
+        return this.#sockets.open(f.id, f.path, f.headers, f.protocols);
+      case 'wsclose':
+        return this.#sockets.close(f.id, f.code, f.reason);
       case 'msg':
         this.#log.debug({ from: f.from }, 'message received');
         return this.#opts.onMessage?.(f.from, f.body);
@@ -165,9 +179,11 @@ export class TunnelAgent {
   }
 
   #data(frame: Buffer): void {
-    const d = decodeData(frame);
-    if (d.ok) this.#requests.data(d.value.stream, d.value.payload);
-    else this.#log.warn({ error: d.error }, 'bad body frame ignored');
+    const d = decodeBinary(frame);
+    if (!d.ok) return this.#log.warn({ error: d.error }, 'bad binary frame ignored');
+    const f = d.value;
+    if (f.kind === 'body') this.#requests.data(f.stream, f.payload);
+    else this.#sockets.piece(f.stream, f);
   }
 
   #up(welcome: Welcome): void {
@@ -194,6 +210,7 @@ export class TunnelAgent {
     this.#heartbeat = undefined;
     this.#welcome = undefined;
     this.#requests.dropAll();
+    this.#sockets.dropAll();
     for (const [seq, m] of this.#inFlight) {
       this.#inFlight.delete(seq);
       m.resolve({ ok: false, code: 'disconnected', message: 'the tunnel dropped before the answer' });

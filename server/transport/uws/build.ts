@@ -6,8 +6,8 @@ import path from 'node:path';
 
 /**
  * A build we ship and vouch for, chosen by the transport conformance suite
- * (test/transport-conformance.test.ts; README "uWebSockets.js: where it comes
- * from" has the table): for each Node major, the newest official uWS.js
+ * (test/transport-conformance.test.ts; docs/reference/transport.md has the
+ * table): for each Node major, the newest official uWS.js
  * release that loads there, as @uwsjs republishes it on the npm registry (one
  * package per platform and Node major, holding the released uws.node).
  */

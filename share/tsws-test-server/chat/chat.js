@@ -56,10 +56,68 @@ function addMessage(m, fromHistory) {
   append(li);
 }
 
-function addEvent(time, what) {
-  const li = line(time, 'event');
+function addEvent(time, what, cls) {
+  const li = line(time, cls ? `event ${cls}` : 'event');
   li.append(document.createTextNode(what));
   append(li);
+}
+
+// ---- the room's message sequence: plugins/chat/console/sequence.ts, the same rules in plain JS ----
+// Ids are compared within an epoch only: a server whose store lost its data numbers messages from
+// 1 again in a new epoch, and comparing ids alone would skip every new message in silence. A new
+// epoch is said out loud, and so is an id that skips ahead. A server older than the epoch sends
+// none: "" throughout, and the plain id rule.
+
+const RESTARTED = "the server's message sequence restarted; messages sent while it was down may be missing";
+const missed = (from, to) => (from === to ? `message #${from} of this room did not arrive` : `messages #${from} to #${to} of this room did not arrive`);
+
+function newSequence() {
+  return { epoch: '', lastId: 0, known: false };
+}
+
+function restart(q, epoch, out) {
+  if (q.epoch !== '') out.push(RESTARTED);
+  q.epoch = epoch;
+  q.lastId = 0;
+  q.known = true;
+}
+
+/** Pushes onto `out` what to show of message `m`: notices (strings) about what came before it, then itself unless already seen. */
+function accept(q, m, out) {
+  const epoch = m.epoch || '';
+  if (epoch !== q.epoch) restart(q, epoch, out);
+  if (m.id <= q.lastId) return;
+  if (q.known && m.id > q.lastId + 1) out.push(missed(q.lastId + 1, m.id - 1));
+  q.lastId = m.id;
+  q.known = true;
+  out.push(m);
+}
+
+/** What to show of a welcome: all of its history for a new join; after a reconnect only what is new, and what went missing. */
+function acceptWelcome(q, w, rejoin) {
+  const epoch = w.epoch || '';
+  const lastId = typeof w.lastId === 'number' ? w.lastId : undefined;
+  const newest = w.history.length ? w.history[w.history.length - 1].id : 0;
+  if (!rejoin) {
+    Object.assign(q, { epoch, lastId: Math.max(lastId || 0, newest), known: lastId !== undefined || w.history.length > 0 });
+    return w.history.slice();
+  }
+  const out = [];
+  if (epoch !== q.epoch) restart(q, epoch, out);
+  for (const m of w.history) accept(q, m, out);
+  if (lastId !== undefined && lastId > q.lastId) {
+    if (q.known) out.push(missed(q.lastId + 1, lastId));
+    q.lastId = lastId;
+  }
+  q.known = true;
+  return out;
+}
+
+function showAll(items, time, fromHistory) {
+  for (const item of items) {
+    if (typeof item === 'string') addEvent(time, item, 'notice');
+    else addMessage(item, fromHistory);
+  }
 }
 
 function renderMembers() {
@@ -81,11 +139,11 @@ function handle(s, msg) {
       setState('connected', 'ok');
       $('room-name').textContent = msg.room;
       $('me').textContent = msg.name;
-      // A re-join after a reconnect replays the history: start the log afresh from it.
-      log.replaceChildren();
-      for (const m of msg.history) addMessage(m, true);
-      s.lastId = msg.history.length ? msg.history[msg.history.length - 1].id : 0;
-      addEvent(msg.time, s.reconnects ? `reconnected to ${msg.room}` : `you joined ${msg.room}`);
+      // A re-join after a reconnect keeps the log, and adds what it does not show yet.
+      const rejoin = s.reconnects > 0 && s.everJoined;
+      showAll(acceptWelcome(s.sequence, msg, rejoin), msg.time, true);
+      s.everJoined = true;
+      addEvent(msg.time, rejoin ? `reconnected to ${msg.room}` : `you joined ${msg.room}`);
       s.members = [...msg.members];
       renderMembers();
       // The server's limit, not a guess: a longer text would be refused after typing it.
@@ -110,13 +168,14 @@ function handle(s, msg) {
       s.members = [...msg.members];
       renderMembers();
       return;
-    case 'message':
-      // History and live messages may overlap around a join: ids tell them apart.
-      if (msg.room !== s.room || msg.id <= s.lastId) return;
-      s.lastId = msg.id;
-      if (msg.name === s.name && s.unconfirmed.length > 0 && s.unconfirmed[0] === msg.text) s.unconfirmed.shift();
-      addMessage(msg, false);
+    case 'message': {
+      if (msg.room !== s.room) return;
+      const items = [];
+      accept(s.sequence, msg, items);
+      if (items.includes(msg) && msg.name === s.name && s.unconfirmed.length > 0 && s.unconfirmed[0] === msg.text) s.unconfirmed.shift();
+      showAll(items, msg.time, false);
       return;
+    }
     case 'error':
       if (msg.request === 'join' && !s.joined) {
         stop(msg.message);
@@ -153,7 +212,7 @@ function connect(s) {
 }
 
 function start(name, room) {
-  session = { name, room, ws: null, joined: false, delay: 500, reconnects: 0, timer: 0, lastId: 0, members: [], unconfirmed: [] };
+  session = { name, room, ws: null, joined: false, everJoined: false, delay: 500, reconnects: 0, timer: 0, sequence: newSequence(), members: [], unconfirmed: [] };
   showError($('join-error'), '');
   showError($('error'), '');
   log.replaceChildren();

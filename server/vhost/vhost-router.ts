@@ -1,7 +1,5 @@
-/** @module Picks the vhost for a request on one listener: by Host, and on TLS listeners by the SNI name too. */
+/** @module VhostRouter picks the vhost for a request on one listener: by Host, and on TLS listeners by the SNI name too. */
 import type { Vhost } from './vhost.ts';
-
-export { listenerKey } from '../config/loader.ts';
 
 /** A TLS request whose Host names another vhost than its SNI name: answered 421. */
 export const MISDIRECTED = 'misdirected';
