@@ -51,7 +51,9 @@ beforeAll(async () => {
     fs.cpSync(path.join(REPO, entry), path.join(stage, entry), { recursive: true, filter: (f) => !f.includes(`${path.sep}node_modules`) });
   }
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(stage, 'node_modules'));
-  const packed = JSON.parse((await npm(stage, 'pack', '--json', '--pack-destination', root)).split('\n\n')[0] ?? '') as { filename: string; files: { path: string }[] }[];
+  // The JSON array alone: some npm versions print the prepack script's banner on stdout too.
+  const out = await npm(stage, 'pack', '--json', '--pack-destination', root);
+  const packed = JSON.parse(out.slice(out.search(/^\[$/m), out.search(/^\]$/m) + 1)) as { filename: string; files: { path: string }[] }[];
   tarball = path.join(root, packed[0]?.filename ?? '');
   expect(fs.existsSync(tarball)).toBe(true);
   // What ships: the compiled code and its types, the bins, the data dir; no sources, tests or CI.
