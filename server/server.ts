@@ -44,6 +44,8 @@ export interface ServerOptions {
   /** Set when this instance is part of a cluster; stop() leaves it to its owner. */
   readonly cluster?: RedisCluster;
   readonly thread?: ThreadRole;
+  /** How a server alone binds; default: the configured ports. tsws/testing binds each address on a port the system picks. */
+  readonly listen?: ListenPolicy;
 }
 
 export interface ReloadReport {
@@ -86,12 +88,14 @@ export class TswsServer {
   #fdGuard: FdGuard | undefined;
   readonly #accepted = () => this.#fdGuard?.accepted();
   readonly thread: ThreadRole | undefined;
+  readonly #listen: ListenPolicy;
 
   private constructor(log: Logger, opts: ServerOptions) {
     this.log = log;
     this.bus = opts.bus ?? new LocalBus();
     this.cluster = opts.cluster;
     this.thread = opts.thread;
+    this.#listen = opts.thread?.listen ?? opts.listen ?? ALONE;
     const cluster = opts.cluster;
     this.#topics = new TopicRouter(this.bus);
     this.#listeners = new ListenerSet(createListener, log);
@@ -156,7 +160,7 @@ export class TswsServer {
     const previous = this.#generation;
     const next = buildGeneration(prepared, this.#generationDeps(), previous);
     const g = prepared.config.global;
-    const policy = this.thread?.listen ?? ALONE;
+    const policy = this.#listen;
     // A UNIX socket has one listener: the lead thread's.
     const plans = planListeners(next.vhosts).filter((p) => !p.address.unixSocket || policy.mode !== 'join');
     // Filled once the listeners are in place; read per request (redirect-http).

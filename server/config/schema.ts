@@ -38,7 +38,7 @@ export const GLOBAL_KEYS = {
     defaultFrom: (ctx) => [ctx.expand.path('plugins')].filter((d) => fs.existsSync(d)),
     shown: '<config-dir>/plugins (when it exists)',
     why: 'a config directory carries its own plugins beside conf and conf.d',
-    doc: 'Directories searched for plugins, after the shipped plugins/ of tsws itself. Relative paths are relative to the config directory.',
+    doc: 'Directories of your plugins, every one loaded. Relative paths are relative to the config directory. tsws\'s shipped plugins load only where a vhost names one of their protocols and yours do not (docs/reference/protocols.md).',
   }),
   'count-threads': key(int(1, 64), {
     default: 1,
