@@ -64,13 +64,12 @@ export function transportCap(maxMessage: number): number {
 
 /**
  * The transport's one websocket timer (uWS.js idleTimeout, with automatic
- * pings): ws-pingpong-secs, off by default. With it an idle peer answers the
- * ping and stays, while a peer that stops in the middle of a frame (say one
- * announcing 1 MiB) cannot answer (its pong would be payload) and is closed.
- * Not on by default because uWS.js restarts the timer on every send as well
- * as every byte received: measured, a tenth of the mirror fan-out's
- * throughput (bench mirror 1 to 100: 0.75x raw uWS.js without, 0.68x with).
- * The shipped conf turns it on; README, Security, says what each choice means.
+ * pings): ws-pingpong-secs, off by default. Not on by default because uWS.js
+ * restarts the timer on every send as well as every byte received: measured,
+ * a tenth of the mirror fan-out's throughput (bench mirror 1 to 100: 0.75x raw
+ * uWS.js without, 0.68x with). Peers stalled in a frame are cut anyway by the
+ * silence sweep (session/liveness.ts, ws-message-timeout-secs), which costs
+ * nothing per message; README, Security, says what each choice means.
  */
 export function wsIdleSecs(g: { readonly wsPingPongSecs: number }): number {
   return g.wsPingPongSecs;

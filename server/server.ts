@@ -19,7 +19,8 @@ import { ALONE, openListener, planListeners, transportCap, wsIdleSecs, type List
 import type { Prepared } from './prepare.ts';
 import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
-import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, type WsDeps } from './session/ws-handlers.ts';
+import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, wsPong, type WsDeps } from './session/ws-handlers.ts';
+import { SilenceSweep } from './session/liveness.ts';
 import type { WsSession } from './session/ws-session.ts';
 import type { ListenerHandle, WsTransportOptions } from './transport/types.ts';
 import { createListener } from './transport/uws/uws-adapter.ts';
@@ -94,6 +95,8 @@ export class TswsServer {
   readonly #draining: Slot[] = [];
   /** Hosts replaced by a reload, destroyed once their last connection closes. */
   readonly #retiring = new Set<ProtocolHost>();
+  /** Pings quiet websockets of every generation and cuts the silent ones (ws-message-timeout-secs). */
+  readonly #silence: SilenceSweep;
   #generation: Generation | undefined;
   /** What plugins see of the whole server (vhost.server): the current generation's vhosts and listeners, the process's counters. */
   readonly #figures: ServerFigures;
@@ -114,6 +117,7 @@ export class TswsServer {
     this.thread = opts.thread;
     const cluster = opts.cluster;
     this.#topics = new TopicRouter(this.bus);
+    this.#silence = new SilenceSweep(this.connections, log);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
     const thread = opts.thread && { index: opts.thread.index, count: opts.thread.count };
     this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId, thread);
@@ -217,6 +221,7 @@ export class TswsServer {
     // Past this point nothing can fail: swap.
     this.#graceMs = g.graceSecs * 1000;
     this.#perAddress.limit = g.ipLimitWsi;
+    this.#silence.configure(g.wsMessageTimeoutSecs);
     const added: string[] = [];
     for (const plan of plans) {
       const slot = fresh.get(plan.key) ?? (this.#slots.get(plan.key) as Slot);
@@ -284,6 +289,7 @@ export class TswsServer {
         open: (ws) => wsOpen(ws, slot.wsDeps),
         message: wsMessage,
         drain: wsDrain,
+        pong: wsPong,
         close: (ws, code, msg) => wsClose(ws, code, msg, slot.wsDeps),
       },
       wsOptions(plan, idleTimeout),
@@ -332,6 +338,7 @@ export class TswsServer {
     if (this.#stopped) return { cut: 0 };
     this.#stopped = true;
     this.#fdGuard?.stop();
+    this.#silence.stop();
     const deadline = Date.now() + graceMs;
     const slots = [...this.#slots.values(), ...this.#draining];
     for (const s of slots) s.handle.stopListening();
@@ -360,6 +367,7 @@ export class TswsServer {
    * exits, or tearing the thread down with live uWS.js sockets aborts it.
    */
   closeNow(): void {
+    this.#silence.stop();
     for (const s of [...this.#slots.values(), ...this.#draining]) s.handle.closeAll();
     this.#metricsPort?.handle.closeAll();
   }

@@ -169,6 +169,7 @@ function buildGlobal(raw: Record<string, { value: unknown; site: Site }>, config
     countThreads: get('count-threads', (v, s, k) => asInt(v, s, k, 1, 64)) ?? 1,
     // uWS.js counts idle time in 4-second ticks and needs at least 8.
     wsPingPongSecs: pingSecs === 0 ? 0 : Math.max(8, Math.ceil(pingSecs / 4) * 4),
+    wsMessageTimeoutSecs: get('ws-message-timeout-secs', (v, s, k) => asInt(v, s, k, 0, 3600)) ?? 30,
     wsMaxMessageSize: get('ws-max-message-size', (v, s, k) => asInt(v, s, k, 1, MAX_MESSAGE_CEILING)) ?? DEFAULT_MAX_MESSAGE_SIZE,
     logLevel: get('log-level', asString),
     cluster: get('cluster', buildCluster),

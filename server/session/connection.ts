@@ -35,6 +35,9 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   /** When the connection was established, seconds since the epoch. */
   openedAt = 0;
   queued = false;
+  /** For the silence sweep (liveness.ts); stamped by the transport handlers. */
+  heardAt = 0;
+  pingedAt = 0;
 
   #ws: WsHandle | undefined;
   #state: State = 'connecting';
@@ -417,7 +420,15 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     return this.#timers;
   }
 
-  /** Closes without a close handshake (shutdown after the grace period). */
+  get peer(): string {
+    return this.request.peer;
+  }
+
+  ping(): void {
+    if (this.#ws && this.#state === 'open') this.#ws.ping();
+  }
+
+  /** Closes without a close handshake (shutdown after the grace period, a silent peer). */
   terminate(): void {
     if (this.#ws && (this.#state === 'open' || this.#state === 'closing')) this.#ws.close();
   }

@@ -15,6 +15,7 @@ import type { WsSession } from './ws-session.ts';
 import { normalizeRequestPath } from '../http/request-path.ts';
 import { proxyUpgrade } from '../http/proxy-mount.ts';
 import { RequestSnapshot } from './peer-request.ts';
+import { heard } from './liveness.ts';
 
 export interface WsDeps {
   readonly serverString: string;
@@ -200,11 +201,19 @@ export function wsOpen(ws: WsHandle, deps: WsDeps): void {
   const session = data.session as WsSession;
   deps.connections.add(session);
   deps.accepted();
+  session.heardAt = heard.now;
   session.opened(ws);
 }
 
 export function wsMessage(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void {
-  sessionOf(ws).received(message, isBinary);
+  const session = sessionOf(ws);
+  // One store per message, from the coarse clock: all the silence sweep needs (liveness.ts).
+  session.heardAt = heard.now;
+  session.received(message, isBinary);
+}
+
+export function wsPong(ws: WsHandle): void {
+  sessionOf(ws).heardAt = heard.now;
 }
 
 export function wsDrain(ws: WsHandle): void {

@@ -1,7 +1,9 @@
 /** @module What a websocket's transport events are delivered to: a plugin connection, or a proxy bridge. */
 import type { WsHandle } from '../transport/types.ts';
+import type { Audible } from './liveness.ts';
 
-export interface WsSession {
+/** Audible: the silence sweep (liveness.ts) pings it and may terminate it. */
+export interface WsSession extends Audible {
   readonly isOpen: boolean;
   opened(ws: WsHandle): void;
   received(message: ArrayBuffer, isBinary: boolean): void;

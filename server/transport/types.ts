@@ -107,6 +107,8 @@ export interface ListenerHandlers {
   open(ws: WsHandle): void;
   message(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void;
   drain(ws: WsHandle): void;
+  /** The peer answered a ping. */
+  pong(ws: WsHandle): void;
   close(ws: WsHandle, code: number, message: ArrayBuffer): void;
 }
 

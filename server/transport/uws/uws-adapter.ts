@@ -61,6 +61,7 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
       // upgrade's userData onto it at open, and getUserData() returns the socket itself (AppWrapper.h).
       message: handlers.message as unknown as (socket: UWS.NativeWebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => void,
       drain: (socket) => handlers.drain(asHandle(socket)),
+      pong: (socket) => handlers.pong(asHandle(socket)),
       close: (socket, code, message) => handlers.close(asHandle(socket), code, message),
     });
     router.any('/*', (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq, sni));
