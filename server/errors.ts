@@ -147,7 +147,7 @@ export const REGISTRY = {
     (p) => `cannot take the lock ${p.lock}: ${p.reason}`,
     'Check that the directory is writable by the server user.'),
   TSWS_ERR_PLUGIN_CALLBACK_THREW: error<{ vhost: string; protocol: string; callback: string; reason: string }>(
-    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); that connection was closed with 1011`,
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); only what it ran for was ended (a websocket with 1011, an HTTP request with 500 or cut, an upgrade refused with 500)`,
     'Fix the plugin (see the stack in this log line); other connections were not affected.',
     { closeCode: 1011, httpStatus: 500 }),
   TSWS_ERR_PLUGIN_TIMER_THREW: error<{ vhost: string; protocol: string; reason: string }>(

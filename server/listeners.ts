@@ -1,11 +1,14 @@
 /** @module Plans and opens the listeners: one per address, the vhosts it serves, TLS with a certificate per SNI name. */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type { ListenAddress, TlsConfig } from './config/model.ts';
 import { where } from './config/model.ts';
 import { describeError, tswsError } from './errors.ts';
-import type { ListenerHandle, TlsFiles, TlsListenerOptions } from './transport/types.ts';
+import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
+import { WRITABLE_THRESHOLD } from './session/connection.ts';
+import type { ListenerHandle, TlsFiles, TlsListenerOptions, WsTransportOptions } from './transport/types.ts';
 import { listenerKey } from './vhost/listener.ts';
 import type { Vhost } from './vhost/vhost.ts';
 
@@ -73,6 +76,20 @@ export function transportCap(maxMessage: number): number {
  */
 export function wsIdleSecs(g: { readonly wsPingPongSecs: number }): number {
   return g.wsPingPongSecs;
+}
+
+/** The websocket settings of a listener: a message cap above its largest limit, the idle timer, the hard backpressure cap. */
+export function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
+  const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
+  const maxMessage = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.maxMessageSize)));
+  return { maxPayloadLength: transportCap(maxMessage), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD };
+}
+
+/** What cannot change without a new socket: the websocket settings and the TLS files, by content. */
+export function transportSignature(plan: ListenerPlan, idleTimeout: number): string {
+  const digest = (file: string | undefined) => (file ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : '');
+  const tls = plan.tls && [plan.tls.fallback, ...plan.tls.names.map((n) => n.files)].map((f) => [f.cert, digest(f.cert), digest(f.key), digest(f.ca), f.ciphers ?? '']);
+  return JSON.stringify({ ws: wsOptions(plan, idleTimeout), tls, names: plan.tls?.names.map((n) => n.name) });
 }
 
 /** An interface name ("lo", "eth0") becomes its first address, IPv4 preferred. */

@@ -1,5 +1,4 @@
 /** @module Wiring: turns a Prepared config into listeners and protocol hosts, swaps them on reload, takes them down. */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { LocalBus, type Bus } from './bus/bus.ts';
@@ -14,16 +13,14 @@ import type { FrontDoorConfig } from './http/front-door.ts';
 import { handleHttp, sendNotFound } from './http/http-router.ts';
 import { InFlight } from './http/inflight.ts';
 import type { HttpDeps } from './http/mount-request.ts';
-import { PROXY_WS_MAX_MESSAGE } from './http/proxy-ws.ts';
-import { ALONE, openListener, planListeners, transportCap, wsIdleSecs, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
+import { ALONE, openListener, planListeners, transportSignature, wsIdleSecs, wsOptions, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
 import type { Prepared } from './prepare.ts';
-import { WRITABLE_THRESHOLD } from './session/connection.ts';
 import { WritableScheduler } from './session/scheduler.ts';
 import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, wsPong, type WsDeps } from './session/ws-handlers.ts';
 import { SilenceSweep } from './session/liveness.ts';
 import type { WsSession } from './session/ws-session.ts';
-import type { ListenerHandle, WsTransportOptions } from './transport/types.ts';
-import { createListener } from './transport/uws/uws-adapter.ts';
+import type { ListenerHandle, Transport } from './transport/types.ts';
+import { uwsTransport } from './transport/uws/uws-adapter.ts';
 import { VhostRouter } from './vhost/listener.ts';
 import type { ProtocolHost } from './vhost/protocol-host.ts';
 import { ServerState } from './server-state.ts';
@@ -65,6 +62,8 @@ export interface ServerOptions {
   /** Set when this instance is part of a cluster; stop() leaves it to its owner. */
   readonly cluster?: RedisCluster;
   readonly thread?: ThreadRole;
+  /** uWebSockets.js unless told (tests of the framework give server/transport/fake/). */
+  readonly transport?: Transport;
 }
 
 export interface ReloadReport {
@@ -109,9 +108,11 @@ export class TswsServer {
   #fdGuard: FdGuard | undefined;
   readonly #accepted = () => this.#fdGuard?.accepted();
   readonly thread: ThreadRole | undefined;
+  readonly #transport: Transport;
 
   private constructor(log: Logger, opts: ServerOptions) {
     this.log = log;
+    this.#transport = opts.transport ?? uwsTransport;
     this.bus = opts.bus ?? new LocalBus();
     this.cluster = opts.cluster;
     this.thread = opts.thread;
@@ -282,7 +283,7 @@ export class TswsServer {
   async #open(plan: ListenerPlan, signature: string, idleTimeout: number, policy: ListenPolicy): Promise<Slot> {
     // Handlers read the slot on every event, so a reload only has to swap its fields.
     const slot = { key: plan.key, signature, plan } as Slot;
-    const handle = createListener(
+    const handle = this.#transport.createListener(
       {
         http: (res, req, sni) => handleHttp(slot.router, res, req, sni, slot.httpDeps),
         upgrade: (res, req, ctx, sni) => handleUpgrade(slot.router, res, req, ctx, sni, slot.wsDeps),
@@ -320,7 +321,7 @@ export class TswsServer {
   }
 
   #wsDeps(tls: boolean, frontDoor: FrontDoorConfig, serverString: string): WsDeps {
-    return { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted };
+    return { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted, sendOutcomes: this.#transport.sendOutcomes };
   }
 
   #logListening(slot: Slot): void {
@@ -371,19 +372,6 @@ export class TswsServer {
     for (const s of [...this.#slots.values(), ...this.#draining]) s.handle.closeAll();
     this.#metricsPort?.handle.closeAll();
   }
-}
-
-function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
-  const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
-  const maxMessage = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.maxMessageSize)));
-  return { maxPayloadLength: transportCap(maxMessage), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD };
-}
-
-/** What cannot change without a new socket: the websocket settings and the TLS files, by content. */
-function transportSignature(plan: ListenerPlan, idleTimeout: number): string {
-  const digest = (file: string | undefined) => (file ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : '');
-  const tls = plan.tls && [plan.tls.fallback, ...plan.tls.names.map((n) => n.files)].map((f) => [f.cert, digest(f.cert), digest(f.key), digest(f.ca), f.ciphers ?? '']);
-  return JSON.stringify({ ws: wsOptions(plan, idleTimeout), tls, names: plan.tls?.names.map((n) => n.name) });
 }
 
 const joinAt = (port: number): ListenPolicy => ({ mode: 'join', portFor: () => port });

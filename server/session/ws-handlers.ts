@@ -1,10 +1,10 @@
 /** @module Websocket side of a listener: upgrade (protocol choice, filter), then transport events to Connections. */
 import type { Logger } from 'pino';
-import { TswsError, describeError, tswsError } from '../errors.ts';
+import { TswsError, tswsError } from '../errors.ts';
 import { HttpExchange } from '../http/exchange.ts';
 import type { InFlight } from '../http/inflight.ts';
 import type { FilterVerdict } from '../plugin/api.ts';
-import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
+import { remoteAddress, type HttpReq, type HttpRes, type SendStatus, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/listener.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
@@ -16,6 +16,7 @@ import { normalizeRequestPath } from '../http/request-path.ts';
 import { proxyUpgrade } from '../http/proxy-mount.ts';
 import { RequestSnapshot } from './peer-request.ts';
 import { heard } from './liveness.ts';
+import { FAILED, ask, callNow } from './invoke.ts';
 
 export interface WsDeps {
   readonly serverString: string;
@@ -30,6 +31,8 @@ export interface WsDeps {
   readonly connections: Set<WsSession>;
   /** Told of each accepted websocket (the open-file guard's estimate). */
   readonly accepted: () => void;
+  /** The transport's names for its send codes. */
+  readonly sendOutcomes: readonly SendStatus[];
 }
 
 /** What completing an upgrade needs once the protocol is chosen (and, maybe later, the filter answered). */
@@ -123,27 +126,14 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
 
   const filter = host.def.callbacks.filter;
   if (!filter) return completeUpgrade(pending, 'accept');
-  let verdict: FilterVerdict | Promise<FilterVerdict>;
-  try {
-    verdict = filter(request, host);
-  } catch (err) {
-    host.counters.callbackErrors++;
-    const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
-    host.log.error({ err, code: e.code }, e.message);
-    return ex.sendStatus(500, 'The upgrade filter failed.');
-  }
+  const verdict = ask(host, host.where.filter, filter, request, host);
+  if (verdict === FAILED) return ex.sendStatus(500, FILTER_FAILED);
   if (!(verdict instanceof Promise)) return completeUpgrade(pending, verdict);
   ex.watchAbort();
-  verdict.then(
-    (v) => completeUpgrade(pending, v),
-    (err: unknown) => {
-      host.counters.callbackErrors++;
-      const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
-      host.log.error({ err, code: e.code }, e.message);
-      ex.sendStatus(500, 'The upgrade filter failed.');
-    },
-  );
+  verdict.then((v) => (v === FAILED ? ex.sendStatus(500, FILTER_FAILED) : completeUpgrade(pending, v)));
 }
+
+const FILTER_FAILED = 'The upgrade filter failed.';
 
 function upgradeExchange(l: UpgradeLog, protocol: string): HttpExchange {
   return new HttpExchange(l.res, l.vhost, l.request.method, `${l.target} (${protocol})`, l.request.peer, l.referer, l.userAgent, l.serverString, l.inflight);
@@ -157,14 +147,9 @@ function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
     return ex.sendStatus(status, verdict.reason ?? 'Refused.');
   }
   if (!host.live) return ex.sendStatus(503, 'This protocol is not available.');
-  let session: unknown;
-  try {
-    session = host.def.session?.(host, u.request);
-  } catch (err) {
-    host.counters.callbackErrors++;
-    host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)}); upgrade refused with 500`);
-    return ex.sendStatus(500, 'The session could not be created.');
-  }
+  const factory = host.def.session;
+  const session = factory ? callNow(host, host.where.session, factory, host, u.request) : undefined;
+  if (session === FAILED) return ex.sendStatus(500, 'The session could not be created.');
   const conn = new Connection(host, u.request, session);
   const userData: SocketData = { session: conn, peer: u.request.peer };
   // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
@@ -202,7 +187,7 @@ export function wsOpen(ws: WsHandle, deps: WsDeps): void {
   deps.connections.add(session);
   deps.accepted();
   session.heardAt = heard.now;
-  session.opened(ws);
+  session.opened(ws, deps.sendOutcomes);
 }
 
 export function wsMessage(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void {

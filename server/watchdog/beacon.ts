@@ -19,7 +19,7 @@ export const BEAT_MS = 250;
 /** Every callback a plugin can be inside of; the index goes into WHERE. */
 export const BEACON_CALLBACKS = [
   'none', 'init', 'destroy', 'filter', 'established', 'receive', 'writable', 'closed',
-  'checkAccess', 'http', 'httpBody', 'httpBodyCompletion', 'httpWritable', 'httpClosed', 'timer',
+  'checkAccess', 'http', 'httpBody', 'httpBodyCompletion', 'httpWritable', 'httpClosed', 'timer', 'session',
 ] as const;
 export type BeaconCallback = (typeof BEACON_CALLBACKS)[number];
 const INDEX = new Map<string, number>(BEACON_CALLBACKS.map((c, i) => [c, i]));
@@ -43,6 +43,11 @@ export function registerHost(name: HostName): number {
 /** The packed WHERE value of `callback` run for host `hostId`; computed once per host and callback. */
 export function whereOf(hostId: number, callback: BeaconCallback): number {
   return hostId * 32 + (INDEX.get(callback) ?? 0);
+}
+
+/** The callback a WHERE value names ('none' for 0). */
+export function callbackOf(where: number): BeaconCallback {
+  return BEACON_CALLBACKS[where % 32] ?? 'none';
 }
 
 /**
@@ -81,7 +86,7 @@ export function attachBeacon(buffer: SharedArrayBuffer, intervalMs: number, inte
       // The watcher interrupted us: WHERE still names what was running.
       const where = Atomics.load(cells, WHERE);
       const host = hosts[Math.floor(where / 32)] ?? (hosts[0] as HostName);
-      interrupted({ ...host, callback: BEACON_CALLBACKS[where % 32] ?? 'none', ms: Atomics.load(cells, HELD_MS) });
+      interrupted({ ...host, callback: callbackOf(where), ms: Atomics.load(cells, HELD_MS) });
     }
     Atomics.store(cells, WHERE, 0);
     Atomics.add(cells, BEAT, 1);
