@@ -18,6 +18,7 @@ export default definePlugin({ apiVersion: 1, name: 'spinner', protocols: [define
   name: 'spin',
   session: () => ({ out: [] }),
   callbacks: {
+    http() { for (;;) { /* never returns */ } },
     receive(conn, data) {
       if (data.toString() === 'spin') for (;;) { /* never returns */ }
       conn.session.out.push(data.toString());
@@ -50,7 +51,7 @@ async function start(threads: number) {
   const dir = makeConfigDir({
     conf: { global: { 'watchdog-secs': '1', 'grace-secs': '2', 'count-threads': String(threads), metrics: { port: String(metricsPort), interface: '127.0.0.1' } } },
     vhosts: {
-      spin: [{ name: 'spin-site', port: String(spinPort), interface: '127.0.0.1', 'ws-protocols': [{ spin: {} }] }],
+      spin: [{ name: 'spin-site', port: String(spinPort), interface: '127.0.0.1', 'ws-protocols': [{ spin: {} }], mounts: [{ mountpoint: '/spin', origin: 'callback://spin' }] }],
       ok: [{ name: 'ok-site', port: String(okPort), interface: '127.0.0.1', 'ws-protocols': [{ ok: {} }], mounts: [{ mountpoint: '/ok', origin: 'callback://ok' }] }],
     },
     plugins: { 'spin.ts': spinPlugin, 'ok.ts': okPlugin },
@@ -69,7 +70,9 @@ describe('watchdog', () => {
       const spinner = await TestClient.open(`ws://127.0.0.1:${s.spinPort}/`, 'spin');
       spinner.send('spin');
       const line = await s.p.waitFor((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED');
-      expect(line).toMatchObject({ vhost: 'spin-site', plugin: expect.stringContaining('spin') as unknown, protocol: 'spin', callback: 'receive' });
+      expect(line).toMatchObject({ vhost: 'spin-site', plugin: expect.stringContaining('spin') as unknown, protocol: 'spin', callback: 'receive', ended: 1 });
+      // The connection whose receive was cut is closed with 1011, not left open and deaf.
+      expect((await spinner.closed).code).toBe(1011);
 
       // Serving again: HTTP on the other vhost, a websocket on the other protocol, and the same spinning protocol.
       expect((await rawRequest(s.okPort, get('/ok'))).body).toBe('ok');
@@ -85,6 +88,15 @@ describe('watchdog', () => {
       expect(await s.p.exited).toBe(0);
     });
   }
+
+  it('answers 500 to an HTTP request whose callback it interrupted', async () => {
+    const s = await start(1);
+    const res = await rawRequest(s.spinPort, get('/spin'));
+    expect(res.status).toBe(500);
+    expect(s.p.lines.find((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED')).toMatchObject({ callback: 'http', ended: 1 });
+    s.p.kill('SIGTERM');
+    expect(await s.p.exited).toBe(0);
+  });
 
   it('ends with 0 on a SIGTERM that arrives while a callback holds the thread', async () => {
     const s = await start(1);

@@ -10,6 +10,7 @@ import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSet
 import { ThreadMetricsMesh } from './metrics-mesh.ts';
 import { ThreadBus } from './thread-bus.ts';
 import { attachBeacon, BEAT_MS } from '../watchdog/beacon.ts';
+import { CallbackRunner } from '../session/invoke.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort;
@@ -54,7 +55,9 @@ async function start(): Promise<LocalService | undefined> {
       attachBeacon(setup.beacon, BEAT_MS, (what) => {
         state.watchdogInterrupts++;
         const e = tswsError('TSWS_ERR_WATCHDOG_INTERRUPTED', { thread: setup.index, ...what });
-        log.error({ code: e.code, event: 'watchdog-interrupted', vhost: what.vhost, plugin: what.plugin, protocol: what.protocol, callback: what.callback, heldMs: what.ms }, e.message);
+        // The connection (or request) whose callback was cut is ended (1011, or 500), not left deaf.
+        const ended = CallbackRunner.recoverInterrupted(e);
+        log.error({ code: e.code, event: 'watchdog-interrupted', vhost: what.vhost, plugin: what.plugin, protocol: what.protocol, callback: what.callback, heldMs: what.ms, ended }, e.message);
       });
     }
     tell({ type: 'ready', listeners: service.listeners });
