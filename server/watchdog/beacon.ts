@@ -71,26 +71,40 @@ export interface Interruption extends HostName {
   readonly ms: number;
 }
 
+export interface Beacon {
+  /**
+   * Reports an interruption not reported yet. The heartbeat calls it; so
+   * must whatever the loop runs first after an interruption that may end
+   * the thread (a "stop" message from the main thread): the message can
+   * come before the next beat, and the thread would exit unreported.
+   */
+  check(): void;
+  detach(): void;
+}
+
 /**
  * Starts the heartbeat on `buffer` (the watcher's view of this thread).
  * `interrupted` runs on this loop after the watcher interrupted it, with
  * what was running then.
  */
-export function attachBeacon(buffer: SharedArrayBuffer, intervalMs: number, interrupted: (what: Interruption) => void): () => void {
+export function attachBeacon(buffer: SharedArrayBuffer, intervalMs: number, interrupted: (what: Interruption) => void): Beacon {
   cells = new Int32Array(buffer);
   let seen = Atomics.load(cells, INTERRUPTS);
-  const timer = setInterval(() => {
+  const check = () => {
     const n = Atomics.load(cells, INTERRUPTS);
-    if (n !== seen) {
-      seen = n;
-      // The watcher interrupted us: WHERE still names what was running.
-      const where = Atomics.load(cells, WHERE);
-      const host = hosts[Math.floor(where / 32)] ?? (hosts[0] as HostName);
-      interrupted({ ...host, callback: callbackOf(where), ms: Atomics.load(cells, HELD_MS) });
-    }
+    if (n === seen) return;
+    seen = n;
+    // The watcher bumps INTERRUPTS before it interrupts, and WHERE still names what was
+    // running (leave() in any callback run since restores it; only the beat resets it).
+    const where = Atomics.load(cells, WHERE);
+    const host = hosts[Math.floor(where / 32)] ?? (hosts[0] as HostName);
+    interrupted({ ...host, callback: callbackOf(where), ms: Atomics.load(cells, HELD_MS) });
+  };
+  const timer = setInterval(() => {
+    check();
     Atomics.store(cells, WHERE, 0);
     Atomics.add(cells, BEAT, 1);
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return { check, detach: () => clearInterval(timer) };
 }
