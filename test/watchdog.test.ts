@@ -3,7 +3,7 @@ import { PLUGIN_API, makeConfigDir, removeConfigDirs } from './helpers/config-di
 import { freePort } from './helpers/free-port.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 import { get, rawRequest } from './helpers/raw-http.ts';
-import { TestClient } from './helpers/ws-client.ts';
+import { TestClient, upgradeStatus } from './helpers/ws-client.ts';
 
 afterAll(() => {
   killAll();
@@ -16,8 +16,15 @@ import { defineProtocol, definePlugin } from ${JSON.stringify(PLUGIN_API)};
 interface Session { out: string[] }
 export default definePlugin({ apiVersion: 1, name: 'spinner', protocols: [defineProtocol<undefined, Session>({
   name: 'spin',
-  session: () => ({ out: [] }),
+  session: (_vhost, req) => {
+    if (req.path.endsWith('/spin-session')) for (;;) { /* never returns */ }
+    return { out: [] };
+  },
   callbacks: {
+    filter(req) {
+      if (req.path === '/spin-filter') for (;;) { /* never returns */ }
+      return 'accept';
+    },
     http() { for (;;) { /* never returns */ } },
     receive(conn, data) {
       if (data.toString() === 'spin') for (;;) { /* never returns */ }
@@ -94,6 +101,25 @@ describe('watchdog', () => {
     const res = await rawRequest(s.spinPort, get('/spin'));
     expect(res.status).toBe(500);
     expect(await s.p.waitFor((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED')).toMatchObject({ callback: 'http', ended: 1 });
+    s.p.kill('SIGTERM');
+    expect(await s.p.exited).toBe(0);
+  });
+
+  it('keeps serving after interrupting a filter or a session factory (uWS.js would abort a handler left with no answer)', async () => {
+    const s = await start(1);
+    const interruptions = () => s.p.lines.filter((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED').length;
+    const hits = [
+      () => upgradeStatus(`ws://127.0.0.1:${s.spinPort}/spin-filter`, 'spin'),
+      () => upgradeStatus(`ws://127.0.0.1:${s.spinPort}/spin-session`, 'spin'),
+      () => rawRequest(s.spinPort, get('/spin/spin-session')),
+    ];
+    for (const [i, hit] of hits.entries()) {
+      // That client gets no answer (nothing to answer with once its handler was unwound); the stop cuts it.
+      void hit().catch(() => undefined);
+      await s.p.waitFor(() => interruptions() > i);
+      expect((await rawRequest(s.okPort, get('/ok'))).body).toBe('ok');
+    }
+    expect(s.p.lines.filter((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED').map((l) => l.callback)).toEqual(['filter', 'session', 'session']);
     s.p.kill('SIGTERM');
     expect(await s.p.exited).toBe(0);
   });

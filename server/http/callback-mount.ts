@@ -45,7 +45,10 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
   };
 
   const checkAccess = host.def.callbacks.checkAccess;
-  if (!checkAccess) return start();
+  if (!checkAccess) {
+    if (host.def.session) ex.beforePluginCode();
+    return start();
+  }
   ex.watchAbort();
   const verdict = ask(host, host.where.checkAccess, checkAccess, request, host);
   if (verdict === FAILED) return accessFailed(ex, unread);

@@ -126,6 +126,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
 
   const filter = host.def.callbacks.filter;
   if (!filter) return completeUpgrade(pending, 'accept');
+  ex.beforePluginCode();
   const verdict = ask(host, host.where.filter, filter, request, host);
   if (verdict === FAILED) return ex.sendStatus(500, FILTER_FAILED);
   if (!(verdict instanceof Promise)) return completeUpgrade(pending, verdict);
@@ -148,6 +149,7 @@ function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
   }
   if (!host.live) return ex.sendStatus(503, 'This protocol is not available.');
   const factory = host.def.session;
+  if (factory) ex.beforePluginCode();
   const session = factory ? callNow(host, host.where.session, factory, host, u.request) : undefined;
   if (session === FAILED) return ex.sendStatus(500, 'The session could not be created.');
   const conn = new Connection(host, u.request, session);
