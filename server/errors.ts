@@ -131,7 +131,7 @@ export const REGISTRY = {
     (p) => `cannot take the lock ${p.lock}: ${p.reason}`,
     'Check that the directory is writable by the server user.'),
   TSWS_ERR_PLUGIN_CALLBACK_THREW: error<{ vhost: string; protocol: string; callback: string; reason: string }>(
-    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); that connection was closed with 1011`,
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); only what it ran for was ended (a websocket with 1011, an HTTP request with 500 or cut, an upgrade refused with 500)`,
     'Fix the plugin (see the stack in this log line); other connections were not affected.',
     { closeCode: 1011, httpStatus: 500 }),
   TSWS_ERR_PLUGIN_TIMER_THREW: error<{ vhost: string; protocol: string; reason: string }>(
@@ -190,6 +190,9 @@ export const REGISTRY = {
     (p) => `protocol "${p.protocol}": ${p.peer} sent faster than its rateLimit allows; closed with 1008`,
     'Send less often, or raise the protocol\'s rateLimit if the rate is legitimate.',
     { closeCode: 1008 }),
+  TSWS_ERR_WS_PEER_SILENT: error<{ peer: string; secs: number }>(
+    (p) => `a websocket from ${p.peer} sent no whole message and no pong for ${p.secs} s after a ping (a message stalled mid-frame, or a peer gone); cut without a close frame`,
+    'Nothing to do for a peer that stalled or vanished. If legitimate messages take longer than "ws-message-timeout-secs" to arrive (large ones over slow links), raise it.'),
   TSWS_ERR_SLOW_CONSUMER: error<{ protocol: string; pending: number }>(
     (p) => `protocol "${p.protocol}": the client fell ${p.pending} published messages behind`,
     'The client reads too slowly for this stream; raise the protocol\'s inbox limits if it is legitimate.',

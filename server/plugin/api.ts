@@ -280,7 +280,6 @@ export interface WsCallbacks<V, S> {
   /** The connection can take data: write at most once, then return. */
   writable?(conn: Conn<V, S>): void;
   closed?(conn: Conn<V, S>, code: number, reason: string): void;
-  /** At shutdown, after the connections are gone; a returned promise is awaited (bounded by the grace period). */
   /**
    * At shutdown ('stop'), or when a reload replaced this instance ('reload')
    * and its last connection closed. A returned promise is awaited (bounded by
