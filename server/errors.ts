@@ -96,10 +96,10 @@ export const REGISTRY = {
     'Fix the syntax or the missing import; run `npx tsws -c <dir> --check` to retry without serving.'),
   TSWS_ERR_PLUGIN_NO_DEFAULT_EXPORT: error<{ file: string }>(
     (p) => `plugin ${p.file} has no default export`,
-    'End the file with `export default definePlugin({ apiVersion: 1, protocols: [...] })`.'),
-  TSWS_ERR_PLUGIN_API_VERSION: error<{ file: string; got: string; expected: number }>(
-    (p) => `plugin ${p.file} declares apiVersion ${p.got}; this server implements apiVersion ${p.expected}`,
-    'Update the plugin to the plugin API described in docs/reference/plugin-api.md.'),
+    'End the file with `export default definePlugin({ apiVersion: 2, protocols: (protocol) => [...] })`.'),
+  TSWS_ERR_PLUGIN_API_VERSION: error<{ file: string; got: string; expected: string }>(
+    (p) => `plugin ${p.file} declares apiVersion ${p.got}; this server loads apiVersion ${p.expected}`,
+    'Write the plugin to the plugin API described in docs/reference/plugin-api.md (apiVersion 2); apiVersion 1 plugins still load as they are.'),
   TSWS_ERR_PLUGIN_DESCRIPTOR: error<{ file: string; detail: string }>(
     (p) => `plugin ${p.file} has a malformed descriptor: ${p.detail}`,
     'Build the default export with definePlugin()/defineProtocol() so the types catch this.'),
@@ -109,6 +109,9 @@ export const REGISTRY = {
   TSWS_ERR_PLUGIN_CALLBACK_NOT_FUNCTION: error<{ file: string; protocol: string; name: string; got: string }>(
     (p) => `plugin ${p.file}, protocol "${p.protocol}": callback "${p.name}" is ${p.got}, not a function`,
     'Make the callback a function or remove it.'),
+  TSWS_ERR_PLUGIN_MIXED_FORMS: error<{ file: string; protocol: string; part: string; maker: string; beside: string }>(
+    (p) => `plugin ${p.file}, protocol "${p.protocol}": its ${p.part} part has "${p.maker}" and also ${p.beside}: the callbacks of a ${p.part} part are the methods of the object "${p.maker}" makes, or a table, not both`,
+    'Move the table\'s callbacks into the object as methods (without their first argument), or drop the maker and keep the table with its "session".'),
   TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL: error<{ file: string; protocol: string; first: string }>(
     (p) => `plugin ${p.file} defines protocol "${p.protocol}", already defined by ${p.first}`,
     'Protocol names are global: rename one of them.'),
