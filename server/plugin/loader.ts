@@ -2,12 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TswsError, describeError, tswsError } from '../errors.ts';
+import { TswsError, describeError, tswsError } from '../base/errors.ts';
 import { nearest } from '../config/suggest.ts';
 import { displayPath } from '../config/display-path.ts';
 import { CALLBACK_NAMES, PLUGIN_API_VERSION, RESERVED_OPTIONS, type OptionSpecs, type PluginDescriptor } from './api.ts';
 import { declarePluginDirs } from './module-format.ts';
-import { DEFAULT_BODY_LIMIT } from '../http/request-body.ts';
+import { DEFAULT_BODY_LIMIT } from '../config/schema.ts';
 import { DEFAULT_INBOX, DEFAULT_RX_BUFFER_SIZE, type InboxLimits, type RuntimeCallbacks, type RuntimeProtocol } from './runtime-protocol.ts';
 
 const ENTRY_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
