@@ -1,7 +1,7 @@
 /** @module Reads <dir>/conf and <dir>/conf.d/* as lwsws does and returns the typed model plus every diagnostic. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TswsError, describeError, tswsError } from '../errors.ts';
+import { TswsError, describeError, tswsError } from '../base/errors.ts';
 import { Diagnostics, Site, isPlainObject } from './coerce.ts';
 import { displayPath } from './display-path.ts';
 import { buildGlobal } from './global-block.ts';

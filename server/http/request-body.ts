@@ -2,8 +2,10 @@
 import type { HttpRes } from '../transport/types.ts';
 import type { BodyFraming } from './framing.ts';
 
-/** Largest body accepted where a mount or protocol says nothing else. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+import { DEFAULT_BODY_LIMIT } from '../config/schema.ts';
+
+/** Largest body accepted where a mount or protocol says nothing else (declared with the config defaults). */
+export { DEFAULT_BODY_LIMIT };
 
 /** Bytes queued before anyone consumes them, past which the upload is paused. */
 const QUEUE_HIGH_WATER = 64 * 1024;

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TswsError, describeError, tswsError } from '../errors.ts';
+import { TswsError, describeError, tswsError } from '../base/errors.ts';
 import { PLUGIN_API_VERSIONS, VHOST_CALLBACKS } from './api.ts';
 import { declarePluginDirs } from './module-format.ts';
 import { shown } from './protocol-checks.ts';

@@ -1,8 +1,8 @@
 /** @module The loader's checks of what every protocol declares, whatever its apiVersion: name, limits, options, and callback tables. */
-import { type TswsError, tswsError } from '../errors.ts';
+import { type TswsError, tswsError } from '../base/errors.ts';
 import { nearest } from '../config/suggest.ts';
 import { displayPath } from '../config/display-path.ts';
-import { DEFAULT_BODY_LIMIT } from '../http/request-body.ts';
+import { DEFAULT_BODY_LIMIT } from '../config/schema.ts';
 import { RESERVED_OPTIONS, type OptionSpecs } from './api-options.ts';
 import { DEFAULT_INBOX, DEFAULT_RX_BUFFER_SIZE, type InboxLimits, type RuntimeProtocol } from './runtime-protocol.ts';
 

@@ -2,7 +2,7 @@
  * @module apiVersion 1 protocols, checked and turned into the runtime's shape once, at load: the one
  * `session` made for connections and transactions alike, `checkAccess` as the HTTP gate saying 'allow'.
  */
-import type { TswsError } from '../errors.ts';
+import type { TswsError } from '../base/errors.ts';
 import { CALLBACK_NAMES } from './api.ts';
 import type { Conn, HttpTxn, ProtocolVhost } from './api-handles.ts';
 import type { PeerRequest } from './api-request.ts';

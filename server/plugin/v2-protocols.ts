@@ -3,7 +3,7 @@
  * and HTTP parts with their own sessions, and a connection's object (its methods the callbacks)
  * reached through one shared table of forwarders, made once for every protocol.
  */
-import { describeError, tswsError, type TswsError } from '../errors.ts';
+import { describeError, tswsError, type TswsError } from '../base/errors.ts';
 import { nearest } from '../config/suggest.ts';
 import { HTTP_EVENTS, HTTP_KEYS, VHOST_CALLBACKS, WEBSOCKET_KEYS, WS_EVENTS } from './api.ts';
 import type { Conn, HttpTxn, ProtocolVhost } from './api-handles.ts';

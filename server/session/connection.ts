@@ -1,12 +1,12 @@
 /** @module One websocket connection: dispatches the lws callbacks and enforces one write per writable. */
-import { TswsError, tswsError } from '../errors.ts';
+import { TswsError, tswsError } from '../base/errors.ts';
 import type { Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin/api.ts';
 import type { TopicSubscriber } from '../bus/topics.ts';
 import type { Bytes, SendStatus, WsHandle } from '../transport/types.ts';
-import type { ProtocolHost } from '../vhost/protocol-host.ts';
+import type { ProtocolHost } from './protocol-host.ts';
 import { WRITABLE_THRESHOLD, type Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../base/token-bucket.ts';
 import { checkCloseArgs } from './close-codes.ts';
 import { Inbox } from './inbox.ts';
 import { StallWatch } from './stall-watch.ts';

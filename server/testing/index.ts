@@ -9,4 +9,4 @@
 export { startTestServer, type LogLine, type TestServer, type TestServerOptions } from './test-server.ts';
 export { TestClient, eventually, upgradeStatus, type ClientOptions, type ClientSocket, type Received } from './ws-client.ts';
 export { request, type HttpAnswer, type TestRequest } from './http-client.ts';
-export type { InlineConfig, Listener, ReloadSummary } from '../embed.ts';
+export type { InlineConfig, Listener, ReloadSummary } from '../app/embed.ts';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { createLogger, parseLogLevel } from '../../../server/log.ts';
+import { createLogger, parseLogLevel } from '../../../server/base/log.ts';
 import { NODE_ID } from '../wire.ts';
 import { TunnelAgent } from './tunnel-agent.ts';
 

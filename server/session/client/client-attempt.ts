@@ -1,0 +1,141 @@
+/** @module One attempt of a client connection: a `ws` socket, its handshake timeout and ping liveness, and what ended it, coded. */
+import WebSocket from 'ws';
+import { tswsError, type TswsError } from '../../base/errors.ts';
+import { attemptFailure, cutFailure } from './failure.ts';
+import type { ClientSettings } from './settings.ts';
+
+/**
+ * How an attempt ended: before 'open' always with a coded error (then
+ * clientConnectionError), after it with the close (then clientClosed) and an
+ * error only for a cut, 1006 with no close frame.
+ */
+export type AttemptEnd =
+  | { readonly established: false; readonly error: TswsError }
+  | { readonly established: true; readonly code: number; readonly reason: string; readonly error: TswsError | undefined };
+
+/** What the connection hears from its current attempt; nothing once the attempt was abandoned. */
+export interface AttemptEvents {
+  opened(): void;
+  message(data: Buffer, isBinary: boolean): void;
+  /** A frame written by send() left the socket's buffer: the drain signal. */
+  sent(): void;
+  ended(end: AttemptEnd): void;
+}
+
+/** ws copies its send options: two shared objects instead of one per message. */
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
+
+/** ws gives Buffers (binaryType is left at 'nodebuffer'); its type also names the other binaryTypes' shapes. */
+const asBuffer = (data: WebSocket.RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+
+export class ClientAttempt {
+  readonly #ws: WebSocket;
+  readonly #settings: ClientSettings;
+  readonly #events: AttemptEvents;
+  readonly #onSent: () => void;
+  #abandoned = false;
+  #established = false;
+  /** Why it failed before 'open' (the first cause wins; the timeout overrides what its own abort reports). */
+  #failure: TswsError | undefined;
+  /** A transport error after 'open' (the close that follows says 1006). */
+  #cause: Error | undefined;
+  /** Why the attempt cut its socket itself (a missed pong). */
+  #cutReason: string | undefined;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #awaitingPong = false;
+
+  /** Starts connecting; throws at once (as ws does) only for what no retry would fix, such as a header it cannot send. */
+  constructor(settings: ClientSettings, events: AttemptEvents) {
+    this.#settings = settings;
+    this.#events = events;
+    this.#onSent = () => {
+      if (!this.#abandoned) events.sent();
+    };
+    const ws = new WebSocket(settings.url, settings.subprotocol === '' ? [] : [settings.subprotocol], settings.ws);
+    this.#ws = ws;
+    ws.on('open', () => this.#opened());
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (!this.#abandoned) events.message(asBuffer(data), isBinary);
+    });
+    ws.on('pong', () => (this.#awaitingPong = false));
+    // Always listened to, abandoned or not: an 'error' without a listener would take the process down.
+    ws.on('error', (err: Error) => this.#errored(err));
+    ws.on('close', (code: number, reason: Buffer) => this.#closed(code, reason.toString()));
+    this.#handshakeTimer = setTimeout(() => this.#timedOut(), settings.timeoutMs);
+  }
+
+  /** Bytes queued in the socket (and in ws), not yet taken by the server. */
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  /** With one shared callback, which ws runs once the frame has left the socket's buffer: the drain signal (see client-connection.ts). */
+  send(data: string | Uint8Array | ArrayBuffer, isBinary: boolean): void {
+    this.#ws.send(data, isBinary ? BINARY : TEXT, this.#onSent);
+  }
+
+  /** The closing handshake: 'ended' follows once the server answers (ws gives up after 30 s). */
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  /** No more events from this attempt: an open socket says `code` to the server, any other is dropped. */
+  abandon(code: number, reason: string): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#stopTimers();
+    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(code, reason);
+    else this.#ws.terminate();
+  }
+
+  #opened(): void {
+    if (this.#abandoned) return;
+    clearTimeout(this.#handshakeTimer);
+    this.#established = true;
+    const every = this.#settings.pingIntervalMs;
+    if (every > 0) this.#pingTimer = setInterval(() => this.#ping(), every).unref();
+    this.#events.opened();
+  }
+
+  #errored(err: Error): void {
+    if (this.#established) this.#cause ??= err;
+    else this.#failure ??= attemptFailure(err, this.#settings.at);
+  }
+
+  #timedOut(): void {
+    if (this.#abandoned || this.#established) return;
+    this.#failure = tswsError('TSWS_ERR_CLIENT_TIMEOUT', { ...this.#settings.at, ms: this.#settings.timeoutMs });
+    this.#ws.terminate();
+  }
+
+  #ping(): void {
+    if (this.#awaitingPong) {
+      this.#cutReason = `no pong within ${this.#settings.pingIntervalMs} ms`;
+      this.#ws.terminate();
+      return;
+    }
+    this.#awaitingPong = true;
+    this.#ws.ping();
+  }
+
+  #closed(code: number, reasonText: string): void {
+    this.#stopTimers();
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    const at = this.#settings.at;
+    if (!this.#established) {
+      const error = this.#failure ?? tswsError('TSWS_ERR_CLIENT_CLOSED', { ...at, when: 'before the handshake completed', reason: reasonText || `code ${code}` });
+      return this.#events.ended({ established: false, error });
+    }
+    const reason = this.#cutReason ?? (reasonText || this.#cause?.message || '');
+    const error = code === 1006 ? cutFailure(reason || 'no close frame', at, this.#cause) : undefined;
+    this.#events.ended({ established: true, code, reason, error });
+  }
+
+  #stopTimers(): void {
+    clearTimeout(this.#handshakeTimer);
+    clearInterval(this.#pingTimer);
+  }
+}
