@@ -121,6 +121,9 @@ export const REGISTRY = {
   TSWS_ERR_PLUGIN_INIT_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": init threw (${p.reason}); the protocol is disabled on this vhost`,
     'Fix the plugin\'s init (see the stack in this log line). At a reload the rest of the server keeps serving; at start, start-up stops (TSWS_ERR_START_PROTOCOLS_DISABLED).'),
+  TSWS_ERR_PLUGIN_STATE_FAILED: error<{ vhost: string; plugin: string; callback: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", plugin "${p.plugin}": the plugin's own ${p.callback} threw (${p.reason})${p.callback === 'init' ? '; its protocols are disabled on this vhost' : ''}`,
+    'Fix the plugin\'s init, destroy or timer (see the stack in this log line). A failed init disables every protocol of the plugin on that vhost: at a reload the rest keeps serving; at start, start-up stops (TSWS_ERR_START_PROTOCOLS_DISABLED).'),
   TSWS_ERR_PLUGIN_CHECK_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": cannot start here: ${p.reason}`,
     'Fix what the reason names; the plugin\'s check runs at --check, at start and at reload.'),
