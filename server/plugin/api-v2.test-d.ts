@@ -183,6 +183,30 @@ export const oneProtocol = definePlugin({
   },
 });
 
+// A maker that returns one of two kinds (the tunnel's: a node's link, or a relayed browser's stream).
+export const twoKinds = definePlugin({
+  apiVersion: 2,
+  protocols: (protocol) => [
+    protocol({
+      name: 'two-kinds',
+      websocket: {
+        connection(conn) {
+          if (conn.request.path === '/echo') return new Echoer(conn);
+          const events: WsEvents = { closed: () => undefined };
+          return events;
+        },
+        filter: () => 'accept',
+      },
+      http: {
+        transaction(txn) {
+          expectTypeOf(txn.session).toEqualTypeOf<unknown>();
+          return new Answer(txn);
+        },
+      },
+    }),
+  ],
+});
+
 // ---- what must not compile ------------------------------------------------------------
 
 definePlugin({
@@ -192,6 +216,10 @@ definePlugin({
     protocol({ name: 'a', init: (_vhost, _opts, previous) => ({ n: previous === undefined ? 0 : 1 }) }),
     // @ts-expect-error a websocket part is a table or one object per connection, not both.
     protocol({ name: 'b', websocket: { session: () => ({ a: 1 }), connection: () => ({ receive() {} }) } }),
+    // @ts-expect-error a connection's object must have the callbacks' methods (with their signatures).
+    protocol({ name: 'e', websocket: { connection: () => ({ count: 0 }) } }),
+    // @ts-expect-error a method whose signature is not the callback's.
+    protocol({ name: 'g', websocket: { connection: () => ({ receive(data: string) { void data; } }) } }),
     // @ts-expect-error 'allow' was version 1's word for an HTTP gate's yes: both gates say 'accept'.
     protocol({ name: 'c', http: { filter: () => 'allow' } }),
     // @ts-expect-error a misspelled callback.

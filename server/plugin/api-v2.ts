@@ -82,8 +82,13 @@ export interface WsTable<V, S, P> extends WsGate<V, P> {
 
 /** The websocket callbacks as one object per connection. */
 export interface WsObject<V, S, P> extends WsGate<V, P> {
-  /** Makes the connection's object when it is accepted; its methods get the connection's callbacks, and it is `conn.session`. */
-  connection(conn: Conn<V, unknown, P>): S & WsEvents;
+  /**
+   * Makes the connection's object when it is accepted; its methods get the
+   * connection's callbacks, and it is `conn.session`. (The return type reads
+   * "S, checked against WsEvents": an intersection would lose S when the
+   * maker returns several types TypeScript reduces to one.)
+   */
+  connection(conn: Conn<V, unknown, P>): S extends WsEvents ? S : WsEvents;
   readonly session?: never;
   readonly established?: never;
   readonly receive?: never;
@@ -129,7 +134,7 @@ export interface HttpTable<V, H, P> extends HttpGate<V, P> {
 /** The HTTP callbacks as one object per transaction. */
 export interface HttpObject<V, H, P> extends HttpGate<V, P> {
   /** Makes the transaction's object once the filter accepted it; its methods get the transaction's callbacks, and it is `txn.session`. */
-  transaction(txn: HttpTxn<V, unknown, P>): H & HttpEvents;
+  transaction(txn: HttpTxn<V, unknown, P>): H extends HttpEvents ? H : HttpEvents;
   readonly session?: never;
   readonly http?: never;
   readonly httpBody?: never;
