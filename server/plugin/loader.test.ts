@@ -31,7 +31,7 @@ describe('plugin loader', () => {
 
   it('finds files and folder entries, never tests or type files', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsws-find-'));
-    for (const f of ['a.ts', 'a.test.ts', 'b.d.ts', 'README.md', 'c/index.js', 'd/d.ts', 'd/d.test.ts', 'e/other.ts']) {
+    for (const f of ['a.ts', 'a.test.ts', 'a.test-d.ts', 'b.d.ts', 'README.md', 'c/index.js', 'd/d.ts', 'd/d.test.ts', 'e/other.ts']) {
       fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
       fs.writeFileSync(path.join(dir, f), '');
     }

@@ -20,7 +20,7 @@ export interface PluginLoadResult {
   readonly files: readonly string[];
 }
 
-/** A plugin is a file (foo.ts) or a folder with index.ts or <folder>.ts; tests and type files are not plugins. */
+/** A plugin is a file (foo.ts) or a folder with index.ts or <folder>.ts; tests (type tests too) and type files are not plugins. */
 export function findPluginFiles(dir: string): string[] {
   const found: string[] = [];
   const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -30,7 +30,7 @@ export function findPluginFiles(dir: string): string[] {
     if (e.isDirectory()) {
       const entry = folderEntry(full);
       if (entry) found.push(entry);
-    } else if (ENTRY_EXTENSIONS.includes(path.extname(e.name)) && !/\.(test|spec|d)\.[mc]?[jt]s$/.test(e.name)) {
+    } else if (ENTRY_EXTENSIONS.includes(path.extname(e.name)) && !/\.(test|spec|test-d|d)\.[mc]?[jt]s$/.test(e.name)) {
       found.push(full);
     }
   }
