@@ -19,6 +19,7 @@ import { WritableScheduler } from '../session/scheduler.ts';
 import type { WsSession } from '../session/ws-session.ts';
 import type { ListenerHandle, Transport } from '../transport/types.ts';
 import { uwsTransport } from '../transport/uws/uws-adapter.ts';
+import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
 import { SilenceSweep } from '../session/liveness.ts';
 import { VhostRouter } from '../ingress/vhost-router.ts';
 import type { ProtocolHost } from '../session/protocol-host.ts';
@@ -47,8 +48,10 @@ export interface ServerOptions {
   readonly thread?: ThreadRole;
   /** How a server alone binds; default: the configured ports. tsws/testing binds each address on a port the system picks. */
   readonly listen?: ListenPolicy;
-  /** uWebSockets.js unless told (tests of the framework give server/transport/fake/). */
+  /** uWebSockets.js unless told (tests of the framework and tsws/testing's protocol kit give server/transport/fake/). */
   readonly transport?: Transport;
+  /** What the framework's timers run on (plugin timers, slow consumers, body stalls, rate limits); default Node's. */
+  readonly clock?: Clock;
 }
 
 export interface ReloadReport {
@@ -95,8 +98,9 @@ export class TswsServer {
   /** Pings quiet websockets of every generation and cuts the silent ones (ws-message-timeout-secs). */
   readonly #silence: SilenceSweep;
   readonly #listen: ListenPolicy;
+  readonly #clock: Clock;
 
-  private constructor(log: Logger, opts: ServerOptions) {
+  private constructor(log: Logger, opts: ServerOptions, transport: Transport) {
     this.log = log;
     this.bus = opts.bus ?? new LocalBus();
     this.cluster = opts.cluster;
@@ -104,7 +108,8 @@ export class TswsServer {
     this.#listen = opts.thread?.listen ?? opts.listen ?? ALONE;
     const cluster = opts.cluster;
     this.#topics = new TopicRouter(this.bus);
-    this.#transport = opts.transport ?? uwsTransport;
+    this.#transport = transport;
+    this.#clock = opts.clock ?? SYSTEM_CLOCK;
     this.#silence = new SilenceSweep(this.connections, log);
     this.#listeners = new ListenerSet((h, ws, tls) => this.#transport.createListener(h, ws, tls), log);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
@@ -113,7 +118,8 @@ export class TswsServer {
   }
 
   static async start(prepared: Prepared, log: Logger, opts: ServerOptions = {}): Promise<TswsServer> {
-    const server = new TswsServer(log, opts);
+    const transport = opts.transport ?? uwsTransport;
+    const server = new TswsServer(log, opts, transport);
     try {
       await server.reload(prepared);
       // Start-up policy, as lws's (a protocol whose init fails fails the vhost, and lwsws exits):
@@ -216,6 +222,7 @@ export class TswsServer {
       accessLogs: this.accessLogs,
       counters: this.state.counters,
       server: this.#figures,
+      clock: this.#clock,
       cluster: cluster ? (vhost: string, protocol: string) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) : undefined,
     };
   }
@@ -226,7 +233,7 @@ export class TswsServer {
     const fileCache = this.#fileCache;
     return {
       router: new VhostRouter(plan.vhosts, tls),
-      http: { fileCache, serverString, log: this.log, listener, frontDoor, inflight: this.inflight, bodyStallMs: timeoutSecs * 1000, notFound: (ex) => sendNotFound(ex, { fileCache }), ops },
+      http: { fileCache, serverString, log: this.log, listener, frontDoor, inflight: this.inflight, bodyStallMs: timeoutSecs * 1000, clock: this.#clock, notFound: (ex) => sendNotFound(ex, { fileCache }), ops },
       ws: { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted, sendOutcomes: this.#transport.sendOutcomes },
     };
   }
