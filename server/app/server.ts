@@ -18,7 +18,6 @@ import type { Prepared } from './prepare.ts';
 import { WritableScheduler } from '../session/scheduler.ts';
 import type { WsSession } from '../session/ws-session.ts';
 import type { ListenerHandle, Transport } from '../transport/types.ts';
-import { uwsTransport } from '../transport/uws/uws-adapter.ts';
 import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
 import { SilenceSweep } from '../session/liveness.ts';
 import { VhostRouter } from '../ingress/vhost-router.ts';
@@ -52,6 +51,8 @@ export interface ServerOptions {
   readonly transport?: Transport;
   /** What the framework's timers run on (plugin timers, slow consumers, body stalls, rate limits); default Node's. */
   readonly clock?: Clock;
+  /** Stop accepting near the open-file limit (fd-guard.ts); default true. A transport with no sockets has no files to guard. */
+  readonly openFileGuard?: boolean;
 }
 
 export interface ReloadReport {
@@ -118,7 +119,8 @@ export class TswsServer {
   }
 
   static async start(prepared: Prepared, log: Logger, opts: ServerOptions = {}): Promise<TswsServer> {
-    const transport = opts.transport ?? uwsTransport;
+    // Imported here, not at the top: a server on another transport (tsws/testing's protocol kit) never loads uWS.js's module.
+    const transport = opts.transport ?? (await import('../transport/uws/uws-adapter.ts')).uwsTransport;
     const server = new TswsServer(log, opts, transport);
     try {
       await server.reload(prepared);
@@ -131,7 +133,7 @@ export class TswsServer {
       await server.stop(0);
       throw err;
     }
-    const limit = openFileLimit();
+    const limit = opts.openFileGuard === false ? undefined : openFileLimit();
     if (limit) server.#fdGuard = new FdGuard(limit, { pause: () => server.#pauseAccepting(), resume: () => server.#resumeAccepting() }, log);
     return server;
   }
@@ -187,7 +189,7 @@ export class TswsServer {
       // An access log that cannot be opened fails the reload (or the start), naming the file.
       await this.accessLogs.ready();
       staged = await this.#listeners.stage(plans, wsIdleSecs(g), route, policy);
-      if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.#metricsOptions(), this.log, policy);
+      if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.#metricsOptions(), this.log, policy, (h, ws) => this.#transport.createListener(h, ws));
     } catch (err) {
       if (staged) await this.#listeners.unstage(staged);
       await Promise.all(next.hosts.map((h) => h.destroy('reload')));
