@@ -1,5 +1,6 @@
 /** @module One configuration's running objects (protocol hosts, vhosts); a reload builds the next from the last. */
 import type { Logger } from 'pino';
+import type { Clock } from '../base/clock.ts';
 import type { TopicRouter } from '../bus/topics.ts';
 import type { ClusterScope } from '../cluster/scope.ts';
 import type { AccessLogs } from '../vhost/access-log.ts';
@@ -27,6 +28,8 @@ export interface GenerationDeps {
   readonly counters: Counters;
   /** The read-only view of the whole server plugins get as vhost.server. */
   readonly server: ServerView;
+  /** What every host's timers run on. */
+  readonly clock: Clock;
   readonly cluster: ((vhost: string, protocol: string) => ClusterScope) | undefined;
 }
 
@@ -44,7 +47,7 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
     const vhostLimit = vc.wsMaxMessageSize ?? prepared.config.global.wsMaxMessageSize;
     for (const [name, { plugin, options, maxMessageSize }] of protocols) {
       const messageLimits = { vhost: vhostLimit, protocol: maxMessageSize };
-      const host = new ProtocolHost(vc.name, plugin, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, messageLimits, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+      const host = new ProtocolHost(vc.name, plugin, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, clock: deps.clock, messageLimits, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
       hosts.push(host);
       const before = previous?.hosts.find((h) => h.vhostName === vc.name && h.protocol === name && h.live);
       if (host.init(before)) live.set(name, host);

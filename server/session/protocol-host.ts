@@ -10,6 +10,7 @@ import type { WritableScheduler } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
 import { ClientSet } from './client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
+import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
 export interface ProtocolHostDeps {
@@ -24,6 +25,8 @@ export interface ProtocolHostDeps {
   readonly cluster?: (vhost: string, protocol: string) => ClusterView;
   /** The vhost's ws-max-message-size, and the one its ws-protocols entry gives this protocol (if any). */
   readonly messageLimits?: { readonly vhost: number; readonly protocol: number | undefined };
+  /** What this host's timers and its connections' run on (default Node's; tsws/testing's protocol kit gives a manual one). */
+  readonly clock?: Clock;
 }
 
 /** The part of a connection the host manages. */
@@ -49,6 +52,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   readonly where: Readonly<Record<BeaconCallback, number>>;
   /** The largest message a connection may send: the lower of the vhost's and the plugin's limits. */
   readonly maxMessageSize: number;
+  /** The clock of every timer of this host, its connections and transactions (plugin timers, slow-consumer watch, rate limit). */
+  readonly clock: Clock;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -74,7 +79,8 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     // plugin's maxMessageSize may lower the vhost's ceiling (global by default), never raise it.
     const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
     this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
-    this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.#timers = new OwnedTimers((fn) => this.#runTimer(fn), this.clock);
     this.#clients = new ClientSet({
       vhostName,
       protocol: def.name,
