@@ -2,7 +2,6 @@
 import { TswsError } from '../base/errors.ts';
 import { typeCheckPlugins } from '../plugin/typecheck.ts';
 import { prepare, type PrepareOptions, type PrepareResult } from './prepare.ts';
-import { transportBuild } from '../transport/uws/uws-adapter.ts';
 
 export async function runCheck(opts: PrepareOptions): Promise<PrepareResult> {
   const checked = await prepare(opts);
@@ -12,7 +11,9 @@ export async function runCheck(opts: PrepareOptions): Promise<PrepareResult> {
   const typed = await typeCheckPlugins(checked.userPluginFiles, opts.configDir);
   errors.push(...typed.errors);
   warnings.push(...typed.warnings);
-  // A config that checks out is no use where uWS.js cannot load: say so here too.
+  // A config that checks out is no use where uWS.js cannot load: say so here too. (Imported
+  // here, not at the top: `tsws` and tsws/testing load no module of uWS.js's until one is used.)
+  const { transportBuild } = await import('../transport/uws/uws-adapter.ts');
   try {
     transportBuild();
   } catch (err) {

@@ -7,7 +7,7 @@ import { where, type MountConfig, type ServerConfig, type VhostConfig } from '..
 import { describeError, TswsError, tswsError } from '../base/errors.ts';
 import { resolveIdentity, type Identity } from './privileges.ts';
 import { checkTlsFiles } from '../config/vhost-transport.ts';
-import { loadServerPlugins } from '../plugin/shipped.ts';
+import { loadServerPlugins, type ServerPlugins } from '../plugin/shipped.ts';
 import { resolveOptions } from '../plugin/options.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import { DEFAULT_DATA_DIR, SHIPPED_PLUGIN_DIR } from '../base/paths.ts';
@@ -62,6 +62,16 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   if (!config) return { prepared: undefined, errors: diagnostics.errors, warnings: diagnostics.warnings, pluginFiles: [], userPluginFiles: [] };
 
   const plugins = await loadServerPlugins(config.global.pluginDirs, protocolsNamed(config.vhosts), opts.generation ?? 0);
+  return prepareWith(config, diagnostics, plugins);
+}
+
+/**
+ * The checks of a loaded configuration against its plugins, whatever loaded
+ * them: prepare() imports plugin files, tsws/testing's protocol kit hands
+ * over a plugin it was given as an object. `diagnostics` holds the
+ * configuration's findings and gets these.
+ */
+export function prepareWith(config: ServerConfig, diagnostics: Diagnostics, plugins: ServerPlugins): PrepareResult {
   for (const e of plugins.errors) diagnostics.add(e);
   for (const w of plugins.warnings) diagnostics.add(w);
 

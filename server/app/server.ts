@@ -18,7 +18,7 @@ import type { Prepared } from './prepare.ts';
 import { WritableScheduler } from '../session/scheduler.ts';
 import type { WsSession } from '../session/ws-session.ts';
 import type { ListenerHandle, Transport } from '../transport/types.ts';
-import { uwsTransport } from '../transport/uws/uws-adapter.ts';
+import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
 import { SilenceSweep } from '../session/liveness.ts';
 import { VhostRouter } from '../ingress/vhost-router.ts';
 import type { ProtocolHost } from '../session/protocol-host.ts';
@@ -47,8 +47,12 @@ export interface ServerOptions {
   readonly thread?: ThreadRole;
   /** How a server alone binds; default: the configured ports. tsws/testing binds each address on a port the system picks. */
   readonly listen?: ListenPolicy;
-  /** uWebSockets.js unless told (tests of the framework give server/transport/fake/). */
+  /** uWebSockets.js unless told (tests of the framework and tsws/testing's protocol kit give server/transport/fake/). */
   readonly transport?: Transport;
+  /** What the framework's timers run on (plugin timers, slow consumers, body stalls, rate limits); default Node's. */
+  readonly clock?: Clock;
+  /** Stop accepting near the open-file limit (fd-guard.ts); default true. A transport with no sockets has no files to guard. */
+  readonly openFileGuard?: boolean;
 }
 
 export interface ReloadReport {
@@ -95,8 +99,9 @@ export class TswsServer {
   /** Pings quiet websockets of every generation and cuts the silent ones (ws-message-timeout-secs). */
   readonly #silence: SilenceSweep;
   readonly #listen: ListenPolicy;
+  readonly #clock: Clock;
 
-  private constructor(log: Logger, opts: ServerOptions) {
+  private constructor(log: Logger, opts: ServerOptions, transport: Transport) {
     this.log = log;
     this.bus = opts.bus ?? new LocalBus();
     this.cluster = opts.cluster;
@@ -104,7 +109,8 @@ export class TswsServer {
     this.#listen = opts.thread?.listen ?? opts.listen ?? ALONE;
     const cluster = opts.cluster;
     this.#topics = new TopicRouter(this.bus);
-    this.#transport = opts.transport ?? uwsTransport;
+    this.#transport = transport;
+    this.#clock = opts.clock ?? SYSTEM_CLOCK;
     this.#silence = new SilenceSweep(this.connections, log);
     this.#listeners = new ListenerSet((h, ws, tls) => this.#transport.createListener(h, ws, tls), log);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
@@ -113,7 +119,9 @@ export class TswsServer {
   }
 
   static async start(prepared: Prepared, log: Logger, opts: ServerOptions = {}): Promise<TswsServer> {
-    const server = new TswsServer(log, opts);
+    // Imported here, not at the top: a server on another transport (tsws/testing's protocol kit) never loads uWS.js's module.
+    const transport = opts.transport ?? (await import('../transport/uws/uws-adapter.ts')).uwsTransport;
+    const server = new TswsServer(log, opts, transport);
     try {
       await server.reload(prepared);
       // Start-up policy, as lws's (a protocol whose init fails fails the vhost, and lwsws exits):
@@ -125,7 +133,7 @@ export class TswsServer {
       await server.stop(0);
       throw err;
     }
-    const limit = openFileLimit();
+    const limit = opts.openFileGuard === false ? undefined : openFileLimit();
     if (limit) server.#fdGuard = new FdGuard(limit, { pause: () => server.#pauseAccepting(), resume: () => server.#resumeAccepting() }, log);
     return server;
   }
@@ -181,7 +189,7 @@ export class TswsServer {
       // An access log that cannot be opened fails the reload (or the start), naming the file.
       await this.accessLogs.ready();
       staged = await this.#listeners.stage(plans, wsIdleSecs(g), route, policy);
-      if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.#metricsOptions(), this.log, policy);
+      if (!previous) this.#metricsPort = await openMetricsPort(g, this.state, this.#metricsOptions(), this.log, policy, (h, ws) => this.#transport.createListener(h, ws));
     } catch (err) {
       if (staged) await this.#listeners.unstage(staged);
       await Promise.all(next.hosts.map((h) => h.destroy('reload')));
@@ -216,6 +224,7 @@ export class TswsServer {
       accessLogs: this.accessLogs,
       counters: this.state.counters,
       server: this.#figures,
+      clock: this.#clock,
       cluster: cluster ? (vhost: string, protocol: string) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) : undefined,
     };
   }
@@ -226,7 +235,7 @@ export class TswsServer {
     const fileCache = this.#fileCache;
     return {
       router: new VhostRouter(plan.vhosts, tls),
-      http: { fileCache, serverString, log: this.log, listener, frontDoor, inflight: this.inflight, bodyStallMs: timeoutSecs * 1000, notFound: (ex) => sendNotFound(ex, { fileCache }), ops },
+      http: { fileCache, serverString, log: this.log, listener, frontDoor, inflight: this.inflight, bodyStallMs: timeoutSecs * 1000, clock: this.#clock, notFound: (ex) => sendNotFound(ex, { fileCache }), ops },
       ws: { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted, sendOutcomes: this.#transport.sendOutcomes },
     };
   }

@@ -6,7 +6,7 @@ import { REGISTRY, TswsError, tswsError } from './errors.ts';
 
 describe('error registry', () => {
   it('is documented in docs/reference/errors.md exactly as generated (run npm run docs after editing)', () => {
-    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../docs/reference/errors.md'), 'utf8');
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/reference/errors.md'), 'utf8');
     expect(doc).toBe(renderErrorsDoc());
   });
 

@@ -1,6 +1,7 @@
 /** @module The one registry of coded errors and warnings: every failure tsws reports carries a code from here. */
 import { error, warning, type Entry } from './error-entry.ts';
 import { CLIENT_ERRORS } from './errors-client.ts';
+import { TESTING_ERRORS } from './errors-testing.ts';
 
 type Where = { where: string };
 const suggest = (s?: string) => (s ? ` Did you mean "${s}"?` : '');
@@ -172,6 +173,7 @@ export const REGISTRY = {
   TSWS_ERR_INIT_EXISTS: error<{ dir: string; files: string }>(
     (p) => `tsws init: ${p.dir} already has ${p.files}; nothing was written`,
     'Run init in a new or empty directory (a package.json of its own is fine: init adds to it), or move those files aside.'),
+  ...TESTING_ERRORS,
 
   // ---- connections and writes --------------------------------------------
   TSWS_ERR_BACK_TO_BACK_WRITE: error<{ protocol: string }>(

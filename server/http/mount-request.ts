@@ -1,5 +1,6 @@
 /** @module What every mount origin handler receives: the exchange, the live request, the matched mount. */
 import type { Logger } from 'pino';
+import type { Clock } from '../base/clock.ts';
 import type { MountConfig, Origin } from '../config/model.ts';
 import type { HttpReq } from '../transport/types.ts';
 import type { HttpExchange } from './exchange.ts';
@@ -18,6 +19,8 @@ export interface HttpDeps {
   readonly inflight: InFlight;
   /** Request bodies that stall longer than this are cut (timeout-secs). */
   readonly bodyStallMs: number;
+  /** What the stall timer runs on: the server's clock. */
+  readonly clock: Clock;
   /** Sends the vhost's 404 (its error-document-404 when set). */
   readonly notFound: (ex: HttpExchange) => void;
 }

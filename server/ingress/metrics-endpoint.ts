@@ -6,8 +6,7 @@ import { statusLine } from '../http/exchange.ts';
 import type { OpsDeps } from './ops-routes.ts';
 import { openListener, type ListenerInfo, type ListenPolicy } from './listeners.ts';
 import type { ServerState } from '../metrics/server-state.ts';
-import type { HttpRes, ListenerHandle } from '../transport/types.ts';
-import { createListener } from '../transport/uws/uws-adapter.ts';
+import type { HttpRes, ListenerHandle, ListenerHandlers, WsTransportOptions } from '../transport/types.ts';
 import { metricsFor, type MetricsOptions, type MetricsSource } from '../metrics/prometheus.ts';
 
 /** What the vhost listeners answer before their mounts: health always, metrics when they have no port of their own. */
@@ -28,6 +27,8 @@ export async function openMetricsPort(
   opts: MetricsOptions,
   log: Logger,
   policy: ListenPolicy,
+  /** The server's transport makes the listener (uWS.js, or the fake in tests). */
+  createListener: (handlers: ListenerHandlers, ws: WsTransportOptions) => ListenerHandle,
 ): Promise<{ readonly info: ListenerInfo; readonly handle: ListenerHandle } | undefined> {
   const m = global.metrics;
   if (m?.port === undefined) return undefined;

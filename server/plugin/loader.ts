@@ -80,7 +80,16 @@ export async function loadPlugins(dirs: readonly string[], generation = 0, only:
 
 /** One plugin file through every check: its protocols, or the first check's coded error (thrown). */
 export async function loadPluginFile(file: string, generation: number, warnings: TswsError[]): Promise<RuntimeProtocol[]> {
-  return checkProtocols(file, checkDescriptor(file, await importPlugin(file, generation)), warnings);
+  return checkPluginModule(file, await importPlugin(file, generation), warnings);
+}
+
+/**
+ * The checks of a plugin module already in hand (`{ default: descriptor }`),
+ * with `file` naming it in errors: what loading its file does after the
+ * import. tsws/testing's protocol kit checks the plugin it was given here.
+ */
+export function checkPluginModule(file: string, mod: unknown, warnings: TswsError[]): RuntimeProtocol[] {
+  return checkProtocols(file, checkDescriptor(file, mod), warnings);
 }
 
 async function importPlugin(file: string, generation: number): Promise<unknown> {

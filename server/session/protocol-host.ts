@@ -11,6 +11,7 @@ import { OwnedTimers } from './timers.ts';
 import type { PluginHost } from './plugin-host.ts';
 import { ClientSet } from './client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
+import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
 export interface ProtocolHostDeps {
@@ -27,6 +28,8 @@ export interface ProtocolHostDeps {
   readonly messageLimits?: { readonly vhost: number; readonly protocol: number | undefined };
   /** The plugin's own state on this vhost, shared with its other protocols here (none: undefined, as for a unit test's host). */
   readonly plugin?: PluginHost;
+  /** What this host's timers and its connections' run on (default Node's; tsws/testing's protocol kit gives a manual one). */
+  readonly clock?: Clock;
 }
 
 /** The part of a connection the host manages. */
@@ -52,6 +55,8 @@ export class ProtocolHost implements ProtocolVhost {
   readonly where: Readonly<Record<BeaconCallback, number>>;
   /** The largest message a connection may send: the lower of the vhost's and the plugin's limits. */
   readonly maxMessageSize: number;
+  /** The clock of every timer of this host, its connections and transactions (plugin timers, slow-consumer watch, rate limit). */
+  readonly clock: Clock;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -81,7 +86,8 @@ export class ProtocolHost implements ProtocolVhost {
     // plugin's maxMessageSize may lower the vhost's ceiling (global by default), never raise it.
     const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
     this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
-    this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.#timers = new OwnedTimers((fn) => this.#runTimer(fn), this.clock);
     this.#clients = new ClientSet({
       vhostName,
       protocol: def.name,

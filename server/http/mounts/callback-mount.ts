@@ -33,7 +33,7 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
   // A declared body (any Content-Length, even 0, or chunked) gets httpBodyCompletion.
   const hasBody = check.length !== undefined || check.chunked;
   // Attached now: uWS.js drops body bytes that arrive before an onData handler.
-  const body = new RequestBody(ex.res, host.def.httpBodyLimit, { stallMs: m.deps.bodyStallMs });
+  const body = new RequestBody(ex.res, host.def.httpBodyLimit, { stallMs: m.deps.bodyStallMs, clock: m.deps.clock });
   ex.holdBody(body);
 
   const unread = hasBody ? body : undefined;

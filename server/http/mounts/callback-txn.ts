@@ -152,7 +152,7 @@ export class HttpTransaction implements HttpTxn, Serviceable, WritableOwner {
       if (this.#state !== 'active') return;
       this.#runner.run(this.vhost.where.timer, f);
       this.vhost.scheduler.flush();
-    });
+    }, this.vhost.clock);
     return this.#timers.setTimeout(ms, fn);
   }
 

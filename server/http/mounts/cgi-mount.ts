@@ -25,7 +25,7 @@ export function serveCgiMount(m: MountRequest<CgiOrigin>): void {
   req.forEach((k, v) => void headers.push([k, v]));
   const host = req.getHeader('host');
   const user = mount.basicAuth !== undefined ? basicAuthUser(req.getHeader('authorization')) : undefined;
-  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: m.deps.bodyStallMs });
+  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: m.deps.bodyStallMs, clock: m.deps.clock });
   ex.holdBody(body);
 
   const run = new CgiRun(ex, script, mount.cgiTimeout, deps.log, mount.cgiChdir);

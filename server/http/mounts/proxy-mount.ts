@@ -36,7 +36,7 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   });
   // A chunked upload stays chunked upstream (Node frames it when told so).
   if (check.chunked) headers.push(['transfer-encoding', 'chunked']);
-  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: deps.bodyStallMs });
+  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: deps.bodyStallMs, clock: deps.clock });
   ex.holdBody(body);
   proxyHttp(ex, target, headers, body, mount, deps.log);
 }
