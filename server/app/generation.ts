@@ -55,7 +55,7 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
     const pluginHost = (def: RuntimePlugin): PluginHost => {
       let host = own.get(def);
       if (!host) {
-        host = new PluginHost(vc.name, def, { log: deps.log, server: deps.server, scheduler: deps.scheduler });
+        host = new PluginHost(vc.name, def, { log: deps.log, server: deps.server, scheduler: deps.scheduler, clock: deps.clock });
         own.set(def, host);
         plugins.push(host);
         host.init(previous?.plugins.find((p) => p.vhostName === vc.name && p.plugin === def.name && p.def.file === def.file && p.live));

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { enter, leave, registerHost, whereOf } from '../base/beacon.ts';
+import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
 import { describeError, tswsError } from '../base/errors.ts';
 import type { PluginVhost, ServerView, Timer } from '../plugin/api.ts';
 import type { RuntimePlugin } from '../plugin/runtime-protocol.ts';
@@ -15,6 +16,8 @@ export interface PluginHostDeps {
   readonly server: ServerView;
   /** Flushed after the plugin's timers: what they asked for is served at once, as after a protocol's timers. */
   readonly scheduler: WritableScheduler;
+  /** What its timers run on (default Node's; tsws/testing's protocol kit gives a manual one). */
+  readonly clock?: Clock;
 }
 
 type Status = 'new' | 'live' | 'failed' | 'destroyed';
@@ -51,7 +54,7 @@ export class PluginHost implements PluginVhost {
     this.#scheduler = deps.scheduler;
     const id = registerHost({ vhost: vhostName, plugin: def.name, protocol: '-' });
     this.#where = { init: whereOf(id, 'init'), timer: whereOf(id, 'timer') };
-    this.#timers = new OwnedTimers((fn) => this.#runTimer(fn));
+    this.#timers = new OwnedTimers((fn) => this.#runTimer(fn), deps.clock ?? SYSTEM_CLOCK);
   }
 
   get state(): unknown {
