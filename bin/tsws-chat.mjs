@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// tsws-chat: the console chat client; registers tsx so its TypeScript sources load with no build step.
-import { register } from 'tsx/esm/api';
+// tsws-chat: the console chat client; run as bin/entry.mjs says (sources or dist/).
+import { run } from './entry.mjs';
 
-register();
-await import('../plugins/chat/console/main.ts');
+await run('plugins/chat/console/main.ts');

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// tsws-tunnel: the private node's agent; registers tsx so its TypeScript sources load with no build step.
-import { register } from 'tsx/esm/api';
+// tsws-tunnel: the private node's agent; run as bin/entry.mjs says (sources or dist/).
+import { run } from './entry.mjs';
 
-register();
-await import('../plugins/tunnel/agent/main.ts');
+await run('plugins/tunnel/agent/main.ts');

@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
-// tsws command: registers tsx so the TypeScript sources and .ts plugins load with no build step.
+// tsws command: runs the server (bin/entry.mjs: from the TypeScript sources, or the package's compiled dist/).
 //
 // --max-semi-space-size=4 keeps V8's young generation at its starting size.
 // A wave of websocket upgrades creates long-lived objects in a burst; V8 then
@@ -8,7 +8,6 @@
 // measured in bench/ (docs/guides/operating.md, "Memory"). V8 reads it only at start-up, so it
 // is a command-line flag: npm start passes it too, and the container and the
 // systemd unit set it in NODE_OPTIONS.
-import { register } from 'tsx/esm/api';
+import { run } from './entry.mjs';
 
-register();
-await import('../server/main.ts');
+await run('server/main.ts');

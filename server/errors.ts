@@ -131,7 +131,7 @@ export const REGISTRY = {
     (p) => `cannot take the lock ${p.lock}: ${p.reason}`,
     'Check that the directory is writable by the server user.'),
   TSWS_ERR_PLUGIN_CALLBACK_THREW: error<{ vhost: string; protocol: string; callback: string; reason: string }>(
-    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); that connection was closed with 1011`,
+    (p) => `vhost "${p.vhost}", protocol "${p.protocol}": ${p.callback} threw (${p.reason}); only what it ran for was ended (a websocket with 1011, an HTTP request with 500 or cut, an upgrade refused with 500)`,
     'Fix the plugin (see the stack in this log line); other connections were not affected.',
     { closeCode: 1011, httpStatus: 500 }),
   TSWS_ERR_PLUGIN_TIMER_THREW: error<{ vhost: string; protocol: string; reason: string }>(
@@ -141,7 +141,7 @@ export const REGISTRY = {
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": destroy threw (${p.reason})`,
     'Fix the plugin\'s destroy callback; shutdown continued.'),
   TSWS_WARN_PROTOCOL_NOT_FOUND: warning<Where & { protocol: string; vhost: string; known: string }>(
-    (p) => `${p.where}: vhost "${p.vhost}" enables protocol "${p.protocol}" but no loaded plugin provides it (loaded: ${p.known})`,
+    (p) => `${p.where}: vhost "${p.vhost}" enables protocol "${p.protocol}" but no plugin provides it (available: ${p.known})`,
     'Drop a plugin providing it into plugins/, or remove it from "ws-protocols".'),
   TSWS_WARN_PROTOCOL_OPTION_UNKNOWN: warning<Where & { protocol: string; option: string; suggestion?: string }>(
     (p) => `${p.where}: protocol "${p.protocol}" has no option "${p.option}"; it is passed through unused.${suggest(p.suggestion)}`,
@@ -149,6 +149,23 @@ export const REGISTRY = {
   TSWS_ERR_PROTOCOL_OPTION_TYPE: error<Where & { protocol: string; option: string; expected: string; got: string }>(
     (p) => `${p.where}: protocol "${p.protocol}" option "${p.option}" must be ${p.expected}, got ${p.got}`,
     'See the plugin\'s README for its options table.'),
+  TSWS_ERR_PLUGIN_TYPE: error<Where & { ts: string; detail: string }>(
+    (p) => `${p.where}: type error ${p.ts}: ${p.detail}`,
+    'Fix the code (or tsconfig.json) where named: an editor shows the same error. --check type-checks TypeScript plugins with the nearest tsconfig.json, as tsc would.'),
+  TSWS_WARN_PLUGIN_TYPECHECK_SKIPPED: warning<{ reason: string }>(
+    (p) => `TypeScript plugins were not type-checked: ${p.reason}`,
+    'Install typescript where --check runs (npm install --save-dev typescript: a project made by tsws init has it).'),
+
+  // ---- tsws as a dependency: started from code, tsws init ------------------
+  TSWS_ERR_CONFIG_INVALID: error<{ source: string; count: number; list: string }>(
+    (p) => `not serving ${p.source}: ${p.count} error(s): ${p.list}`,
+    'Fix each error named (each carries its own code); `npx tsws -c <dir> --check` lists them too.'),
+  TSWS_WARN_EMBEDDED_ONE_THREAD: warning<{ threads: number }>(
+    (p) => `count-threads is ${p.threads}, but a server started from code serves in the calling thread only (and without the watchdog)`,
+    'Run the tsws command for worker threads and the watchdog; from code, start one server per thread yourself if you need more.'),
+  TSWS_ERR_INIT_EXISTS: error<{ dir: string; files: string }>(
+    (p) => `tsws init: ${p.dir} already has ${p.files}; nothing was written`,
+    'Run init in a new or empty directory (a package.json of its own is fine: init adds to it), or move those files aside.'),
 
   // ---- connections and writes --------------------------------------------
   TSWS_ERR_BACK_TO_BACK_WRITE: error<{ protocol: string }>(
@@ -173,6 +190,9 @@ export const REGISTRY = {
     (p) => `protocol "${p.protocol}": ${p.peer} sent faster than its rateLimit allows; closed with 1008`,
     'Send less often, or raise the protocol\'s rateLimit if the rate is legitimate.',
     { closeCode: 1008 }),
+  TSWS_ERR_WS_PEER_SILENT: error<{ peer: string; secs: number }>(
+    (p) => `a websocket from ${p.peer} sent no whole message and no pong for ${p.secs} s after a ping (a message stalled mid-frame, or a peer gone); cut without a close frame`,
+    'Nothing to do for a peer that stalled or vanished. If legitimate messages take longer than "ws-message-timeout-secs" to arrive (large ones over slow links), raise it.'),
   TSWS_ERR_SLOW_CONSUMER: error<{ protocol: string; pending: number }>(
     (p) => `protocol "${p.protocol}": the client fell ${p.pending} published messages behind`,
     'The client reads too slowly for this stream; raise the protocol\'s inbox limits if it is legitimate.',

@@ -6,7 +6,7 @@ import { dropPrivileges } from './privileges.ts';
 import { LocalService, type Service } from './service.ts';
 import { ThreadedService } from './threads/supervisor.ts';
 import { transportBuild } from './transport/uws/uws-adapter.ts';
-import pkg from '../package.json' with { type: 'json' };
+import { VERSION } from './version.ts';
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -96,7 +96,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   process.off('SIGTERM', noteTerm);
   process.off('SIGINT', noteInt);
   const stop = handleSignals(service, result.prepared, load, log);
-  log.info({ event: 'ready', version: pkg.version, threads, listeners: service.listeners }, `tsws ${pkg.version} ready${threads > 1 ? ` (${threads} threads)` : ''}`);
+  log.info({ event: 'ready', version: VERSION, threads, listeners: service.listeners }, `tsws ${VERSION} ready${threads > 1 ? ` (${threads} threads)` : ''}`);
   if (early) stop(early);
 }
 

@@ -1,7 +1,7 @@
 /** @module The listening sockets of the running configuration and those draining; a reload binds what changed before it swaps anything. */
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import { ALONE, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
+import type { ListenerInfo, ListenerPlan, ListenPolicy } from './listeners.ts';
 import { ListenerSlot, type CreateListener, type Route } from './listener-slot.ts';
 import { transportSignature, wsOptions } from './transport-signature.ts';
 
@@ -83,7 +83,7 @@ export class ListenerSet {
     for (const s of staged.fresh.values()) s.handle.closeAll();
     const policy = staged.policy;
     for (const old of staged.rebound) {
-      await old.relisten(policy.mode === 'alone' ? ALONE : joinAt(old.info.port)).catch((e: unknown) => this.#log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
+      await old.relisten(policy.mode === 'alone' ? policy : joinAt(old.info.port)).catch((e: unknown) => this.#log.error({ err: e }, `could not re-listen on ${old.key} after a failed reload`));
     }
   }
 

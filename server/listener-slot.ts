@@ -2,7 +2,7 @@
 import { handleHttp } from './http/http-router.ts';
 import type { HttpDeps } from './http/mount-request.ts';
 import { openListener, type ListenerInfo, type ListenerPlan, type ListenPolicy } from './listeners.ts';
-import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, type WsDeps } from './session/ws-handlers.ts';
+import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, wsPong, type WsDeps } from './session/ws-handlers.ts';
 import type { ListenerHandle, ListenerHandlers, TlsListenerOptions, WsTransportOptions } from './transport/types.ts';
 import type { VhostRouter } from './vhost/vhost-router.ts';
 
@@ -54,6 +54,7 @@ export class ListenerSlot {
         open: (ws) => wsOpen(ws, cell.routes.ws),
         message: wsMessage,
         drain: wsDrain,
+        pong: wsPong,
         close: (ws, code, msg) => wsClose(ws, code, msg, cell.routes.ws),
       },
       ws,

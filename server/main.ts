@@ -1,16 +1,17 @@
-/** @module The command line: `tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]`; serving is lifecycle.ts. */
+/** @module The command line: `tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]` and `tsws init [dir]`; serving is lifecycle.ts. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { tswsError } from './errors.ts';
+import { TswsError, tswsError } from './errors.ts';
+import { scaffold } from './init/scaffold.ts';
 import { serve } from './lifecycle.ts';
 import { parseLogLevel, type Level } from './log.ts';
 import { DEFAULT_DATA_DIR } from './paths.ts';
-import { prepare, type PrepareResult } from './prepare.ts';
-import { transportBuild } from './transport/uws/uws-adapter.ts';
-import { TswsError } from './errors.ts';
-import pkg from '../package.json' with { type: 'json' };
+import type { PrepareResult } from './prepare.ts';
+import { runCheck } from './check.ts';
+import { VERSION } from './version.ts';
 
 const USAGE = `Usage: tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]
+       tsws init [dir]       write a new project in dir (default: .): config, a plugin and its test
 
   -c, --config-dir <dir>  directory holding conf and conf.d/ (default: .)
       --data-dir <dir>    what _lws_ddir_ expands to (default: ${DEFAULT_DATA_DIR})
@@ -77,7 +78,32 @@ function printCheck(result: PrepareResult, strict: boolean): number {
   return failed ? 1 : 0;
 }
 
+/** `tsws init [dir]`: what was written, and what to run next. */
+function init(args: string[]): void {
+  const [dir = '.', ...rest] = args;
+  if (rest.length > 0 || dir.startsWith('-')) {
+    process.stderr.write(`${tswsError('TSWS_ERR_CLI_USAGE', { detail: `init takes one directory, got ${args.join(' ')}` }).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  let files: string[];
+  try {
+    files = scaffold(dir);
+  } catch (err) {
+    process.stderr.write(`${err instanceof TswsError ? `error ${err.code}: ` : ''}${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const cd = path.resolve(dir) === process.cwd() ? '' : `  cd ${dir}\n`;
+  process.stdout.write(
+    `tsws init: wrote ${files.length} files in ${path.resolve(dir)}:\n${files.map((f) => `  ${f}\n`).join('')}\nNext:\n${cd}` +
+      '  npm install\n  npm test        the hello plugin\'s test, against a real server\n  npm run check   the config and plugins, types included\n' +
+      '  npm start       serves ws://127.0.0.1:7681/ (protocol "hello") and http://127.0.0.1:7681/healthz\n',
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'init') return init(process.argv.slice(3));
   let cli: ReturnType<typeof parseCli>;
   try {
     cli = parseCli(process.argv.slice(2));
@@ -87,18 +113,9 @@ async function main(): Promise<void> {
     return;
   }
   if (cli === 'help') return void process.stdout.write(USAGE);
-  if (cli === 'version') return void process.stdout.write(`tsws ${pkg.version}\n`);
+  if (cli === 'version') return void process.stdout.write(`tsws ${VERSION}\n`);
   if (cli.check) {
-    const checked = await prepare({ configDir: cli.configDir, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) });
-    // A config that checks out is no use where uWS.js cannot load: say so here too.
-    let result = checked;
-    try {
-      transportBuild();
-    } catch (err) {
-      if (!(err instanceof TswsError)) throw err;
-      result = { ...checked, errors: [...checked.errors, err] };
-    }
-    process.exitCode = printCheck(result, cli.strict);
+    process.exitCode = printCheck(await runCheck({ configDir: cli.configDir, ...(cli.dataDir ? { dataDir: cli.dataDir } : {}) }), cli.strict);
     return;
   }
   await serve(cli);

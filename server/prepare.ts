@@ -7,7 +7,7 @@ import { where, type MountConfig, type ServerConfig, type VhostConfig } from './
 import { describeError, TswsError, tswsError } from './errors.ts';
 import { resolveIdentity, type Identity } from './privileges.ts';
 import { checkTlsFiles } from './config/vhost-transport.ts';
-import { loadPlugins } from './plugin/loader.ts';
+import { loadServerPlugins } from './plugin/shipped.ts';
 import { resolveOptions } from './plugin/options.ts';
 import type { RuntimeProtocol } from './plugin/runtime-protocol.ts';
 import { DEFAULT_DATA_DIR, SHIPPED_PLUGIN_DIR } from './paths.ts';
@@ -49,6 +49,8 @@ export interface PrepareResult {
   readonly errors: readonly TswsError[];
   readonly warnings: readonly TswsError[];
   readonly pluginFiles: readonly string[];
+  /** Your plugin files, not tsws's shipped ones (what --check type-checks). */
+  readonly userPluginFiles: readonly string[];
 }
 
 export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
@@ -57,14 +59,14 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     dataDir: opts.dataDir ?? DEFAULT_DATA_DIR,
     shippedPluginDir: SHIPPED_PLUGIN_DIR,
   });
-  if (!config) return { prepared: undefined, errors: diagnostics.errors, warnings: diagnostics.warnings, pluginFiles: [] };
+  if (!config) return { prepared: undefined, errors: diagnostics.errors, warnings: diagnostics.warnings, pluginFiles: [], userPluginFiles: [] };
 
-  const plugins = await loadPlugins(config.global.pluginDirs, opts.generation ?? 0);
+  const plugins = await loadServerPlugins(config.global.pluginDirs, protocolsNamed(config.vhosts), opts.generation ?? 0);
   for (const e of plugins.errors) diagnostics.add(e);
   for (const w of plugins.warnings) diagnostics.add(w);
 
   const served = config.vhosts.filter((vh) => checkTls(vh, diagnostics));
-  const vhosts = served.map((vh) => ({ config: vh, protocols: checkVhost(vh, plugins.protocols, diagnostics, config.configDir) }));
+  const vhosts = served.map((vh) => ({ config: vh, protocols: checkVhost(vh, plugins.protocols, diagnostics, config.configDir, plugins.available) }));
   if (diagnostics.errors.length === 0) runProtocolChecks(vhosts, config.global.cluster !== undefined, diagnostics);
 
   // Checked here so --check can tell; whether it is fatal is start-up's decision (the config may be for another machine).
@@ -77,7 +79,18 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     errors: diagnostics.errors,
     warnings: diagnostics.warnings,
     pluginFiles: plugins.files,
+    userPluginFiles: plugins.userFiles,
   };
+}
+
+/** Every protocol a vhost names: in ws-protocols, or as a callback:// mount's origin (a shipped one is loaded only if named). */
+function protocolsNamed(vhosts: readonly VhostConfig[]): Set<string> {
+  const names = new Set<string>();
+  for (const vh of vhosts) {
+    for (const p of vh.protocols) names.add(p.name);
+    for (const m of vh.mounts) if (m.origin.kind === 'callback') names.add(m.origin.protocol);
+  }
+  return names;
 }
 
 /** Each enabled protocol's own `check` (a file another process holds, say): a throw is an error naming vhost and protocol. */
@@ -103,9 +116,9 @@ function checkTls(vh: VhostConfig, diag: Diagnostics): boolean {
   return false;
 }
 
-function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics, configDir: string): Map<string, EnabledProtocol> {
+function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProtocol>, diag: Diagnostics, configDir: string, available: readonly string[]): Map<string, EnabledProtocol> {
   const out = new Map<string, EnabledProtocol>();
-  const known = [...protocols.keys()].sort().join(', ') || 'none';
+  const known = available.join(', ') || 'none';
   for (const p of vh.protocols) {
     const def = protocols.get(p.name);
     if (!def) {

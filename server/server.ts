@@ -17,8 +17,9 @@ import { ALONE, planListeners, wsIdleSecs, type ListenerInfo, type ListenerPlan,
 import type { Prepared } from './prepare.ts';
 import { WritableScheduler } from './session/scheduler.ts';
 import type { WsSession } from './session/ws-session.ts';
-import type { ListenerHandle } from './transport/types.ts';
-import { createListener } from './transport/uws/uws-adapter.ts';
+import type { ListenerHandle, Transport } from './transport/types.ts';
+import { uwsTransport } from './transport/uws/uws-adapter.ts';
+import { SilenceSweep } from './session/liveness.ts';
 import { VhostRouter } from './vhost/vhost-router.ts';
 import type { ProtocolHost } from './vhost/protocol-host.ts';
 import { ServerState } from './server-state.ts';
@@ -44,6 +45,10 @@ export interface ServerOptions {
   /** Set when this instance is part of a cluster; stop() leaves it to its owner. */
   readonly cluster?: RedisCluster;
   readonly thread?: ThreadRole;
+  /** How a server alone binds; default: the configured ports. tsws/testing binds each address on a port the system picks. */
+  readonly listen?: ListenPolicy;
+  /** uWebSockets.js unless told (tests of the framework give server/transport/fake/). */
+  readonly transport?: Transport;
 }
 
 export interface ReloadReport {
@@ -86,15 +91,22 @@ export class TswsServer {
   #fdGuard: FdGuard | undefined;
   readonly #accepted = () => this.#fdGuard?.accepted();
   readonly thread: ThreadRole | undefined;
+  readonly #transport: Transport;
+  /** Pings quiet websockets of every generation and cuts the silent ones (ws-message-timeout-secs). */
+  readonly #silence: SilenceSweep;
+  readonly #listen: ListenPolicy;
 
   private constructor(log: Logger, opts: ServerOptions) {
     this.log = log;
     this.bus = opts.bus ?? new LocalBus();
     this.cluster = opts.cluster;
     this.thread = opts.thread;
+    this.#listen = opts.thread?.listen ?? opts.listen ?? ALONE;
     const cluster = opts.cluster;
     this.#topics = new TopicRouter(this.bus);
-    this.#listeners = new ListenerSet(createListener, log);
+    this.#transport = opts.transport ?? uwsTransport;
+    this.#silence = new SilenceSweep(this.connections, log);
+    this.#listeners = new ListenerSet((h, ws, tls) => this.#transport.createListener(h, ws, tls), log);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
     const thread = opts.thread && { index: opts.thread.index, count: opts.thread.count };
     this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId, thread);
@@ -156,7 +168,7 @@ export class TswsServer {
     const previous = this.#generation;
     const next = buildGeneration(prepared, this.#generationDeps(), previous);
     const g = prepared.config.global;
-    const policy = this.thread?.listen ?? ALONE;
+    const policy = this.#listen;
     // A UNIX socket has one listener: the lead thread's.
     const plans = planListeners(next.vhosts).filter((p) => !p.address.unixSocket || policy.mode !== 'join');
     // Filled once the listeners are in place; read per request (redirect-http).
@@ -179,6 +191,7 @@ export class TswsServer {
     // Past this point nothing can fail: swap.
     this.#graceMs = g.graceSecs * 1000;
     this.#perAddress.limit = g.ipLimitWsi;
+    this.#silence.configure(g.wsMessageTimeoutSecs);
     const changes = this.#listeners.commit(staged, route);
     httpsPorts = this.#listeners.tlsPorts(plans);
     this.#generation = next;
@@ -214,7 +227,7 @@ export class TswsServer {
     return {
       router: new VhostRouter(plan.vhosts, tls),
       http: { fileCache, serverString, log: this.log, listener, frontDoor, inflight: this.inflight, bodyStallMs: timeoutSecs * 1000, notFound: (ex) => sendNotFound(ex, { fileCache }), ops },
-      ws: { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted },
+      ws: { serverString, log: this.log, connections: this.connections, tls, frontDoor, perAddress: this.#perAddress, inflight: this.inflight, accepted: this.#accepted, sendOutcomes: this.#transport.sendOutcomes },
     };
   }
 
@@ -228,6 +241,7 @@ export class TswsServer {
     if (this.#stopped) return { cut: 0 };
     this.#stopped = true;
     this.#fdGuard?.stop();
+    this.#silence.stop();
     const deadline = Date.now() + graceMs;
     this.#listeners.stopListening();
     this.#metricsPort?.handle.stopListening();
@@ -255,6 +269,7 @@ export class TswsServer {
    * exits, or tearing the thread down with live uWS.js sockets aborts it.
    */
   closeNow(): void {
+    this.#silence.stop();
     this.#listeners.closeAll();
     this.#metricsPort?.handle.closeAll();
   }

@@ -92,6 +92,64 @@ export default definePlugin({ apiVersion: 1, protocols: [defineProtocol<undefine
     expect(p.lines.some((l) => l.event === 'stopped')).toBe(true);
   });
 
+  it("serves a plugin that imports 'tsws/plugin' from a config dir with no node_modules, and a protocol of yours named like a shipped one", async () => {
+    // The plugin's tsws is the one running it (plugin/module-format.ts): before, Node looked for
+    // node_modules/tsws from the plugin's directory and refused the import.
+    const dir = makeConfigDir({
+      vhosts: { site: [{ name: 'localhost', port: '0', 'ws-protocols': [{ echo: {} }, { 'dumb-increment-protocol': {} }] }] },
+      plugins: {
+        'echo/echo.ts': `
+import { definePlugin, defineProtocol, TSWS_VERSION } from 'tsws/plugin';
+export default definePlugin({ apiVersion: 1, protocols: [defineProtocol<undefined, { out: string[] }>({
+  name: 'echo',
+  session: () => ({ out: [] }),
+  callbacks: {
+    receive(conn, data) { conn.session.out.push(\`mine \${TSWS_VERSION}: \${data.toString()}\`); conn.requestWritable(); },
+    writable(conn) { const m = conn.session.out.shift(); if (m !== undefined) conn.write(m); if (conn.session.out.length) conn.requestWritable(); },
+  },
+})] });`,
+      },
+    });
+    const check = await runTswsToEnd(['-c', dir, '--check', '--strict']);
+    expect(check.stderr).toMatch(/^OK: 0 error\(s\), 0 warning\(s\); 2 plugin file\(s\) loaded$/m);
+    expect(check.code).toBe(0);
+    const p = runTsws(['-c', dir]);
+    const [listener] = await p.ready;
+    const c = await TestClient.open(`ws://127.0.0.1:${listener?.port}/`, 'echo');
+    c.send('hi');
+    expect(await c.nextText()).toMatch(/^mine \d+\.\d+\.\d+: hi$/);
+    // The shipped plugin the vhost names and you do not provide still loads.
+    const d = await TestClient.open(`ws://127.0.0.1:${listener?.port}/`, 'dumb-increment-protocol');
+    expect(await d.nextText()).toMatch(/^\d+$/);
+    p.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  }, 120_000); // the type check of --check runs TypeScript's compiler: seconds of CPU on two busy cores
+
+  it('--check type-checks TypeScript plugins: each error coded at file:line:col, with the nearest tsconfig.json', async () => {
+    const plugin = `import { definePlugin, defineProtocol } from 'tsws/plugin';
+interface Session { n: number }
+export default definePlugin({ apiVersion: 1, protocols: [defineProtocol<undefined, Session>({
+  name: 'counter',
+  session: () => ({ n: 0 }),
+  callbacks: { receive(conn, data) { conn.sesion.n++; void data; } },
+})] });
+`;
+    const dir = makeConfigDir({ vhosts: { site: [{ name: 'localhost', port: '0', 'ws-protocols': [{ counter: {} }] }] }, plugins: { 'counter.ts': plugin } });
+    const r = await runTswsToEnd(['-c', dir, '--check']);
+    expect(r.stderr).toContain(`error TSWS_ERR_PLUGIN_TYPE: ${path.join(dir, 'plugins/counter.ts')}:6:43: type error TS2551: Property 'sesion' does not exist on type 'Conn<undefined, Session>'. Did you mean 'session'?`);
+    expect(r.stderr).toMatch(/^FAILED: 1 error\(s\)/m);
+    expect(r.code).toBe(1);
+    // The project's tsconfig.json rules: here one that also forbids unused parameters.
+    const strict = makeConfigDir({
+      vhosts: { site: [{ name: 'localhost', port: '0', 'ws-protocols': [{ counter: {} }] }] },
+      plugins: { 'counter.ts': plugin.replace('conn.sesion.n++; void data;', 'conn.session.n++;') },
+      files: { 'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, noEmit: true, allowImportingTsExtensions: true, module: 'nodenext', noUnusedParameters: true } }) },
+    });
+    const r2 = await runTswsToEnd(['-c', strict, '--check']);
+    expect(r2.stderr).toMatch(/^error TSWS_ERR_PLUGIN_TYPE: .*plugins\/counter\.ts:6:\d+: type error TS6133: 'data' is declared but its value is never read/m);
+    expect(r2.code).toBe(1);
+  }, 120_000);
+
   it('prints its version', async () => {
     const r = await runTswsToEnd(['--version']);
     expect(r.stdout).toMatch(/^tsws \d+\.\d+\.\d+/);

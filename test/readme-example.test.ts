@@ -28,7 +28,7 @@ describe('the plugin examples of README.md and docs/guides/writing-a-plugin.md',
   it('load and behave as the docs say', async () => {
     const upper = example('README.md', '## A plugin in 20 lines');
     expect(upper.trimEnd().split('\n').length).toBeLessThanOrEqual(20);
-    const shout = example('docs/guides/writing-a-plugin.md', '# Writing a plugin');
+    const shout = example('docs/guides/writing-a-plugin.md', '## A complete plugin');
     fs.mkdirSync(PLUGIN_DIR, { recursive: true });
     fs.writeFileSync(path.join(PLUGIN_DIR, 'upper.ts'), upper);
     fs.writeFileSync(path.join(PLUGIN_DIR, 'shout.ts'), shout);

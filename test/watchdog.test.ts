@@ -3,7 +3,7 @@ import { PLUGIN_API, makeConfigDir, removeConfigDirs } from './helpers/config-di
 import { freePort } from './helpers/free-port.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 import { get, rawRequest } from './helpers/raw-http.ts';
-import { TestClient } from './helpers/ws-client.ts';
+import { TestClient, upgradeStatus } from './helpers/ws-client.ts';
 
 afterAll(() => {
   killAll();
@@ -16,8 +16,16 @@ import { defineProtocol, definePlugin } from ${JSON.stringify(PLUGIN_API)};
 interface Session { out: string[] }
 export default definePlugin({ apiVersion: 1, name: 'spinner', protocols: [defineProtocol<undefined, Session>({
   name: 'spin',
-  session: () => ({ out: [] }),
+  session: (_vhost, req) => {
+    if (req.path.endsWith('/spin-session')) for (;;) { /* never returns */ }
+    return { out: [] };
+  },
   callbacks: {
+    filter(req) {
+      if (req.path === '/spin-filter') for (;;) { /* never returns */ }
+      return 'accept';
+    },
+    http() { for (;;) { /* never returns */ } },
     receive(conn, data) {
       if (data.toString() === 'spin') for (;;) { /* never returns */ }
       conn.session.out.push(data.toString());
@@ -50,7 +58,7 @@ async function start(threads: number) {
   const dir = makeConfigDir({
     conf: { global: { 'watchdog-secs': '1', 'grace-secs': '2', 'count-threads': String(threads), metrics: { port: String(metricsPort), interface: '127.0.0.1' } } },
     vhosts: {
-      spin: [{ name: 'spin-site', port: String(spinPort), interface: '127.0.0.1', 'ws-protocols': [{ spin: {} }] }],
+      spin: [{ name: 'spin-site', port: String(spinPort), interface: '127.0.0.1', 'ws-protocols': [{ spin: {} }], mounts: [{ mountpoint: '/spin', origin: 'callback://spin' }] }],
       ok: [{ name: 'ok-site', port: String(okPort), interface: '127.0.0.1', 'ws-protocols': [{ ok: {} }], mounts: [{ mountpoint: '/ok', origin: 'callback://ok' }] }],
     },
     plugins: { 'spin.ts': spinPlugin, 'ok.ts': okPlugin },
@@ -69,7 +77,9 @@ describe('watchdog', () => {
       const spinner = await TestClient.open(`ws://127.0.0.1:${s.spinPort}/`, 'spin');
       spinner.send('spin');
       const line = await s.p.waitFor((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED');
-      expect(line).toMatchObject({ vhost: 'spin-site', plugin: expect.stringContaining('spin') as unknown, protocol: 'spin', callback: 'receive' });
+      expect(line).toMatchObject({ vhost: 'spin-site', plugin: expect.stringContaining('spin') as unknown, protocol: 'spin', callback: 'receive', ended: 1 });
+      // The connection whose receive was cut is closed with 1011, not left open and deaf.
+      expect((await spinner.closed).code).toBe(1011);
 
       // Serving again: HTTP on the other vhost, a websocket on the other protocol, and the same spinning protocol.
       expect((await rawRequest(s.okPort, get('/ok'))).body).toBe('ok');
@@ -86,6 +96,34 @@ describe('watchdog', () => {
     });
   }
 
+  it('answers 500 to an HTTP request whose callback it interrupted', async () => {
+    const s = await start(1);
+    const res = await rawRequest(s.spinPort, get('/spin'));
+    expect(res.status).toBe(500);
+    expect(await s.p.waitFor((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED')).toMatchObject({ callback: 'http', ended: 1 });
+    s.p.kill('SIGTERM');
+    expect(await s.p.exited).toBe(0);
+  });
+
+  it('keeps serving after interrupting a filter or a session factory (uWS.js would abort a handler left with no answer)', async () => {
+    const s = await start(1);
+    const interruptions = () => s.p.lines.filter((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED').length;
+    const hits = [
+      () => upgradeStatus(`ws://127.0.0.1:${s.spinPort}/spin-filter`, 'spin'),
+      () => upgradeStatus(`ws://127.0.0.1:${s.spinPort}/spin-session`, 'spin'),
+      () => rawRequest(s.spinPort, get('/spin/spin-session')),
+    ];
+    for (const [i, hit] of hits.entries()) {
+      // That client gets no answer (nothing to answer with once its handler was unwound); the stop cuts it.
+      void hit().catch(() => undefined);
+      await s.p.waitFor(() => interruptions() > i);
+      expect((await rawRequest(s.okPort, get('/ok'))).body).toBe('ok');
+    }
+    expect(s.p.lines.filter((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED').map((l) => l.callback)).toEqual(['filter', 'session', 'session']);
+    s.p.kill('SIGTERM');
+    expect(await s.p.exited).toBe(0);
+  });
+
   it('ends with 0 on a SIGTERM that arrives while a callback holds the thread', async () => {
     const s = await start(1);
     const spinner = await TestClient.open(`ws://127.0.0.1:${s.spinPort}/`, 'spin');
@@ -95,7 +133,9 @@ describe('watchdog', () => {
     spinner.send('spin');
     s.p.kill('SIGTERM');
     expect(await s.p.exited).toBe(0);
-    expect(s.p.lines.some((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED')).toBe(true);
-    expect(s.p.lines.some((l) => l.event === 'stopped')).toBe(true);
+    // Reported before the stop is handled (the stop message may come before the next beat), and
+    // the connection it held ended then with 1011, so the stop had nothing left to cut.
+    expect(s.p.lines.find((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED')).toMatchObject({ ended: 1 });
+    expect(s.p.lines.find((l) => l.event === 'stopped')).toMatchObject({ cut: 0 });
   });
 });

@@ -1,7 +1,6 @@
 /** @module lws-status: tells every status client who is connected, whenever a status client comes or goes. */
 import os from 'node:os';
-import { defineProtocol, definePlugin, type Presence, type ProtocolVhost, type ProtocolVhostInit } from '../../server/plugin/api.ts';
-import pkg from '../../package.json' with { type: 'json' };
+import { TSWS_VERSION, defineProtocol, definePlugin, type Presence, type ProtocolVhost, type ProtocolVhostInit } from '../../server/plugin/api.ts';
 
 interface Entry {
   readonly peer: string;
@@ -34,7 +33,7 @@ interface Session {
 function render(clients: ReadonlyMap<number | string, Entry>): string {
   // lws sends every value as a string, in this order.
   return JSON.stringify({
-    version: `tsws ${pkg.version}`,
+    version: `tsws ${TSWS_VERSION}`,
     wss_over_h2: '0',
     hostname: os.hostname(),
     wsi: String(clients.size),

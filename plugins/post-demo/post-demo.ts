@@ -1,5 +1,6 @@
 /** @module protocol-post-demo: a form at a callback:// mount; posted fields (urlencoded or multipart) echoed back HTML-escaped. */
-import { defineProtocol, definePlugin, parseFormBody, type HttpTxn } from '../../server/plugin/api.ts';
+import { defineProtocol, definePlugin, type HttpTxn } from '../../server/plugin/api.ts';
+import { parseFormBody } from '../../server/plugin/runtime.ts';
 
 /** lws's post demo refuses larger uploads too. */
 const MAX_UPLOAD = 100_000;

@@ -50,8 +50,4 @@ export class TopicRouter {
   publish(key: string, data: Buffer | string, isBinary: boolean): void {
     this.#bus.publish(key, data, isBinary);
   }
-
-  subscriberCount(key: string): number {
-    return this.#subscribers.get(key)?.size ?? 0;
-  }
 }

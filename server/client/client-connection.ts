@@ -5,7 +5,7 @@ import type { Timer, WriteStatus } from '../plugin/api-base.ts';
 import type { ClientCallbacks, ClientConnOn, ClientState } from '../plugin/api-client.ts';
 import { WRITABLE_THRESHOLD, type Serviceable } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
-import { WriteGate } from '../session/write-gate.ts';
+import { WriteGate } from './write-gate.ts';
 import { checkCloseArgs } from '../session/close-codes.ts';
 import { Backoff } from './backoff.ts';
 import { ClientAttempt, NO_STATUS, type AttemptEnd } from './client-attempt.ts';

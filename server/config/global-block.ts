@@ -15,6 +15,7 @@ export function buildGlobal(written: ReadonlyMap<string, Written>, ctx: ReadCont
     pluginDirs: [...new Set([path.resolve(shippedPluginDir), ...v['plugin-dir']])],
     countThreads: v['count-threads'],
     wsPingPongSecs: v['ws-pingpong-secs'],
+    wsMessageTimeoutSecs: v['ws-message-timeout-secs'],
     wsMaxMessageSize: v['ws-max-message-size'],
     logLevel: v['log-level'],
     cluster: v.cluster && buildCluster(v.cluster, ctx),

@@ -137,6 +137,12 @@ describe('config loader', () => {
     expect(r.config?.global.pluginDirs).toEqual(['/shipped', path.join(dir, 'plugins')]);
   });
 
+  it('ws-message-timeout-secs: on by default (30 s), 0 turns it off, negative is refused', () => {
+    expect(load(makeConfigDir({ vhosts: { x: vhost() } })).config?.global.wsMessageTimeoutSecs).toBe(30);
+    expect(load(makeConfigDir({ conf: { global: { 'ws-message-timeout-secs': '0' } }, vhosts: { x: vhost() } })).config?.global.wsMessageTimeoutSecs).toBe(0);
+    expect(codes(load(makeConfigDir({ conf: { global: { 'ws-message-timeout-secs': '-1' } }, vhosts: { x: vhost() } })).diagnostics.errors)).toEqual(['TSWS_ERR_CONFIG_TYPE']);
+  });
+
   it('ws-max-message-size: 16 MiB unless conf or the vhost says otherwise; 0 is refused', () => {
     const plain = load(makeConfigDir({ vhosts: { x: vhost() } }));
     expect(plain.config?.global.wsMaxMessageSize).toBe(16 * 1024 * 1024);

@@ -20,6 +20,8 @@ export interface GlobalConfig {
   readonly countThreads: number;
   /** Ping idle websockets after this many seconds and close silent ones; 0 disables. lwsws: "ws-pingpong-secs". */
   readonly wsPingPongSecs: number;
+  /** A websocket silent (no whole message, no pong) this long is pinged, and cut after as long again; 0 disables. tsws: "ws-message-timeout-secs". */
+  readonly wsMessageTimeoutSecs: number;
   /** Largest websocket message of any vhost not setting its own. tsws: "ws-max-message-size". */
   readonly wsMaxMessageSize: number;
   /** pino level when -d is not given. */

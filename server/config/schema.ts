@@ -38,7 +38,7 @@ export const GLOBAL_KEYS = {
     defaultFrom: (ctx) => [ctx.expand.path('plugins')].filter((d) => fs.existsSync(d)),
     shown: '<config-dir>/plugins (when it exists)',
     why: 'a config directory carries its own plugins beside conf and conf.d',
-    doc: 'Directories searched for plugins, after the shipped plugins/ of tsws itself. Relative paths are relative to the config directory.',
+    doc: 'Directories of your plugins, every one loaded. Relative paths are relative to the config directory. tsws\'s shipped plugins load only where a vhost names one of their protocols and yours do not (docs/reference/protocols.md).',
   }),
   'count-threads': key(int(1, 64), {
     default: 1,
@@ -49,7 +49,12 @@ export const GLOBAL_KEYS = {
     default: 0,
     shown: '0 (off)',
     why: 'uWS.js restarts the timer on every send: on, it costs about a tenth of fan-out throughput',
-    doc: 'Ping a websocket idle this long and close it if it stays silent (lwsws parses but ignores this; tsws honours it). Rounded up to a multiple of 4, minimum 8. It is also what closes a peer stalled in the middle of a frame, which cannot answer the ping; off, such a peer holds its connection. Costs about a tenth of fan-out throughput (uWS.js restarts the timer on every send).',
+    doc: 'Ping a websocket idle this long and close it if it stays silent (lwsws parses but ignores this; tsws honours it). Rounded up to a multiple of 4, minimum 8. This is uWS.js\'s own timer, restarted by every byte sent or received: it costs about a tenth of fan-out throughput, and does not cut a frame trickled a byte at a time; ws-message-timeout-secs (on by default) already cuts peers that stall. Useful below a load balancer\'s idle timeout when that is under ws-message-timeout-secs.',
+  }),
+  'ws-message-timeout-secs': key(int(0, 3600), {
+    default: 30,
+    why: 'half the 60 s idle timeout of an AWS load balancer, and long enough for a large message over a slow link',
+    doc: 'tsws: a websocket that has sent no whole message and no pong for this long is pinged, and cut (no close frame, as lws does) if it then stays silent as long again; so a message may take at least this long to arrive, and a peer stalled in the middle of a frame (which cannot answer: its pong would be payload) is gone within about twice this. Idle peers that answer pings (browsers, every websocket library) stay. 0: off. Checked every few seconds by a sweep: no cost per message.',
   }),
   'ws-max-message-size': key(int(1, MAX_MESSAGE_CEILING), {
     default: DEFAULT_MAX_MESSAGE_SIZE,

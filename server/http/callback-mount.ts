@@ -1,9 +1,9 @@
 /** @module callback:// mounts: hand requests under the mountpoint to a protocol's HTTP callbacks. */
 import type { Origin } from '../config/model.ts';
-import { describeError, tswsError } from '../errors.ts';
+import { tswsError } from '../errors.ts';
 import type { AccessVerdict, HeaderInput } from '../plugin/api.ts';
+import { FAILED, ask, callNow } from '../session/invoke.ts';
 import { RequestSnapshot } from '../session/peer-request.ts';
-import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { HttpTransaction } from './callback-txn.ts';
 import type { HttpExchange, UnreadBody } from './exchange.ts';
 import type { MountRequest } from './mount-request.ts';
@@ -35,33 +35,25 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
   const body = new RequestBody(ex.res, host.def.httpBodyLimit, { stallMs: m.deps.bodyStallMs });
   ex.holdBody(body);
 
+  const unread = hasBody ? body : undefined;
   const start = () => {
     if (ex.aborted) return;
-    let session: unknown;
-    try {
-      session = host.def.session?.(host, request);
-    } catch (err) {
-      host.counters.callbackErrors++;
-      host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)})`);
-      return ex.sendStatus(500, 'The session could not be created.', [], { unread: hasBody ? body : undefined });
-    }
+    const factory = host.def.session;
+    const session = factory ? callNow(host, host.where.session, factory, host, request) : undefined;
+    if (session === FAILED) return ex.sendStatus(500, 'The session could not be created.', [], { unread });
     new HttpTransaction(ex, host, request, session, body, hasBody).start();
   };
 
   const checkAccess = host.def.callbacks.checkAccess;
-  if (!checkAccess) return start();
-  ex.watchAbort();
-  let verdict: AccessVerdict | Promise<AccessVerdict>;
-  try {
-    verdict = checkAccess(request, host);
-  } catch (err) {
-    return accessFailed(ex, host, err, hasBody ? body : undefined);
+  if (!checkAccess) {
+    if (host.def.session) ex.beforePluginCode();
+    return start();
   }
-  if (!(verdict instanceof Promise)) return decide(ex, verdict, start, hasBody ? body : undefined);
-  verdict.then(
-    (v) => ex.res.cork(() => decide(ex, v, start, hasBody ? body : undefined)),
-    (err: unknown) => accessFailed(ex, host, err, hasBody ? body : undefined),
-  );
+  ex.watchAbort();
+  const verdict = ask(host, host.where.checkAccess, checkAccess, request, host);
+  if (verdict === FAILED) return accessFailed(ex, unread);
+  if (!(verdict instanceof Promise)) return decide(ex, verdict, start, unread);
+  verdict.then((v) => (v === FAILED ? accessFailed(ex, unread) : ex.res.cork(() => decide(ex, v, start, unread))));
 }
 
 function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, unread: UnreadBody | undefined): void {
@@ -73,10 +65,8 @@ function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, unr
   ex.sendStatus(status, verdict.reason ?? (status === 401 ? 'Authentication required.' : 'Forbidden.'), headers, { unread });
 }
 
-function accessFailed(ex: HttpExchange, host: ProtocolHost, err: unknown, unread: UnreadBody | undefined): void {
-  host.counters.callbackErrors++;
-  const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'checkAccess', reason: describeError(err) }, err);
-  host.log.error({ err, code: e.code }, e.message);
+/** checkAccess threw or rejected (counted and logged by the invoker). */
+function accessFailed(ex: HttpExchange, unread: UnreadBody | undefined): void {
   ex.sendStatus(500, 'The access check failed.', [], { unread });
 }
 

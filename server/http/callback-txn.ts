@@ -1,16 +1,14 @@
 /** @module One HTTP transaction under a callback:// mount: the lws HTTP callbacks, one write per httpWritable. */
-import { enter, leave } from '../watchdog/beacon.ts';
-import { describeError, isTswsError, tswsError, type TswsError } from '../errors.ts';
+import { tswsError, type TswsError } from '../errors.ts';
 import type { HeaderInput, HttpRequestInfo, HttpTxn, Timer, WriteStatus } from '../plugin/api.ts';
 import type { Serviceable } from '../session/scheduler.ts';
 import { OwnedTimers } from '../session/timers.ts';
-import { WriteGate } from '../session/write-gate.ts';
+import { WritableRunner, type WritableOwner } from '../session/writables.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { RequestBody } from './request-body.ts';
 
 type State = 'active' | 'done' | 'aborted';
-type Label = 'http' | 'httpBody' | 'httpBodyCompletion' | 'httpWritable' | 'timer';
 
 /** Headers the transport writes itself: a plugin's copies would contradict it. */
 const TRANSPORT_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'date', 'server']);
@@ -22,7 +20,7 @@ function headerPairs(h: HeaderInput | undefined): (readonly [string, string])[] 
   return Array.isArray(h) ? [...(h as readonly (readonly [string, string])[])] : Object.entries(h as Record<string, string>);
 }
 
-export class HttpTransaction implements HttpTxn, Serviceable {
+export class HttpTransaction implements HttpTxn, Serviceable, WritableOwner {
   static #nextId = 1;
 
   readonly id = HttpTransaction.#nextId++;
@@ -34,9 +32,8 @@ export class HttpTransaction implements HttpTxn, Serviceable {
   readonly #ex: HttpExchange;
   readonly #body: RequestBody;
   readonly #hasBody: boolean;
-  readonly #gate = new WriteGate();
-  #current: Label | undefined;
-  #depth = 0;
+  /** Runs the plugin's callbacks (the watchdog's WHERE, failures) and its httpWritables (one write each). */
+  readonly #runner: WritableRunner = new WritableRunner(this);
   #state: State = 'active';
   #headSent = false;
   #status = 0;
@@ -45,17 +42,11 @@ export class HttpTransaction implements HttpTxn, Serviceable {
   #sent = 0;
   /** What tryEnd could not take yet, resent on onWritable. */
   #pending: Buffer | undefined;
-  #wantWritable = false;
   #choked = false;
   #watchingWritable = false;
   #timers: OwnedTimers | undefined;
-  #budget = 0;
-  #ran = 0;
-  /** Inside serviceWritables' res.cork(): a close must wait until it returns (see #cut). */
-  #corked = false;
-  /** A close requested inside res.cork(): done once the cork returns (see #cut). */
+  /** A close requested inside the writables' res.cork(): done once the cork returns (see #cut). */
   #closeAfterCork = false;
-  readonly #loop = () => this.#runWritables();
 
   constructor(ex: HttpExchange, host: ProtocolHost, request: HttpRequestInfo, session: unknown, body: RequestBody, hasBody: boolean) {
     this.#ex = ex;
@@ -82,15 +73,16 @@ export class HttpTransaction implements HttpTxn, Serviceable {
   /** Runs `http`, then feeds the body; must be called inside the request callback. */
   start(): void {
     const cb = this.vhost.def.callbacks;
-    this.#call('http', () => cb.http?.(this));
+    const where = this.vhost.where;
+    this.#runner.run(where.http, cb.http, this);
     if (this.#state !== 'active') return;
     this.#body.consume({
       chunk: (c) => {
-        if (cb.httpBody) this.#call('httpBody', () => cb.httpBody?.(this, c));
+        this.#runner.run(where.httpBody, cb.httpBody, this, c);
         this.#afterEvent();
       },
       end: () => {
-        if (this.#hasBody) this.#call('httpBodyCompletion', () => cb.httpBodyCompletion?.(this));
+        if (this.#hasBody) this.#runner.run(where.httpBodyCompletion, cb.httpBodyCompletion, this);
         this.#afterEvent();
       },
       tooLarge: () => this.#refuse(tswsError('TSWS_ERR_HTTP_BODY_TOO_LARGE', { vhost: this.vhost.vhostName, limit: this.vhost.def.httpBodyLimit })),
@@ -102,12 +94,12 @@ export class HttpTransaction implements HttpTxn, Serviceable {
 
   requestWritable(): void {
     if (this.#state !== 'active') return;
-    this.#wantWritable = true;
+    this.#runner.want = true;
     if (!this.#choked) this.vhost.scheduler.enqueue(this);
   }
 
   writeHead(status: number, headers?: HeaderInput, opts?: { readonly end?: boolean }): WriteStatus {
-    this.#gate.claim(this.protocol, this.#current);
+    this.#runner.claim();
     this.#orderCheck(!this.#headSent, 'the status and headers were already written');
     if (!Number.isInteger(status) || status < 100 || status > 599) this.#orderCheck(false, `${status} is not an HTTP status`);
     const pass: (readonly [string, string])[] = [];
@@ -151,7 +143,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
   setTimeout(ms: number, fn: () => void): Timer {
     this.#timers ??= new OwnedTimers((f) => {
       if (this.#state !== 'active') return;
-      this.#call('timer', f);
+      this.#runner.run(this.vhost.where.timer, f);
       this.vhost.scheduler.flush();
     });
     return this.#timers.setTimeout(ms, fn);
@@ -161,16 +153,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
 
   serviceWritables(budget: number): number {
     if (this.#state !== 'active') return 0;
-    this.#budget = budget;
-    this.#ran = 0;
-    this.#depth++;
-    this.#corked = true;
-    try {
-      this.#ex.res.cork(this.#loop);
-    } finally {
-      this.#corked = false;
-      this.#depth--;
-    }
+    const ran = this.#runner.service(budget, this.vhost.where.httpWritable, this.vhost.def.callbacks.httpWritable, false);
     if (this.#closeAfterCork) {
       this.#closeAfterCork = false;
       // Served inside the request handler, what the cork wrote is only flushed
@@ -181,27 +164,33 @@ export class HttpTransaction implements HttpTxn, Serviceable {
         if (!ex.aborted) ex.res.close();
       });
     }
-    if (this.#wantWritable && !this.#choked && this.#state === 'active') this.vhost.scheduler.enqueue(this);
-    return this.#ran;
+    if (this.#runner.want && !this.#choked && this.#state === 'active') this.vhost.scheduler.enqueue(this);
+    return ran;
   }
 
-  #runWritables(): void {
-    const writable = this.vhost.def.callbacks.httpWritable;
-    while (this.#wantWritable && this.#ran < this.#budget && this.#state === 'active' && !this.#choked) {
-      this.#wantWritable = false;
-      this.#ran++;
-      if (!writable) continue;
-      this.#gate.open();
-      this.#current = 'httpWritable';
-      try {
-        writable(this);
-      } catch (err) {
-        this.#failed('httpWritable', err);
-      } finally {
-        this.#gate.close();
-        this.#current = undefined;
-      }
-    }
+  // ---- for the writable runner (session/writables.ts) ----------------------
+
+  cork(fn: () => void): void {
+    this.#ex.res.cork(fn);
+  }
+
+  mayWrite(): boolean {
+    return this.#state === 'active' && !this.#choked;
+  }
+
+  wantsMore(): boolean {
+    return false;
+  }
+
+  failureFields(): object {
+    return { txn: this.id, peer: this.request.peer };
+  }
+
+  /** A callback failed (or the watchdog cut it). Once headers are out it is too late for a status: cut rather than send a broken response. */
+  callbackFailed(e: TswsError): void {
+    if (this.#state !== 'active') return;
+    if (this.#headSent) this.#cut();
+    else this.#refuse(e, 500);
   }
 
   // ---- writing -------------------------------------------------------------
@@ -211,7 +200,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
   }
 
   #writeBody(chunk: string | Uint8Array, final: boolean): WriteStatus {
-    this.#gate.claim(this.protocol, this.#current);
+    this.#runner.claim();
     this.#orderCheck(this.#headSent, 'a body chunk was written before writeHead');
     this.#orderCheck(this.#state === 'active', 'the response already ended');
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -301,7 +290,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
       this.#pending = undefined;
     }
     this.#choked = false;
-    if (this.#wantWritable) {
+    if (this.#runner.want) {
       this.queued = true;
       this.vhost.scheduler.serveNow(this);
     }
@@ -310,37 +299,8 @@ export class HttpTransaction implements HttpTxn, Serviceable {
 
   // ---- lifecycle -----------------------------------------------------------
 
-  #call(label: Label, fn: () => unknown): void {
-    const outer = this.#current;
-    const where = enter(this.vhost.where[label]);
-    this.#current = label;
-    this.#depth++;
-    try {
-      const r = fn();
-      if (r instanceof Promise) r.catch((err: unknown) => this.#failed(label, err));
-    } catch (err) {
-      this.#failed(label, err);
-    } finally {
-      leave(where);
-      this.#depth--;
-      this.#current = outer;
-    }
-  }
-
   #afterEvent(): void {
     if (this.#state === 'active') this.vhost.scheduler.serveNow(this);
-  }
-
-  #failed(label: Label, err: unknown): void {
-    this.vhost.counters.callbackErrors++;
-    const e: TswsError = isTswsError(err)
-      ? err
-      : tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: label, reason: describeError(err) }, err);
-    this.vhost.log.error({ err, code: e.code, callback: label, txn: this.id, peer: this.request.peer }, e.message);
-    if (this.#state !== 'active') return;
-    // Once headers are out it is too late for a status: cut the connection rather than send a broken response.
-    if (this.#headSent) this.#cut();
-    else this.#refuse(e, 500);
   }
 
   /** Ends with an error status (nothing was sent yet) and tells the plugin it is over. */
@@ -365,7 +325,7 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     this.#state = 'aborted';
     this.#timers?.cancelAll();
     this.#ex.releaseBody();
-    if (this.#corked) this.#closeAfterCork = true;
+    if (this.#runner.corked) this.#closeAfterCork = true;
     else this.#ex.res.close();
     this.#closed('aborted');
   }
@@ -386,15 +346,8 @@ export class HttpTransaction implements HttpTxn, Serviceable {
     if (wasActive) this.#closed('aborted');
   }
 
+  /** httpClosed: the transaction is over already, so a failure is counted and logged, nothing more. */
   #closed(how: 'completed' | 'aborted'): void {
-    const cb = this.vhost.def.callbacks.httpClosed;
-    if (!cb) return;
-    try {
-      cb(this, how);
-    } catch (err) {
-      this.vhost.counters.callbackErrors++;
-      const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: 'httpClosed', reason: describeError(err) }, err);
-      this.vhost.log.error({ err, code: e.code, txn: this.id }, e.message);
-    }
+    this.#runner.run(this.vhost.where.httpClosed, this.vhost.def.callbacks.httpClosed, this, how);
   }
 }

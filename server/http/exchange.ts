@@ -53,6 +53,9 @@ function configuredHeaders(vhost: VhostConfig, mount: MountConfig): HeaderList {
   return list;
 }
 
+/** See beforePluginCode. */
+const UNWOUND = () => undefined;
+
 /**
  * Everything about the request is copied out of the transport's request
  * object up front (it is only valid during the first callback). After
@@ -134,6 +137,18 @@ export class HttpExchange {
    */
   releaseBody(): void {
     this.#body?.release();
+  }
+
+  /**
+   * Before plugin code that runs inside the transport's request handler
+   * (filter, session, checkAccess): uWS.js aborts the whole process when a
+   * handler returns without responding or an onAborted handler, and a
+   * callback the watchdog interrupts unwinds the handler just so. A shared
+   * no-op is enough, no closure per request: watchAbort() replaces it when
+   * the answer comes later. Such a client gets no answer; the stop cuts it.
+   */
+  beforePluginCode(): void {
+    if (!this.#watching) this.res.onAborted(UNWOUND);
   }
 
   /** Required before any async work: uWS.js terminates a response left without an abort handler. */

@@ -30,7 +30,6 @@ export function proxyUpgrade(u: ProxyUpgrade): void {
   const upstreamText = target.origin;
   const headers = forwardHeaders(Object.entries(request.headers), target.host, {
     peer: request.peer,
-    // tsws listeners are plain HTTP until TLS lands.
     proto: u.deps.tls ? 'https' : 'http',
     dropAuthorization: mount.basicAuth !== undefined,
   }, WS_HANDSHAKE).filter(([k]) => k !== 'host');
@@ -50,7 +49,7 @@ export function proxyUpgrade(u: ProxyUpgrade): void {
     deps.log.debug({ err, vhost: ex.vhost.name }, `refused websocket upgrade to ${upstreamText}: ${describeError(err)}`);
     return ex.sendStatus(400, 'Malformed Sec-WebSocket-Protocol.');
   }
-  const bridge = new ProxyBridge(up, deps.log, ex.vhost.name, upstreamText);
+  const bridge = new ProxyBridge(up, deps.log, ex.vhost.name, upstreamText, request.peer);
   ex.watchAbort(() => up.terminate());
   let settled = false;
   const fail = (status: number, message: string) => {
@@ -97,6 +96,10 @@ type BridgeState = 'upgrading' | 'open' | 'closed';
  * the client.
  */
 class ProxyBridge implements WsSession {
+  /** For the silence sweep (session/liveness.ts): the client side only, the upstream is ws's to watch. */
+  heardAt = 0;
+  pingedAt = 0;
+  readonly peer: string;
   readonly #up: WebSocket;
   readonly #log: Logger;
   readonly #vhost: string;
@@ -108,8 +111,9 @@ class ProxyBridge implements WsSession {
   #earlyClose: { code: number; reason: string } | undefined;
   #upPaused = false;
 
-  constructor(up: WebSocket, log: Logger, vhost: string, upstream: string) {
+  constructor(up: WebSocket, log: Logger, vhost: string, upstream: string, peer: string) {
     this.#up = up;
+    this.peer = peer;
     this.#log = log;
     this.#vhost = vhost;
     this.#upstream = upstream;
@@ -119,6 +123,10 @@ class ProxyBridge implements WsSession {
 
   get isOpen(): boolean {
     return this.#state === 'open';
+  }
+
+  ping(): void {
+    if (this.#state === 'open') this.#ws?.ping();
   }
 
   opened(ws: WsHandle): void {

@@ -42,6 +42,7 @@ export async function openMetricsPort(
       open: never,
       message: never,
       drain: never,
+      pong: never,
       close: never,
     },
     { maxPayloadLength: 1024, idleTimeout: 0, maxBackpressure: 64 * 1024 },

@@ -3,7 +3,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterStats } from '../cluster/stats.ts';
 import type { ServerState } from '../server-state.ts';
 import type { ProtocolCounters } from './counters.ts';
-import pkg from '../../package.json' with { type: 'json' };
+import { VERSION } from '../version.ts';
 
 export interface MetricsOptions {
   readonly cluster: ClusterStats | undefined;
@@ -177,7 +177,7 @@ function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
       this.inc(state.watchdogInterrupts);
     },
   });
-  new Gauge({ name: 'tsws_build_info', help: 'Always 1; the version is a label.', labelNames: ['version'], registers, aggregator: 'first' }).set({ version: pkg.version }, 1);
+  new Gauge({ name: 'tsws_build_info', help: 'Always 1; the version is a label.', labelNames: ['version'], registers, aggregator: 'first' }).set({ version: VERSION }, 1);
   if (cluster) addClusterMetrics(registers, cluster);
   // process_* and nodejs_* metrics, among them the event-loop lag (nodejs_eventloop_lag_seconds and its percentiles).
   // With threads, each thread's (its own event loop, its own heap) carry a "thread" label and stay apart when merged.

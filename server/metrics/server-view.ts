@@ -4,7 +4,7 @@ import type { ListenerInfo } from '../listeners.ts';
 import type { ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from '../plugin/api.ts';
 import type { ServerState } from '../server-state.ts';
 import type { Counters, HttpCounters, ProtocolCounters } from './counters.ts';
-import pkg from '../../package.json' with { type: 'json' };
+import { VERSION } from '../version.ts';
 
 /** The vhosts of one server generation and the protocols each serves, in config order. */
 export interface ServedLayout {
@@ -70,7 +70,7 @@ export class ServerFigures implements ServerView {
     for (const [, c] of this.#counters.httpByVhost()) totals.httpRequests += responses(c);
     const m = process.memoryUsage();
     return {
-      version: `tsws ${pkg.version}`,
+      version: `tsws ${VERSION}`,
       hostname: this.#hostname,
       pid: process.pid,
       instance: this.#instance,

@@ -1,5 +1,10 @@
-/** @module The public plugin API: the types and helpers a plugin file imports (`tsws/plugin`). */
+/**
+ * @module The public plugin API: the types and helpers a plugin file imports (`tsws/plugin`). Nothing
+ * here loads uWebSockets.js (a test keeps it so): a plugin's types and unit tests work where the
+ * transport cannot load; helpers that need it are in `tsws/plugin/runtime` (runtime.ts).
+ */
 import type { Logger } from 'pino';
+import { VERSION } from '../version.ts';
 import type { ClusterView } from './api-cluster.ts';
 import type { ServerView } from './api-server.ts';
 import type { Timer, WriteStatus } from './api-base.ts';
@@ -12,6 +17,9 @@ export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, 
 
 /** Bumped when a plugin written for the previous version could misbehave. */
 export const PLUGIN_API_VERSION = 1;
+
+/** The version of the tsws running this plugin (its package.json's), e.g. for a status message. */
+export const TSWS_VERSION: string = VERSION;
 
 /**
  * The callback reasons, as in lws's callback state machine. These tuples are
@@ -272,7 +280,6 @@ export interface WsCallbacks<V, S> {
   /** The connection can take data: write at most once, then return. */
   writable?(conn: Conn<V, S>): void;
   closed?(conn: Conn<V, S>, code: number, reason: string): void;
-  /** At shutdown, after the connections are gone; a returned promise is awaited (bounded by the grace period). */
   /**
    * At shutdown ('stop'), or when a reload replaced this instance ('reload')
    * and its last connection closed. A returned promise is awaited (bounded by
@@ -386,6 +393,5 @@ export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P
 export { isTswsError, type TswsError } from '../errors.ts';
 export { checkLock, lockFile, type FileLock } from '../file-lock.ts';
 
-/** Helpers plugins may use without importing the transport. */
-export { parseFormBody, type FormField } from './form-body.ts';
+/** A flood limit a plugin can keep per connection or per name (pure arithmetic, no transport). */
 export { TokenBucket } from '../session/token-bucket.ts';

@@ -31,8 +31,7 @@ export function findPluginFiles(dir: string): string[] {
     if (e.name.startsWith('.')) continue;
     const full = path.join(dir, e.name);
     if (e.isDirectory()) {
-      const candidates = ENTRY_EXTENSIONS.flatMap((ext) => [path.join(full, `index${ext}`), path.join(full, `${e.name}${ext}`)]);
-      const entry = candidates.find((c) => fs.existsSync(c));
+      const entry = folderEntry(full);
       if (entry) found.push(entry);
     } else if (ENTRY_EXTENSIONS.includes(path.extname(e.name)) && !/\.(test|spec|d)\.[mc]?[jt]s$/.test(e.name)) {
       found.push(full);
@@ -41,11 +40,17 @@ export function findPluginFiles(dir: string): string[] {
   return found;
 }
 
+/** A plugin folder's entry file: index.ts or <folder>.ts (or .mts, .js, .mjs), if it has one. */
+export function folderEntry(folder: string): string | undefined {
+  const name = path.basename(folder);
+  return ENTRY_EXTENSIONS.flatMap((ext) => [path.join(folder, `index${ext}`), path.join(folder, `${name}${ext}`)]).find((c) => fs.existsSync(c));
+}
+
 /**
  * `generation` makes the import URL unique so a reload re-reads changed
  * files instead of getting the module cache's old copy.
  */
-export async function loadPlugins(dirs: readonly string[], generation = 0): Promise<PluginLoadResult> {
+export async function loadPlugins(dirs: readonly string[], generation = 0, only: (file: string) => boolean = () => true): Promise<PluginLoadResult> {
   const errors: TswsError[] = [];
   const warnings: TswsError[] = [];
   const protocols = new Map<string, RuntimeProtocol>();
@@ -54,7 +59,7 @@ export async function loadPlugins(dirs: readonly string[], generation = 0): Prom
   for (const dir of dirs) {
     let inDir: string[];
     try {
-      inDir = findPluginFiles(dir);
+      inDir = findPluginFiles(dir).filter(only);
     } catch (err) {
       errors.push(tswsError('TSWS_ERR_PLUGIN_DIR', { dir, reason: describeError(err) }, err));
       continue;
@@ -62,8 +67,7 @@ export async function loadPlugins(dirs: readonly string[], generation = 0): Prom
     for (const file of inDir) {
       files.push(file);
       try {
-        const descriptor = checkDescriptor(file, await importPlugin(file, generation));
-        for (const p of checkProtocols(file, descriptor, warnings)) {
+        for (const p of await loadPluginFile(file, generation, warnings)) {
           const first = protocols.get(p.name);
           if (first) throw tswsError('TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL', { file: shown(file), protocol: p.name, first: shown(first.file) });
           protocols.set(p.name, p);
@@ -75,6 +79,11 @@ export async function loadPlugins(dirs: readonly string[], generation = 0): Prom
     }
   }
   return { protocols, errors, warnings, files };
+}
+
+/** One plugin file through every check: its protocols, or the first check's coded error (thrown). */
+export async function loadPluginFile(file: string, generation: number, warnings: TswsError[]): Promise<RuntimeProtocol[]> {
+  return checkProtocols(file, checkDescriptor(file, await importPlugin(file, generation)), warnings);
 }
 
 const shown = displayPath;

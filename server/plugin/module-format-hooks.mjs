@@ -1,4 +1,5 @@
-// Node module hooks: files under a plugin directory are ES modules, whatever package.json (if any) surrounds them.
+// Node module hooks: files under a plugin directory are ES modules, whatever package.json (if any)
+// surrounds them, and `tsws` / `tsws/...` imports mean the running tsws (module-format.ts says why).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -6,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 // package.json (say /etc/tsws/plugins) would be loaded as CommonJS and fail
 // on its first `export`. Each register() call adds the directories it names.
 let dirs = [];
+/** Public specifier → file URL of the running tsws's module. */
+let self = {};
 
 export function initialize(data) {
   dirs = data.dirs.map((d) => path.resolve(d) + path.sep);
+  self = data.self;
 }
 
 const SOURCE = /\.(?:ts|mts|js|mjs)$/;
@@ -26,6 +30,7 @@ function inPluginDir(url) {
  * of a plugin takes effect too (framework imports stay shared).
  */
 export async function resolve(specifier, context, nextResolve) {
+  if (Object.hasOwn(self, specifier)) return { url: self[specifier], shortCircuit: true };
   const result = await nextResolve(specifier, context);
   if (!inPluginDir(result.url)) return result;
   const tag = context.parentURL && new URL(context.parentURL).searchParams.get('tsws-generation');

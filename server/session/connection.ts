@@ -1,9 +1,8 @@
 /** @module One websocket connection: dispatches the lws callbacks and enforces one write per writable. */
-import { enter, leave } from '../watchdog/beacon.ts';
-import { TswsError, describeError, isTswsError, tswsError } from '../errors.ts';
+import { TswsError, tswsError } from '../errors.ts';
 import type { Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin/api.ts';
 import type { TopicSubscriber } from '../bus/topics.ts';
-import type { Bytes, WsHandle } from '../transport/types.ts';
+import type { Bytes, SendStatus, WsHandle } from '../transport/types.ts';
 import type { ProtocolHost } from '../vhost/protocol-host.ts';
 import { WRITABLE_THRESHOLD, type Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
@@ -12,7 +11,7 @@ import { checkCloseArgs } from './close-codes.ts';
 import { Inbox } from './inbox.ts';
 import { StallWatch } from './stall-watch.ts';
 import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
-import { WriteGate } from './write-gate.ts';
+import { WritableRunner, type WritableOwner } from './writables.ts';
 import type { WsSession } from './ws-session.ts';
 
 /** A clock no wall-clock step can move; unbound, performance.now throws. */
@@ -21,11 +20,12 @@ const monotonic = () => performance.now();
 /** The threshold lives with the scheduler (client connections share it); proxy-ws.ts and server.ts import it from here. */
 export { WRITABLE_THRESHOLD };
 
+/** Until the transport opens the socket: nothing is sent before, so nothing is looked up. */
+const NOT_OPEN: readonly SendStatus[] = [];
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
-type CallbackLabel = 'filter' | 'established' | 'receive' | 'writable' | 'closed' | 'timer';
 
-export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession {
+export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession, WritableOwner {
   static #nextId = 1;
 
   readonly id = Connection.#nextId++;
@@ -35,15 +35,17 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   /** When the connection was established, seconds since the epoch. */
   openedAt = 0;
   queued = false;
+  /** For the silence sweep (liveness.ts); stamped by the transport handlers. */
+  heardAt = 0;
+  pingedAt = 0;
 
   #ws: WsHandle | undefined;
+  /** The transport's names for its send codes (Transport.sendOutcomes). */
+  #sendOutcomes = NOT_OPEN;
   #state: State = 'connecting';
-  readonly #gate = new WriteGate();
-  /** Which plugin callback is running (for error messages), and how deep. */
-  #current: CallbackLabel | undefined;
-  #depth = 0;
+  /** Runs the plugin's callbacks (depth, the watchdog's WHERE, failures) and its writables (one write each). */
+  readonly #runner: WritableRunner = new WritableRunner(this);
   #pendingClose: { code: number; reason: string } | undefined;
-  #wantWritable = false;
   #choked = false;
   /** Published messages waiting for writable; created by the first one (most connections subscribe to nothing). */
   #inbox: Inbox | undefined;
@@ -54,25 +56,14 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   /** The protocol's opt-in rate limit; made by the first message when there is one. */
   #bucket: TokenBucket | undefined;
   /**
-   * False only right after a send that uWS.js reported as fully taken (status
-   * 1: nothing buffered), so the threshold check before the next writable can
-   * skip asking the transport. Anything else (a new socket, backpressure, a
-   * drain) means: ask.
+   * False only right after a send the transport reported as fully taken
+   * ('sent': nothing buffered), so the threshold check before the next
+   * writable can skip asking the transport. Anything else (a new socket,
+   * backpressure, a drain) means: ask.
    */
   #mayBeBuffered = true;
   /** Inside one of this connection's own transport events: #afterEvent serves writables, no need to queue. */
   #inEvent = false;
-  /**
-   * ws.cork() takes a callback: one shared function and the connection it is
-   * for, instead of a closure (and its context) kept by every connection.
-   */
-  static #corking: Connection | undefined;
-  static #corkBudget = 0;
-  static #corkRan = 0;
-  static readonly #corkedLoop = () => {
-    const conn = Connection.#corking;
-    if (conn) Connection.#corkRan = conn.#runWritables(Connection.#corkBudget);
-  };
 
   constructor(vhost: ProtocolHost, request: PeerRequest, session: unknown) {
     this.vhost = vhost;
@@ -100,21 +91,21 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   requestWritable(): void {
     if (this.#state !== 'open' && this.#state !== 'connecting') return;
-    this.#wantWritable = true;
+    this.#runner.want = true;
     // During our own transport event the end of the event serves it (still corked): no queue round trip.
     if (!this.#choked && this.#state === 'open' && !this.#inEvent) this.vhost.scheduler.enqueue(this);
   }
 
   write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
-    this.#gate.claim(this.protocol, this.#current);
+    this.#runner.claim();
     if (!this.isOpen || !this.#ws) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.protocol });
-    const status = this.#ws.send(data as Bytes, isBinary);
+    const status = this.#sendOutcomes[this.#ws.send(data as Bytes, isBinary)] as SendStatus;
     const counters = this.vhost.counters;
     counters.messagesOut++;
     counters.bytesOut += typeof data === 'string' ? data.length : data.byteLength;
-    if (status === 2) counters.writesDropped++;
-    this.#mayBeBuffered = status !== 1;
-    return status === 1 ? 'sent' : status === 0 ? 'backpressure' : 'dropped';
+    if (status === 'dropped') counters.writesDropped++;
+    this.#mayBeBuffered = status !== 'sent';
+    return status;
   }
 
   close(code = 1000, reason = ''): void {
@@ -124,7 +115,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     // Inside a callback, close after it returns: the plugin's closed must not
     // run in the middle of its own receive or writable.
     this.#pendingClose = { code, reason };
-    if (this.#depth === 0) this.#finishClose();
+    if (this.#runner.depth === 0) this.#finishClose();
   }
 
   subscribe(topic: string): void {
@@ -204,14 +195,15 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   // ---- called by the transport handlers ----------------------------------
 
-  /** The transport accepted the upgrade: lws ESTABLISHED. */
-  opened(ws: WsHandle): void {
+  /** The transport accepted the upgrade: lws ESTABLISHED. `sendOutcomes` names the transport's send codes. */
+  opened(ws: WsHandle, sendOutcomes: readonly SendStatus[]): void {
     this.#ws = ws;
+    this.#sendOutcomes = sendOutcomes;
     this.#state = 'open';
     this.openedAt = Math.floor(Date.now() / 1000);
     this.vhost.attach(this);
     this.#inEvent = true;
-    this.#call('established', () => this.vhost.def.callbacks.established?.(this));
+    this.#runner.run(this.vhost.where.established, this.vhost.def.callbacks.established, this);
     this.#afterEvent(false);
   }
 
@@ -230,23 +222,9 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     const receive = def.callbacks.receive;
     if (receive) {
       const data = copyOut(message);
-      // #call inlined: this runs once per message, and a closure per message shows in the profile.
-      this.#current = 'receive';
-      this.#depth++;
-      const outer = enter(this.vhost.where.receive);
-      try {
-        if (def.receiveFragments && data.length > def.rxBufferSize) receiveInPieces(this, receive, data, isBinary, def.rxBufferSize, (err) => this.#failed('receive', err));
-        else {
-          const result: unknown = receive(this, data, isBinary, WHOLE);
-          if (result instanceof Promise) result.catch((err: unknown) => this.#failed('receive', err));
-        }
-      } catch (err) {
-        this.#failed('receive', err);
-      } finally {
-        leave(outer);
-        this.#depth--;
-        this.#current = undefined;
-      }
+      const where = this.vhost.where.receive;
+      if (def.receiveFragments && data.length > def.rxBufferSize) receiveInPieces(this.#runner, where, this, receive, data, isBinary, def.rxBufferSize);
+      else this.#runner.run(where, receive, this, data, isBinary, WHOLE);
     }
     this.#afterEvent(true);
   }
@@ -272,117 +250,65 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     const wasEstablished = this.#state !== 'connecting';
     this.#state = 'closed';
     this.#ws = undefined;
-    this.#wantWritable = false;
+    this.#runner.want = false;
     this.#timers?.cancelAll();
     this.#stall?.cancel();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
     this.#inbox = undefined;
     this.vhost.detach(this, code);
-    if (wasEstablished) this.#call('closed', () => this.vhost.def.callbacks.closed?.(this, code, reason));
+    if (wasEstablished) this.#runner.run(this.vhost.where.closed, this.vhost.def.callbacks.closed, this, code, reason);
   }
 
   // ---- scheduler ---------------------------------------------------------
 
   serviceWritables(budget: number, corked = false): number {
     if (this.#state !== 'open' || !this.#ws) return 0;
-    let ran = 0;
-    this.#depth++;
-    try {
-      // Already corked (our own data event): uWS.js's cork() would only call us back.
-      if (corked) ran = this.#runWritables(budget);
-      else {
-        const outer = Connection.#corking;
-        const outerBudget = Connection.#corkBudget;
-        Connection.#corking = this;
-        Connection.#corkBudget = budget;
-        Connection.#corkRan = 0;
-        try {
-          this.#ws.cork(Connection.#corkedLoop);
-          ran = Connection.#corkRan;
-        } finally {
-          Connection.#corking = outer;
-          Connection.#corkBudget = outerBudget;
-        }
-      }
-    } finally {
-      this.#depth--;
-    }
+    const ran = this.#runner.service(budget, this.vhost.where.writable, this.vhost.def.callbacks.writable, corked);
     // Inside the cork, output past uWS.js's 16 KiB cork buffer counts as
     // buffered even though it has not been tried yet; after uncorking most of
     // it is usually gone, and no drain event would come to unchoke us.
     if (this.#choked && this.#ws && this.#ws.getBufferedAmount() <= WRITABLE_THRESHOLD) this.#choked = false;
     if (this.#pendingClose) this.#finishClose();
-    else if (this.#wantWritable && !this.#choked && this.#state === 'open') this.vhost.scheduler.enqueue(this);
+    else if (this.#runner.want && !this.#choked && this.#state === 'open') this.vhost.scheduler.enqueue(this);
     this.vhost.counters.writables += ran;
     return ran;
   }
 
-  /** Runs up to `budget` writable callbacks; returns how many ran. */
-  #runWritables(budget: number): number {
-    const ws = this.#ws as WsHandle;
-    const writable = this.vhost.def.callbacks.writable;
-    let ran = 0;
-    while (this.#wantWritable && ran < budget && this.#state === 'open' && !this.#pendingClose) {
-      if (this.#mayBeBuffered && ws.getBufferedAmount() > WRITABLE_THRESHOLD) {
-        this.#choked = true;
-        this.vhost.counters.backpressureWaits++;
-        return ran;
-      }
-      this.#wantWritable = false;
-      ran++;
-      if (writable) {
-        this.#gate.open();
-        this.#current = 'writable';
-        const outer = enter(this.vhost.where.writable);
-        try {
-          writable(this);
-        } catch (err) {
-          this.#failed('writable', err);
-        } finally {
-          leave(outer);
-          this.#gate.close();
-          this.#current = undefined;
-        }
-      }
-      // Published messages keep asking for writable until the inbox is empty.
-      if (this.publishedPending > 0) this.#wantWritable = true;
+  // ---- for the writable runner (writables.ts) ----------------------------
+
+  cork(fn: () => void): void {
+    (this.#ws as WsHandle).cork(fn);
+  }
+
+  /** Open, not closing, and not over WRITABLE_THRESHOLD (else choked until a drain). */
+  mayWrite(): boolean {
+    if (this.#state !== 'open' || this.#pendingClose) return false;
+    if (this.#mayBeBuffered && (this.#ws as WsHandle).getBufferedAmount() > WRITABLE_THRESHOLD) {
+      this.#choked = true;
+      this.vhost.counters.backpressureWaits++;
+      return false;
     }
-    return ran;
+    return true;
+  }
+
+  /** Published messages keep asking for writable until the inbox is empty. */
+  wantsMore(): boolean {
+    return this.publishedPending > 0;
+  }
+
+  failureFields(): object {
+    return { conn: this.id, peer: this.request.peer };
+  }
+
+  /** A callback failed (or the watchdog cut it): close with its code, 1011, once the callbacks have returned. */
+  callbackFailed(e: TswsError): void {
+    if (this.#state !== 'open' || this.#pendingClose) return;
+    this.#pendingClose = { code: e.closeCode ?? 1011, reason: 'internal error' };
+    if (this.#runner.depth === 0) this.#finishClose();
   }
 
   // ---- internals ---------------------------------------------------------
-
-  /** Runs a plugin callback isolated: a throw closes only this connection (1011). */
-  #call(label: CallbackLabel, fn: () => unknown): void {
-    const outer = this.#current;
-    const where = enter(this.vhost.where[label]);
-    this.#current = label;
-    this.#depth++;
-    try {
-      const result = fn();
-      if (result instanceof Promise) result.catch((err: unknown) => this.#failed(label, err));
-    } catch (err) {
-      this.#failed(label, err);
-    } finally {
-      leave(where);
-      this.#depth--;
-      this.#current = outer;
-    }
-  }
-
-  #failed(label: CallbackLabel, err: unknown): void {
-    this.vhost.counters.callbackErrors++;
-    const code = isTswsError(err) ? err.code : 'TSWS_ERR_PLUGIN_CALLBACK_THREW';
-    const e = isTswsError(err)
-      ? err
-      : tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.vhost.vhostName, protocol: this.protocol, callback: label, reason: describeError(err) }, err);
-    this.vhost.log.error({ err, code, callback: label, conn: this.id, peer: this.request.peer }, e.message);
-    if (this.#state === 'open' && !this.#pendingClose) {
-      this.#pendingClose = { code: (e as TswsError).closeCode ?? 1011, reason: 'internal error' };
-      if (this.#depth === 0) this.#finishClose();
-    }
-  }
 
   /**
    * End of a transport event for this connection: close if asked, else serve
@@ -392,7 +318,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #afterEvent(corked: boolean): void {
     this.#inEvent = false;
     if (this.#pendingClose) this.#finishClose();
-    else if (this.#wantWritable && !this.#choked && this.#state === 'open') {
+    else if (this.#runner.want && !this.#choked && this.#state === 'open') {
       // Served here, so a queue slot it may have (someone else asked for it earlier) goes stale.
       this.queued = false;
       this.serviceWritables(this.vhost.scheduler.perTargetBudget, corked);
@@ -401,7 +327,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   #finishClose(): void {
     const pending = this.#pendingClose;
-    if (!pending || this.#state !== 'open' || this.#depth > 0 || !this.#ws) return;
+    if (!pending || this.#state !== 'open' || this.#runner.depth > 0 || !this.#ws) return;
     this.#state = 'closing';
     // uWS.js runs the close handler synchronously from end(): closedByTransport follows.
     this.#ws.end(pending.code, pending.reason);
@@ -410,14 +336,22 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #ownedTimers(): OwnedTimers {
     this.#timers ??= new OwnedTimers((fn) => {
       if (this.#state !== 'open') return;
-      this.#call('timer', fn);
+      this.#runner.run(this.vhost.where.timer, fn);
       if (this.#pendingClose) this.#finishClose();
       this.vhost.scheduler.flush();
     });
     return this.#timers;
   }
 
-  /** Closes without a close handshake (shutdown after the grace period). */
+  get peer(): string {
+    return this.request.peer;
+  }
+
+  ping(): void {
+    if (this.#ws && this.#state === 'open') this.#ws.ping();
+  }
+
+  /** Closes without a close handshake (shutdown after the grace period, a silent peer). */
   terminate(): void {
     if (this.#ws && (this.#state === 'open' || this.#state === 'closing')) this.#ws.close();
   }

@@ -1,6 +1,7 @@
 /** @module Handing a received message to `receive`: copied out of the transport, whole or, as lws does, in rxBufferSize pieces. */
 import type { Conn, Fragment } from '../plugin/api.ts';
 import type { RuntimeCallbacks } from '../plugin/runtime-protocol.ts';
+import type { CallbackRunner } from './invoke.ts';
 
 /** What every whole message is told: one constant, so the common path allocates nothing for it. */
 export const WHOLE: Fragment = Object.freeze({ first: true, final: true, remaining: 0 });
@@ -19,16 +20,14 @@ type Receive = NonNullable<RuntimeCallbacks['receive']>;
  * chunking is redone here: views into the one copy of the message, each at
  * most `size` bytes, as lws delivers a frame larger than rx_buffer_size
  * (lws_is_first_fragment, lws_is_final_fragment, lws_remaining_packet_payload).
- * Delivery stops once the plugin closes the connection or a piece throws
- * (the throw propagates to the caller, which closes with 1011); a rejected
- * promise goes to `rejected`.
+ * Each piece goes through the runner; delivery stops once the connection is
+ * closing (the plugin closed it, or a piece threw or rejected: 1011).
  */
-export function receiveInPieces(conn: Conn, receive: Receive, data: Buffer, isBinary: boolean, size: number, rejected: (err: unknown) => void): void {
+export function receiveInPieces(runner: CallbackRunner, where: number, conn: Conn, receive: Receive, data: Buffer, isBinary: boolean, size: number): void {
   const total = data.length;
   for (let at = 0; at < total && conn.isOpen; at += size) {
     const end = Math.min(at + size, total);
     const fragment: Fragment = { first: at === 0, final: end === total, remaining: total - end };
-    const result: unknown = receive(conn, data.subarray(at, end), isBinary, fragment);
-    if (result instanceof Promise) result.catch(rejected);
+    runner.run(where, receive, conn, data.subarray(at, end), isBinary, fragment);
   }
 }

@@ -19,10 +19,6 @@ export class Inbox {
     return this.#items.length - this.#head;
   }
 
-  get bytes(): number {
-    return this.#bytes;
-  }
-
   push(msg: Published): void {
     this.#items.push(msg);
     this.#bytes += msg.data.length;

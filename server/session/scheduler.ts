@@ -82,8 +82,4 @@ export class WritableScheduler {
       this.#immediate = setImmediate(this.#flush);
     }
   }
-
-  get pending(): number {
-    return this.#queue.length - this.#head;
-  }
 }

@@ -30,10 +30,6 @@ export class OwnedTimers {
     this.#live.clear();
   }
 
-  get size(): number {
-    return this.#live.size;
-  }
-
   #track(handle: NodeJS.Timeout): Timer {
     // Framework timers never keep a stopping process alive; stop() cancels them anyway.
     handle.unref();

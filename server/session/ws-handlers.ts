@@ -1,10 +1,10 @@
 /** @module Websocket side of a listener: upgrade (protocol choice, filter), then transport events to Connections. */
 import type { Logger } from 'pino';
-import { TswsError, describeError, tswsError } from '../errors.ts';
+import { TswsError, tswsError } from '../errors.ts';
 import { HttpExchange } from '../http/exchange.ts';
 import type { InFlight } from '../http/inflight.ts';
 import type { FilterVerdict } from '../plugin/api.ts';
-import { remoteAddress, type HttpReq, type HttpRes, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
+import { remoteAddress, type HttpReq, type HttpRes, type SendStatus, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
 import type { VhostRouter } from '../vhost/vhost-router.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from '../http/front-door.ts';
@@ -16,6 +16,8 @@ import { normalizeRequestPath } from '../http/request-path.ts';
 import { proxyUpgrade } from '../http/proxy-mount.ts';
 import { HttpRequestSnapshot } from '../http/callback-mount.ts';
 import { RequestSnapshot } from './peer-request.ts';
+import { heard } from './liveness.ts';
+import { FAILED, ask, callNow } from './invoke.ts';
 
 export interface WsDeps {
   readonly serverString: string;
@@ -30,6 +32,8 @@ export interface WsDeps {
   readonly connections: Set<WsSession>;
   /** Told of each accepted websocket (the open-file guard's estimate). */
   readonly accepted: () => void;
+  /** The transport's names for its send codes. */
+  readonly sendOutcomes: readonly SendStatus[];
 }
 
 /** What completing an upgrade needs once the protocol is chosen (and, maybe later, the filter answered). */
@@ -131,27 +135,15 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
 
   const filter = host.def.callbacks.filter;
   if (!filter) return completeUpgrade(pending, 'accept');
-  let verdict: FilterVerdict | Promise<FilterVerdict>;
-  try {
-    verdict = filter(seen, host);
-  } catch (err) {
-    host.counters.callbackErrors++;
-    const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
-    host.log.error({ err, code: e.code }, e.message);
-    return ex.sendStatus(500, 'The upgrade filter failed.');
-  }
+  ex.beforePluginCode();
+  const verdict = ask(host, host.where.filter, filter, seen, host);
+  if (verdict === FAILED) return ex.sendStatus(500, FILTER_FAILED);
   if (!(verdict instanceof Promise)) return completeUpgrade(pending, verdict);
   ex.watchAbort();
-  verdict.then(
-    (v) => completeUpgrade(pending, v),
-    (err: unknown) => {
-      host.counters.callbackErrors++;
-      const e = tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: host.vhostName, protocol: host.protocol, callback: 'filter', reason: describeError(err) }, err);
-      host.log.error({ err, code: e.code }, e.message);
-      ex.sendStatus(500, 'The upgrade filter failed.');
-    },
-  );
+  verdict.then((v) => (v === FAILED ? ex.sendStatus(500, FILTER_FAILED) : completeUpgrade(pending, v)));
 }
+
+const FILTER_FAILED = 'The upgrade filter failed.';
 
 function upgradeExchange(l: UpgradeLog, protocol: string): HttpExchange {
   return new HttpExchange(l.res, l.vhost, l.request.method, `${l.target} (${protocol})`, l.request.peer, l.referer, l.userAgent, l.serverString, l.inflight);
@@ -180,12 +172,10 @@ function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
     accepted?.dropped?.();
     return ex.sendStatus(503, 'This protocol is not available.');
   }
-  let session: unknown;
-  try {
-    session = host.def.session?.(host, u.request);
-  } catch (err) {
-    host.counters.callbackErrors++;
-    host.log.error({ err, callback: 'session' }, `vhost "${host.vhostName}", protocol "${host.protocol}": session factory threw (${describeError(err)}); upgrade refused with 500`);
+  const factory = host.def.session;
+  if (factory) ex.beforePluginCode();
+  const session = factory ? callNow(host, host.where.session, factory, host, u.request) : undefined;
+  if (session === FAILED) {
     accepted?.dropped?.();
     return ex.sendStatus(500, 'The session could not be created.');
   }
@@ -225,11 +215,19 @@ export function wsOpen(ws: WsHandle, deps: WsDeps): void {
   const session = data.session as WsSession;
   deps.connections.add(session);
   deps.accepted();
-  session.opened(ws);
+  session.heardAt = heard.now;
+  session.opened(ws, deps.sendOutcomes);
 }
 
 export function wsMessage(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void {
-  sessionOf(ws).received(message, isBinary);
+  const session = sessionOf(ws);
+  // One store per message, from the coarse clock: all the silence sweep needs (liveness.ts).
+  session.heardAt = heard.now;
+  session.received(message, isBinary);
+}
+
+export function wsPong(ws: WsHandle): void {
+  sessionOf(ws).heardAt = heard.now;
 }
 
 export function wsDrain(ws: WsHandle): void {

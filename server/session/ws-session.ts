@@ -1,9 +1,12 @@
 /** @module What a websocket's transport events are delivered to: a plugin connection, or a proxy bridge. */
-import type { WsHandle } from '../transport/types.ts';
+import type { SendStatus, WsHandle } from '../transport/types.ts';
+import type { Audible } from './liveness.ts';
 
-export interface WsSession {
+/** Audible: the silence sweep (liveness.ts) pings it and may terminate it. */
+export interface WsSession extends Audible {
   readonly isOpen: boolean;
-  opened(ws: WsHandle): void;
+  /** The socket is open; `sendOutcomes` names its transport's send codes (Transport.sendOutcomes). */
+  opened(ws: WsHandle, sendOutcomes: readonly SendStatus[]): void;
   received(message: ArrayBuffer, isBinary: boolean): void;
   drained(): void;
   /** The socket is gone (either side closed it). */

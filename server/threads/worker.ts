@@ -9,7 +9,8 @@ import { LocalService } from '../service.ts';
 import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
 import { ThreadMetricsMesh } from './metrics-mesh.ts';
 import { ThreadBus } from './thread-bus.ts';
-import { attachBeacon, BEAT_MS } from '../watchdog/beacon.ts';
+import { attachBeacon, BEAT_MS, type Beacon } from '../watchdog/beacon.ts';
+import { CallbackRunner } from '../session/invoke.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort;
@@ -35,6 +36,9 @@ const invalid = (result: PrepareResult): Failure => {
   return { code: first?.code, message: `${result.errors.length} error(s) in the configuration, the first: ${first?.message ?? 'unknown'}` };
 };
 
+/** The watchdog's view of this thread, when it is watched. */
+let beacon: Beacon | undefined;
+
 async function start(): Promise<LocalService | undefined> {
   const result = await load(setup.generation);
   if (!result.prepared) {
@@ -51,10 +55,12 @@ async function start(): Promise<LocalService | undefined> {
     }, setup.count === 1 ? '' : `-t${setup.index}`);
     if (setup.beacon) {
       const state = service.server.state;
-      attachBeacon(setup.beacon, BEAT_MS, (what) => {
+      beacon = attachBeacon(setup.beacon, BEAT_MS, (what) => {
         state.watchdogInterrupts++;
         const e = tswsError('TSWS_ERR_WATCHDOG_INTERRUPTED', { thread: setup.index, ...what });
-        log.error({ code: e.code, event: 'watchdog-interrupted', vhost: what.vhost, plugin: what.plugin, protocol: what.protocol, callback: what.callback, heldMs: what.ms }, e.message);
+        // The connection (or request) whose callback was cut is ended (1011, or 500), not left deaf.
+        const ended = CallbackRunner.recoverInterrupted(e);
+        log.error({ code: e.code, event: 'watchdog-interrupted', vhost: what.vhost, plugin: what.plugin, protocol: what.protocol, callback: what.callback, heldMs: what.ms, ended }, e.message);
       });
     }
     tell({ type: 'ready', listeners: service.listeners });
@@ -68,7 +74,11 @@ async function start(): Promise<LocalService | undefined> {
 
 const service = await start();
 if (service) {
-  port.on('message', (m: ToWorker) => void handle(service, m));
+  port.on('message', (m: ToWorker) => {
+    // An interruption is reported (and its connection ended) before a stop can end the thread.
+    beacon?.check();
+    void handle(service, m);
+  });
 }
 
 async function handle(s: LocalService, m: ToWorker): Promise<void> {

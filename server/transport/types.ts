@@ -2,8 +2,15 @@
 
 export type Bytes = string | ArrayBuffer | Uint8Array;
 
-/** Send status as uWS.js reports it: 1 sent, 0 sent but buffered (backpressure), 2 dropped. */
-export type RawSendStatus = number;
+/** What a websocket send did: taken whole, taken but buffered (backpressure), or dropped (over the hard cap). */
+export type SendStatus = 'sent' | 'backpressure' | 'dropped';
+
+/**
+ * A send's outcome in the transport's own code: an index into its
+ * Transport.sendOutcomes table. Only the adapter knows the values; the
+ * framework looks them up, so no bare 0/1/2 leaks past it.
+ */
+export type SendCode = number & { readonly __sendCode: unique symbol };
 
 /**
  * A websocket as the framework uses it (a uWS.js WebSocket). It carries the
@@ -12,12 +19,12 @@ export type RawSendStatus = number;
  * without a call into the transport.
  */
 export interface WsHandle extends SocketData {
-  send(message: Bytes, isBinary?: boolean, compress?: boolean): RawSendStatus;
+  send(message: Bytes, isBinary?: boolean, compress?: boolean): SendCode;
   getBufferedAmount(): number;
   end(code?: number, shortMessage?: Bytes): void;
   close(): void;
   cork(cb: () => void): unknown;
-  ping(message?: Bytes): RawSendStatus;
+  ping(message?: Bytes): unknown;
   getUserData(): unknown;
 }
 
@@ -107,6 +114,8 @@ export interface ListenerHandlers {
   open(ws: WsHandle): void;
   message(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void;
   drain(ws: WsHandle): void;
+  /** The peer answered a ping. */
+  pong(ws: WsHandle): void;
   close(ws: WsHandle, code: number, message: ArrayBuffer): void;
 }
 
@@ -131,6 +140,13 @@ export interface WsTransportOptions {
   readonly idleTimeout: number;
   /** Hard cap on buffered output; the scheduler keeps far below it. */
   readonly maxBackpressure: number;
+}
+
+/** A transport: server/transport/uws/ (uWebSockets.js), or server/transport/fake/ for tests of the framework. */
+export interface Transport {
+  createListener(handlers: ListenerHandlers, ws: WsTransportOptions, tls?: TlsListenerOptions): ListenerHandle;
+  /** WsHandle.send's codes, named: `sendOutcomes[code]`. */
+  readonly sendOutcomes: readonly SendStatus[];
 }
 
 export interface ListenerHandle {

@@ -19,7 +19,7 @@ export const BEAT_MS = 250;
 /** Every callback a plugin can be inside of; the index goes into WHERE. */
 export const BEACON_CALLBACKS = [
   'none', 'init', 'destroy', 'filter', 'established', 'receive', 'writable', 'closed',
-  'checkAccess', 'http', 'httpBody', 'httpBodyCompletion', 'httpWritable', 'httpClosed', 'timer',
+  'checkAccess', 'http', 'httpBody', 'httpBodyCompletion', 'httpWritable', 'httpClosed', 'timer', 'session',
   'clientEstablished', 'clientReceive', 'clientWritable', 'clientConnectionError', 'clientClosed', 'clientReconnecting',
 ] as const;
 export type BeaconCallback = (typeof BEACON_CALLBACKS)[number];
@@ -46,6 +46,11 @@ export function whereOf(hostId: number, callback: BeaconCallback): number {
   return hostId * 32 + (INDEX.get(callback) ?? 0);
 }
 
+/** The callback a WHERE value names ('none' for 0). */
+export function callbackOf(where: number): BeaconCallback {
+  return BEACON_CALLBACKS[where % 32] ?? 'none';
+}
+
 /**
  * Around every plugin callback: `const outer = enter(where)`, then
  * `leave(outer)` in a finally. One store each, no allocation. A callback the
@@ -67,26 +72,40 @@ export interface Interruption extends HostName {
   readonly ms: number;
 }
 
+export interface Beacon {
+  /**
+   * Reports an interruption not reported yet. The heartbeat calls it; so
+   * must whatever the loop runs first after an interruption that may end
+   * the thread (a "stop" message from the main thread): the message can
+   * come before the next beat, and the thread would exit unreported.
+   */
+  check(): void;
+  detach(): void;
+}
+
 /**
  * Starts the heartbeat on `buffer` (the watcher's view of this thread).
  * `interrupted` runs on this loop after the watcher interrupted it, with
  * what was running then.
  */
-export function attachBeacon(buffer: SharedArrayBuffer, intervalMs: number, interrupted: (what: Interruption) => void): () => void {
+export function attachBeacon(buffer: SharedArrayBuffer, intervalMs: number, interrupted: (what: Interruption) => void): Beacon {
   cells = new Int32Array(buffer);
   let seen = Atomics.load(cells, INTERRUPTS);
-  const timer = setInterval(() => {
+  const check = () => {
     const n = Atomics.load(cells, INTERRUPTS);
-    if (n !== seen) {
-      seen = n;
-      // The watcher interrupted us: WHERE still names what was running.
-      const where = Atomics.load(cells, WHERE);
-      const host = hosts[Math.floor(where / 32)] ?? (hosts[0] as HostName);
-      interrupted({ ...host, callback: BEACON_CALLBACKS[where % 32] ?? 'none', ms: Atomics.load(cells, HELD_MS) });
-    }
+    if (n === seen) return;
+    seen = n;
+    // The watcher bumps INTERRUPTS before it interrupts, and WHERE still names what was
+    // running (leave() in any callback run since restores it; only the beat resets it).
+    const where = Atomics.load(cells, WHERE);
+    const host = hosts[Math.floor(where / 32)] ?? (hosts[0] as HostName);
+    interrupted({ ...host, callback: callbackOf(where), ms: Atomics.load(cells, HELD_MS) });
+  };
+  const timer = setInterval(() => {
+    check();
     Atomics.store(cells, WHERE, 0);
     Atomics.add(cells, BEAT, 1);
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return { check, detach: () => clearInterval(timer) };
 }

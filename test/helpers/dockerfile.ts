@@ -40,6 +40,8 @@ export function parseDockerfile(text: string): Stage[] {
       continue;
     }
     const stage = stages[stages.length - 1];
+    // An ARG before the first FROM only parameterises FROM lines (a derived image's base).
+    if (!stage && op.toUpperCase() === 'ARG') continue;
     if (!stage) throw new Error(`Dockerfile: ${op} before FROM`);
     stage.instructions.push({ op: op.toUpperCase(), args });
   }

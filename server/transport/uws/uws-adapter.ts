@@ -2,7 +2,7 @@
 import { tswsError } from '../../errors.ts';
 import { TransportUnavailable, loadBuild, type LoadedBuild } from './build.ts';
 import type * as UWS from './uws-native.ts';
-import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SocketData, TlsFiles, TlsListenerOptions, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';
+import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SendStatus, SocketData, TlsFiles, TlsListenerOptions, Transport, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';
 
 /**
  * Loaded on first use, not at import: a host that cannot load the binary
@@ -61,6 +61,7 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
       // upgrade's userData onto it at open, and getUserData() returns the socket itself (AppWrapper.h).
       message: handlers.message as unknown as (socket: UWS.NativeWebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => void,
       drain: (socket) => handlers.drain(asHandle(socket)),
+      pong: (socket) => handlers.pong(asHandle(socket)),
       close: (socket, code, message) => handlers.close(asHandle(socket), code, message),
     });
     router.any('/*', (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq, sni));
@@ -113,6 +114,12 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
     },
   };
 }
+
+/** uWS.js's WebSocket::SendStatus (src/WebSocket.h): BACKPRESSURE 0, SUCCESS 1, DROPPED 2, by name. */
+const SEND_OUTCOMES: readonly SendStatus[] = Object.freeze(['backpressure', 'sent', 'dropped']);
+
+/** uWebSockets.js as the framework's Transport. */
+export const uwsTransport: Transport = { createListener, sendOutcomes: SEND_OUTCOMES };
 
 /** A uWS.js socket carries its upgrade's userData as its own properties (see WsHandle). */
 const asHandle = (socket: UWS.NativeWebSocket<SocketData>) => socket as unknown as WsHandle;

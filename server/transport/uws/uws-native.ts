@@ -56,6 +56,7 @@ export interface WebSocketBehavior<T> {
   open?: (ws: NativeWebSocket<T>) => void;
   message?: (ws: NativeWebSocket<T>, message: ArrayBuffer, isBinary: boolean) => void;
   drain?: (ws: NativeWebSocket<T>) => void;
+  pong?: (ws: NativeWebSocket<T>, message: ArrayBuffer) => void;
   close?: (ws: NativeWebSocket<T>, code: number, message: ArrayBuffer) => void;
 }
 

@@ -1,4 +1,4 @@
-/** @module The one-write-per-writable rule, shared by websocket connections and HTTP transactions. */
+/** @module The one-write-per-writable rule of client connections (server connections and HTTP transactions use session/writables.ts; moving clients onto it is pending). */
 import { tswsError } from '../errors.ts';
 
 const IDLE = 0;
@@ -12,10 +12,6 @@ const WRITTEN = 2;
  */
 export class WriteGate {
   #phase = IDLE;
-
-  get isOpen(): boolean {
-    return this.#phase === OPEN;
-  }
 
   open(): void {
     this.#phase = OPEN;
