@@ -1,7 +1,7 @@
 // vitest: unit tests beside their modules, cross-process tests in test/, shipped plugins' tests in plugins/.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { PUBLIC_ENTRIES } from './server/paths.ts';
+import { PUBLIC_ENTRIES } from './server/base/paths.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 

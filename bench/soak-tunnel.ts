@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { standaloneClients } from '../server/client/standalone.ts';
+import { standaloneClients } from '../server/session/client/standalone.ts';
 import { TunnelAgent } from '../plugins/tunnel/agent/tunnel-agent.ts';
 import type { Delivery } from '../plugins/tunnel/node-ref.ts';
 

@@ -1,5 +1,5 @@
 /** @module Renders docs/reference/errors.md from the error registry (npm run docs); a test keeps the file in step. */
-import { REGISTRY } from '../server/errors.ts';
+import { REGISTRY } from '../server/base/errors.ts';
 
 /** Each message rendered with <param> placeholders instead of values. */
 const placeholders = new Proxy({}, { get: (_t, key) => `<${String(key)}>` });
@@ -13,7 +13,7 @@ export function renderErrorsDoc(): string {
   return [
     '# Error and warning codes',
     '',
-    'Generated from `server/errors.ts` by `npm run docs`; a test fails when the two differ.',
+    'Generated from `server/base/errors.ts` by `npm run docs`; a test fails when the two differ.',
     'Every message tsws logs or prints carries one of these codes. Codes are never renamed or reused.',
     '',
     '| code | severity | message | what to do | ws close | HTTP |',

@@ -1,12 +1,12 @@
 /** @module Serving from start to exit: start-up, privilege drop, and the signals (SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 reopen). */
-import { TswsError, tswsError } from './errors.ts';
-import { DEFAULT_LEVEL, createLogger, separateLogFromNativeOutput, type Level, type Logger } from './log.ts';
-import { prepare, type Prepared, type PrepareResult } from './prepare.ts';
-import { dropPrivileges } from './privileges.ts';
-import { LocalService, type Service } from './service.ts';
+import { TswsError, tswsError } from './base/errors.ts';
+import { DEFAULT_LEVEL, createLogger, separateLogFromNativeOutput, type Level, type Logger } from './base/log.ts';
+import { prepare, type Prepared, type PrepareResult } from './app/prepare.ts';
+import { dropPrivileges } from './app/privileges.ts';
+import { LocalService, type Service } from './app/service.ts';
 import { ThreadedService } from './threads/supervisor.ts';
 import { transportBuild } from './transport/uws/uws-adapter.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from './base/version.ts';
 
 export interface ServeOptions {
   readonly configDir: string;

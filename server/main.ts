@@ -1,14 +1,14 @@
 /** @module The command line: `tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]` and `tsws init [dir]`; serving is lifecycle.ts. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { TswsError, tswsError } from './errors.ts';
+import { TswsError, tswsError } from './base/errors.ts';
 import { scaffold } from './init/scaffold.ts';
 import { serve } from './lifecycle.ts';
-import { parseLogLevel, type Level } from './log.ts';
-import { DEFAULT_DATA_DIR } from './paths.ts';
-import type { PrepareResult } from './prepare.ts';
-import { runCheck } from './check.ts';
-import { VERSION } from './version.ts';
+import { parseLogLevel, type Level } from './base/log.ts';
+import { DEFAULT_DATA_DIR } from './base/paths.ts';
+import type { PrepareResult } from './app/prepare.ts';
+import { runCheck } from './app/check.ts';
+import { VERSION } from './base/version.ts';
 
 const USAGE = `Usage: tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]
        tsws init [dir]       write a new project in dir (default: .): config, a plugin and its test

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatAccessLine, logDate } from '../server/http/access-log.ts';
+import { formatAccessLine, logDate } from '../server/vhost/access-log.ts';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess } from './helpers/in-process.ts';
 import { TestClient } from './helpers/ws-client.ts';

@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PUBLIC_ENTRIES } from '../server/paths.ts';
-import { checkConfig, isTswsError, startServer } from '../server/embed.ts';
+import { PUBLIC_ENTRIES } from '../server/base/paths.ts';
+import { checkConfig, isTswsError, startServer } from '../server/app/embed.ts';
 import { startTestServer } from '../server/testing/index.ts';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { REPO } from './helpers/process.ts';
@@ -59,6 +60,34 @@ describe('the package surface', () => {
     expect(imports.filter((f) => f.includes(`${path.sep}transport${path.sep}`) || /uws/i.test(f))).toEqual([]);
     // Only Node's own modules beyond tsws's files.
     expect(imports.filter((f) => !path.isAbsolute(f) && !f.startsWith('node:'))).toEqual([]);
+  });
+
+  it('tsws and tsws/testing import no module of uWS.js: the protocol kit and the types work where it cannot load', () => {
+    for (const entry of ['tsws', 'tsws/testing'] as const) {
+      const imports = [...runtimeImports(path.join(REPO, 'server', `${PUBLIC_ENTRIES[entry]}.ts`))];
+      expect(imports.filter((f) => f.includes(`${path.sep}transport${path.sep}uws${path.sep}`) || /uWebSockets|@uwsjs/i.test(f)), entry).toEqual([]);
+    }
+  });
+
+  it('testProtocol serves a plugin without loading any native module, where a real server loads uWS.js', () => {
+    const natives = (body: string) => {
+      const script = `import { createRequire } from 'node:module';\n${body}\nconsole.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache).filter((f) => f.endsWith('.node'))));`;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+      return JSON.parse(out.trim().split('\n').at(-1) as string) as string[];
+    };
+    expect(natives(`
+      import { testProtocol } from './server/testing/index.ts';
+      import echo from './plugins/echo/echo.ts';
+      const kit = await testProtocol(echo);
+      const c = kit.connect();
+      c.send('hi');
+      if (c.texts[0] !== 'hi') throw new Error('no echo');
+      await kit.stop();`)).toEqual([]);
+    // The control: the same check sees uWS.js once a real server started.
+    expect(natives(`
+      import { startServer } from './server/app/embed.ts';
+      const s = await startServer({ config: { vhosts: [{ name: 'localhost', port: 0, 'ws-protocols': [{ echo: {} }] }] }, log: 'silent' });
+      await s.stop();`)).toEqual([expect.stringMatching(/uws.*\.node$/)]);
   });
 });
 

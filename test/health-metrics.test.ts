@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepare } from '../server/prepare.ts';
+import { prepare } from '../server/app/prepare.ts';
 import { PLUGIN_API, makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
 import { sample, typeOf } from './helpers/prom.ts';

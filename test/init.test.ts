@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VERSION } from '../server/version.ts';
+import { VERSION } from '../server/base/version.ts';
 import { contextCopies, copyContext, dockerignore, execForm, parseDockerfile } from './helpers/dockerfile.ts';
 import { REPO, killAll, runLogged, runTswsToEnd } from './helpers/process.ts';
 import { TestClient } from './helpers/ws-client.ts';

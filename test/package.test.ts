@@ -58,7 +58,7 @@ beforeAll(async () => {
   expect(fs.existsSync(tarball)).toBe(true);
   // What ships: the compiled code and its types, the bins, the data dir; no sources, tests or CI.
   const shipped = (packed[0]?.files ?? []).map((f) => f.path);
-  expect(shipped).toEqual(expect.arrayContaining(['bin/tsws.mjs', 'dist/server/embed.js', 'dist/server/plugin/api.d.ts', 'dist/server/testing/index.d.ts', 'dist/plugins/echo/echo.js', 'dist/server/init/template/plugins/hello/hello.ts', 'share/tsws-test-server/index.html']));
+  expect(shipped).toEqual(expect.arrayContaining(['bin/tsws.mjs', 'dist/server/app/embed.js', 'dist/server/plugin/api.d.ts', 'dist/server/testing/index.d.ts', 'dist/plugins/echo/echo.js', 'dist/server/init/template/plugins/hello/hello.ts', 'share/tsws-test-server/index.html']));
   expect(shipped.filter((f) => /^(test|bench|\.ci|server|plugins|scripts)\//.test(f) || f.endsWith('.test.js') || f.endsWith('.test.d.ts'))).toEqual([]);
   expect(fs.existsSync(path.join(stage, 'dist'))).toBe(false); // postpack cleaned up
 
@@ -77,9 +77,9 @@ afterAll(() => {
 });
 
 describe('tsws installed from its tarball into a new project', () => {
-  it("passes the project's npm test out of the box (tsc, then hello's test through tsws/testing)", async () => {
+  it("passes the project's npm test out of the box (tsc, then hello's unit and integration tests through tsws/testing)", async () => {
     const out = await npm(app, 'test');
-    expect(out).toMatch(/Tests\s+3 passed/);
+    expect(out).toMatch(/Tests\s+5 passed/);
   }, 180_000);
 
   it('type-checks with tsc under node16 and bundler resolution, with none of the sources special settings', async () => {
@@ -91,9 +91,9 @@ describe('tsws installed from its tarball into a new project', () => {
         "import { checkConfig, startServer, type RunningServer } from 'tsws';",
         "import { TokenBucket, type Conn } from 'tsws/plugin';",
         "import { parseFormBody } from 'tsws/plugin/runtime';",
-        "import { startTestServer, TestClient, type TestServer } from 'tsws/testing';",
-        'export type Used = [RunningServer, TestServer, Conn<undefined, { n: number }>, TestClient, TokenBucket];',
-        'export const used = [checkConfig, startServer, parseFormBody, startTestServer];',
+        "import { startTestServer, testProtocol, TestClient, type KitClient, type KitResponse, type ProtocolKit, type TestServer } from 'tsws/testing';",
+        'export type Used = [RunningServer, TestServer, Conn<undefined, { n: number }>, TestClient, TokenBucket, ProtocolKit, KitClient, KitResponse];',
+        'export const used = [checkConfig, startServer, parseFormBody, startTestServer, testProtocol];',
         '',
       ].join('\n'),
     );

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,17 +15,29 @@ afterAll(() => {
   fs.rmSync(PLUGIN_DIR, { recursive: true, force: true });
 });
 
-/** The first ```ts block after `heading` in a markdown file of the repo. */
-function example(file: string, heading: string): string {
+/** The first ```ts block after `heading` in a markdown file of the repo, importing from `entry`. */
+function example(file: string, heading: string, entry = 'tsws/plugin'): string {
   const text = `\n${fs.readFileSync(path.join(REPO, file), 'utf8')}`;
   const at = text.indexOf(`\n${heading}\n`);
   expect(at, `${file} has "${heading}"`).toBeGreaterThanOrEqual(0);
   const code = /```ts\n([\s\S]*?)```/.exec(text.slice(at))?.[1] ?? '';
-  expect(code).toContain("from 'tsws/plugin'");
+  expect(code).toContain(`from '${entry}'`);
   return code;
 }
 
 describe('the plugin examples of README.md and docs/guides/writing-a-plugin.md', () => {
+  it("pass the guide's unit tests of its hello plugin (testProtocol)", async () => {
+    fs.mkdirSync(PLUGIN_DIR, { recursive: true });
+    fs.writeFileSync(path.join(PLUGIN_DIR, 'hello.ts'), example('docs/guides/writing-a-plugin.md', '## 2. The plugin file'));
+    const test = path.join(PLUGIN_DIR, 'hello-guide.test.ts');
+    fs.writeFileSync(test, example('docs/guides/writing-a-plugin.md', '### Unit tests of a plugin', 'tsws/testing'));
+    // Its own vitest run: the example is a test file, with its own it() calls.
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', path.relative(REPO, test)], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }, (err, stdout, stderr) => (err ? reject(new Error(`${stdout}${stderr}`)) : resolve(stdout))),
+    );
+    expect(out).toMatch(/Tests\s+3 passed/);
+  }, 120_000);
+
   it('load and behave as the docs say', async () => {
     const upper = example('README.md', '## A plugin in 20 lines');
     expect(upper.trimEnd().split('\n').length).toBeLessThanOrEqual(20);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { startInProcess, type Running } from './helpers/in-process.ts';
-import { isTswsError } from '../server/errors.ts';
+import { isTswsError } from '../server/base/errors.ts';
 import { TestClient, socketOf, upgradeStatus } from './helpers/ws-client.ts';
 
 /** Test plugins, plain JS: the loader needs no types. */

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { Timer } from '../../server/plugin/api.ts';
 // The client connections' reconnect delays (capped, equal jitter) are the restart policy wanted here too.
-import { Backoff } from '../../server/client/backoff.ts';
+import { Backoff } from '../../server/session/client/backoff.ts';
 import { LineReader, MAX_LINE_BYTES } from './handler-wire.ts';
 import type { ChannelEvents, LineChannel } from './unix-channel.ts';
 

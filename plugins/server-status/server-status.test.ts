@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepare } from '../../server/prepare.ts';
+import { prepare } from '../../server/app/prepare.ts';
 import { makeConfigDir, removeConfigDirs } from '../../test/helpers/config-dir.ts';
 import { startInProcess, type Running } from '../../test/helpers/in-process.ts';
 import { TestClient } from '../../test/helpers/ws-client.ts';

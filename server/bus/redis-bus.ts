@@ -1,8 +1,8 @@
 /** @module The Bus over Redis pub/sub: local delivery at once, other instances through Redis, bounded buffering towards it. */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { describeError, tswsError } from '../errors.ts';
-import type { ClusterStats } from '../cluster/stats.ts';
+import { describeError, tswsError } from '../base/errors.ts';
+import type { ClusterStats } from '../metrics/cluster-stats.ts';
 import type { Bus, Deliver } from './bus.ts';
 import { LogFollower, type LogReader } from './log-follower.ts';
 

@@ -3,9 +3,9 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisBus } from '../bus/redis-bus.ts';
 import type { ClusterConfig } from '../config/model.ts';
-import { describeError, tswsError } from '../errors.ts';
+import { describeError, tswsError } from '../base/errors.ts';
 import { CLAIM, HEARTBEAT, LIST, REAP, RELEASE, Script } from './scripts.ts';
-import { newClusterStats, type ClusterStats } from './stats.ts';
+import { newClusterStats, type ClusterStats } from '../metrics/cluster-stats.ts';
 
 const claimScript = new Script(CLAIM);
 const releaseScript = new Script(RELEASE);

@@ -1,5 +1,5 @@
 /** @module Builds the ClusterConfig from the global "cluster" object. */
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import { isPlainObject } from './coerce.ts';
 import type { ReadContext } from './key-spec.ts';
 import type { ClusterConfig } from './model.ts';

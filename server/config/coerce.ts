@@ -1,5 +1,5 @@
 /** @module Turns lwsws's loosely typed values ("7681", "on", 1) into real types, reporting each misfit with its position. */
-import { TswsError, tswsError } from '../errors.ts';
+import { TswsError, tswsError } from '../base/errors.ts';
 import type { ParsedDocument, JsonPath } from './lwsws-json.ts';
 import type { SourceRef } from './model.ts';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TswsError } from '../errors.ts';
+import { TswsError } from '../base/errors.ts';
 import { loadConfig } from './loader.ts';
 import { parseLwswsJson } from './lwsws-json.ts';
 import { GLOBAL_KEYS, MOUNT_KEYS, VHOST_KEYS } from './schema.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from '../../test/helpers/config-dir.ts';
-import type { ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../base/errors.ts';
 import { loadConfig } from './loader.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');

@@ -1,7 +1,7 @@
 /** @module Reads <dir>/conf and <dir>/conf.d/* as lwsws does and returns the typed model plus every diagnostic. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TswsError, describeError, tswsError } from '../errors.ts';
+import { TswsError, describeError, tswsError } from '../base/errors.ts';
 import { Diagnostics, Site, isPlainObject } from './coerce.ts';
 import { displayPath } from './display-path.ts';
 import { buildGlobal } from './global-block.ts';
@@ -58,13 +58,6 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     return fail(tswsError('TSWS_ERR_CONFIG_DIR', { dir: configDir, reason: describeError(err) }, err));
   }
 
-  const ctx: ReadContext = {
-    expand: {
-      text: (v) => v.split(DATA_DIR_TOKEN).join(opts.dataDir),
-      path: (v) => path.resolve(configDir, v.split(DATA_DIR_TOKEN).join(opts.dataDir)),
-    },
-  };
-
   const files = listConfigFiles(configDir);
   const docs: ParsedDocument[] = [];
   for (const file of files) {
@@ -83,6 +76,42 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       else throw err;
     }
   }
+  return buildConfig(docs, files, configDir, opts, diag);
+}
+
+/** What a document of a configuration holds, by the name its findings show (a file's path, or a name of your own). */
+export interface ConfigText {
+  readonly file: string;
+  readonly text: string;
+}
+
+/**
+ * A configuration given as text rather than read from a directory:
+ * tsws/testing's protocol kit writes its vhost in code. `configDir` is only
+ * what relative paths resolve against. Read as the files would be, with the
+ * same findings.
+ */
+export function configFromTexts(opts: LoadOptions, texts: readonly ConfigText[]): LoadResult {
+  const diag = new Diagnostics();
+  const docs: ParsedDocument[] = [];
+  for (const { file, text } of texts) {
+    try {
+      docs.push(parseLwswsJson(text, file));
+    } catch (err) {
+      if (err instanceof TswsError) diag.add(err);
+      else throw err;
+    }
+  }
+  return buildConfig(docs, texts.map((t) => t.file), path.resolve(opts.configDir), opts, diag);
+}
+
+function buildConfig(docs: readonly ParsedDocument[], files: readonly string[], configDir: string, opts: LoadOptions, diag: Diagnostics): LoadResult {
+  const ctx: ReadContext = {
+    expand: {
+      text: (v) => v.split(DATA_DIR_TOKEN).join(opts.dataDir),
+      path: (v) => path.resolve(configDir, v.split(DATA_DIR_TOKEN).join(opts.dataDir)),
+    },
+  };
 
   // The global block may be spread over several files: the last value written of each key wins.
   const globalRaw = new Map<string, Written>();

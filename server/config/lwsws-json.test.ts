@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTswsError } from '../errors.ts';
+import { isTswsError } from '../base/errors.ts';
 import { parseLwswsJson, stripHashComments } from './lwsws-json.ts';
 
 describe('lwsws JSON dialect', () => {

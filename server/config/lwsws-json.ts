@@ -1,6 +1,6 @@
 /** @module Reads lwsws's JSON dialect (`#` comments, JSON5 accepted) and remembers where every key was written. */
 import JSON5 from 'json5';
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 
 export interface Position {
   readonly line: number;

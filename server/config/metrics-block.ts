@@ -1,5 +1,5 @@
 /** @module Builds the MetricsConfig from the global "metrics" object. */
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import { isPlainObject } from './coerce.ts';
 import type { ReadContext } from './key-spec.ts';
 import type { MetricsConfig } from './model.ts';

@@ -1,5 +1,5 @@
 /** @module The typed configuration model that the lwsws files are turned into. */
-import type { Level } from '../log.ts';
+import type { Level } from '../base/log.ts';
 
 export interface SourceRef {
   readonly file: string;

@@ -1,5 +1,5 @@
 /** @module Builds one MountConfig from an element of a vhost's "mounts". */
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import { isPlainObject, type Site } from './coerce.ts';
 import type { Expand, ReadContext } from './key-spec.ts';
 import type { MountConfig, Origin } from './model.ts';

@@ -1,5 +1,5 @@
 /** @module The one generic reader of a block of config keys: checks each key's name, parses its value, applies the defaults. */
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import type { Site } from './coerce.ts';
 import type { Block, ReadContext, Values } from './key-spec.ts';
 import { nearest } from './suggest.ts';

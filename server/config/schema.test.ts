@@ -16,6 +16,7 @@ const FIELD: Record<string, Record<string, (c: ServerConfig) => unknown>> = {
     'plugin-dir': (c) => c.global.pluginDirs.slice(1),
     'count-threads': (c) => c.global.countThreads,
     'ws-pingpong-secs': (c) => c.global.wsPingPongSecs,
+    'ws-message-timeout-secs': (c) => c.global.wsMessageTimeoutSecs,
     'ws-max-message-size': (c) => c.global.wsMaxMessageSize,
     'watchdog-secs': (c) => c.global.watchdogSecs,
     'grace-secs': (c) => c.global.graceSecs,

@@ -1,7 +1,7 @@
 /** @module Every config key tsws knows, per block: its value type, its default and why, its documentation, or why it is not implemented. */
 import fs from 'node:fs';
-import { DEFAULT_LEVEL } from '../log.ts';
-import { openFileLimit } from '../os-limits.ts';
+import { DEFAULT_LEVEL } from '../base/log.ts';
+import { openFileLimit } from '../base/os-limits.ts';
 import { INSTANCE_ID, defaultInstanceId } from './instance-id.ts';
 import { key, later, type Block, type Values } from './key-spec.ts';
 import {
@@ -17,6 +17,9 @@ export type { Block, KeyDef, KeyKind } from './key-spec.ts';
  * can make the server hold.
  */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+
+/** Largest HTTP request body accepted where a mount or protocol says nothing else: uploads are streamed, so this bounds disk and upstream use, not memory. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** The largest value the key takes: uWS.js counts payload lengths in a signed 32-bit int, and the transport cap is twice the limit. */
 export const MAX_MESSAGE_CEILING = 1024 * 1024 * 1024;
 

@@ -1,6 +1,6 @@
 /** @module The value types config keys are declared with: each a parser from lwsws's loose values to a real type, and its name in the reference. */
-import { tswsError } from '../errors.ts';
-import { parseLogLevel, type Level } from '../log.ts';
+import { tswsError } from '../base/errors.ts';
+import { parseLogLevel, type Level } from '../base/log.ts';
 import { asBool, asInt, asPairList, asPlainPath, asString, asStringList, asStringMap, type Site } from './coerce.ts';
 import type { KeyKind, ValueType } from './key-spec.ts';
 import type { Pairs } from './model.ts';

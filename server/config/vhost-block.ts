@@ -1,5 +1,5 @@
 /** @module Builds one VhostConfig (its listen addresses, TLS, mounts and ws-protocols) from a "vhosts" array element. */
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import { asBool, asInt, asString, isPlainObject, type Site } from './coerce.ts';
 import type { Expand, ReadContext } from './key-spec.ts';
 import type { MountConfig, ProtocolEnable, SourceRef, VhostConfig } from './model.ts';

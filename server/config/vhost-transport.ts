@@ -1,6 +1,6 @@
 /** @module The transport side of a vhost block: its listen addresses and its TLS settings. */
 import fs from 'node:fs';
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import { asInt, asString, isPlainObject, type Site } from './coerce.ts';
 import type { Expand } from './key-spec.ts';
 import type { ListenAddress, TlsConfig } from './model.ts';

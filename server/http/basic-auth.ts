@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { MountConfig } from '../config/model.ts';
-import { describeError, tswsError } from '../errors.ts';
+import { describeError, tswsError } from '../base/errors.ts';
 import type { HttpExchange } from './exchange.ts';
 
 export const BASIC_REALM = 'Basic realm="tsws"';

@@ -1,6 +1,6 @@
 /** @module Refusing a request body (400, 413) on cgi:// and proxy mounts: the answer, then a lingering close. */
 import type { Logger } from 'pino';
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import type { HttpExchange, UnreadBody } from './exchange.ts';
 import type { BodyCheck } from './request-body.ts';
 

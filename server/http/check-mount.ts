@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Diagnostics } from '../config/coerce.ts';
 import { where, type MountConfig } from '../config/model.ts';
-import { describeError, tswsError } from '../errors.ts';
+import { describeError, tswsError } from '../base/errors.ts';
 
 /**
  * Problems found here are warnings, never errors: a script or a password

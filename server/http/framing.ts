@@ -1,6 +1,6 @@
 /** @module What is refused before anything serves a request: ambiguous framing (where the body ends) and CONNECT, closing the connection after them. */
 import type { Logger } from 'pino';
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import type { HttpReq } from '../transport/types.ts';
 import type { HeaderList, HttpExchange } from './exchange.ts';
 

@@ -1,13 +1,12 @@
 /** @module What every mount origin handler receives: the exchange, the live request, the matched mount. */
 import type { Logger } from 'pino';
+import type { Clock } from '../base/clock.ts';
 import type { MountConfig, Origin } from '../config/model.ts';
 import type { HttpReq } from '../transport/types.ts';
 import type { HttpExchange } from './exchange.ts';
 import type { FileCache } from './file-cache.ts';
 import type { BodyFraming } from './framing.ts';
-import type { FrontDoorConfig } from './front-door.ts';
 import type { InFlight } from './inflight.ts';
-import type { OpsDeps } from './ops-routes.ts';
 
 /** Per-listener context the handlers need. */
 export interface HttpDeps {
@@ -16,15 +15,14 @@ export interface HttpDeps {
   readonly log: Logger;
   /** The listener's bound port and scheme (filled in once it listens). */
   readonly listener: { port: number; readonly tls: boolean };
-  readonly frontDoor: FrontDoorConfig;
   /** HTTP exchanges not finished yet, for a stop that lets them complete. */
   readonly inflight: InFlight;
   /** Request bodies that stall longer than this are cut (timeout-secs). */
   readonly bodyStallMs: number;
+  /** What the stall timer runs on: the server's clock. */
+  readonly clock: Clock;
   /** Sends the vhost's 404 (its error-document-404 when set). */
   readonly notFound: (ex: HttpExchange) => void;
-  /** The health path and metrics, answered before mounts. */
-  readonly ops: OpsDeps;
 }
 
 export interface MountRequest<O extends Origin = Origin> {

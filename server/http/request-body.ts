@@ -1,9 +1,12 @@
 /** @module Request bodies: checked up front, copied chunk by chunk as they arrive, held back by flow control, capped. */
+import { SYSTEM_CLOCK, type CancelTimer, type Clock } from '../base/clock.ts';
 import type { HttpRes } from '../transport/types.ts';
 import type { BodyFraming } from './framing.ts';
 
-/** Largest body accepted where a mount or protocol says nothing else. */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+import { DEFAULT_BODY_LIMIT } from '../config/schema.ts';
+
+/** Largest body accepted where a mount or protocol says nothing else (declared with the config defaults). */
+export { DEFAULT_BODY_LIMIT };
 
 /** Bytes queued before anyone consumes them, past which the upload is paused. */
 const QUEUE_HIGH_WATER = 64 * 1024;
@@ -67,35 +70,37 @@ export class RequestBody {
   /** Answered already: the rest of the body is read and dropped (discardRest). */
   #discarding: Discarding | undefined;
   readonly #stallMs: number;
-  #stallTimer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #stallTimer: CancelTimer | undefined;
 
   /**
    * `stallMs` (timeout-secs): a body that makes no progress for that long is
    * cut, closing the connection (its consumer hears the abort). The clock
-   * stops while the upload is paused by our own flow control.
+   * stops while the upload is paused by our own flow control. `clock`: the
+   * server's (a protocol kit's manual one in unit tests).
    */
-  constructor(res: HttpRes, limit: number, opts: { stallMs?: number } = {}) {
+  constructor(res: HttpRes, limit: number, opts: { stallMs?: number; clock?: Clock } = {}) {
     this.#res = res;
     this.limit = limit;
     this.#stallMs = opts.stallMs ?? 0;
+    this.#clock = opts.clock ?? SYSTEM_CLOCK;
     res.onData((ab, isLast) => this.#onData(ab, isLast));
     this.#armStall();
   }
 
   #armStall(): void {
     if (this.#stallMs <= 0) return;
-    clearTimeout(this.#stallTimer);
-    this.#stallTimer = setTimeout(() => {
+    this.#stallTimer?.();
+    this.#stallTimer = this.#clock.timer(this.#stallMs, () => {
       this.#stallTimer = undefined;
       if (this.#detached || this.#ended || this.#paused) return;
       this.#detached = true;
       this.#res.close();
-    }, this.#stallMs);
-    this.#stallTimer.unref();
+    }, false);
   }
 
   #disarmStall(): void {
-    clearTimeout(this.#stallTimer);
+    this.#stallTimer?.();
     this.#stallTimer = undefined;
   }
 

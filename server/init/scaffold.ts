@@ -1,9 +1,9 @@
 /** @module `tsws init [dir]`: writes a new project (config, a hello plugin with its test, package.json, tsconfig.json, Dockerfile) from template/. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tswsError } from '../errors.ts';
-import { PACKAGE_ROOT } from '../paths.ts';
-import { VERSION } from '../version.ts';
+import { tswsError } from '../base/errors.ts';
+import { PACKAGE_ROOT } from '../base/paths.ts';
+import { VERSION } from '../base/version.ts';
 
 const TEMPLATE = path.join(import.meta.dirname, 'template');
 

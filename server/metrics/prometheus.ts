@@ -1,9 +1,9 @@
 /** @module The Prometheus registry: every metric reads the plain counters in its collect(), only when scraped. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ClusterStats } from '../cluster/stats.ts';
-import type { ServerState } from '../server-state.ts';
+import type { ClusterStats } from './cluster-stats.ts';
+import type { ServerState } from './server-state.ts';
 import type { ProtocolCounters } from './counters.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../base/version.ts';
 
 export interface MetricsOptions {
   readonly cluster: ClusterStats | undefined;

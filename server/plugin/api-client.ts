@@ -1,5 +1,5 @@
 /** @module Plugin API, client connections: what vhost.connect() takes and gives (re-exported by api.ts); lws_client_connect_via_info and its CLIENT_* callbacks. */
-import type { TswsError } from '../errors.ts';
+import type { TswsError } from '../base/errors.ts';
 import type { Timer, WriteStatus } from './api-base.ts';
 
 /**

@@ -4,7 +4,7 @@
  * transport cannot load; helpers that need it are in `tsws/plugin/runtime` (runtime.ts).
  */
 import type { Logger } from 'pino';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../base/version.ts';
 import type { ClusterView } from './api-cluster.ts';
 import type { ServerView } from './api-server.ts';
 import type { Timer, WriteStatus } from './api-base.ts';
@@ -390,8 +390,8 @@ export function definePlugin<const P extends PluginDescriptor>(descriptor: P): P
 }
 
 /** Coded errors, e.g. to tell TSWS_ERR_CLUSTER_UNAVAILABLE (Redis away for a moment) from a bug. */
-export { isTswsError, type TswsError } from '../errors.ts';
-export { checkLock, lockFile, type FileLock } from '../file-lock.ts';
+export { isTswsError, type TswsError } from '../base/errors.ts';
+export { checkLock, lockFile, type FileLock } from '../base/file-lock.ts';
 
 /** A flood limit a plugin can keep per connection or per name (pure arithmetic, no transport). */
-export { TokenBucket } from '../session/token-bucket.ts';
+export { TokenBucket } from '../base/token-bucket.ts';

@@ -2,12 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TswsError, describeError, tswsError } from '../errors.ts';
+import { TswsError, describeError, tswsError } from '../base/errors.ts';
 import { nearest } from '../config/suggest.ts';
 import { displayPath } from '../config/display-path.ts';
 import { CALLBACK_NAMES, PLUGIN_API_VERSION, RESERVED_OPTIONS, type OptionSpecs, type PluginDescriptor } from './api.ts';
 import { declarePluginDirs } from './module-format.ts';
-import { DEFAULT_BODY_LIMIT } from '../http/request-body.ts';
+import { DEFAULT_BODY_LIMIT } from '../config/schema.ts';
 import { DEFAULT_INBOX, DEFAULT_RX_BUFFER_SIZE, type InboxLimits, type RuntimeCallbacks, type RuntimeProtocol } from './runtime-protocol.ts';
 
 const ENTRY_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -83,7 +83,16 @@ export async function loadPlugins(dirs: readonly string[], generation = 0, only:
 
 /** One plugin file through every check: its protocols, or the first check's coded error (thrown). */
 export async function loadPluginFile(file: string, generation: number, warnings: TswsError[]): Promise<RuntimeProtocol[]> {
-  return checkProtocols(file, checkDescriptor(file, await importPlugin(file, generation)), warnings);
+  return checkPluginModule(file, await importPlugin(file, generation), warnings);
+}
+
+/**
+ * The checks of a plugin module already in hand (`{ default: descriptor }`),
+ * with `file` naming it in errors: what loading its file does after the
+ * import. tsws/testing's protocol kit checks the plugin it was given here.
+ */
+export function checkPluginModule(file: string, mod: unknown, warnings: TswsError[]): RuntimeProtocol[] {
+  return checkProtocols(file, checkDescriptor(file, mod), warnings);
 }
 
 const shown = displayPath;

@@ -2,7 +2,7 @@
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { register as registerTsx } from 'tsx/esm/api';
-import { PUBLIC_ENTRIES, RUNS_COMPILED, entryFile, type PublicSpecifier } from '../paths.ts';
+import { PUBLIC_ENTRIES, RUNS_COMPILED, entryFile, type PublicSpecifier } from '../base/paths.ts';
 
 const declared = new Set<string>();
 let tsxRegistered = false;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Diagnostics } from '../config/coerce.ts';
 import { where, type ProtocolEnable } from '../config/model.ts';
 import { nearest } from '../config/suggest.ts';
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 import { RESERVED_OPTIONS, type OptionSpec, type OptionSpecs } from './api.ts';
 
 function convert(spec: OptionSpec, raw: string, configDir: string): { value: unknown } | { expected: string } {

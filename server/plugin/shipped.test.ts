@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SHIPPED_PLUGIN_DIR } from '../paths.ts';
+import { SHIPPED_PLUGIN_DIR } from '../base/paths.ts';
 import { findPluginFiles, loadPlugins } from './loader.ts';
 import { SHIPPED_PROTOCOLS, loadServerPlugins } from './shipped.ts';
 

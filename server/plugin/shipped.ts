@@ -1,7 +1,7 @@
 /** @module tsws's own plugins: declared by the protocols they provide, imported only where a vhost enables one of them that your plugins do not provide. */
 import path from 'node:path';
-import { TswsError, tswsError } from '../errors.ts';
-import { SHIPPED_PLUGIN_DIR } from '../paths.ts';
+import { TswsError, tswsError } from '../base/errors.ts';
+import { SHIPPED_PLUGIN_DIR } from '../base/paths.ts';
 import { folderEntry, loadPluginFile, loadPlugins, type PluginLoadResult } from './loader.ts';
 import { declarePluginDirs } from './module-format.ts';
 import type { RuntimeProtocol } from './runtime-protocol.ts';

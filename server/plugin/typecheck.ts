@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TS from 'typescript';
 import { displayPath } from '../config/display-path.ts';
-import { describeError, tswsError, type TswsError } from '../errors.ts';
-import { PUBLIC_ENTRIES, entryFile, type PublicSpecifier } from '../paths.ts';
+import { describeError, tswsError, type TswsError } from '../base/errors.ts';
+import { PUBLIC_ENTRIES, entryFile, type PublicSpecifier } from '../base/paths.ts';
 
 type Ts = typeof TS;
 

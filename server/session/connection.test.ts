@@ -4,17 +4,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalBus } from '../bus/bus.ts';
 import { TopicRouter } from '../bus/topics.ts';
 import { Counters } from '../metrics/counters.ts';
-import { ServerFigures } from '../metrics/server-view.ts';
+import { ServerFigures } from '../ingress/server-view.ts';
 import type { Conn } from '../plugin/api.ts';
 import { DEFAULT_INBOX, DEFAULT_RX_BUFFER_SIZE, type RuntimeCallbacks, type RuntimeProtocol } from '../plugin/runtime-protocol.ts';
-import { ServerState } from '../server-state.ts';
+import { ServerState } from '../metrics/server-state.ts';
 import { FAKE_SEND_OUTCOMES, FakeSocket } from '../transport/fake/fake-transport.ts';
 import type { ListenerHandlers } from '../transport/types.ts';
-import { ProtocolHost } from '../vhost/protocol-host.ts';
+import { ProtocolHost } from './protocol-host.ts';
 import { Connection, WRITABLE_THRESHOLD } from './connection.ts';
 import { RequestSnapshot } from './peer-request.ts';
 import { WritableScheduler } from './scheduler.ts';
-import { wsDrain, wsMessage, wsPong } from './ws-handlers.ts';
+import { wsDrain, wsMessage, wsPong } from '../ingress/upgrade.ts';
 
 interface Line {
   readonly level: number;

@@ -1,21 +1,18 @@
 /** @module One websocket connection: dispatches the lws callbacks and enforces one write per writable. */
-import { TswsError, tswsError } from '../errors.ts';
+import { TswsError, tswsError } from '../base/errors.ts';
 import type { Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin/api.ts';
 import type { TopicSubscriber } from '../bus/topics.ts';
 import type { Bytes, SendStatus, WsHandle } from '../transport/types.ts';
-import type { ProtocolHost } from '../vhost/protocol-host.ts';
+import type { ProtocolHost } from './protocol-host.ts';
 import { WRITABLE_THRESHOLD, type Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../base/token-bucket.ts';
 import { checkCloseArgs } from './close-codes.ts';
 import { Inbox } from './inbox.ts';
 import { StallWatch } from './stall-watch.ts';
 import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
 import { WritableRunner, type WritableOwner } from './writables.ts';
 import type { WsSession } from './ws-session.ts';
-
-/** A clock no wall-clock step can move; unbound, performance.now throws. */
-const monotonic = () => performance.now();
 
 /** The threshold lives with the scheduler (client connections share it); proxy-ws.ts and server.ts import it from here. */
 export { WRITABLE_THRESHOLD };
@@ -175,7 +172,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
           }
         }
       } else if (inbox.over(limits, 4)) return this.closeAsSlow();
-      else if (this.#choked) (this.#stall ??= new StallWatch()).watch(this);
+      else if (this.#choked) (this.#stall ??= new StallWatch(this.vhost.clock)).watch(this);
     }
     this.requestWritable();
   }
@@ -215,7 +212,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     counters.bytesIn += message.byteLength;
     const def = this.vhost.def;
     if (message.byteLength > this.vhost.maxMessageSize) return this.#refuse(tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit: this.vhost.maxMessageSize }), 'message too big');
-    if (def.rateLimit && !(this.#bucket ??= new TokenBucket(def.rateLimit.burst, def.rateLimit.perMs * 1000, monotonic)).take()) {
+    if (def.rateLimit && !(this.#bucket ??= new TokenBucket(def.rateLimit.burst, def.rateLimit.perMs * 1000, this.vhost.clock.now)).take()) {
       return this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer }), 'rate limit');
     }
     this.#inEvent = true;
@@ -339,7 +336,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       this.#runner.run(this.vhost.where.timer, fn);
       if (this.#pendingClose) this.#finishClose();
       this.vhost.scheduler.flush();
-    });
+    }, this.vhost.clock);
     return this.#timers;
   }
 

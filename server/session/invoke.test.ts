@@ -1,8 +1,8 @@
 /** @module The invoker: a failing callback is counted once, logged with its code and the callback's name, and reported to the caller. */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { tswsError } from '../errors.ts';
-import { whereOf } from '../watchdog/beacon.ts';
+import { tswsError } from '../base/errors.ts';
+import { whereOf } from '../base/beacon.ts';
 import { FAILED, ask, callNow, callbackFailed, type CallbackHost } from './invoke.ts';
 
 interface Line {

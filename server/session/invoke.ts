@@ -1,7 +1,7 @@
 /** @module The one invoker of plugin callbacks: a throw or a rejection is counted, logged with its code, and ends only what it ran for. */
 import type { Logger } from 'pino';
-import { describeError, isTswsError, tswsError, type TswsError } from '../errors.ts';
-import { callbackOf, enter, leave } from '../watchdog/beacon.ts';
+import { describeError, isTswsError, tswsError, type TswsError } from '../base/errors.ts';
+import { callbackOf, enter, leave } from '../base/beacon.ts';
 
 /** The protocol on a vhost a callback belongs to (a ProtocolHost): what a failure is counted, logged and named by. */
 export interface CallbackHost {

@@ -1,6 +1,6 @@
 /** @module The silence sweep (ws-message-timeout-secs): pings quiet websockets and cuts those that stay silent, at no cost per message. */
 import type { Logger } from 'pino';
-import { tswsError } from '../errors.ts';
+import { tswsError } from '../base/errors.ts';
 
 /**
  * The sweep's coarse clock, in whole seconds from 1. The transport handlers

@@ -43,6 +43,11 @@ export class WritableScheduler {
     this.perFlushBudget = opts.perFlushBudget ?? 4096;
   }
 
+  /** Nothing queued: every writable asked for so far has run (or its target went away). */
+  get idle(): boolean {
+    return this.#head >= this.#queue.length;
+  }
+
   enqueue(target: Serviceable): void {
     if (target.queued) return;
     target.queued = true;

@@ -1,4 +1,5 @@
 /** @module Tells a subscriber that is behind from one that is stuck: no drain (nothing read by its peer) for STALL_MS. */
+import { SYSTEM_CLOCK, type CancelTimer, type Clock } from '../base/clock.ts';
 
 /** How long a member over its inbox bound may go without its peer reading anything (lws: 3 s) before it is closed as slow. */
 export const STALL_MS = 3000;
@@ -11,8 +12,13 @@ export interface Stallable {
 }
 
 export class StallWatch {
+  readonly #clock: Clock;
   #drains = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: CancelTimer | undefined;
+
+  constructor(clock: Clock = SYSTEM_CLOCK) {
+    this.#clock = clock;
+  }
 
   /** The connection's socket drained: its peer read something. */
   drained(): void {
@@ -27,16 +33,16 @@ export class StallWatch {
   watch(conn: Stallable): void {
     if (this.#timer) return;
     const drains = this.#drains;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.timer(STALL_MS, () => {
       this.#timer = undefined;
       if (!conn.stalled()) return;
       if (this.#drains === drains) conn.closeAsSlow();
       else this.watch(conn);
-    }, STALL_MS);
+    }, false);
   }
 
   cancel(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
   }
 }

@@ -1,43 +1,44 @@
 /** @module Timers owned by the framework (lws_sul): cancelled with their owner, callbacks guarded. */
+import { SYSTEM_CLOCK, type CancelTimer, type Clock } from '../base/clock.ts';
 import type { Timer } from '../plugin/api.ts';
 
 /** Runs a timer callback the way its owner wants: isolated, then the scheduler flushed. */
 export type TimerRunner = (fn: () => void) => void;
 
 export class OwnedTimers {
-  readonly #live = new Set<NodeJS.Timeout>();
+  readonly #live = new Set<CancelTimer>();
   readonly #run: TimerRunner;
+  readonly #clock: Clock;
 
-  constructor(run: TimerRunner) {
+  /** `clock`: the server's (a protocol kit's manual one in unit tests). */
+  constructor(run: TimerRunner, clock: Clock = SYSTEM_CLOCK) {
     this.#run = run;
+    this.#clock = clock;
   }
 
   setTimeout(ms: number, fn: () => void): Timer {
-    const handle: NodeJS.Timeout = setTimeout(() => {
-      this.#live.delete(handle);
+    const cancel = this.#clock.timer(ms, () => {
+      this.#live.delete(cancel);
       this.#run(fn);
-    }, ms);
-    return this.#track(handle);
+    }, false);
+    return this.#track(cancel);
   }
 
   setInterval(ms: number, fn: () => void): Timer {
-    const handle = setInterval(() => this.#run(fn), ms);
-    return this.#track(handle);
+    return this.#track(this.#clock.timer(ms, () => this.#run(fn), true));
   }
 
   cancelAll(): void {
-    for (const h of this.#live) clearTimeout(h);
+    for (const cancel of this.#live) cancel();
     this.#live.clear();
   }
 
-  #track(handle: NodeJS.Timeout): Timer {
-    // Framework timers never keep a stopping process alive; stop() cancels them anyway.
-    handle.unref();
-    this.#live.add(handle);
+  #track(cancel: CancelTimer): Timer {
+    this.#live.add(cancel);
     return {
       cancel: () => {
-        clearTimeout(handle);
-        this.#live.delete(handle);
+        cancel();
+        this.#live.delete(cancel);
       },
     };
   }

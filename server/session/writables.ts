@@ -1,6 +1,6 @@
 /** @module The one writable runner of websocket connections and HTTP transactions: one write per writable callback, many writables per cork. */
-import { tswsError } from '../errors.ts';
-import { callbackOf } from '../watchdog/beacon.ts';
+import { tswsError } from '../base/errors.ts';
+import { callbackOf } from '../base/beacon.ts';
 import { CallbackRunner, type CallbackOwner } from './invoke.ts';
 
 /** What a WritableRunner serves. */

@@ -1,7 +1,7 @@
 /** @module tsws/testing's server: a config directory or an inline config served in the test's own process on free ports, its log kept for assertions, stopped cleanly. */
 import pino from 'pino';
-import { startServer, type ConfigSource, type InlineConfig, type Listener, type ReloadSummary } from '../embed.ts';
-import type { TswsError } from '../errors.ts';
+import { startServer, type ConfigSource, type InlineConfig, type Listener, type ReloadSummary } from '../app/embed.ts';
+import type { TswsError } from '../base/errors.ts';
 import { request, type HttpAnswer, type TestRequest } from './http-client.ts';
 import { TestClient } from './ws-client.ts';
 

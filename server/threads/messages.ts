@@ -1,7 +1,7 @@
 /** @module count-threads: what the main thread and its worker threads tell each other. */
-import type { Level } from '../log.ts';
-import type { ListenerInfo } from '../listeners.ts';
-import type { ReloadReport } from '../server.ts';
+import type { Level } from '../base/log.ts';
+import type { ListenerInfo } from '../ingress/listeners.ts';
+import type { ReloadReport } from '../app/server.ts';
 
 export interface WorkerSetup {
   readonly configDir: string;
@@ -16,7 +16,7 @@ export interface WorkerSetup {
   readonly generation: number;
   /** Ports the lead thread bound, by listener key: the others bind the same. */
   readonly ports: Readonly<Record<string, number>>;
-  /** The watchdog's view of this thread (server/watchdog/beacon.ts); absent when watchdog-secs is 0. */
+  /** The watchdog's view of this thread (server/base/beacon.ts); absent when watchdog-secs is 0. */
   readonly beacon: SharedArrayBuffer | undefined;
 }
 

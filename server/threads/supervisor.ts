@@ -1,11 +1,11 @@
 /** @module count-threads: the main thread starts the worker threads, relays signals to them, and replaces one that dies. */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { tswsError } from '../errors.ts';
-import type { ListenerInfo } from '../listeners.ts';
-import type { Level } from '../log.ts';
-import type { ReloadReport } from '../server.ts';
-import type { Service } from '../service.ts';
+import { tswsError } from '../base/errors.ts';
+import type { ListenerInfo } from '../ingress/listeners.ts';
+import type { Level } from '../base/log.ts';
+import type { ReloadReport } from '../app/server.ts';
+import type { Service } from '../app/service.ts';
 import { portsOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
 import { Watchdog } from './watchdog.ts';
 

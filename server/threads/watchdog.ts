@@ -2,7 +2,7 @@
 import inspector from 'node:inspector';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { BEAT, CELLS, HELD_MS, INTERRUPTS } from '../watchdog/beacon.ts';
+import { BEAT, CELLS, HELD_MS, INTERRUPTS } from '../base/beacon.ts';
 
 interface Watched {
   readonly index: number;
@@ -51,7 +51,7 @@ export class Watchdog {
     this.#timer.unref();
   }
 
-  /** A buffer for a new serving thread's beacon (server/watchdog/beacon.ts); `watch` it once the thread exists. */
+  /** A buffer for a new serving thread's beacon (server/base/beacon.ts); `watch` it once the thread exists. */
   static buffer(): SharedArrayBuffer {
     return new SharedArrayBuffer(CELLS * Int32Array.BYTES_PER_ELEMENT);
   }

@@ -1,15 +1,15 @@
 /** @module count-threads: one worker thread, a whole server (its own plugins, event loop and connections) on ports shared with the others. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TswsError } from '../errors.ts';
-import type { ListenPolicy } from '../listeners.ts';
-import { tswsError } from '../errors.ts';
-import { createLogger } from '../log.ts';
-import { prepare, type PrepareResult } from '../prepare.ts';
-import { LocalService } from '../service.ts';
+import type { TswsError } from '../base/errors.ts';
+import type { ListenPolicy } from '../ingress/listeners.ts';
+import { tswsError } from '../base/errors.ts';
+import { createLogger } from '../base/log.ts';
+import { prepare, type PrepareResult } from '../app/prepare.ts';
+import { LocalService } from '../app/service.ts';
 import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
 import { ThreadMetricsMesh } from './metrics-mesh.ts';
 import { ThreadBus } from './thread-bus.ts';
-import { attachBeacon, BEAT_MS, type Beacon } from '../watchdog/beacon.ts';
+import { attachBeacon, BEAT_MS, type Beacon } from '../base/beacon.ts';
 import { CallbackRunner } from '../session/invoke.ts';
 
 const setup = workerData as WorkerSetup;

@@ -1,9 +1,9 @@
 /** @module A running vhost: its protocols, mounts and access log, and the choices made per request. */
-import { TswsError, tswsError } from '../errors.ts';
+import { TswsError, tswsError } from '../base/errors.ts';
 import type { MountConfig, VhostConfig } from '../config/model.ts';
-import type { AccessLog } from '../http/access-log.ts';
+import type { AccessLog } from './access-log.ts';
 import { newHttpCounters, type HttpCounters } from '../metrics/counters.ts';
-import type { ProtocolHost } from './protocol-host.ts';
+import type { ProtocolHost } from '../session/protocol-host.ts';
 
 export class Vhost {
   readonly config: VhostConfig;

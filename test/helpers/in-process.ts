@@ -1,8 +1,8 @@
 /** @module Starts a tsws server inside the test process on real sockets, with its log captured for assertions. */
 import pino from 'pino';
-import { prepare } from '../../server/prepare.ts';
-import { TswsServer, type ReloadReport } from '../../server/server.ts';
-import type { TswsError } from '../../server/errors.ts';
+import { prepare } from '../../server/app/prepare.ts';
+import { TswsServer, type ReloadReport } from '../../server/app/server.ts';
+import type { TswsError } from '../../server/base/errors.ts';
 
 export interface LogLine {
   readonly level: number;

@@ -1,5 +1,5 @@
 /** @module tsws-chat's connection (a client connection): joins, re-joins after a lost connection with backoff, and turns typed lines into requests. */
-import type { StandaloneClients, StandaloneConn } from '../../../server/client/standalone.ts';
+import type { StandaloneClients, StandaloneConn } from '../../../server/session/client/standalone.ts';
 import type { TswsError } from '../../../server/plugin/api.ts';
 import type { Request, ServerMessage } from '../protocol.ts';
 import { eventLine, memberList, messageLines, noticeLine, readServerMessage } from './render.ts';

@@ -2,7 +2,7 @@
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { standaloneClients } from '../../../server/client/standalone.ts';
+import { standaloneClients } from '../../../server/session/client/standalone.ts';
 import { DEFAULT_ROOM } from '../protocol.ts';
 import { ChatSession, type ConsoleIo } from './chat-session.ts';
 

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { standaloneClients } from '../../../server/client/standalone.ts';
-import { createLogger, parseLogLevel } from '../../../server/log.ts';
+import { createLogger, parseLogLevel } from '../../../server/base/log.ts';
+import { standaloneClients } from '../../../server/session/client/standalone.ts';
 import { NODE_ID } from '../wire.ts';
 import { TunnelAgent } from './tunnel-agent.ts';
 

@@ -1,6 +1,6 @@
 /** @module The agent's side of forwarded websockets: each a client connection to the local target, its messages relayed under credit both ways, its close carried. */
 import type { Logger } from 'pino';
-import type { StandaloneClients, StandaloneConn } from '../../../server/client/standalone.ts';
+import type { StandaloneClients, StandaloneConn } from '../../../server/session/client/standalone.ts';
 import type { TswsError } from '../../../server/plugin/api.ts';
 import { HOP_BY_HOP } from '../forward.ts';
 import { encodePiece, type AgentFrame, type HeaderPairs } from '../wire.ts';

@@ -1,6 +1,6 @@
 /** @module The private node's agent: keeps one tunnel up (a client connection: hello, heartbeats, reconnects with backoff), serves forwarded requests, sends and receives messages. */
 import type { Logger } from 'pino';
-import type { StandaloneClients, StandaloneConn } from '../../../server/client/standalone.ts';
+import type { StandaloneClients, StandaloneConn } from '../../../server/session/client/standalone.ts';
 import type { TswsError } from '../../../server/plugin/api.ts';
 import type { Delivery } from '../node-ref.ts';
 import { PROTOCOL, WIRE_VERSION, decodeBinary, frameText, parseServerFrame, type AgentFrame, type Hello, type Offer, type ServerFrame, type Welcome } from '../wire.ts';

@@ -2,8 +2,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLUGIN_API, makeConfigDir, removeConfigDirs } from '../../../test/helpers/config-dir.ts';
-import { prepare } from '../../prepare.ts';
-import { TswsServer } from '../../server.ts';
+import { prepare } from '../../app/prepare.ts';
+import { TswsServer } from '../../app/server.ts';
 import { FakeTransport, type FakeListener } from './fake-transport.ts';
 
 /** `hello`: answers a message with "<vhost>:<message>", and GET with "hello from <vhost>". */

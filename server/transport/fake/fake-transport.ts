@@ -77,11 +77,19 @@ export class FakeListener implements ListenerHandle, UpgradeSite {
 
   // ---- a client ---------------------------------------------------------------
 
-  /** An HTTP request: the response as far as the framework wrote it when its handler returned (more may follow). */
+  /**
+   * An HTTP request: the response as far as the framework wrote it when its
+   * handler returned (more may follow). A request that declares a body
+   * (Content-Length or Transfer-Encoding) gets it through res.sendBody();
+   * one that declares none gets what uWS.js gives it right after the
+   * handler: an empty last chunk.
+   */
   request(init: FakeRequestInit & FakeClient = {}): FakeResponse {
     this.#accepting();
     const res = new FakeResponse(init.peer ?? '127.0.0.1', this);
     this.handlers.http(res, new FakeRequest(init), init.sni);
+    const declared = Object.keys(init.headers ?? {}).some((k) => /^(content-length|transfer-encoding)$/i.test(k));
+    if (!declared && !res.aborted) res.sendBody('', true);
     return res;
   }
 

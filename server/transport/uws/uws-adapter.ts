@@ -1,5 +1,5 @@
 /** @module The only module that imports uWebSockets.js: builds one App per listener and forwards its events. */
-import { tswsError } from '../../errors.ts';
+import { tswsError } from '../../base/errors.ts';
 import { TransportUnavailable, loadBuild, type LoadedBuild } from './build.ts';
 import type * as UWS from './uws-native.ts';
 import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SendStatus, SocketData, TlsFiles, TlsListenerOptions, Transport, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';

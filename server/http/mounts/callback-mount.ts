@@ -1,0 +1,76 @@
+/** @module callback:// mounts: hand requests under the mountpoint to a protocol's HTTP callbacks. */
+import type { Origin } from '../../config/model.ts';
+import { tswsError } from '../../base/errors.ts';
+import type { AccessVerdict, HeaderInput } from '../../plugin/api.ts';
+import { FAILED, ask, callNow } from '../../session/invoke.ts';
+import { RequestSnapshot } from '../../session/peer-request.ts';
+import { HttpTransaction } from './callback-txn.ts';
+import type { HttpExchange, UnreadBody } from '../exchange.ts';
+import type { MountRequest } from '../mount-request.ts';
+import { RequestBody, checkBodyLimit, unreadBody } from '../request-body.ts';
+
+type CallbackOrigin = Extract<Origin, { kind: 'callback' }>;
+
+/** The request as an HTTP plugin sees it (and an upgrade a mountUpgrades protocol takes): a snapshot plus where it fell in the mount. */
+export class HttpRequestSnapshot extends RequestSnapshot {
+  constructor(base: RequestSnapshot, path: string, readonly mountpoint: string, readonly pathInMount: string) {
+    super(base.method, path, base.query, { ...base.headers }, base.peer);
+  }
+}
+
+export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
+  const { ex, req, mount, rest, path } = m;
+  const host = ex.vhost.protocols.get(mount.origin.protocol);
+  if (!host?.live) {
+    const e = tswsError('TSWS_ERR_HTTP_PROTOCOL_UNAVAILABLE', { vhost: ex.vhost.name, protocol: mount.origin.protocol });
+    m.deps.log.warn({ code: e.code }, e.message);
+    return ex.sendStatus(e.httpStatus ?? 503, 'This service is not available.');
+  }
+  const check = checkBodyLimit(m.framing, host.def.httpBodyLimit);
+  if (!check.ok) return ex.sendStatus(check.status, check.detail, [], { unread: unreadBody(ex.res, m.framing) });
+  const request = new HttpRequestSnapshot(RequestSnapshot.from(req, ex.peer), path, mount.mountpoint, rest);
+  // A declared body (any Content-Length, even 0, or chunked) gets httpBodyCompletion.
+  const hasBody = check.length !== undefined || check.chunked;
+  // Attached now: uWS.js drops body bytes that arrive before an onData handler.
+  const body = new RequestBody(ex.res, host.def.httpBodyLimit, { stallMs: m.deps.bodyStallMs, clock: m.deps.clock });
+  ex.holdBody(body);
+
+  const unread = hasBody ? body : undefined;
+  const start = () => {
+    if (ex.aborted) return;
+    const factory = host.def.session;
+    const session = factory ? callNow(host, host.where.session, factory, host, request) : undefined;
+    if (session === FAILED) return ex.sendStatus(500, 'The session could not be created.', [], { unread });
+    new HttpTransaction(ex, host, request, session, body, hasBody).start();
+  };
+
+  const checkAccess = host.def.callbacks.checkAccess;
+  if (!checkAccess) {
+    if (host.def.session) ex.beforePluginCode();
+    return start();
+  }
+  ex.watchAbort();
+  const verdict = ask(host, host.where.checkAccess, checkAccess, request, host);
+  if (verdict === FAILED) return accessFailed(ex, unread);
+  if (!(verdict instanceof Promise)) return decide(ex, verdict, start, unread);
+  verdict.then((v) => (v === FAILED ? accessFailed(ex, unread) : ex.res.cork(() => decide(ex, v, start, unread))));
+}
+
+function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, unread: UnreadBody | undefined): void {
+  if (ex.aborted) return;
+  if (verdict === 'allow') return start();
+  const status = verdict.refuse === 401 ? 401 : 403;
+  const headers = pairs(verdict.headers);
+  if (status === 401 && !headers.some(([k]) => k.toLowerCase() === 'www-authenticate')) headers.push(['WWW-Authenticate', 'Basic realm="tsws"']);
+  ex.sendStatus(status, verdict.reason ?? (status === 401 ? 'Authentication required.' : 'Forbidden.'), headers, { unread });
+}
+
+/** checkAccess threw or rejected (counted and logged by the invoker). */
+function accessFailed(ex: HttpExchange, unread: UnreadBody | undefined): void {
+  ex.sendStatus(500, 'The access check failed.', [], { unread });
+}
+
+function pairs(h: HeaderInput | undefined): [string, string][] {
+  if (!h) return [];
+  return Array.isArray(h) ? h.map(([k, v]) => [k, v] as [string, string]) : Object.entries(h as Record<string, string>);
+}

@@ -1,0 +1,159 @@
+/** @module file:// mounts: static files with lwsws's Cache-Control, ETag/304, directory redirects and streaming. */
+import fs from 'node:fs';
+import type { MountConfig, Origin } from '../../config/model.ts';
+
+type FileOrigin = Extract<Origin, { kind: 'file' }>;
+import { describeError, tswsError } from '../../base/errors.ts';
+import type { HttpExchange, HeaderList } from '../exchange.ts';
+import type { CachedFile } from '../file-cache.ts';
+import type { MountRequest } from '../mount-request.ts';
+import { contentTypeFor } from '../mime.ts';
+
+/** lwsws's rule: no-cache with cache-no; else no-store unless cache-reuse and cache-max-age are set; "public" when intermediaries may cache. */
+export function cacheControl(m: MountConfig): string {
+  if (m.cacheNo) return 'no-cache';
+  if (!m.cacheMaxAge || !m.cacheReuse) return 'no-store';
+  const who = m.cacheIntermediaries ? 'public' : 'private';
+  return m.cacheRevalidate ? `must-revalidate, ${who}, max-age=${m.cacheMaxAge}` : `${who}, max-age=${m.cacheMaxAge}`;
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  // Weak comparison (RFC 9110 13.1.2): W/ prefixes do not matter for If-None-Match.
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+export function serveFileMount({ ex, req, mount: m, path, rest, query, deps }: MountRequest<FileOrigin>): void {
+  const ifNoneMatch = req.getHeader('if-none-match');
+  const q = query ? `?${query}` : '';
+  // "/mnt" on a mount is the directory itself: send the browser to "/mnt/" so relative links resolve.
+  if (rest === '' && m.mountpoint !== '/') return ex.redirect(301, `${path}/${q}`);
+  const relative = rest === '' || rest.endsWith('/') ? `${rest}${m.defaultFile}` : rest;
+  const found = deps.fileCache.lookup(m.origin.root, relative);
+  switch (found.kind) {
+    case 'directory':
+      return ex.redirect(301, `${path}/${q}`);
+    case 'missing':
+    case 'outside':
+      return deps.notFound(ex);
+    case 'file':
+      return sendFile(ex, m, found.entry, ifNoneMatch, 200);
+    default: {
+      const never: never = found;
+      return never;
+    }
+  }
+}
+
+/**
+ * The response headers of one file on one mount, built once: a changed file
+ * is a new CachedFile (so a new entry), and mounts live as long as the config.
+ */
+const headerMemo = new WeakMap<MountConfig, WeakMap<CachedFile, HeaderList>>();
+
+function fileHeaders(m: MountConfig, file: CachedFile): HeaderList {
+  let perMount = headerMemo.get(m);
+  if (!perMount) headerMemo.set(m, (perMount = new WeakMap()));
+  let headers = perMount.get(file);
+  if (!headers) {
+    headers = [
+      ['Content-Type', contentTypeFor(file.path, m.extraMimetypes)],
+      ['Cache-Control', cacheControl(m)],
+      ['ETag', file.etag],
+    ];
+    perMount.set(file, headers);
+  }
+  return headers;
+}
+
+export function sendFile(ex: HttpExchange, m: MountConfig, file: CachedFile, ifNoneMatch: string, status: number): void {
+  const headers = fileHeaders(m, file);
+  if (status === 200 && etagMatches(ifNoneMatch, file.etag)) {
+    ex.res.cork(() => {
+      ex.writeHead(304, headers.slice(1));
+      ex.endWithoutBody();
+    });
+    return ex.finish(304, 0);
+  }
+  if (ex.isHead) {
+    ex.res.cork(() => {
+      ex.writeHead(status, headers);
+      ex.endWithoutBody(file.size);
+    });
+    return ex.finish(status, 0);
+  }
+  if (file.body) return ex.send(status, headers, file.body);
+  streamFile(ex, headers, file, status);
+}
+
+const CHUNK = 64 * 1024;
+
+/** Large files: read a chunk, hand it to tryEnd, and wait for onWritable when the socket is full. */
+function streamFile(ex: HttpExchange, headers: HeaderList, file: CachedFile, status: number): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file.path, 'r');
+  } catch (err) {
+    const e = tswsError('TSWS_ERR_FILE_READ', { file: file.path, reason: describeError(err) }, err);
+    return ex.sendStatus(e.httpStatus ?? 500, 'The file could not be read.');
+  }
+  const total = file.size;
+  let sent = 0;
+  let pending: Buffer | undefined;
+  let closed = false;
+  const closeFd = () => {
+    if (!closed) {
+      closed = true;
+      fs.close(fd, () => undefined);
+    }
+  };
+  ex.watchAbort(closeFd);
+  ex.res.cork(() => ex.writeHead(status, headers));
+
+  // Returns true when the whole file went out.
+  const pump = (): boolean => {
+    while (!ex.aborted) {
+      if (!pending) {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, total - sent));
+        const n = buf.length === 0 ? 0 : fs.readSync(fd, buf, 0, buf.length, sent);
+        pending = buf.subarray(0, n);
+        if (n === 0 && sent < total) {
+          // The file shrank under us: end the response short rather than hang.
+          ex.res.close();
+          closeFd();
+          return true;
+        }
+      }
+      const offset = ex.res.getWriteOffset();
+      const [ok, done] = ex.res.tryEnd(pending, total);
+      if (done) {
+        closeFd();
+        ex.finish(status, total);
+        return true;
+      }
+      if (!ok) {
+        // Part of the chunk may have been taken; keep the rest for onWritable.
+        const taken = ex.res.getWriteOffset() - offset;
+        sent += taken;
+        pending = pending.subarray(taken);
+        return false;
+      }
+      sent += pending.length;
+      pending = undefined;
+    }
+    return true;
+  };
+
+  ex.res.onWritable(() => {
+    if (ex.aborted) return true;
+    let finished = false;
+    ex.res.cork(() => {
+      finished = pump();
+    });
+    return finished || pending === undefined;
+  });
+  ex.res.cork(() => {
+    pump();
+  });
+}

@@ -1,0 +1,125 @@
+/** @module Reverse-proxy plumbing shared by HTTP and websocket proxying: upstream URLs, forwarded and filtered headers. */
+import type { HeaderList } from '../exchange.ts';
+import { encodePath, joinPath } from '../path-encoding.ts';
+
+/** An upstream that has not accepted the connection (or the websocket handshake) by then gets the client a 504 (502 for websockets). */
+export const PROXY_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the
+ * message: never passed on in either direction. "proxy" is not one, but no
+ * upstream needs it and httpoxy-prone ones must not get it.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'proxy']);
+
+/** Set by us, not copied: Host is the upstream's; X-Forwarded-* are rebuilt. */
+const REBUILT = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'expect']);
+
+/** The websocket handshake is redone by the upstream client; these belong to the client's own handshake. */
+export const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'origin']);
+
+/** Written by the framework or the transport (Server, Date, the body's framing). */
+const RESPONSE_OWN = new Set(['server', 'date', 'content-length']);
+
+/** Names listed in a Connection header are hop-by-hop too. */
+function connectionListed(value: string | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const t of (value ?? '').split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name) out.add(name);
+  }
+  return out;
+}
+
+/**
+ * lws proxies "/mnt/rest?query" to "<origin path>/rest?query". The rest is
+ * the decoded, normalised path, re-encoded segment by segment, so the
+ * upstream sees exactly the path the mount matched (no ".." tricks).
+ */
+export function upstreamUrl(origin: string, rest: string, query: string, scheme?: 'ws'): URL {
+  const url = new URL(origin);
+  url.pathname = joinPath(url.pathname, encodePath(rest));
+  url.search = query ? `?${query}` : '';
+  url.hash = '';
+  if (scheme === 'ws') url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url;
+}
+
+export interface Forwarding {
+  /** The client's address. */
+  readonly peer: string;
+  /** "http" or "https": how the client reached us. */
+  readonly proto: string;
+  /** Drop the client's Authorization: the mount's basic-auth consumed it (the password is ours, not the upstream's). */
+  readonly dropAuthorization: boolean;
+}
+
+/**
+ * The request headers for the upstream: the client's minus hop-by-hop ones,
+ * with Host set to the upstream and X-Forwarded-For (appended to any chain
+ * the client sent), -Proto and -Host added. `headers` are lower-case names
+ * as received, repeats included.
+ */
+export function forwardHeaders(headers: HeaderList, upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): [string, string][] {
+  let connection: string | undefined;
+  let clientHost: string | undefined;
+  let forwardedFor: string | undefined;
+  for (const [k, v] of headers) {
+    if (k === 'connection') connection = connection === undefined ? v : `${connection}, ${v}`;
+    else if (k === 'host') clientHost = v;
+    else if (k === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? v : `${forwardedFor}, ${v}`;
+  }
+  const listed = connectionListed(connection);
+  const out: [string, string][] = [['host', upstreamHost]];
+  for (const [k, v] of headers) {
+    if (HOP_BY_HOP.has(k) || REBUILT.has(k) || listed.has(k) || skip?.has(k)) continue;
+    if (k === 'authorization' && f.dropAuthorization) continue;
+    out.push([k, v]);
+  }
+  out.push(['x-forwarded-for', forwardedFor ? `${forwardedFor}, ${f.peer}` : f.peer]);
+  out.push(['x-forwarded-proto', f.proto]);
+  if (clientHost) out.push(['x-forwarded-host', clientHost]);
+  return out;
+}
+
+/** Node's rawHeaders ([name, value, name, value...]) minus what must not reach the client. */
+export function responseHeaders(raw: readonly string[], rewrite: (location: string) => string): [string, string][] {
+  let connection: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'connection') connection = raw[i + 1];
+  const listed = connectionListed(connection);
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || RESPONSE_OWN.has(lower) || listed.has(lower)) continue;
+    const value = raw[i + 1] as string;
+    out.push([name, lower === 'location' || lower === 'content-location' ? rewrite(value) : value]);
+  }
+  return out;
+}
+
+/**
+ * nginx's default proxy_redirect: a Location pointing into the upstream's
+ * space under the origin path ("http://up:8080/app/login", or "/app/login")
+ * is turned into the same place under the mountpoint ("/mnt/login"), so
+ * clients are not sent to an address only the proxy can reach. Anything
+ * else (another site, a relative path) is left as it is.
+ */
+export function locationRewriter(origin: string, mountpoint: string): (location: string) => string {
+  const base = new URL(origin);
+  const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+  const mount = mountpoint === '/' ? '/' : `${mountpoint}/`;
+  return (location) => {
+    if (!/^(?:https?:\/\/|\/(?!\/))/i.test(location)) return location;
+    let url: URL;
+    try {
+      url = new URL(location, base);
+    } catch {
+      return location;
+    }
+    if (url.origin !== base.origin) return location;
+    const path = url.pathname === prefix.slice(0, -1) ? prefix : url.pathname;
+    if (!path.startsWith(prefix)) return location;
+    return `${mount}${path.slice(prefix.length)}${url.search}${url.hash}`;
+  };
+}

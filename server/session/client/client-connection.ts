@@ -1,0 +1,446 @@
+/** @module One websocket client connection a plugin opened: lws's CLIENT_* callbacks, one write per writable, backpressure both ways, reconnection. */
+import { enter, leave } from '../../base/beacon.ts';
+import { describeError, isTswsError, tswsError, type TswsError } from '../../base/errors.ts';
+import type { Timer, WriteStatus } from '../../plugin/api-base.ts';
+import type { ClientCallbacks, ClientConnOn, ClientState } from '../../plugin/api-client.ts';
+import { WRITABLE_THRESHOLD, type Serviceable } from '../scheduler.ts';
+import { OwnedTimers } from '../timers.ts';
+import { WriteGate } from './write-gate.ts';
+import { checkCloseArgs } from '../close-codes.ts';
+import { Backoff } from './backoff.ts';
+import { ClientAttempt, NO_STATUS, type AttemptEnd } from './client-attempt.ts';
+import type { ClientCallbackLabel, ClientHost } from './client-host.ts';
+import { ReceiveFlow } from './receive-flow.ts';
+import type { ClientSettings } from './settings.ts';
+
+/**
+ * One client connection across its attempts (client-attempt.ts owns each
+ * socket). Why drain is a send callback: `ws` has no 'drain' event on a
+ * WebSocket, and its socket is private. Every write passes one shared
+ * callback, which `ws` hands to socket.write: Node runs it once the frame has
+ * left the socket's buffer, so while choked the first callback that finds
+ * bufferedAmount under the threshold is the drain. Nothing polls, and an idle
+ * connection costs nothing.
+ * Reading at the plugin's pace (pauseReceive) is receive-flow.ts's.
+ */
+export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
+  static #nextId = 1;
+
+  readonly id = ClientConnection.#nextId++;
+  readonly url: string;
+  /** The subprotocol asked for ("" for none; several joined by ", "). */
+  readonly protocol: string;
+  readonly vhost: H;
+  readonly session: T;
+  queued = false;
+
+  readonly #host: ClientHost;
+  readonly #settings: ClientSettings;
+  readonly #callbacks: ClientCallbacks<T, H>;
+  readonly #backoff: Backoff | undefined;
+  readonly #finished: () => void;
+  /** The current attempt's socket: set while connecting, open or closing. */
+  #attempt: ClientAttempt | undefined;
+  #state: ClientState = 'connecting';
+  /** No more attempts: the plugin closed it, a callback threw, or the vhost is going. */
+  #final = false;
+  #lastError: TswsError | undefined;
+  readonly #gate = new WriteGate();
+  #current: ClientCallbackLabel | undefined;
+  #depth = 0;
+  #pendingClose: { code: number; reason: string } | undefined;
+  #wantWritable = false;
+  #choked = false;
+  /** Inside one of this connection's own events: #afterEvent serves writables, no need to queue. */
+  #inEvent = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #timers: OwnedTimers | undefined;
+  /** The owner was told this connection is over. */
+  #done = false;
+  readonly #receive = new ReceiveFlow({
+    deliver: (data, isBinary) => this.#deliver(data, isBinary),
+    canDeliver: () => this.#state === 'open' && !this.#pendingClose,
+    pauseSocket: () => this.#attempt?.pause(),
+    resumeSocket: () => this.#attempt?.resume(),
+  });
+  #acceptedProtocol = '';
+  #handshakeStatus: number | undefined;
+
+  constructor(host: ClientHost, settings: ClientSettings, callbacks: ClientCallbacks<T, H>, view: H, session: T, finished: () => void) {
+    this.#host = host;
+    this.#settings = settings;
+    this.url = settings.url;
+    this.protocol = settings.subprotocol;
+    this.#callbacks = callbacks;
+    this.vhost = view;
+    this.session = session;
+    this.#finished = finished;
+    const r = settings.reconnect;
+    this.#backoff = r ? new Backoff({ firstMs: r.firstMs, maxMs: r.maxMs, jitter: r.jitter }) : undefined;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get isOpen(): boolean {
+    return this.#state === 'open' && this.#pendingClose === undefined;
+  }
+
+  get bufferedAmount(): number {
+    return this.#attempt && (this.#state === 'open' || this.#state === 'closing') ? this.#attempt.bufferedAmount : 0;
+  }
+
+  get lastError(): TswsError | undefined {
+    return this.#lastError;
+  }
+
+  get acceptedProtocol(): string {
+    return this.#acceptedProtocol;
+  }
+
+  get handshakeStatus(): number | undefined {
+    return this.#handshakeStatus;
+  }
+
+  get receivePaused(): boolean {
+    return this.#receive.paused;
+  }
+
+  // ---- the plugin-facing API ---------------------------------------------
+
+  requestWritable(): void {
+    // While connecting it is remembered for the open, as on a served connection; between attempts it is dropped.
+    if (this.#state !== 'open' && this.#state !== 'connecting') return;
+    this.#wantWritable = true;
+    if (this.#state === 'open' && !this.#choked && !this.#inEvent) this.#host.scheduler.enqueue(this);
+  }
+
+  write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
+    this.#gate.claim(this.#host.protocol, this.#current);
+    const attempt = this.#attempt;
+    if (!this.isOpen || !attempt) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.#host.protocol });
+    attempt.send(data, isBinary);
+    return attempt.bufferedAmount > WRITABLE_THRESHOLD ? 'backpressure' : 'sent';
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.#checkClose(code, reason);
+    this.#final = true;
+    this.#end(code, reason);
+  }
+
+  reconnect(code = 1000, reason = ''): void {
+    this.#checkClose(code, reason);
+    if (!this.#backoff) this.#final = true;
+    this.#end(code, reason);
+  }
+
+  resetBackoff(): void {
+    this.#backoff?.reset();
+  }
+
+  pauseReceive(): void {
+    this.#receive.pause();
+  }
+
+  resumeReceive(): void {
+    this.#receive.resume();
+  }
+
+  setTimeout(ms: number, fn: () => void): Timer {
+    return this.#ownedTimers().setTimeout(ms, fn);
+  }
+
+  setInterval(ms: number, fn: () => void): Timer {
+    return this.#ownedTimers().setInterval(ms, fn);
+  }
+
+  // ---- called by the ClientSet -------------------------------------------
+
+  /** The first attempt: `ws` throws at once only for what no retry would fix (a header it cannot send). */
+  start(): void {
+    try {
+      this.#connect();
+    } catch (err) {
+      this.#final = true;
+      this.#finish();
+      throw tswsError('TSWS_ERR_CLIENT_OPTIONS', { ...this.#settings.at, reason: describeError(err) }, err);
+    }
+  }
+
+  /**
+   * The vhost is going (stop or reload): for good, at once. An established
+   * connection says 1001 to the server and gets clientClosed now, before the
+   * plugin's destroy runs, as lws closes a vhost's wsi before PROTOCOL_DESTROY.
+   */
+  cancel(): void {
+    if (this.#state === 'closed') return;
+    this.#final = true;
+    const wasOpen = this.#state === 'open' || this.#state === 'closing';
+    this.#detach()?.abandon(1001, 'server stopping');
+    this.#state = 'closed';
+    if (wasOpen) this.#call('clientClosed', () => this.#callbacks.clientClosed?.(this, 1001, 'server stopping'));
+    this.#finish();
+  }
+
+  // ---- one attempt -------------------------------------------------------
+
+  #connect(): void {
+    this.#state = 'connecting';
+    // Events for this attempt only: an abandoned attempt reports nothing.
+    this.#attempt = new ClientAttempt(this.#settings, {
+      opened: () => this.#opened(),
+      message: (data, isBinary) => this.#received(data, isBinary),
+      sent: () => this.#sent(),
+      ended: (end) => this.#ended(end),
+    });
+  }
+
+  #opened(): void {
+    this.#state = 'open';
+    this.#lastError = undefined;
+    const attempt = this.#attempt;
+    this.#acceptedProtocol = attempt?.protocol ?? '';
+    this.#handshakeStatus = attempt?.status;
+    this.#receive.opened();
+    if (this.#settings.reconnect?.resetOn === 'established') this.#backoff?.reset();
+    this.#inEvent = true;
+    this.#call('clientEstablished', () => this.#callbacks.clientEstablished?.(this));
+    this.#afterEvent();
+  }
+
+  #received(data: Buffer, isBinary: boolean): void {
+    if (this.#state !== 'open' || this.#pendingClose) return;
+    this.#receive.received(data, isBinary);
+  }
+
+  #deliver(data: Buffer, isBinary: boolean): void {
+    if (this.#state !== 'open' || this.#pendingClose) return;
+    this.#inEvent = true;
+    // #call inlined: once per message, no closure.
+    if (this.#callbacks.clientReceive) {
+      const outer = enter(this.#host.where.clientReceive);
+      this.#current = 'clientReceive';
+      this.#depth++;
+      try {
+        const result: unknown = this.#callbacks.clientReceive(this, data, isBinary);
+        if (result instanceof Promise) result.catch((err: unknown) => this.#failed('clientReceive', err));
+      } catch (err) {
+        this.#failed('clientReceive', err);
+      } finally {
+        leave(outer);
+        this.#depth--;
+        this.#current = undefined;
+      }
+    }
+    this.#afterEvent();
+  }
+
+  /** The socket is gone (either side, or a failed attempt): lws CLIENT_CLOSED or CLIENT_CONNECTION_ERROR, then maybe a retry. */
+  #ended(end: AttemptEnd): void {
+    this.#receive.flush();
+    if (!end.established) this.#handshakeStatus = end.status;
+    this.#detach();
+    // Set before the callbacks, so a close() from inside them ends the retries.
+    this.#state = !this.#final && this.#backoff ? 'waiting' : 'closed';
+    this.#lastError = end.error;
+    if (end.established) this.#call('clientClosed', () => this.#callbacks.clientClosed?.(this, end.code, end.reason));
+    else {
+      const err = end.error;
+      this.#host.log.debug({ code: err.code, client: this.id }, err.message);
+      this.#call('clientConnectionError', () => this.#callbacks.clientConnectionError?.(this, err));
+    }
+    this.#next();
+  }
+
+  /** Schedules the next attempt when the policy allows one, else ends. */
+  #next(): void {
+    if (this.#final || !this.#backoff) return this.#finish();
+    const delayMs = this.#backoff.next();
+    const attempt = this.#backoff.attempt;
+    this.#state = 'waiting';
+    this.#call('clientReconnecting', () => this.#callbacks.clientReconnecting?.(this, { attempt, delayMs }));
+    if (this.#final) return this.#finish();
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#state !== 'waiting') return;
+      try {
+        this.#connect();
+      } catch (err) {
+        // Options that worked for the first attempt: not expected, but never the process's problem.
+        const e = tswsError('TSWS_ERR_CLIENT_UNREACHABLE', { ...this.#settings.at, reason: describeError(err) }, err);
+        this.#lastError = e;
+        this.#call('clientConnectionError', () => this.#callbacks.clientConnectionError?.(this, e));
+        this.#next();
+      }
+    }, delayMs);
+  }
+
+  #finish(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#state = 'closed';
+    this.#final = true;
+    if (this.#done) return;
+    this.#done = true;
+    this.#finished();
+  }
+
+  /** Forgets the current attempt and what lives with its socket; returns it. */
+  #detach(): ClientAttempt | undefined {
+    const attempt = this.#attempt;
+    this.#attempt = undefined;
+    this.#timers?.cancelAll();
+    this.#wantWritable = false;
+    this.#choked = false;
+    this.#pendingClose = undefined;
+    this.#receive.drop();
+    return attempt;
+  }
+
+  /** close() and reconnect(): the state decides what closing means; #final is already set as wanted. */
+  #end(code: number, reason: string): void {
+    switch (this.#state) {
+      case 'open':
+        if (this.#pendingClose) return;
+        // Inside a callback, close after it returns: clientClosed must not run in the middle of the plugin's own callback.
+        this.#pendingClose = { code, reason };
+        if (this.#depth === 0) this.#finishClose();
+        return;
+      case 'connecting':
+        this.#detach()?.abandon(code, reason);
+        return this.#final ? this.#finish() : this.#next();
+      case 'waiting':
+        if (this.#final) this.#finish();
+        return;
+      case 'closing':
+      case 'closed':
+        return;
+      default: {
+        const never: never = this.#state;
+        throw new Error(`unknown client state ${String(never)}`);
+      }
+    }
+  }
+
+  #finishClose(): void {
+    const pending = this.#pendingClose;
+    const attempt = this.#attempt;
+    if (!pending || this.#state !== 'open' || this.#depth > 0 || !attempt) return;
+    this.#state = 'closing';
+    // The plugin is done with this socket: what waited is not delivered (the attempt reads again for the server's close).
+    this.#receive.drop();
+    // 'ended' follows once the server answers: #ended runs clientClosed.
+    attempt.close(pending.code, pending.reason);
+  }
+
+  #checkClose(code: number, reason: string): void {
+    // A close frame without a code has no room for a reason either.
+    const err = code === NO_STATUS ? (reason === '' ? undefined : 'code 1005 (no code) carries no reason') : checkCloseArgs(code, reason);
+    if (err) throw tswsError('TSWS_ERR_BAD_CLOSE_CODE', { protocol: this.#host.protocol, code: String(code), reason: err });
+  }
+
+  // ---- writables ---------------------------------------------------------
+
+  /** For the scheduler: runs up to `budget` clientWritable callbacks while the socket is under the threshold. */
+  serviceWritables(budget: number): number {
+    const attempt = this.#attempt;
+    if (this.#state !== 'open' || !attempt) return 0;
+    const callbacks = this.#callbacks;
+    let ran = 0;
+    this.#depth++;
+    try {
+      while (this.#wantWritable && ran < budget && this.#state === 'open' && !this.#pendingClose) {
+        if (attempt.bufferedAmount > WRITABLE_THRESHOLD) {
+          this.#choked = true;
+          break;
+        }
+        this.#wantWritable = false;
+        ran++;
+        if (!callbacks.clientWritable) continue;
+        this.#gate.open();
+        this.#current = 'clientWritable';
+        const outer = enter(this.#host.where.clientWritable);
+        try {
+          callbacks.clientWritable(this);
+        } catch (err) {
+          this.#failed('clientWritable', err);
+        } finally {
+          leave(outer);
+          this.#gate.close();
+          this.#current = undefined;
+        }
+      }
+    } finally {
+      this.#depth--;
+    }
+    if (this.#pendingClose) this.#finishClose();
+    else if (this.#wantWritable && !this.#choked && this.#state === 'open') this.#host.scheduler.enqueue(this);
+    return ran;
+  }
+
+  /** A frame left the socket's buffer: the drain, when it brings a choked socket under the threshold. */
+  #sent(): void {
+    if (!this.#choked || this.#state !== 'open' || !this.#attempt || this.#attempt.bufferedAmount > WRITABLE_THRESHOLD) return;
+    this.#choked = false;
+    this.#inEvent = true;
+    this.#afterEvent();
+  }
+
+  /** End of one of our events: close if asked, else serve our own writables now. */
+  #afterEvent(): void {
+    this.#inEvent = false;
+    if (this.#pendingClose) this.#finishClose();
+    else if (this.#wantWritable && !this.#choked && this.#state === 'open') {
+      // Served here, so a queue slot it may hold goes stale.
+      this.queued = false;
+      this.serviceWritables(this.#host.scheduler.perTargetBudget);
+    }
+  }
+
+  // ---- plugin callbacks --------------------------------------------------
+
+  /** Runs a plugin callback isolated: a throw ends only this client connection. */
+  #call(label: ClientCallbackLabel, fn: () => unknown): void {
+    const outer = this.#current;
+    const where = enter(this.#host.where[label]);
+    this.#current = label;
+    this.#depth++;
+    try {
+      const result = fn();
+      if (result instanceof Promise) result.catch((err: unknown) => this.#failed(label, err));
+    } catch (err) {
+      this.#failed(label, err);
+    } finally {
+      leave(where);
+      this.#depth--;
+      this.#current = outer;
+    }
+  }
+
+  /**
+   * A callback threw (or its promise rejected): logged with its code, and
+   * this client ends for good (1011 when open). Retrying would run the same
+   * bug again; the other connections, served or client, go on.
+   */
+  #failed(label: ClientCallbackLabel, err: unknown): void {
+    this.#host.counters.callbackErrors++;
+    const e = isTswsError(err)
+      ? err
+      : tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.#host.vhostName, protocol: this.#host.protocol, callback: label, reason: describeError(err) }, err);
+    this.#host.log.error({ err, code: e.code, callback: label, client: this.id, url: this.url }, e.message);
+    this.#final = true;
+    this.#end(e.closeCode ?? 1011, 'internal error');
+  }
+
+  #ownedTimers(): OwnedTimers {
+    this.#timers ??= new OwnedTimers((fn) => {
+      if (this.#state !== 'open') return;
+      this.#call('timer', fn);
+      if (this.#pendingClose) this.#finishClose();
+      this.#host.scheduler.flush();
+    });
+    return this.#timers;
+  }
+}
