@@ -1,3 +1,4 @@
+/** @module No file under plugins/ (tests and examples/ aside) imports ws: shipped websocket clients are client connections. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

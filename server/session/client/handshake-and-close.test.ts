@@ -1,3 +1,4 @@
+/** @module What a bridge passes on through a client connection: subprotocol lists and the choice, a refused upgrade's status, close codes with 1005. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';

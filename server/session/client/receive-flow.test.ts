@@ -1,3 +1,4 @@
+/** @module pauseReceive/resumeReceive on real sockets: nothing delivered while paused, the server held back, everything in order after; the ping check resting while paused. */
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
