@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { standaloneClients } from '../server/session/client/standalone.ts';
 import { TunnelAgent } from '../plugins/tunnel/agent/tunnel-agent.ts';
 import type { Delivery } from '../plugins/tunnel/node-ref.ts';
 
@@ -104,6 +105,8 @@ function onMessage(from: string, body: unknown): void {
 
 const wsUrl = `ws://127.0.0.1:${port}/`;
 const agents = new Map<string, TunnelAgent>();
+// One set of client connections for every agent of this process: one writable scheduler, as a server has.
+const clients = standaloneClients(log, 'tsws-tunnel-soak');
 await Promise.all(
   ids.map(
     (id) =>
@@ -115,6 +118,7 @@ await Promise.all(
           token: `${id}-soak-token`,
           target: targetUrl,
           log: log.child({ node: id }),
+          connect: clients.connect,
           onMessage,
           onFatal: (reason) => {
             log.error({ id, reason }, 'agent refused');

@@ -2,8 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { Timer } from '../../server/plugin/api.ts';
-// The tunnel agent's reconnect policy (equal jitter, capped) is the restart policy wanted here too.
-import { Backoff } from '../tunnel/agent/backoff.ts';
+// The client connections' reconnect delays (capped, equal jitter) are the restart policy wanted here too.
+import { Backoff } from '../../server/session/client/backoff.ts';
 import { LineReader, MAX_LINE_BYTES } from './handler-wire.ts';
 import type { ChannelEvents, LineChannel } from './unix-channel.ts';
 
@@ -47,7 +47,7 @@ export class ProcessChannel implements LineChannel {
   readonly #argv: readonly string[];
   readonly #events: ChannelEvents;
   readonly #deps: ProcessChannelDeps;
-  readonly #backoff = new Backoff({ firstMs: 200, maxMs: 10_000 });
+  readonly #backoff = new Backoff({ firstMs: 200, maxMs: 10_000, jitter: 0.5 });
   #run: Run | undefined;
   #restart: Timer | undefined;
   #restartAt = 0;

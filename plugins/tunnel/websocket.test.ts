@@ -95,11 +95,16 @@ describe('a websocket under /nodes/<id>/', () => {
     await c.close();
   });
 
-  it('carries close codes and reasons both ways; a target that vanishes is 1014 to the client', async () => {
+  it('carries close codes and reasons both ways (a close without a code too); a target that vanishes is 1014 to the client', async () => {
     const c = await TestClient.open(`${ws}/nodes/alpha/echo`);
     expect(await c.close(4321)).toMatchObject({ code: 4321 });
     await eventually(() => target.closes.some((x) => x.path === '/echo' && x.code === 4321), 'the target saw 4321');
     c.ws.close();
+    const bare = await TestClient.open(`${ws}/nodes/alpha/echo`);
+    const before = target.closes.length;
+    await bare.close();
+    await eventually(() => target.closes.length > before, 'the target saw the close');
+    expect(target.closes.slice(before)).toEqual([{ path: '/echo', code: 1005, reason: '' }]);
     const byTarget = new TestClient(`${ws}/nodes/alpha/close?code=4123&reason=see%20you`);
     expect((await byTarget.next()).text).toBe('closing now');
     expect(await byTarget.closed).toEqual({ code: 4123, reason: 'see you' });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from './agent/backoff.ts';
 import { DATA_HEADER, MAX_CHUNK, decodeBinary, encodeData, encodePiece, parseAgentFrame, parseServerFrame, slices } from './wire.ts';
 
 describe('tunnel wire format', () => {
@@ -59,16 +58,5 @@ describe('tunnel wire format', () => {
       ok: true,
       value: { type: 'welcome', v: 1, id: 'a', offers: ['http'], heartbeatSecs: 20, window: 1, messageWindow: 1, maxMessageBytes: 1 },
     });
-  });
-});
-
-describe('reconnect backoff', () => {
-  it('doubles up to the ceiling, jittered between half and all of it, and starts over after reset', () => {
-    const low = new Backoff({ firstMs: 100, maxMs: 1000, random: () => 0 });
-    expect([1, 2, 3, 4, 5, 6].map(() => low.next())).toEqual([50, 100, 200, 400, 500, 500]);
-    const high = new Backoff({ firstMs: 100, maxMs: 1000, random: () => 0.999999 });
-    expect([1, 2, 3, 4, 5].map(() => high.next())).toEqual([100, 200, 400, 800, 1000]);
-    high.reset();
-    expect(high.next()).toBe(100);
   });
 });

@@ -65,7 +65,11 @@ export interface ClientCallbacks<T, H> {
    * or _UNREACHABLE.
    */
   clientConnectionError?(conn: ClientConnOn<T, H>, err: TswsError): void;
-  /** CLIENT_CLOSED: an established connection ended (1006 when it was cut without a close frame). */
+  /**
+   * CLIENT_CLOSED: an established connection ended (1006 when it was cut
+   * without a close frame; 1005 when the server's close had no code).
+   * Messages read before the end are delivered first, even while paused.
+   */
   clientClosed?(conn: ClientConnOn<T, H>, code: number, reason: string): void;
   /** After an error or a close, when the reconnect policy will try again (lws: a retry scheduled by lws_retry_sul_schedule). */
   clientReconnecting?(conn: ClientConnOn<T, H>, next: ReconnectAttempt): void;
@@ -75,8 +79,13 @@ export interface ClientCallbacks<T, H> {
 export interface ClientConnectInfo<T, H> {
   /** ws://, wss:// or ws+unix:///path/to.sock:/request-path. */
   readonly url: string;
-  /** The subprotocol to ask for (Sec-WebSocket-Protocol); the server must agree to it. */
-  readonly protocol?: string;
+  /**
+   * The subprotocol to ask for (Sec-WebSocket-Protocol), or several for the
+   * server to choose from (lws's comma-separated list; a bridge passes on a
+   * browser's). The server must choose one of them: none, or another, fails
+   * the handshake. `conn.acceptedProtocol` says which it chose.
+   */
+  readonly protocol?: string | readonly string[];
   /** Extra request headers (lower-case names are fine). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Connect, TLS and the websocket handshake must all be done within this (default 10 000 ms). */
@@ -106,8 +115,16 @@ export interface ClientConnectInfo<T, H> {
 export interface ClientConnOn<T, H> {
   readonly id: number;
   readonly url: string;
-  /** The subprotocol asked for ("" for none). */
+  /** The subprotocol asked for ("" for none; several joined by ", "). */
   readonly protocol: string;
+  /** The subprotocol the server chose in the last handshake ("" for none, and before any). */
+  readonly acceptedProtocol: string;
+  /**
+   * The HTTP status that answered the last handshake (lws_http_client_http_response):
+   * 101 once established, the refusal's status (403, 404...) after
+   * TSWS_ERR_CLIENT_BAD_HANDSHAKE, undefined when no answer came.
+   */
+  readonly handshakeStatus: number | undefined;
   /** The vhost (and protocol) that opened it. */
   readonly vhost: H;
   readonly session: T;
@@ -133,7 +150,28 @@ export interface ClientConnOn<T, H> {
    * than the framework's threshold, and `clientWritable` waits for it to drain.
    */
   write(data: string | Uint8Array | ArrayBuffer, isBinary?: boolean): WriteStatus;
-  /** Closes for good: no reconnection follows. Inside a callback, once it returns. */
+  /**
+   * lws_rx_flow_control(wsi, 0): stop reading the socket, so that the server
+   * is held back by TCP (it sees backpressure) while this side cannot take
+   * more. No clientReceive runs until `resumeReceive`; messages already read
+   * off the socket wait here (at most one socket read's worth). It holds
+   * across reconnections. While paused the ping check (pingIntervalMs) rests:
+   * a pong cannot be read either.
+   */
+  pauseReceive(): void;
+  /**
+   * lws_rx_flow_control(wsi, 1): the messages that waited are delivered in
+   * order (from a fresh turn of the event loop, never inside the caller's
+   * callback), then the socket is read again.
+   */
+  resumeReceive(): void;
+  /** Reading is paused by `pauseReceive` (lws_rx_flow_allowed() is its opposite). */
+  readonly receivePaused: boolean;
+  /**
+   * Closes for good: no reconnection follows. Inside a callback, once it
+   * returns. Code 1005 (lws's LWS_CLOSE_STATUS_NOSTATUS) sends a close frame
+   * without a code, as a bridge passes on a close that had none.
+   */
   close(code?: number, reason?: string): void;
   /**
    * Closes this socket and lets the reconnect policy open another after its

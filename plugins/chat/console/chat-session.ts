@@ -1,5 +1,6 @@
-/** @module tsws-chat's connection: joins, re-joins after a lost connection with backoff, and turns typed lines into requests. */
-import WebSocket from 'ws';
+/** @module tsws-chat's connection (a client connection): joins, re-joins after a lost connection with backoff, and turns typed lines into requests. */
+import type { StandaloneClients, StandaloneConn } from '../../../server/session/client/standalone.ts';
+import type { TswsError } from '../../../server/plugin/api.ts';
 import type { Request, ServerMessage } from '../protocol.ts';
 import { eventLine, memberList, messageLines, noticeLine, readServerMessage } from './render.ts';
 import { RoomSequence, type Shown } from './sequence.ts';
@@ -18,10 +19,19 @@ export interface SessionOptions {
   readonly url: string;
   readonly name: string;
   readonly room: string;
+  /** Client connections (standaloneClients): the chat's connection is one. */
+  readonly connect: StandaloneClients['connect'];
 }
 
-const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 10_000;
+/**
+ * After a lost connection: 0.5 s doubling to 10 s, equal jitter (terminals
+ * cut off by one server restart do not all come back in the same instant),
+ * started over only once the server welcomed us back, so a refused re-join
+ * does not bring the next attempt sooner. Before the first join a failure is
+ * fatal instead (exit 1): there is no conversation to keep.
+ */
+const RECONNECT = { firstMs: 500, maxMs: 10_000, resetOn: 'manual' } as const;
+const HANDSHAKE_MS = 10_000;
 /** /quit waits this long for the server to acknowledge the close, then leaves anyway. */
 const QUIT_GRACE_MS = 2000;
 
@@ -39,24 +49,25 @@ const MAX_EARLY = 100;
 export class ChatSession {
   readonly #opts: SessionOptions;
   readonly #io: ConsoleIo;
-  #ws: WebSocket | undefined;
+  #conn: StandaloneConn | undefined;
   /** The room and name as the server confirmed them (or as asked, before it has). */
   #room: string;
   #name: string;
-  /** The current socket completed its handshake. */
-  #opened = false;
   /** Joined on the current socket. */
   #joined = false;
   /** Lines typed (or piped in) before the first join: sent once it is done, in order. */
   readonly #early: Request[] = [];
+  /** Requests for clientWritable, one written per call. */
+  #outbox: string[] = [];
+  /** /quit: close once the outbox (the leave) is written. */
+  #closeWhenSent = false;
   /** Joined at least once: from then on, a lost connection is retried instead of fatal. */
   #everJoined = false;
   #quitting = false;
   /** End of input came before the first join, with lines waiting: quit once they are sent. */
   #quitAfterJoin = false;
-  #delay = FIRST_DELAY_MS;
-  #timer: NodeJS.Timeout | undefined;
-  #lastError: Error | undefined;
+  /** Why the connection was lost, for the notice its retry prints. */
+  #why = '';
   /** The room's (epoch, last id) shown, so a re-join's history does not repeat what is on screen and nothing is skipped unsaid. */
   #sequence = new RoomSequence();
 
@@ -68,7 +79,32 @@ export class ChatSession {
   }
 
   start(): void {
-    this.#connect();
+    this.#conn ??= this.#opts.connect({
+      url: this.#opts.url,
+      protocol: 'chat',
+      timeoutMs: HANDSHAKE_MS,
+      reconnect: RECONNECT,
+      callbacks: {
+        clientEstablished: (conn) => this.#established(conn),
+        clientReceive: (_conn, data, isBinary) => {
+          const msg = isBinary ? undefined : readServerMessage(data.toString('utf8'));
+          if (msg) this.#handle(msg);
+        },
+        clientWritable: (conn) => {
+          const next = this.#outbox.shift();
+          if (next !== undefined) conn.write(next);
+          if (this.#outbox.length > 0) conn.requestWritable();
+          // After the callback returns, so the close frame follows the leave.
+          else if (this.#closeWhenSent) conn.close(1000);
+        },
+        clientConnectionError: (_conn, err) => this.#failed(err),
+        clientClosed: (_conn, code, reason) => this.#closed(code, reason),
+        clientReconnecting: (_conn, next) => {
+          const secs = Math.max(1, Math.round(next.delayMs / 1000));
+          this.#notice(`connection lost (${this.#why}); reconnecting in ${secs} s`);
+        },
+      },
+    });
   }
 
   /** One line the user typed. */
@@ -105,50 +141,53 @@ export class ChatSession {
       return;
     }
     this.#quitting = true;
-    clearTimeout(this.#timer);
-    const ws = this.#ws;
-    // Still connecting: the outcome decides (unreachable is still exit 1; reached, it closes at once).
-    if (ws?.readyState === WebSocket.CONNECTING) return;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return this.#io.exit(0);
-    if (this.#joined) ws.send(JSON.stringify({ type: 'leave' } satisfies Request));
-    ws.close(1000);
-    setTimeout(() => this.#io.exit(0), QUIT_GRACE_MS).unref();
+    const conn = this.#conn;
+    switch (conn?.state) {
+      case 'connecting':
+        // The outcome decides: unreachable is still exit 1; reached, it closes at once.
+        return;
+      case 'open':
+        if (this.#joined) this.#outbox.push(JSON.stringify({ type: 'leave' } satisfies Request));
+        this.#closeWhenSent = true;
+        conn.requestWritable();
+        setTimeout(() => this.#io.exit(0), QUIT_GRACE_MS).unref();
+        return;
+      default:
+        // Waiting to retry, or closing: nothing to say goodbye on.
+        conn?.close();
+        return this.#io.exit(0);
+    }
   }
 
-  #connect(): void {
-    const ws = new WebSocket(this.#opts.url, 'chat', { handshakeTimeout: 10_000 });
-    this.#ws = ws;
+  #established(conn: StandaloneConn): void {
     this.#joined = false;
-    this.#opened = false;
-    this.#lastError = undefined;
-    ws.on('open', () => {
-      this.#opened = true;
-      if (this.#quitting) ws.close(1000);
-      else ws.send(JSON.stringify({ type: 'join', room: this.#room, name: this.#name } satisfies Request));
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const msg = isBinary ? undefined : readServerMessage(data.toString('utf8'));
-      if (msg && ws === this.#ws) this.#handle(msg);
-    });
-    ws.on('error', (err) => {
-      this.#lastError = err;
-    });
-    ws.on('close', (code, reason) => {
-      if (ws === this.#ws) this.#closed(code, reason.toString());
-    });
+    if (this.#quitting) return conn.close(1000);
+    this.#send(conn, JSON.stringify({ type: 'join', room: this.#room, name: this.#name } satisfies Request));
+  }
+
+  /** An attempt failed before the handshake completed. */
+  #failed(err: TswsError): void {
+    this.#joined = false;
+    // Node's own words (connect ECONNREFUSED ...) where there are some; the coded detail otherwise.
+    const why = err.cause instanceof Error ? err.cause.message : err.detail;
+    if (!this.#everJoined) return this.#exit(1, `tsws-chat: cannot reach the chat at ${this.#opts.url}: ${why}`);
+    if (this.#quitting) return this.#exit(0);
+    this.#why = why;
   }
 
   #closed(code: number, reason: string): void {
     this.#joined = false;
-    if (!this.#everJoined && !this.#opened) {
-      return this.#io.exit(1, `tsws-chat: cannot reach the chat at ${this.#opts.url}: ${this.#lastError?.message ?? `closed with ${code}`}`);
-    }
-    if (this.#quitting) return this.#io.exit(0);
-    if (!this.#everJoined) return this.#io.exit(1, `tsws-chat: the server at ${this.#opts.url} closed the connection before the join (${code}${reason ? ` ${reason}` : ''})`);
-    const secs = Math.max(1, Math.round(this.#delay / 1000));
-    this.#notice(`connection lost (${this.#lastError?.message ?? `${code}${reason ? ` ${reason}` : ''}`}); reconnecting in ${secs} s`);
-    this.#timer = setTimeout(() => this.#connect(), this.#delay);
-    this.#delay = Math.min(this.#delay * 2, MAX_DELAY_MS);
+    this.#outbox = [];
+    if (this.#quitting) return this.#exit(0);
+    const how = `${code}${reason ? ` ${reason}` : ''}`;
+    if (!this.#everJoined) return this.#exit(1, `tsws-chat: the server at ${this.#opts.url} closed the connection before the join (${how})`);
+    this.#why = how;
+  }
+
+  /** Ends the program; the connection first, so that no retry is left behind. */
+  #exit(code: number, message?: string): void {
+    this.#conn?.close();
+    this.#io.exit(code, message);
   }
 
   #handle(msg: ServerMessage): void {
@@ -162,7 +201,7 @@ export class ChatSession {
         this.#name = msg.name;
         this.#joined = true;
         this.#everJoined = true;
-        this.#delay = FIRST_DELAY_MS;
+        this.#conn?.resetBackoff();
         this.#io.setRoom(msg.room);
         this.#io.print(eventLine(msg.time, `${rejoin ? 'rejoined' : 'joined'} ${msg.room} as ${msg.name}; ${memberList(msg.room, msg.members)}`));
         for (const req of this.#early.splice(0)) this.#request(req);
@@ -187,7 +226,7 @@ export class ChatSession {
       }
       case 'error':
         // A refused first join (name taken, bad name) is fatal: there is nothing to do here without one.
-        if (msg.request === 'join' && !this.#joined) return this.#io.exit(1, `tsws-chat: ${msg.message}`);
+        if (msg.request === 'join' && !this.#joined) return this.#exit(1, `tsws-chat: ${msg.message}`);
         this.#notice(`${msg.message} (${msg.code})`);
         return;
       default: {
@@ -210,14 +249,19 @@ export class ChatSession {
   }
 
   #request(req: Request): void {
-    const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || !this.#joined) {
+    const conn = this.#conn;
+    if (!conn?.isOpen || !this.#joined) {
       // Before the first join nothing is lost (a pipe writes at once); after it, a line typed while the
       // connection is down is refused out loud rather than sent late into a conversation that moved on.
       if (!this.#everJoined && this.#early.length < MAX_EARLY) return void this.#early.push(req);
       return this.#notice('not connected: nothing was sent');
     }
-    ws.send(JSON.stringify(req));
+    this.#send(conn, JSON.stringify(req));
+  }
+
+  #send(conn: StandaloneConn, text: string): void {
+    this.#outbox.push(text);
+    conn.requestWritable();
   }
 
   #notice(what: string): void {

@@ -1,6 +1,8 @@
 /** @module tsws-chat: the command line (arguments, terminal, exit codes) around a ChatSession. */
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { standaloneClients } from '../../../server/session/client/standalone.ts';
 import { DEFAULT_ROOM } from '../protocol.ts';
 import { ChatSession, type ConsoleIo } from './chat-session.ts';
 
@@ -84,7 +86,9 @@ function main(argv: readonly string[]): void {
       process.exit(code);
     },
   };
-  const session = new ChatSession({ url, name, room: parsed.values.room ?? DEFAULT_ROOM }, io);
+  // Standard output is the conversation: the client machinery's log (a callback that threw: a bug) goes to stderr.
+  const clients = standaloneClients(pino({ level: 'warn' }, pino.destination(2)), 'tsws-chat');
+  const session = new ChatSession({ url, name, room: parsed.values.room ?? DEFAULT_ROOM, connect: clients.connect }, io);
   rl.on('line', (l) => {
     // The terminal echoed what was typed; the room's copy (with time and name) comes back from the
     // server, so the echo of a message goes, or every line you say would show twice.

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createLogger, parseLogLevel } from '../../../server/base/log.ts';
+import { standaloneClients } from '../../../server/session/client/standalone.ts';
 import { NODE_ID } from '../wire.ts';
 import { TunnelAgent } from './tunnel-agent.ts';
 
@@ -100,12 +101,14 @@ function main(argv: readonly string[]): void {
   if (!level) usageError(`unknown log level ${v.debug ?? ''}`);
 
   const log = createLogger(level).child({ node: v.id });
+  const clients = standaloneClients(log, 'tsws-tunnel');
   const agent = new TunnelAgent({
     server,
     id: v.id,
     token,
     ...(target ? { target } : {}),
     log,
+    connect: clients.connect,
     onMessage: (from, body) => log.info({ event: 'message', from, body }, `message from ${from}`),
     onFatal: () => process.exit(1),
   });

@@ -1,9 +1,9 @@
-/** @module The private node's agent: keeps one tunnel up (hello, heartbeats, reconnects with backoff), serves forwarded requests, sends and receives messages. */
+/** @module The private node's agent: keeps one tunnel up (a client connection: hello, heartbeats, reconnects with backoff), serves forwarded requests, sends and receives messages. */
 import type { Logger } from 'pino';
-import WebSocket from 'ws';
+import type { StandaloneClients, StandaloneConn } from '../../../server/session/client/standalone.ts';
+import type { TswsError } from '../../../server/plugin/api.ts';
 import type { Delivery } from '../node-ref.ts';
-import { PROTOCOL, WIRE_VERSION, decodeBinary, frameText, parseServerFrame, type AgentFrame, type Offer, type ServerFrame, type Welcome } from '../wire.ts';
-import { Backoff } from './backoff.ts';
+import { PROTOCOL, WIRE_VERSION, decodeBinary, frameText, parseServerFrame, type AgentFrame, type Hello, type Offer, type ServerFrame, type Welcome } from '../wire.ts';
 import { TargetRequests } from './target.ts';
 import { TargetSockets } from './target-ws.ts';
 
@@ -15,6 +15,8 @@ export interface AgentOptions {
   /** The local HTTP service forwarded requests go to; without one the node offers messages only. */
   readonly target?: URL;
   readonly log: Logger;
+  /** Client connections (standaloneClients): the tunnel, and the websockets to the target, are opened with it. */
+  readonly connect: StandaloneClients['connect'];
   readonly onMessage?: (from: string, body: unknown) => void;
   /** The public node will not have this agent: bad credentials, or another agent took the id. The agent has stopped. */
   readonly onFatal?: (reason: string) => void;
@@ -31,6 +33,19 @@ const DEFAULT_WS_MAX_MESSAGE = 4 * 1024 * 1024;
 /** Messages waiting for a tunnel or a window slot; past this, send() answers busy. */
 const MAX_OUTBOX = 10_000;
 
+/** The tunnel's own frames are at most 600 KiB (README, "Frames"): this leaves room. */
+const MAX_FRAME = 4 * 1024 * 1024;
+
+/**
+ * Liveness of the path to the public node: a websocket ping this often, and a
+ * ping answered by nothing (no pong, no frame) before the next one cuts the
+ * tunnel and reconnects. The default heartbeat-secs (20): TCP alone may take
+ * minutes to notice a public node that vanished. The wire's own `ping`
+ * (every heartbeatSecs of the welcome) goes on: it is what tells the public
+ * node this agent is alive.
+ */
+const LIVENESS_MS = 20_000;
+
 interface Outgoing {
   readonly to: string;
   readonly body: unknown;
@@ -40,17 +55,18 @@ interface Outgoing {
 export class TunnelAgent {
   readonly #opts: AgentOptions;
   readonly #log: Logger;
-  readonly #backoff: Backoff;
   readonly #requests: TargetRequests;
   readonly #sockets: TargetSockets;
-  #state: AgentState = 'waiting';
-  #ws: WebSocket | undefined;
+  #conn: StandaloneConn | undefined;
+  #stopped = false;
   #welcome: Welcome | undefined;
   #refused: string | undefined;
-  #lastError: Error | undefined;
-  #lastHeard = 0;
-  #heartbeat: NodeJS.Timeout | undefined;
-  #retry: NodeJS.Timeout | undefined;
+  /** Why the last attempt failed or the last tunnel closed, for the line its retry logs. */
+  #why = '';
+  #closeCode: number | undefined;
+  #wasUp = false;
+  /** Frames for the public node, one written per clientWritable (TargetRequests and TargetSockets fill it too). */
+  #frames: (string | Buffer)[] = [];
   #seq = 0;
   readonly #outbox: Outgoing[] = [];
   readonly #inFlight = new Map<number, Outgoing>();
@@ -58,34 +74,79 @@ export class TunnelAgent {
   constructor(opts: AgentOptions) {
     this.#opts = opts;
     this.#log = opts.log;
-    this.#backoff = new Backoff(opts.backoff ?? { firstMs: 500, maxMs: 30_000 });
-    const side = { window: () => this.#welcome?.window ?? 0, send: (f: AgentFrame | Buffer) => this.#send(f), wsMaxMessage: () => this.#welcome?.wsMaxMessage ?? DEFAULT_WS_MAX_MESSAGE };
+    const side = {
+      window: () => this.#welcome?.window ?? 0,
+      send: (f: AgentFrame | Buffer) => this.#send(f),
+      wsMaxMessage: () => this.#welcome?.wsMaxMessage ?? DEFAULT_WS_MAX_MESSAGE,
+      connect: opts.connect,
+    };
     this.#requests = new TargetRequests(opts.target, side, opts.log);
     this.#sockets = new TargetSockets(opts.target, side, opts.log);
   }
 
   get state(): AgentState {
-    return this.#state;
+    if (this.#stopped) return 'stopped';
+    if (this.#welcome) return 'open';
+    return this.#conn?.state === 'waiting' ? 'waiting' : 'connecting';
   }
 
   get offers(): readonly Offer[] {
     return this.#opts.target ? ['http', 'messages', 'websocket'] : ['messages'];
   }
 
+  /**
+   * Reconnect policy (the framework's): after a failed attempt or a lost
+   * tunnel, again after a backoff delay (500 ms doubling to 30 s, equal
+   * jitter) for ever. The delays start over only once the public node
+   * welcomes us (resetOn 'manual'): a refused or broken hello does not bring
+   * the next attempt sooner. A refusal, or a close saying the id is not ours
+   * (4003, 4001), ends it for good.
+   */
   start(): void {
-    if (this.#state === 'stopped') return;
-    this.#connect();
+    if (this.#stopped || this.#conn) return;
+    this.#log.info({ server: this.#opts.server }, 'connecting');
+    const { firstMs, maxMs } = this.#opts.backoff ?? { firstMs: 500, maxMs: 30_000 };
+    this.#conn = this.#opts.connect({
+      url: this.#opts.server,
+      protocol: PROTOCOL,
+      timeoutMs: 10_000,
+      maxMessageSize: MAX_FRAME,
+      pingIntervalMs: LIVENESS_MS,
+      reconnect: { firstMs, maxMs, resetOn: 'manual' },
+      callbacks: {
+        clientEstablished: () => {
+          this.#refused = undefined;
+          this.#send({ type: 'hello', v: WIRE_VERSION, id: this.#opts.id, token: this.#opts.token, offers: [...this.offers] });
+        },
+        clientReceive: (conn, data, isBinary) => this.#received(conn, data, isBinary),
+        clientWritable: (conn) => {
+          const next = this.#frames.shift();
+          if (next === undefined) return;
+          conn.write(next);
+          if (this.#frames.length > 0) conn.requestWritable();
+        },
+        clientConnectionError: (_conn, err) => {
+          this.#why = shortly(err);
+          this.#closeCode = undefined;
+        },
+        clientClosed: (conn, code, reason) => this.#closed(conn, code, reason),
+        clientReconnecting: (conn, next) => {
+          const line = { closeCode: this.#closeCode, error: conn.lastError?.code, reason: this.#why, retryInMs: next.delayMs, attempt: next.attempt };
+          this.#log.warn(line, this.#wasUp ? 'tunnel down; reconnecting' : 'cannot reach the public node; retrying');
+          this.#wasUp = false;
+          this.#why = '';
+        },
+      },
+    });
   }
 
   /** Closes the tunnel for good (1000); messages not yet answered resolve as `disconnected`. */
   stop(): void {
-    this.#state = 'stopped';
-    clearTimeout(this.#retry);
+    this.#stopped = true;
     this.#down();
-    this.#ws?.close(1000, 'agent stopping');
+    this.#conn?.close(1000, 'agent stopping');
     for (const m of this.#outbox.splice(0)) m.resolve({ ok: false, code: 'disconnected', message: 'the agent stopped' });
     this.#requests.close();
-    this.#sockets.dropAll();
   }
 
   /**
@@ -97,7 +158,7 @@ export class TunnelAgent {
    * nothing arrives twice).
    */
   send(to: string, body: unknown): Promise<Delivery> {
-    if (this.#state === 'stopped') return Promise.resolve({ ok: false, code: 'disconnected', message: 'the agent stopped' });
+    if (this.#stopped) return Promise.resolve({ ok: false, code: 'disconnected', message: 'the agent stopped' });
     if (this.#outbox.length >= MAX_OUTBOX) return Promise.resolve({ ok: false, code: 'busy', message: `${MAX_OUTBOX} messages are waiting already` });
     return new Promise((resolve) => {
       this.#outbox.push({ to, body, resolve });
@@ -112,43 +173,26 @@ export class TunnelAgent {
 
   // ---- the connection ---------------------------------------------------------------
 
-  #connect(): void {
-    this.#state = 'connecting';
-    this.#refused = undefined;
-    this.#lastError = undefined;
-    this.#log.info({ server: this.#opts.server }, 'connecting');
-    const ws = new WebSocket(this.#opts.server, PROTOCOL, { handshakeTimeout: 10_000, perMessageDeflate: false, maxPayload: 4 * 1024 * 1024 });
-    this.#ws = ws;
-    ws.on('open', () => {
-      ws.send(frameText({ type: 'hello', v: WIRE_VERSION, id: this.#opts.id, token: this.#opts.token, offers: [...this.offers] }));
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (ws !== this.#ws) return;
-      this.#lastHeard = Date.now();
-      if (isBinary) return this.#data(data);
-      const f = parseServerFrame(data.toString('utf8'));
-      if (!f.ok) {
-        this.#log.error({ error: f.error }, 'the public node sent a frame this agent does not understand; reconnecting');
-        return ws.terminate();
-      }
-      this.#frame(f.value);
-    });
-    ws.on('error', (err) => {
-      this.#lastError = err;
-    });
-    ws.on('close', (code, reason) => {
-      if (ws === this.#ws) this.#closed(code, reason.toString());
-    });
+  #received(conn: StandaloneConn, data: Buffer, isBinary: boolean): void {
+    if (isBinary) return this.#data(data);
+    const f = parseServerFrame(data.toString('utf8'));
+    if (!f.ok) {
+      this.#log.error({ error: f.error }, 'the public node sent a frame this agent does not understand; reconnecting');
+      this.#why = `bad frame: ${f.error}`;
+      return conn.reconnect(1008, 'bad frame');
+    }
+    this.#frame(conn, f.value);
   }
 
-  #frame(f: ServerFrame): void {
+  #frame(conn: StandaloneConn, f: ServerFrame): void {
     switch (f.type) {
       case 'welcome':
         // Only the answer to our hello; a second one would start a second heartbeat.
-        return this.#state === 'connecting' ? this.#up(f) : undefined;
+        return this.#welcome ? undefined : this.#up(conn, f);
       case 'refused':
         this.#refused = `${f.code}: ${f.message}`;
-        return;
+        // For good: clientClosed follows and stops the agent.
+        return conn.close(1000, 'refused');
       case 'pong':
         return;
       case 'req':
@@ -186,29 +230,19 @@ export class TunnelAgent {
     else this.#sockets.piece(f.stream, f);
   }
 
-  #up(welcome: Welcome): void {
+  #up(conn: StandaloneConn, welcome: Welcome): void {
     this.#welcome = welcome;
-    this.#state = 'open';
-    this.#backoff.reset();
+    conn.resetBackoff();
     this.#log.info({ offers: welcome.offers, target: this.#opts.target?.href }, 'tunnel up');
-    const every = welcome.heartbeatSecs * 1000;
-    this.#heartbeat = setInterval(() => {
-      // Silent for two heartbeats although we ping: the path is dead even if TCP has not noticed.
-      if (Date.now() - this.#lastHeard > 2 * every) {
-        this.#log.warn({ silentMs: Date.now() - this.#lastHeard }, 'no word from the public node; reconnecting');
-        this.#ws?.terminate();
-        return;
-      }
-      this.#send({ type: 'ping' });
-    }, every);
+    // The framework's timer: it stops with this socket.
+    conn.setInterval(welcome.heartbeatSecs * 1000, () => this.#send({ type: 'ping' }));
     this.#opts.onUp?.(welcome);
     this.#pump();
   }
 
   #down(): void {
-    clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
     this.#welcome = undefined;
+    this.#frames = [];
     this.#requests.dropAll();
     this.#sockets.dropAll();
     for (const [seq, m] of this.#inFlight) {
@@ -217,29 +251,28 @@ export class TunnelAgent {
     }
   }
 
-  #closed(code: number, reason: string): void {
-    const wasUp = this.#state === 'open';
+  #closed(conn: StandaloneConn, code: number, reason: string): void {
+    this.#wasUp = this.#welcome !== undefined;
     this.#down();
-    if (this.#state === 'stopped') return;
+    if (this.#stopped) return;
     const fatal = this.#refused ?? (code === 4003 ? 'refused' : code === 4001 ? `another agent registered as ${this.#opts.id}` : undefined);
     if (fatal) {
-      this.#state = 'stopped';
+      this.#stopped = true;
+      // No retry: nothing will change the public node's mind.
+      conn.close();
       this.#log.error({ code, reason: fatal }, 'the public node will not have this agent; stopping');
       this.#opts.onFatal?.(fatal);
       return;
     }
-    this.#state = 'waiting';
-    const delay = this.#backoff.next();
-    const why = this.#lastError?.message ?? `${code}${reason ? ` ${reason}` : ''}`;
-    this.#log.warn({ code, reason: why, retryInMs: delay, attempt: this.#backoff.attempt }, wasUp ? 'tunnel down; reconnecting' : 'cannot reach the public node; retrying');
-    this.#retry = setTimeout(() => this.#connect(), delay);
+    this.#closeCode = code;
+    this.#why ||= conn.lastError ? shortly(conn.lastError) : `${code}${reason ? ` ${reason}` : ''}`;
   }
 
   // ---- messages -----------------------------------------------------------------------
 
   #pump(): void {
     const w = this.#welcome;
-    if (this.#state !== 'open' || !w) return;
+    if (!w) return;
     while (this.#outbox.length > 0 && this.#inFlight.size < w.messageWindow) {
       const m = this.#outbox.shift() as Outgoing;
       const seq = ++this.#seq;
@@ -256,10 +289,16 @@ export class TunnelAgent {
     this.#pump();
   }
 
-  #send(f: AgentFrame | Buffer): void {
-    const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (Buffer.isBuffer(f)) ws.send(f, { binary: true });
-    else ws.send(frameText(f));
+  /** Queued for clientWritable; dropped while no tunnel is open (what they answered is gone with it). */
+  #send(f: AgentFrame | Hello | Buffer): void {
+    const conn = this.#conn;
+    if (!conn?.isOpen) return;
+    this.#frames.push(Buffer.isBuffer(f) ? f : frameText(f));
+    conn.requestWritable();
   }
+}
+
+/** A failure in a few words for the log line (its code goes beside it): Node's own message when there is one (connect ECONNREFUSED ...), else the coded detail. */
+function shortly(err: TswsError): string {
+  return err.cause instanceof Error ? err.cause.message : err.detail;
 }

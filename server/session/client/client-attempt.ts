@@ -1,4 +1,4 @@
-/** @module One attempt of a client connection: a `ws` socket, its handshake timeout and ping liveness, and what ended it, coded. */
+/** @module One attempt of a client connection: a `ws` socket, its handshake timeout and ping liveness, pausing its reads, and what ended it, coded. */
 import WebSocket from 'ws';
 import { tswsError, type TswsError } from '../../base/errors.ts';
 import { attemptFailure, cutFailure } from './failure.ts';
@@ -10,7 +10,7 @@ import type { ClientSettings } from './settings.ts';
  * error only for a cut, 1006 with no close frame.
  */
 export type AttemptEnd =
-  | { readonly established: false; readonly error: TswsError }
+  | { readonly established: false; readonly error: TswsError; readonly status: number | undefined }
   | { readonly established: true; readonly code: number; readonly reason: string; readonly error: TswsError | undefined };
 
 /** What the connection hears from its current attempt; nothing once the attempt was abandoned. */
@@ -25,6 +25,9 @@ export interface AttemptEvents {
 /** ws copies its send options: two shared objects instead of one per message. */
 const BINARY = { binary: true } as const;
 const TEXT = { binary: false } as const;
+
+/** lws's LWS_CLOSE_STATUS_NOSTATUS: asked of close(), a close frame without a code. */
+export const NO_STATUS = 1005;
 
 /** ws gives Buffers (binaryType is left at 'nodebuffer'); its type also names the other binaryTypes' shapes. */
 const asBuffer = (data: WebSocket.RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
@@ -45,6 +48,10 @@ export class ClientAttempt {
   #handshakeTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #awaitingPong = false;
+  /** The socket is not being read (pause()): no pong could arrive, so the ping check rests. */
+  #paused = false;
+  /** The HTTP status that answered the handshake, once one did. */
+  #status: number | undefined;
 
   /** Starts connecting; throws at once (as ws does) only for what no retry would fix, such as a header it cannot send. */
   constructor(settings: ClientSettings, events: AttemptEvents) {
@@ -53,10 +60,19 @@ export class ClientAttempt {
     this.#onSent = () => {
       if (!this.#abandoned) events.sent();
     };
-    const ws = new WebSocket(settings.url, settings.subprotocol === '' ? [] : [settings.subprotocol], settings.ws);
+    const ws = new WebSocket(settings.url, [...settings.subprotocols], settings.ws);
     this.#ws = ws;
+    ws.on('upgrade', (res) => (this.#status = res.statusCode));
+    // Listened to for the status (a bridge passes a 403 on as a 403); with a listener ws leaves the abort to us.
+    ws.on('unexpected-response', (_req, res) => {
+      this.#status = res.statusCode;
+      this.#failure ??= tswsError('TSWS_ERR_CLIENT_BAD_HANDSHAKE', { ...settings.at, reason: `Unexpected server response: ${res.statusCode ?? '?'}` });
+      ws.terminate();
+    });
     ws.on('open', () => this.#opened());
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      // Any message shows the server alive, as a pong does: a long message still arriving is no reason to cut.
+      this.#awaitingPong = false;
       if (!this.#abandoned) events.message(asBuffer(data), isBinary);
     });
     ws.on('pong', () => (this.#awaitingPong = false));
@@ -71,6 +87,27 @@ export class ClientAttempt {
     return this.#ws.bufferedAmount;
   }
 
+  /** The subprotocol the server chose ("" for none). */
+  get protocol(): string {
+    return this.#ws.protocol;
+  }
+
+  /** The HTTP status of the handshake's answer (101 once open), undefined before one came. */
+  get status(): number | undefined {
+    return this.#status;
+  }
+
+  /** Stops reading the socket: TCP holds the server back. Messages ws had read already still come (the connection holds them). */
+  pause(): void {
+    this.#paused = true;
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#ws.resume();
+  }
+
   /** With one shared callback, which ws runs once the frame has left the socket's buffer: the drain signal (see client-connection.ts). */
   send(data: string | Uint8Array | ArrayBuffer, isBinary: boolean): void {
     this.#ws.send(data, isBinary ? BINARY : TEXT, this.#onSent);
@@ -78,7 +115,7 @@ export class ClientAttempt {
 
   /** The closing handshake: 'ended' follows once the server answers (ws gives up after 30 s). */
   close(code: number, reason: string): void {
-    this.#ws.close(code, reason);
+    this.#sayClose(code, reason);
   }
 
   /** No more events from this attempt: an open socket says `code` to the server, any other is dropped. */
@@ -86,8 +123,15 @@ export class ClientAttempt {
     if (this.#abandoned) return;
     this.#abandoned = true;
     this.#stopTimers();
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(code, reason);
+    if (this.#ws.readyState === WebSocket.OPEN) this.#sayClose(code, reason);
     else this.#ws.terminate();
+  }
+
+  /** A paused socket is read again first: the server's answering close frame must be read, or the close would wait for ws's timeout. */
+  #sayClose(code: number, reason: string): void {
+    if (this.#paused) this.resume();
+    if (code === NO_STATUS) this.#ws.close();
+    else this.#ws.close(code, reason);
   }
 
   #opened(): void {
@@ -111,6 +155,10 @@ export class ClientAttempt {
   }
 
   #ping(): void {
+    if (this.#paused) {
+      this.#awaitingPong = false;
+      return;
+    }
     if (this.#awaitingPong) {
       this.#cutReason = `no pong within ${this.#settings.pingIntervalMs} ms`;
       this.#ws.terminate();
@@ -127,7 +175,7 @@ export class ClientAttempt {
     const at = this.#settings.at;
     if (!this.#established) {
       const error = this.#failure ?? tswsError('TSWS_ERR_CLIENT_CLOSED', { ...at, when: 'before the handshake completed', reason: reasonText || `code ${code}` });
-      return this.#events.ended({ established: false, error });
+      return this.#events.ended({ established: false, error, status: this.#status });
     }
     const reason = this.#cutReason ?? (reasonText || this.#cause?.message || '');
     const error = code === 1006 ? cutFailure(reason || 'no close frame', at, this.#cause) : undefined;

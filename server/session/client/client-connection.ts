@@ -1,4 +1,4 @@
-/** @module One websocket client connection a plugin opened: lws's CLIENT_* callbacks, one write per writable, backpressure from the socket, reconnection. */
+/** @module One websocket client connection a plugin opened: lws's CLIENT_* callbacks, one write per writable, backpressure both ways, reconnection. */
 import { enter, leave } from '../../base/beacon.ts';
 import { describeError, isTswsError, tswsError, type TswsError } from '../../base/errors.ts';
 import type { Timer, WriteStatus } from '../../plugin/api-base.ts';
@@ -8,8 +8,9 @@ import { OwnedTimers } from '../timers.ts';
 import { WriteGate } from './write-gate.ts';
 import { checkCloseArgs } from '../close-codes.ts';
 import { Backoff } from './backoff.ts';
-import { ClientAttempt, type AttemptEnd } from './client-attempt.ts';
+import { ClientAttempt, NO_STATUS, type AttemptEnd } from './client-attempt.ts';
 import type { ClientCallbackLabel, ClientHost } from './client-host.ts';
+import { ReceiveFlow } from './receive-flow.ts';
 import type { ClientSettings } from './settings.ts';
 
 /**
@@ -20,13 +21,14 @@ import type { ClientSettings } from './settings.ts';
  * left the socket's buffer, so while choked the first callback that finds
  * bufferedAmount under the threshold is the drain. Nothing polls, and an idle
  * connection costs nothing.
+ * Reading at the plugin's pace (pauseReceive) is receive-flow.ts's.
  */
 export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   static #nextId = 1;
 
   readonly id = ClientConnection.#nextId++;
   readonly url: string;
-  /** The subprotocol asked for ("" for none). */
+  /** The subprotocol asked for ("" for none; several joined by ", "). */
   readonly protocol: string;
   readonly vhost: H;
   readonly session: T;
@@ -55,6 +57,14 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   #timers: OwnedTimers | undefined;
   /** The owner was told this connection is over. */
   #done = false;
+  readonly #receive = new ReceiveFlow({
+    deliver: (data, isBinary) => this.#deliver(data, isBinary),
+    canDeliver: () => this.#state === 'open' && !this.#pendingClose,
+    pauseSocket: () => this.#attempt?.pause(),
+    resumeSocket: () => this.#attempt?.resume(),
+  });
+  #acceptedProtocol = '';
+  #handshakeStatus: number | undefined;
 
   constructor(host: ClientHost, settings: ClientSettings, callbacks: ClientCallbacks<T, H>, view: H, session: T, finished: () => void) {
     this.#host = host;
@@ -83,6 +93,18 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   get lastError(): TswsError | undefined {
     return this.#lastError;
+  }
+
+  get acceptedProtocol(): string {
+    return this.#acceptedProtocol;
+  }
+
+  get handshakeStatus(): number | undefined {
+    return this.#handshakeStatus;
+  }
+
+  get receivePaused(): boolean {
+    return this.#receive.paused;
   }
 
   // ---- the plugin-facing API ---------------------------------------------
@@ -116,6 +138,14 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   resetBackoff(): void {
     this.#backoff?.reset();
+  }
+
+  pauseReceive(): void {
+    this.#receive.pause();
+  }
+
+  resumeReceive(): void {
+    this.#receive.resume();
   }
 
   setTimeout(ms: number, fn: () => void): Timer {
@@ -170,6 +200,10 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   #opened(): void {
     this.#state = 'open';
     this.#lastError = undefined;
+    const attempt = this.#attempt;
+    this.#acceptedProtocol = attempt?.protocol ?? '';
+    this.#handshakeStatus = attempt?.status;
+    this.#receive.opened();
     if (this.#settings.reconnect?.resetOn === 'established') this.#backoff?.reset();
     this.#inEvent = true;
     this.#call('clientEstablished', () => this.#callbacks.clientEstablished?.(this));
@@ -177,6 +211,11 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   }
 
   #received(data: Buffer, isBinary: boolean): void {
+    if (this.#state !== 'open' || this.#pendingClose) return;
+    this.#receive.received(data, isBinary);
+  }
+
+  #deliver(data: Buffer, isBinary: boolean): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
     this.#inEvent = true;
     // #call inlined: once per message, no closure.
@@ -200,6 +239,8 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   /** The socket is gone (either side, or a failed attempt): lws CLIENT_CLOSED or CLIENT_CONNECTION_ERROR, then maybe a retry. */
   #ended(end: AttemptEnd): void {
+    this.#receive.flush();
+    if (!end.established) this.#handshakeStatus = end.status;
     this.#detach();
     // Set before the callbacks, so a close() from inside them ends the retries.
     this.#state = !this.#final && this.#backoff ? 'waiting' : 'closed';
@@ -254,6 +295,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.#wantWritable = false;
     this.#choked = false;
     this.#pendingClose = undefined;
+    this.#receive.drop();
     return attempt;
   }
 
@@ -287,12 +329,15 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     const attempt = this.#attempt;
     if (!pending || this.#state !== 'open' || this.#depth > 0 || !attempt) return;
     this.#state = 'closing';
+    // The plugin is done with this socket: what waited is not delivered (the attempt reads again for the server's close).
+    this.#receive.drop();
     // 'ended' follows once the server answers: #ended runs clientClosed.
     attempt.close(pending.code, pending.reason);
   }
 
   #checkClose(code: number, reason: string): void {
-    const err = checkCloseArgs(code, reason);
+    // A close frame without a code has no room for a reason either.
+    const err = code === NO_STATUS ? (reason === '' ? undefined : 'code 1005 (no code) carries no reason') : checkCloseArgs(code, reason);
     if (err) throw tswsError('TSWS_ERR_BAD_CLOSE_CODE', { protocol: this.#host.protocol, code: String(code), reason: err });
   }
 

@@ -21,6 +21,9 @@ export interface ReconnectSettings {
 
 export interface ClientSettings {
   readonly url: string;
+  /** What is asked for, as `ws` takes it (ws checks each name and refuses duplicates). */
+  readonly subprotocols: readonly string[];
+  /** The same for messages and errors: "" for none, several joined by ", ". */
   readonly subprotocol: string;
   readonly timeoutMs: number;
   readonly reconnect: ReconnectSettings | undefined;
@@ -35,7 +38,10 @@ const positive = (n: unknown): n is number => typeof n === 'number' && Number.is
 
 /** Throws TSWS_ERR_CLIENT_OPTIONS naming the first thing that cannot be used. */
 export function clientSettings(info: ClientConnectInfo<unknown, unknown>, origin: ClientOrigin): ClientSettings {
-  const subprotocol = info.protocol ?? '';
+  const asked = info.protocol ?? [];
+  // "" asks for none, as it always did.
+  const subprotocols = typeof asked === 'string' ? (asked === '' ? [] : [asked]) : [...asked];
+  const subprotocol = subprotocols.join(', ');
   const at: ClientAt = { plugin: origin.pluginName, vhost: origin.vhostName, protocol: origin.protocol, url: String(info.url), subprotocol };
   const refuse = (reason: string) => tswsError('TSWS_ERR_CLIENT_OPTIONS', { ...at, reason });
   let scheme: string;
@@ -61,6 +67,7 @@ export function clientSettings(info: ClientConnectInfo<unknown, unknown>, origin
   const tls = info.tls ?? {};
   return {
     url: info.url,
+    subprotocols,
     subprotocol,
     timeoutMs,
     reconnect,

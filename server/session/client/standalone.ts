@@ -5,9 +5,12 @@ import { WritableScheduler } from '../scheduler.ts';
 import { BEACON_CALLBACKS, registerHost, whereOf, type BeaconCallback } from '../../base/beacon.ts';
 import { ClientSet } from './client-set.ts';
 
+/** A client connection of a program without a vhost: its `vhost` is undefined. */
+export type StandaloneConn<T = undefined> = ClientConnOn<T, undefined>;
+
 /** What a program without a vhost gets: connect, and close everything at exit. */
 export interface StandaloneClients {
-  connect<T = undefined>(info: ClientConnectInfo<T, undefined>): ClientConnOn<T, undefined>;
+  connect<T = undefined>(info: ClientConnectInfo<T, undefined>): StandaloneConn<T>;
   /** Every connection closed for good (1001 to an open one); later connects never start. */
   closeAll(): void;
 }
