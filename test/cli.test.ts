@@ -136,7 +136,7 @@ export default definePlugin({ apiVersion: 1, protocols: [defineProtocol<undefine
 `;
     const dir = makeConfigDir({ vhosts: { site: [{ name: 'localhost', port: '0', 'ws-protocols': [{ counter: {} }] }] }, plugins: { 'counter.ts': plugin } });
     const r = await runTswsToEnd(['-c', dir, '--check']);
-    expect(r.stderr).toContain(`error TSWS_ERR_PLUGIN_TYPE: ${path.join(dir, 'plugins/counter.ts')}:6:43: type error TS2551: Property 'sesion' does not exist on type 'Conn<undefined, Session>'. Did you mean 'session'?`);
+    expect(r.stderr).toContain(`error TSWS_ERR_PLUGIN_TYPE: ${path.join(dir, 'plugins/counter.ts')}:6:43: type error TS2551: Property 'sesion' does not exist on type 'Conn<undefined, Session, unknown>'. Did you mean 'session'?`);
     expect(r.stderr).toMatch(/^FAILED: 1 error\(s\)/m);
     expect(r.code).toBe(1);
     // The project's tsconfig.json rules: here one that also forbids unused parameters.

@@ -1,5 +1,5 @@
 /** @module chat: rooms of named people exchanging text messages, with history, over a JSON protocol (see README.md). */
-import { TokenBucket, defineProtocol, definePlugin, isTswsError, type Conn } from '../../server/plugin/api.ts';
+import { TokenBucket, definePlugin, isTswsError, type Conn } from '../../server/plugin/api.ts';
 import { errorMessage, parseRequest, type LeaveReason, type Request, type RequestType, type ServerMessage } from './protocol.ts';
 import { MemoryRoomStore, type RoomStore } from './room-store.ts';
 import { SharedRoomStore } from './shared-room-store.ts';
@@ -52,48 +52,48 @@ type ChatConn = Conn<VhostState, Session>;
 const topicOf = (room: string): string => `room:${room}`;
 
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'chat',
-  protocols: [
-    defineProtocol<VhostState, Session, typeof options>({
+  protocols: (protocol) => [
+    protocol({
       name: 'chat',
       // A longest message, every character escaped as a JSON surrogate pair, still fits; larger frames close with 1009.
       maxMessageSize: 64 * 1024,
       options,
-      session: (vhost) => ({
-        room: undefined,
-        name: undefined,
-        topics: new Set(),
-        outbox: [],
-        work: Promise.resolve(),
-        bucket: new TokenBucket(vhost.state.rateBurst, vhost.state.ratePerSec),
-        closing: undefined,
-      }),
-      callbacks: {
-        init(vhost, opts, previous) {
-          const keepMs = opts['history-keep-secs'] * 1000;
-          const policy = { historySize: opts.history, keepMs, maxRooms: opts['max-rooms'] };
-          const settings = { maxText: opts['max-message-length'], rateBurst: opts['rate-burst'], ratePerSec: opts['rate-per-sec'], handedOver: false };
-          // A reload keeps the rooms: members who joined before it and after it meet in the same store.
-          if (previous && !previous.handedOver) {
-            previous.handedOver = true;
-            if (previous.store instanceof MemoryRoomStore && keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => (previous.store as MemoryRoomStore).sweep());
-            return { ...settings, store: previous.store };
-          }
-          if (!vhost.cluster && vhost.server.thread.count > 1) {
-            vhost.log.warn('chat: with count-threads above 1 and no "cluster" block, each thread has its own rooms (members and history); messages still reach every thread. Add a cluster block to share the rooms.');
-          }
-          let store: RoomStore;
-          if (vhost.cluster) {
-            // Rooms span every instance; Redis expires kept histories itself.
-            store = new SharedRoomStore(vhost.cluster, policy, topicOf);
-          } else {
-            const memory = new MemoryRoomStore(policy);
-            if (keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => memory.sweep());
-            store = memory;
-          }
-          return { ...settings, store };
-        },
+      init(vhost, opts, previous): VhostState {
+        const keepMs = opts['history-keep-secs'] * 1000;
+        const policy = { historySize: opts.history, keepMs, maxRooms: opts['max-rooms'] };
+        const settings = { maxText: opts['max-message-length'], rateBurst: opts['rate-burst'], ratePerSec: opts['rate-per-sec'], handedOver: false };
+        // A reload keeps the rooms: members who joined before it and after it meet in the same store.
+        if (previous && !previous.handedOver) {
+          previous.handedOver = true;
+          if (previous.store instanceof MemoryRoomStore && keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => (previous.store as MemoryRoomStore).sweep());
+          return { ...settings, store: previous.store };
+        }
+        if (!vhost.cluster && vhost.server.thread.count > 1) {
+          vhost.log.warn('chat: with count-threads above 1 and no "cluster" block, each thread has its own rooms (members and history); messages still reach every thread. Add a cluster block to share the rooms.');
+        }
+        let store: RoomStore;
+        if (vhost.cluster) {
+          // Rooms span every instance; Redis expires kept histories itself.
+          store = new SharedRoomStore(vhost.cluster, policy, topicOf);
+        } else {
+          const memory = new MemoryRoomStore(policy);
+          if (keepMs > 0) vhost.setInterval(Math.min(SWEEP_MS, keepMs), () => memory.sweep());
+          store = memory;
+        }
+        return { ...settings, store };
+      },
+      websocket: {
+        session: (vhost): Session => ({
+          room: undefined,
+          name: undefined,
+          topics: new Set(),
+          outbox: [],
+          work: Promise.resolve(),
+          bucket: new TokenBucket(vhost.state.rateBurst, vhost.state.ratePerSec),
+          closing: undefined,
+        }),
         receive(conn, data, isBinary) {
           const s = conn.session;
           if (s.closing) return;
@@ -122,9 +122,9 @@ export default definePlugin({
         closed(conn) {
           enqueue(conn, () => leaveRoom(conn, 'disconnect'));
         },
-        destroy(vhost) {
-          if (!vhost.state.handedOver) void vhost.state.store.close();
-        },
+      },
+      destroy(vhost) {
+        if (!vhost.state.handedOver) void vhost.state.store.close();
       },
     }),
   ],

@@ -1,31 +1,23 @@
 /** @module dumb-increment-protocol: a counter per connection, sent every 50 ms (wire-compatible with libwebsockets). */
-import { defineProtocol, definePlugin, type Timer } from '../../server/plugin/api.ts';
+import { definePlugin } from '../../server/plugin/api.ts';
 
 const options = {
   options: { type: 'int', default: 0, doc: 'Bit 0 set ("1") disables the 50 ms timer.' },
 } as const;
 
-interface VhostState {
-  readonly timer: Timer | undefined;
-}
-
-interface Session {
-  number: number;
-}
-
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'dumb-increment',
-  protocols: [
-    defineProtocol<VhostState, Session, typeof options>({
+  protocols: (protocol) => [
+    protocol({
       name: 'dumb-increment-protocol',
       options,
-      session: () => ({ number: 0 }),
-      callbacks: {
-        init(vhost, opts) {
-          const timer = opts.options & 1 ? undefined : vhost.setInterval(50, () => vhost.requestWritableAll());
-          return { timer };
-        },
+      init(vhost, opts) {
+        const timer = opts.options & 1 ? undefined : vhost.setInterval(50, () => vhost.requestWritableAll());
+        return { timer };
+      },
+      websocket: {
+        session: () => ({ number: 0 }),
         writable(conn) {
           conn.write(String(conn.session.number++), false);
         },

@@ -1,13 +1,9 @@
 /** @module echo: every message goes back to its sender unchanged, through the writable path. */
-import { defineProtocol, definePlugin } from '../../server/plugin/api.ts';
+import { definePlugin } from '../../server/plugin/api.ts';
 
 const options = {
   'max-queue': { type: 'int', default: 1024, min: 1, doc: 'Messages waiting to be echoed before a client that does not read is closed (1008).' },
 } as const;
-
-interface VhostState {
-  readonly maxQueue: number;
-}
 
 interface Session {
   /** Messages waiting to be echoed; only while some wait (an idle connection keeps no array). */
@@ -16,16 +12,16 @@ interface Session {
 }
 
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'echo',
-  protocols: [
-    defineProtocol<VhostState, Session, typeof options>({
+  protocols: (protocol) => [
+    protocol({
       name: 'echo',
       maxMessageSize: 1024 * 1024,
       options,
-      session: (): Session => ({ queue: undefined, head: 0 }),
-      callbacks: {
-        init: (_vhost, opts) => ({ maxQueue: opts['max-queue'] }),
+      init: (_vhost, opts) => ({ maxQueue: opts['max-queue'] }),
+      websocket: {
+        session: (): Session => ({ queue: undefined, head: 0 }),
         receive(conn, data, isBinary) {
           const s = conn.session;
           const queue = (s.queue ??= []);

@@ -1,18 +1,14 @@
 /** @module lws-mirror-protocol: every message goes to every member of its ?mirror= group, sender included, in order. */
-import { defineProtocol, definePlugin } from '../../server/plugin/api.ts';
+import { definePlugin } from '../../server/plugin/api.ts';
 
 /** lws refuses names it cannot store whole (29 chars) rather than truncating them. */
 const MAX_NAME = 29;
 
-interface Session {
-  readonly topic: string;
-}
-
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'lws-mirror',
-  protocols: [
-    defineProtocol<undefined, Session>({
+  protocols: (protocol) => [
+    protocol({
       name: 'lws-mirror-protocol',
       maxMessageSize: 64 * 1024,
       /*
@@ -25,12 +21,12 @@ export default definePlugin({
        * data, and memory per member stays bounded.
        */
       inbox: { maxMessages: 512, maxBytes: 2 * 1024 * 1024, onOverflow: 'close' },
-      session: (_vhost, req) => ({ topic: `mirror:${req.queryParam('mirror') ?? ''}` }),
-      callbacks: {
+      websocket: {
         filter(req) {
           const name = req.queryParam('mirror') ?? '';
           return name.length > MAX_NAME ? { refuse: 400, reason: `mirror name longer than ${MAX_NAME} characters` } : 'accept';
         },
+        session: (_vhost, req) => ({ topic: `mirror:${req.queryParam('mirror') ?? ''}` }),
         established(conn) {
           conn.subscribe(conn.session.topic);
         },

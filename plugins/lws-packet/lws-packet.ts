@@ -1,6 +1,6 @@
 /** @module protocol-lws-packet (Comlink v2): a controller POSTs JSON packets; they are logged durably and streamed to websocket clients. */
 import path from 'node:path';
-import { defineProtocol, definePlugin, checkLock, type Conn, type HttpTxn } from '../../server/plugin/api.ts';
+import { definePlugin, checkLock, type Conn, type HttpTxn } from '../../server/plugin/api.ts';
 import { FilePacketLog, type PacketLog, type StoredPacket } from './packet-log.ts';
 import { SharedPacketLog } from './shared-packet-log.ts';
 
@@ -22,13 +22,16 @@ interface VhostState {
   handedOver: boolean;
 }
 
-interface Session {
-  // HTTP
+/** A POST being received, or the answer to any request. */
+interface HttpSession {
   readonly chunks: Buffer[];
   size: number;
   reply: { status: number; body: string } | undefined;
   headSent: boolean;
-  // websocket: the last id sent, and the end of the part read from the log
+}
+
+/** A websocket reader: the last id sent, and the end of the part read from the log. */
+interface WsSession {
   cursor: number;
   replayUntil: number;
   notices: string[];
@@ -39,8 +42,8 @@ interface Session {
   reading: boolean;
 }
 
-type Txn = HttpTxn<VhostState, Session>;
-type WsConn = Conn<VhostState, Session>;
+type Txn = HttpTxn<VhostState, HttpSession>;
+type WsConn = Conn<VhostState, WsSession>;
 
 const TOPIC = 'packets';
 /** Packets read from the log at once for a replay. */
@@ -136,10 +139,10 @@ function readPage(conn: WsConn): void {
 }
 
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'lws-packet',
-  protocols: [
-    defineProtocol<VhostState, Session, typeof options>({
+  protocols: (protocol) => [
+    protocol({
       name: 'protocol-lws-packet',
       options,
       maxMessageSize: 1024,
@@ -150,30 +153,30 @@ export default definePlugin({
       check: (opts, where) => {
         if (!where.clustered) checkLock(FilePacketLog.fileIn(path.join(opts['log-dir'], where.vhostName)));
       },
-      session: () => ({ chunks: [], size: 0, reply: undefined, headSent: false, cursor: 0, replayUntil: 0, notices: [], started: false, page: [], reading: false }),
-      callbacks: {
-        init(vhost, opts, previous) {
-          const dir = path.join(opts['log-dir'], vhost.vhostName);
-          const base = { dir, maxPacket: opts['max-packet-size'], pageSize: opts['page-size'], handedOver: false };
-          // A reload keeps the one writer of the log: the successor takes it over.
-          if (previous && !previous.handedOver && previous.dir === dir) {
-            previous.handedOver = true;
-            return { ...base, log: previous.log };
-          }
-          if (vhost.cluster) {
-            vhost.log.info({ retention: opts.retention }, 'packet log shared through Redis (cluster)');
-            return { ...base, log: new SharedPacketLog(vhost.cluster, { retention: opts.retention, topic: TOPIC }) };
-          }
-          // One file, one writer: threads would each count ids of their own.
-          if (vhost.server.thread.count > 1) throw new Error('the packet log is one file with one writer: with count-threads above 1, share it through a "cluster" block (Redis), or run one thread');
-          const { log, recoveredTornLine } = FilePacketLog.open(dir, { retention: opts.retention, fsync: opts.fsync });
-          if (recoveredTornLine) vhost.log.warn({ file: log.file }, 'dropped a torn last line left by a crash (that packet was never acknowledged)');
-          vhost.log.info({ file: log.file, lastId: log.lastId }, 'packet log open');
-          return { ...base, log };
-        },
-        destroy: (vhost) => (vhost.state.handedOver ? undefined : vhost.state.log.close()),
+      init(vhost, opts, previous): VhostState {
+        const dir = path.join(opts['log-dir'], vhost.vhostName);
+        const base = { dir, maxPacket: opts['max-packet-size'], pageSize: opts['page-size'], handedOver: false };
+        // A reload keeps the one writer of the log: the successor takes it over.
+        if (previous && !previous.handedOver && previous.dir === dir) {
+          previous.handedOver = true;
+          return { ...base, log: previous.log };
+        }
+        if (vhost.cluster) {
+          vhost.log.info({ retention: opts.retention }, 'packet log shared through Redis (cluster)');
+          return { ...base, log: new SharedPacketLog(vhost.cluster, { retention: opts.retention, topic: TOPIC }) };
+        }
+        // One file, one writer: threads would each count ids of their own.
+        if (vhost.server.thread.count > 1) throw new Error('the packet log is one file with one writer: with count-threads above 1, share it through a "cluster" block (Redis), or run one thread');
+        const { log, recoveredTornLine } = FilePacketLog.open(dir, { retention: opts.retention, fsync: opts.fsync });
+        if (recoveredTornLine) vhost.log.warn({ file: log.file }, 'dropped a torn last line left by a crash (that packet was never acknowledged)');
+        vhost.log.info({ file: log.file, lastId: log.lastId }, 'packet log open');
+        return { ...base, log };
+      },
+      destroy: (vhost) => (vhost.state.handedOver ? undefined : vhost.state.log.close()),
 
-        // ---- HTTP: POST a packet, GET ?since= ----
+      // HTTP: POST a packet, GET ?since=
+      http: {
+        session: (): HttpSession => ({ chunks: [], size: 0, reply: undefined, headSent: false }),
         http(txn) {
           const { method } = txn.request;
           if (method === 'POST') return; // answered at httpBodyCompletion
@@ -211,8 +214,11 @@ export default definePlugin({
             txn.end(s.reply.body);
           }
         },
+      },
 
-        // ---- websocket: every new packet live, after an optional replay ----
+      // websocket: every new packet live, after an optional replay
+      websocket: {
+        session: (): WsSession => ({ cursor: 0, replayUntil: 0, notices: [], started: false, page: [], reading: false }),
         established(conn) {
           conn.subscribe(TOPIC);
           const raw = conn.request.queryParam('since');

@@ -1,6 +1,6 @@
 /** @module lws-status: tells every status client who is connected, whenever a status client comes or goes. */
 import os from 'node:os';
-import { TSWS_VERSION, defineProtocol, definePlugin, type Presence, type ProtocolVhost, type ProtocolVhostInit } from '../../server/plugin/api.ts';
+import { TSWS_VERSION, definePlugin, type Conn, type Presence, type ProtocolVhost } from '../../server/plugin/api.ts';
 
 interface Entry {
   readonly peer: string;
@@ -21,8 +21,8 @@ interface VhostState {
   again: boolean;
   /** onChange is registered with the first connection (it needs the vhost with its state). */
   listening: boolean;
-  /** Alone: the hosts sharing this list, the last generation's among them until its clients leave (see init). */
-  readonly vhosts: Set<ProtocolVhostInit<VhostState, Session>>;
+  /** The status clients told of each change: alone, those of every configuration sharing this list (see init). */
+  readonly watchers: Set<Conn<VhostState, Session>>;
 }
 
 interface Session {
@@ -42,33 +42,27 @@ function render(clients: ReadonlyMap<number | string, Entry>): string {
 }
 
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'lws-status',
-  protocols: [
-    defineProtocol<VhostState, Session>({
+  protocols: (protocol) => [
+    protocol({
       name: 'lws-status',
-      session: () => ({ stale: true }),
-      callbacks: {
-        init(vhost, _opts, previous) {
-          const shared = vhost.cluster?.presence('clients');
-          if (!shared && vhost.server.thread.count > 1) vhost.log.warn('lws-status: with count-threads above 1 and no "cluster" block, each thread lists its own clients only');
-          // After a reload the clients of both configurations are one list, and every one of them hears every change.
-          if (previous && !previous.shared && !shared) {
-            previous.vhosts.add(vhost);
-            return previous;
-          }
-          const state: VhostState = { clients: new Map(), snapshot: render(new Map()), shared, refreshing: false, again: false, listening: false, vhosts: new Set([vhost]) };
-          return state;
-        },
-        destroy(vhost) {
-          vhost.state.vhosts.delete(vhost);
-        },
+      init(vhost, _opts, previous): VhostState {
+        const shared = vhost.cluster?.presence('clients');
+        if (!shared && vhost.server.thread.count > 1) vhost.log.warn('lws-status: with count-threads above 1 and no "cluster" block, each thread lists its own clients only');
+        // After a reload the clients of both configurations are one list, and every one of them hears every change.
+        if (previous && !previous.shared && !shared) return previous;
+        return { clients: new Map(), snapshot: render(new Map()), shared, refreshing: false, again: false, listening: false, watchers: new Set() };
+      },
+      websocket: {
+        session: () => ({ stale: true }),
         established(conn) {
           const st = conn.vhost.state;
+          st.watchers.add(conn);
           const entry: Entry = { peer: conn.request.peer, time: String(Math.floor(Date.now() / 1000)), ua: conn.request.headers['user-agent'] ?? 'unknown' };
           if (!st.shared) {
             st.clients.set(conn.id, entry);
-            return changed(conn.vhost);
+            return changed(st);
           }
           // Every instance hears of the change (this one too) and reads the list again.
           if (!st.listening) {
@@ -80,8 +74,9 @@ export default definePlugin({
         },
         closed(conn) {
           const st = conn.vhost.state;
+          st.watchers.delete(conn);
           if (!st.shared) {
-            if (st.clients.delete(conn.id)) changed(conn.vhost);
+            if (st.clients.delete(conn.id)) changed(st);
             return;
           }
           void st.shared.release(keyOf(conn.vhost.cluster?.instanceId, conn.id));
@@ -120,7 +115,7 @@ function parseEntry(text: string, instance: string): Entry {
  * arriving while a read runs are folded into one more read after it, so a
  * burst of connections costs two reads, not one per connection.
  */
-function refresh(vhost: ProtocolVhost<VhostState, Session>): void {
+function refresh(vhost: ProtocolVhost<VhostState>): void {
   const st = vhost.state;
   if (!st.shared) return;
   if (st.refreshing) {
@@ -131,7 +126,7 @@ function refresh(vhost: ProtocolVhost<VhostState, Session>): void {
   st.shared.list().then(
     (entries) => {
       st.clients = new Map(entries.map((e) => [e.key, parseEntry(e.value, e.instance)]));
-      changed(vhost);
+      changed(st);
     },
     (err: unknown) => vhost.log.debug({ err }, 'lws-status: shared list unavailable; keeping the last one'),
   ).finally(() => {
@@ -143,13 +138,10 @@ function refresh(vhost: ProtocolVhost<VhostState, Session>): void {
   });
 }
 
-function changed(vhost: ProtocolVhost<VhostState, Session>): void {
-  const st = vhost.state;
+function changed(st: VhostState): void {
   st.snapshot = render(st.clients);
-  for (const host of st.vhosts) {
-    for (const c of host.connections()) {
-      c.session.stale = true;
-      c.requestWritable();
-    }
+  for (const c of st.watchers) {
+    c.session.stale = true;
+    c.requestWritable();
   }
 }

@@ -1,5 +1,5 @@
 /** @module protocol-post-demo: a form at a callback:// mount; posted fields (urlencoded or multipart) echoed back HTML-escaped. */
-import { defineProtocol, definePlugin, type HttpTxn } from '../../server/plugin/api.ts';
+import { definePlugin, type HttpTxn } from '../../server/plugin/api.ts';
 import { parseFormBody } from '../../server/plugin/runtime.ts';
 
 /** lws's post demo refuses larger uploads too. */
@@ -41,14 +41,14 @@ function resultPage(txn: HttpTxn<undefined, Session>): { status: number; html: s
 }
 
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'post-demo',
-  protocols: [
-    defineProtocol<undefined, Session>({
+  protocols: (protocol) => [
+    protocol({
       name: 'protocol-post-demo',
       httpBodyLimit: MAX_UPLOAD,
-      session: () => ({ chunks: [], page: undefined, headSent: false }),
-      callbacks: {
+      http: {
+        session: (): Session => ({ chunks: [], page: undefined, headSent: false }),
         http(txn) {
           const m = txn.request.method;
           if (m === 'POST') return; // answered once the body is complete

@@ -1,5 +1,5 @@
 /** @module lws-server-status: pushes a JSON picture of the whole server (vhosts, listeners, connections, message rates, memory) every update-ms. */
-import { defineProtocol, definePlugin, type ProtocolVhostInit, type ServerSnapshot, type TrafficCounts } from '../../server/plugin/api.ts';
+import { definePlugin, type ProtocolVhostInit, type ServerSnapshot, type TrafficCounts } from '../../server/plugin/api.ts';
 
 const options = {
   'update-ms': { type: 'int', default: 5000, min: 100, max: 3_600_000, doc: 'Milliseconds between two snapshots pushed to every client (lws\'s option of the same name).' },
@@ -95,23 +95,23 @@ function tick(vhost: ProtocolVhostInit, st: VhostState): void {
 }
 
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'server-status',
-  protocols: [
-    defineProtocol<VhostState, Session, typeof options>({
+  protocols: (protocol) => [
+    protocol({
       name: 'lws-server-status',
       options,
-      session: () => ({ sent: 0, first: undefined }),
-      callbacks: {
-        init(vhost, opts, previous) {
-          // After a reload the chart goes on where the replaced instance was (a copy: that one keeps ticking for its own clients).
-          const last = previous?.last ?? vhost.server.snapshot();
-          const st: VhostState = { updateMs: opts['update-ms'], last, rates: previous?.rates ?? new Map(), history: [...(previous?.history ?? [])], text: '', version: 0 };
-          st.text = render(st, last);
-          // One timer per vhost, cancelled by the framework at destroy.
-          vhost.setInterval(st.updateMs, () => tick(vhost, st));
-          return st;
-        },
+      init(vhost, opts, previous): VhostState {
+        // After a reload the chart goes on where the replaced instance was (a copy: that one keeps ticking for its own clients).
+        const last = previous?.last ?? vhost.server.snapshot();
+        const st: VhostState = { updateMs: opts['update-ms'], last, rates: previous?.rates ?? new Map(), history: [...(previous?.history ?? [])], text: '', version: 0 };
+        st.text = render(st, last);
+        // One timer per vhost, cancelled by the framework at destroy.
+        vhost.setInterval(st.updateMs, () => tick(vhost, st));
+        return st;
+      },
+      websocket: {
+        session: (): Session => ({ sent: 0, first: undefined }),
         established(conn) {
           const st = conn.vhost.state;
           conn.session.first = render(st, conn.vhost.server.snapshot());

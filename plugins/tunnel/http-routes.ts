@@ -1,5 +1,5 @@
 /** @module The tunnel's callback mount: the HTTP handshake, messages from HTTP nodes, the node list, and /<id>/... forwarded through tunnels. */
-import type { HttpTxn, PeerRequest } from '../../server/plugin/api.ts';
+import type { HttpEvents, HttpTxn, PeerRequest } from '../../server/plugin/api.ts';
 import { HOP_BY_HOP, type ForwardStream } from './forward.ts';
 import { handshake } from './handshake.ts';
 import type { LinkContext } from './link.ts';
@@ -16,7 +16,7 @@ export interface RouteContext extends LinkContext {
 }
 
 /** What one request under the mount is doing. */
-export type HttpJob =
+type HttpJob =
   | { readonly kind: 'answer'; readonly reply: PendingReply; readonly collect?: Collected }
   | { readonly kind: 'forward'; readonly stream: ForwardStream; readonly hasBody: boolean };
 
@@ -41,8 +41,43 @@ const NACK_STATUS: Readonly<Record<NackCode, number>> = {
   disconnected: 502,
 };
 
+/**
+ * One request under the mount, as its transaction's object (http.transaction):
+ * `http` decides what it is, the other callbacks follow that job.
+ */
+export class MountRequest implements HttpEvents {
+  readonly #txn: Txn;
+  readonly #ctx: RouteContext;
+  #job: HttpJob | undefined;
+
+  constructor(txn: Txn, ctx: RouteContext) {
+    this.#txn = txn;
+    this.#ctx = ctx;
+  }
+
+  http(): void {
+    this.#job = startRequest(this.#txn, this.#ctx);
+  }
+
+  httpBody(chunk: Buffer): void {
+    if (this.#job) requestBody(this.#job, chunk);
+  }
+
+  httpBodyCompletion(): void {
+    if (this.#job) requestBodyDone(this.#job, this.#txn, this.#ctx);
+  }
+
+  httpWritable(): void {
+    if (this.#job) responseWritable(this.#job, this.#txn);
+  }
+
+  httpClosed(how: 'completed' | 'aborted'): void {
+    if (this.#job) requestClosed(this.#job, how);
+  }
+}
+
 /** `http`: decides what the request is; answers right away when it can. */
-export function startRequest(txn: Txn, ctx: RouteContext): HttpJob {
+function startRequest(txn: Txn, ctx: RouteContext): HttpJob {
   const { method, pathInMount, mountpoint, query } = txn.request;
   const answer = (reply?: Reply, collect?: Omit<Collected, 'chunks' | 'size'>): HttpJob => {
     const job: HttpJob = { kind: 'answer', reply: new PendingReply(), ...(collect ? { collect: { ...collect, chunks: [], size: 0 } } : {}) };
@@ -92,7 +127,7 @@ function forward(txn: Txn, ctx: RouteContext, id: string, rest: string, answer: 
   }
 }
 
-export function requestBody(job: HttpJob, chunk: Buffer): void {
+function requestBody(job: HttpJob, chunk: Buffer): void {
   if (job.kind === 'forward') {
     if (job.hasBody) job.stream.upload(chunk);
     return;
@@ -104,7 +139,7 @@ export function requestBody(job: HttpJob, chunk: Buffer): void {
   if (c.size <= c.limit) c.chunks.push(chunk);
 }
 
-export function requestBodyDone(job: HttpJob, txn: Txn, ctx: RouteContext): void {
+function requestBodyDone(job: HttpJob, txn: Txn, ctx: RouteContext): void {
   if (job.kind === 'forward') {
     if (job.hasBody) job.stream.uploadEnd();
     return;
@@ -117,12 +152,12 @@ export function requestBodyDone(job: HttpJob, txn: Txn, ctx: RouteContext): void
   messageFromHttp(text, ctx, (r) => job.reply.set(txn, r));
 }
 
-export function responseWritable(job: HttpJob, txn: Txn): void {
+function responseWritable(job: HttpJob, txn: Txn): void {
   if (job.kind === 'forward') job.stream.writable();
   else job.reply.writable(txn);
 }
 
-export function requestClosed(job: HttpJob, how: 'completed' | 'aborted'): void {
+function requestClosed(job: HttpJob, how: 'completed' | 'aborted'): void {
   if (job.kind === 'forward') job.stream.closed(how);
 }
 

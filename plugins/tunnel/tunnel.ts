@@ -1,12 +1,11 @@
 /** @module tunnel: private nodes reached through websockets they open to this public node (see README.md). */
-import { defineProtocol, definePlugin } from '../../server/plugin/api.ts';
-import { requestBody, requestBodyDone, requestClosed, responseWritable, startRequest, type HttpJob, type RouteContext } from './http-routes.ts';
+import { definePlugin } from '../../server/plugin/api.ts';
+import { MountRequest, type RouteContext } from './http-routes.ts';
 import { MAX_TUNNEL_FRAME, TunnelLink } from './link.ts';
 import { NodeDirectory } from './node-ref.ts';
 import { loadTokenBook } from './tokens.ts';
 import { PROTOCOL } from './wire.ts';
 import { upgradeVerdict } from './ws-routes.ts';
-import type { WsStream } from './ws-stream.ts';
 
 const options = {
   tokens: { type: 'string', default: '', doc: 'Node ids and the token each must present: "id:token" entries separated by commas.' },
@@ -24,23 +23,11 @@ const options = {
 /** Seconds a new tunnel has to send its hello. */
 const HELLO_TIMEOUT_MS = 10_000;
 
-type VhostState = RouteContext;
-
-/**
- * A websocket is a tunnel, or a browser's websocket forwarded to a node (the
- * filter made its stream); an HTTP request under the mount is a job.
- */
-interface Session {
-  link: TunnelLink | undefined;
-  job: HttpJob | undefined;
-  readonly ws: WsStream | undefined;
-}
-
 export default definePlugin({
-  apiVersion: 1,
+  apiVersion: 2,
   name: 'tunnel',
-  protocols: [
-    defineProtocol<VhostState, Session, typeof options>({
+  protocols: (protocol) => [
+    protocol({
       name: PROTOCOL,
       // For the browsers' websockets relayed to nodes (ws-max-message-kb, up to 16 MiB); a tunnel's own
       // frames are held to MAX_TUNNEL_FRAME by its link.
@@ -49,91 +36,57 @@ export default definePlugin({
       httpBodyLimit: 1024 * 1024 * 1024,
       // Upgrades under /nodes/<id>/ are relayed to the node, whatever subprotocol they ask for.
       mountUpgrades: true,
-      session: (vhost, req) => {
-        const ws = vhost.state.upgrades.get(req);
-        vhost.state.upgrades.delete(req);
-        return { link: undefined, job: undefined, ws };
-      },
       options,
       // A bad tokens file refuses a reload as a whole: the running tunnels and their settings stay.
       check: (opts) => void loadTokenBook(opts.tokens, opts['tokens-file']),
-      callbacks: {
-        init(vhost, opts, previous) {
-          // A node's tunnel is a socket in one thread; a request reaching another thread could not use it.
-          if (vhost.server.thread.count > 1) throw new Error('a tunnel lives in the thread that accepted it: run the tunnel protocol with count-threads 1');
-          const tokens = loadTokenBook(opts.tokens, opts['tokens-file']);
-          if (tokens.size === 0) vhost.log.warn('tunnel: no node ids configured (options "tokens" or "tokens-file"): every hello will be refused');
-          vhost.log.info({ nodes: tokens.size }, 'tunnel: ready');
-          // A reload keeps the nodes already joined, but not one whose token was removed or changed.
-          const directory = previous?.directory ?? new NodeDirectory<TunnelLink>();
-          if (previous) {
-            const revoked = directory.revokeUnless((id) => tokens.tokenOf(id) !== undefined && tokens.tokenOf(id) === previous.tokens.tokenOf(id));
-            if (revoked.length > 0) vhost.log.info({ revoked }, 'tunnel: nodes whose token the reload removed or changed were disconnected');
-          }
-          return {
-            directory,
-            tokens,
-            terms: {
-              heartbeatSecs: opts['heartbeat-secs'],
-              window: opts['window-kb'] * 1024,
-              messageWindow: opts['message-window'],
-              maxMessageBytes: opts['max-message-bytes'],
-              wsMaxMessage: opts['ws-max-message-kb'] * 1024,
-            },
+      init(vhost, opts, previous): RouteContext {
+        // A node's tunnel is a socket in one thread; a request reaching another thread could not use it.
+        if (vhost.server.thread.count > 1) throw new Error('a tunnel lives in the thread that accepted it: run the tunnel protocol with count-threads 1');
+        const tokens = loadTokenBook(opts.tokens, opts['tokens-file']);
+        if (tokens.size === 0) vhost.log.warn('tunnel: no node ids configured (options "tokens" or "tokens-file"): every hello will be refused');
+        vhost.log.info({ nodes: tokens.size }, 'tunnel: ready');
+        // A reload keeps the nodes already joined, but not one whose token was removed or changed.
+        const directory = previous?.directory ?? new NodeDirectory<TunnelLink>();
+        if (previous) {
+          const revoked = directory.revokeUnless((id) => tokens.tokenOf(id) !== undefined && tokens.tokenOf(id) === previous.tokens.tokenOf(id));
+          if (revoked.length > 0) vhost.log.info({ revoked }, 'tunnel: nodes whose token the reload removed or changed were disconnected');
+        }
+        return {
+          directory,
+          tokens,
+          terms: {
+            heartbeatSecs: opts['heartbeat-secs'],
+            window: opts['window-kb'] * 1024,
+            messageWindow: opts['message-window'],
             maxMessageBytes: opts['max-message-bytes'],
-            maxStreams: opts['max-streams'],
-            helloTimeoutMs: HELLO_TIMEOUT_MS,
-            requestTimeoutMs: opts['request-timeout-secs'] * 1000,
-            listNodes: opts['list-nodes'],
-            upgrades: new WeakMap(),
-            log: vhost.log,
-          };
-        },
+            wsMaxMessage: opts['ws-max-message-kb'] * 1024,
+          },
+          maxMessageBytes: opts['max-message-bytes'],
+          maxStreams: opts['max-streams'],
+          helloTimeoutMs: HELLO_TIMEOUT_MS,
+          requestTimeoutMs: opts['request-timeout-secs'] * 1000,
+          listNodes: opts['list-nodes'],
+          upgrades: new WeakMap(),
+          log: vhost.log,
+        };
+      },
 
-        // ---- websocket: a tunnel, or a browser's websocket relayed to a node ----
+      // A websocket is a tunnel, or a browser's websocket the filter relayed to a node (it made the stream).
+      websocket: {
         filter(req, vhost) {
           return upgradeVerdict(req, vhost.state, (ms, fn) => vhost.setTimeout(ms, fn));
         },
-        established(conn) {
-          const ws = conn.session.ws;
-          if (ws) return ws.attach(conn);
-          const link = new TunnelLink(conn, conn.vhost.state);
-          conn.session.link = link;
-          link.established();
-        },
-        receive(conn, data, isBinary) {
-          const ws = conn.session.ws;
-          if (ws) ws.fromBrowser(data, isBinary);
-          else conn.session.link?.receive(data, isBinary);
-        },
-        writable(conn) {
-          const ws = conn.session.ws;
-          if (ws) ws.writable();
-          else conn.session.link?.writable();
-        },
-        closed(conn, code, reason) {
-          const ws = conn.session.ws;
-          if (ws) ws.browserClosed(code, reason);
-          else conn.session.link?.closed(code, reason);
-        },
-
-        // ---- HTTP under the callback:// mount ----
-        http(txn) {
-          txn.session.job = startRequest(txn, txn.vhost.state);
-        },
-        httpBody(txn, chunk) {
-          if (txn.session.job) requestBody(txn.session.job, chunk);
-        },
-        httpBodyCompletion(txn) {
-          if (txn.session.job) requestBodyDone(txn.session.job, txn, txn.vhost.state);
-        },
-        httpWritable(txn) {
-          if (txn.session.job) responseWritable(txn.session.job, txn);
-        },
-        httpClosed(txn, how) {
-          if (txn.session.job) requestClosed(txn.session.job, how);
+        connection(conn) {
+          const upgrades = conn.vhost.state.upgrades;
+          const ws = upgrades.get(conn.request);
+          if (!ws) return new TunnelLink(conn, conn.vhost.state);
+          upgrades.delete(conn.request);
+          return ws.browserSide(conn);
         },
       },
+
+      // An HTTP request under the mount: a handshake, a message, the node list, or one forwarded to a node.
+      http: { transaction: (txn) => new MountRequest(txn, txn.vhost.state) },
     }),
   ],
 });

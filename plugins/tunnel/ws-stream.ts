@@ -1,5 +1,5 @@
 /** @module One websocket forwarded through a tunnel, on the public node: the pending upgrade, messages both ways under credit, the close either way. */
-import type { FilterVerdict, Timer, WriteStatus } from '../../server/plugin/api.ts';
+import type { FilterVerdict, Timer, WriteStatus, WsEvents } from '../../server/plugin/api.ts';
 import type { UploadSource } from './forward.ts';
 import { encodePiece, frameText, type HeaderPairs } from './wire.ts';
 import { MessageAssembler, PieceQueue, closeReason, isSendableCloseCode, type Piece } from './ws-flow.ts';
@@ -168,6 +168,16 @@ export class WsStream implements UploadSource {
   }
 
   // ---- the browser's connection ---------------------------------------------------
+
+  /** The browser's connection as one object (websocket.connection): its callbacks are this stream's browser side. */
+  browserSide(conn: BrowserConn): WsEvents {
+    return {
+      established: () => this.attach(conn),
+      receive: (data, isBinary) => this.fromBrowser(data, isBinary),
+      writable: () => this.writable(),
+      closed: (code, reason) => this.browserClosed(code, reason),
+    };
+  }
 
   /** established: the 101 went out. */
   attach(conn: BrowserConn): void {

@@ -9,6 +9,8 @@ import type { ServerView } from '../plugin/api.ts';
 import type { Prepared } from './prepare.ts';
 import type { WritableScheduler } from '../session/scheduler.ts';
 import { ProtocolHost } from '../session/protocol-host.ts';
+import { PluginHost } from '../session/plugin-host.ts';
+import type { RuntimePlugin } from '../plugin/runtime-protocol.ts';
 import { Vhost } from '../vhost/vhost.ts';
 
 export interface Generation {
@@ -17,6 +19,8 @@ export interface Generation {
   readonly vhosts: readonly Vhost[];
   /** Every host made for this configuration, those whose init failed included (they destroy cleanly). */
   readonly hosts: readonly ProtocolHost[];
+  /** The plugins' own states, one per vhost and plugin; each destroyed by the last of its protocol hosts. */
+  readonly plugins: readonly PluginHost[];
 }
 
 export interface GenerationDeps {
@@ -37,22 +41,41 @@ export interface GenerationDeps {
  * Protocol hosts are made afresh for every configuration, so a changed plugin
  * file or changed options take effect. When the previous configuration ran
  * the same protocol on a vhost of the same name, its init gets the old state
- * (`previous`) and may carry resources over.
+ * (`previous`) and may carry resources over. A plugin's own state (apiVersion
+ * 2) is made the same way, once per vhost before the first of its protocols
+ * there, its `previous` the old configuration's for the same vhost and plugin.
  */
 export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previous?: Generation): Generation {
   const hosts: ProtocolHost[] = [];
+  const plugins: PluginHost[] = [];
   const vhosts: Vhost[] = [];
   for (const { config: vc, protocols } of prepared.vhosts) {
     const live = new Map<string, ProtocolHost>();
+    const own = new Map<RuntimePlugin, PluginHost>();
+    const pluginHost = (def: RuntimePlugin): PluginHost => {
+      let host = own.get(def);
+      if (!host) {
+        host = new PluginHost(vc.name, def, { log: deps.log, server: deps.server, scheduler: deps.scheduler, clock: deps.clock });
+        own.set(def, host);
+        plugins.push(host);
+        host.init(previous?.plugins.find((p) => p.vhostName === vc.name && p.plugin === def.name && p.def.file === def.file && p.live));
+      }
+      return host;
+    };
     const vhostLimit = vc.wsMaxMessageSize ?? prepared.config.global.wsMaxMessageSize;
     for (const [name, { plugin, options, maxMessageSize }] of protocols) {
       const messageLimits = { vhost: vhostLimit, protocol: maxMessageSize };
-      const host = new ProtocolHost(vc.name, plugin, options, { scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, clock: deps.clock, messageLimits, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+      const host = new ProtocolHost(vc.name, plugin, options, {
+        scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, clock: deps.clock, messageLimits, plugin: pluginHost(plugin.plugin),
+        ...(deps.cluster ? { cluster: deps.cluster } : {}),
+      });
       hosts.push(host);
       const before = previous?.hosts.find((h) => h.vhostName === vc.name && h.protocol === name && h.live);
       if (host.init(before)) live.set(name, host);
     }
+    // A plugin state none of its protocols took (their inits failed): nothing would ever release it.
+    for (const p of own.values()) if (p.holders === 0) void p.destroy(previous ? 'reload' : 'stop');
     vhosts.push(new Vhost(vc, live, vc.accessLog ? deps.accessLogs.open(vc.accessLog) : undefined, deps.counters.http(vc.name)));
   }
-  return { number: (previous?.number ?? 0) + 1, prepared, vhosts, hosts };
+  return { number: (previous?.number ?? 0) + 1, prepared, vhosts, hosts, plugins };
 }

@@ -21,6 +21,8 @@ export const BEACON_CALLBACKS = [
   'none', 'init', 'destroy', 'filter', 'established', 'receive', 'writable', 'closed',
   'checkAccess', 'http', 'httpBody', 'httpBodyCompletion', 'httpWritable', 'httpClosed', 'timer', 'session',
   'clientEstablished', 'clientReceive', 'clientWritable', 'clientConnectionError', 'clientClosed', 'clientReconnecting',
+  // apiVersion 2's HTTP gate (version 1's is checkAccess).
+  'http.filter',
 ] as const;
 export type BeaconCallback = (typeof BEACON_CALLBACKS)[number];
 const INDEX = new Map<string, number>(BEACON_CALLBACKS.map((c, i) => [c, i]));

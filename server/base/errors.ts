@@ -97,10 +97,10 @@ export const REGISTRY = {
     'Fix the syntax or the missing import; run `npx tsws -c <dir> --check` to retry without serving.'),
   TSWS_ERR_PLUGIN_NO_DEFAULT_EXPORT: error<{ file: string }>(
     (p) => `plugin ${p.file} has no default export`,
-    'End the file with `export default definePlugin({ apiVersion: 1, protocols: [...] })`.'),
-  TSWS_ERR_PLUGIN_API_VERSION: error<{ file: string; got: string; expected: number }>(
-    (p) => `plugin ${p.file} declares apiVersion ${p.got}; this server implements apiVersion ${p.expected}`,
-    'Update the plugin to the plugin API described in docs/reference/plugin-api.md.'),
+    'End the file with `export default definePlugin({ apiVersion: 2, protocols: (protocol) => [...] })`.'),
+  TSWS_ERR_PLUGIN_API_VERSION: error<{ file: string; got: string; expected: string }>(
+    (p) => `plugin ${p.file} declares apiVersion ${p.got}; this server loads apiVersion ${p.expected}`,
+    'Write the plugin to the plugin API described in docs/reference/plugin-api.md (apiVersion 2); apiVersion 1 plugins still load as they are.'),
   TSWS_ERR_PLUGIN_DESCRIPTOR: error<{ file: string; detail: string }>(
     (p) => `plugin ${p.file} has a malformed descriptor: ${p.detail}`,
     'Build the default export with definePlugin()/defineProtocol() so the types catch this.'),
@@ -110,6 +110,9 @@ export const REGISTRY = {
   TSWS_ERR_PLUGIN_CALLBACK_NOT_FUNCTION: error<{ file: string; protocol: string; name: string; got: string }>(
     (p) => `plugin ${p.file}, protocol "${p.protocol}": callback "${p.name}" is ${p.got}, not a function`,
     'Make the callback a function or remove it.'),
+  TSWS_ERR_PLUGIN_MIXED_FORMS: error<{ file: string; protocol: string; part: string; maker: string; beside: string }>(
+    (p) => `plugin ${p.file}, protocol "${p.protocol}": its ${p.part} part has "${p.maker}" and also ${p.beside}: the callbacks of a ${p.part} part are the methods of the object "${p.maker}" makes, or a table, not both`,
+    'Move the table\'s callbacks into the object as methods (without their first argument), or drop the maker and keep the table with its "session".'),
   TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL: error<{ file: string; protocol: string; first: string }>(
     (p) => `plugin ${p.file} defines protocol "${p.protocol}", already defined by ${p.first}`,
     'Protocol names are global: rename one of them.'),
@@ -119,6 +122,9 @@ export const REGISTRY = {
   TSWS_ERR_PLUGIN_INIT_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": init threw (${p.reason}); the protocol is disabled on this vhost`,
     'Fix the plugin\'s init (see the stack in this log line). At a reload the rest of the server keeps serving; at start, start-up stops (TSWS_ERR_START_PROTOCOLS_DISABLED).'),
+  TSWS_ERR_PLUGIN_STATE_FAILED: error<{ vhost: string; plugin: string; callback: string; reason: string }>(
+    (p) => `vhost "${p.vhost}", plugin "${p.plugin}": the plugin's own ${p.callback} threw (${p.reason})${p.callback === 'init' ? '; its protocols are disabled on this vhost' : ''}`,
+    'Fix the plugin\'s init, destroy or timer (see the stack in this log line). A failed init disables every protocol of the plugin on that vhost: at a reload the rest keeps serving; at start, start-up stops (TSWS_ERR_START_PROTOCOLS_DISABLED).'),
   TSWS_ERR_PLUGIN_CHECK_FAILED: error<{ vhost: string; protocol: string; reason: string }>(
     (p) => `vhost "${p.vhost}", protocol "${p.protocol}": cannot start here: ${p.reason}`,
     'Fix what the reason names; the plugin\'s check runs at --check, at start and at reload.'),

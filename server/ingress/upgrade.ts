@@ -4,6 +4,7 @@ import { TswsError, tswsError } from '../base/errors.ts';
 import { HttpExchange } from '../http/exchange.ts';
 import type { InFlight } from '../http/inflight.ts';
 import type { FilterVerdict } from '../plugin/api.ts';
+import { ERROR_STATUS, readRefusal } from '../plugin/verdict.ts';
 import { remoteAddress, type HttpReq, type HttpRes, type SendStatus, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
 import type { VhostRouter } from './vhost-router.ts';
 import type { Vhost } from '../vhost/vhost.ts';
@@ -155,9 +156,8 @@ function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
   const accepted = typeof verdict === 'object' && verdict !== null && 'accept' in verdict && verdict.accept === true ? verdict : undefined;
   if (verdict !== 'accept' && !accepted) {
     if (ex.aborted) return;
-    const refusal = typeof verdict === 'object' && verdict !== null && 'refuse' in verdict ? verdict : undefined;
-    const status = refusal && Number.isInteger(refusal.refuse) && refusal.refuse >= 400 && refusal.refuse <= 599 ? refusal.refuse : 403;
-    return ex.sendStatus(status, refusal?.reason ?? 'Refused.');
+    const refusal = readRefusal(verdict, ERROR_STATUS);
+    return ex.sendStatus(refusal.status, refusal.reason ?? 'Refused.', refusal.headers);
   }
   // From here every way out but the upgrade tells the filter its accepted upgrade was dropped.
   if (ex.aborted) return accepted?.dropped?.();
@@ -172,14 +172,19 @@ function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
     accepted?.dropped?.();
     return ex.sendStatus(503, 'This protocol is not available.');
   }
-  const factory = host.def.session;
-  if (factory) ex.beforePluginCode();
-  const session = factory ? callNow(host, host.where.session, factory, host, u.request) : undefined;
-  if (session === FAILED) {
-    accepted?.dropped?.();
-    return ex.sendStatus(500, 'The session could not be created.');
+  // The connection first: the session maker may be given it (websocket.connection makes the connection's object).
+  const conn = new Connection(host, u.request);
+  const factory = host.def.wsSession;
+  if (factory) {
+    ex.beforePluginCode();
+    const session = callNow(host, host.where.session, factory, conn, undefined);
+    if (session === FAILED) {
+      conn.abandon();
+      accepted?.dropped?.();
+      return ex.sendStatus(500, 'The session could not be created.');
+    }
+    conn.session = session;
   }
-  const conn = new Connection(host, u.request, session);
   const userData: SocketData = { session: conn, peer: u.request.peer };
   // Echo the protocol only when the client asked for one (RFC 6455 4.2.2).
   // Never inside res.cork(): after an async upgrade (a filter that

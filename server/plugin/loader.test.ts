@@ -31,7 +31,7 @@ describe('plugin loader', () => {
 
   it('finds files and folder entries, never tests or type files', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsws-find-'));
-    for (const f of ['a.ts', 'a.test.ts', 'b.d.ts', 'README.md', 'c/index.js', 'd/d.ts', 'd/d.test.ts', 'e/other.ts']) {
+    for (const f of ['a.ts', 'a.test.ts', 'a.test-d.ts', 'b.d.ts', 'README.md', 'c/index.js', 'd/d.ts', 'd/d.test.ts', 'e/other.ts']) {
       fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
       fs.writeFileSync(path.join(dir, f), '');
     }
@@ -43,13 +43,18 @@ describe('plugin loader', () => {
     ['syntax-error.ts', 'TSWS_ERR_PLUGIN_IMPORT', /syntax-error\.ts cannot be imported/],
     ['missing-import.ts', 'TSWS_ERR_PLUGIN_IMPORT', /no-such-module/],
     ['no-default.ts', 'TSWS_ERR_PLUGIN_NO_DEFAULT_EXPORT', /no-default\.ts has no default export/],
-    ['api-version.ts', 'TSWS_ERR_PLUGIN_API_VERSION', /declares apiVersion 99; this server implements apiVersion 1/],
+    ['api-version.ts', 'TSWS_ERR_PLUGIN_API_VERSION', /declares apiVersion 99; this server loads apiVersion 1 and 2/],
     ['not-a-function.ts', 'TSWS_ERR_PLUGIN_CALLBACK_NOT_FUNCTION', /callback "receive" is string, not a function/],
     ['unknown-callback.ts', 'TSWS_ERR_PLUGIN_UNKNOWN_CALLBACK', /unknown callback "recieve"\. Did you mean "receive"\?/],
     ['bad-name.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /websocket subprotocol token/],
     ['bad-fragments.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"receiveFragments" must be a boolean/],
     ['bad-max-message.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"maxMessageSize" must be a positive integer, got 0/],
     ['bad-mount-upgrades.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"mountUpgrades" must be a boolean, got "yes"/],
+    ['v2-mixed-forms.ts', 'TSWS_ERR_PLUGIN_MIXED_FORMS', /protocol "x": its websocket part has "connection" and also receive/],
+    ['v2-callbacks-key.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"callbacks" is apiVersion 1's: in apiVersion 2 .* "websocket" and "http" parts/],
+    ['v2-protocols-array.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /apiVersion 2 wants "protocols" to be a function .* an array is apiVersion 1's/],
+    ['v2-unknown-callback.ts', 'TSWS_ERR_PLUGIN_UNKNOWN_CALLBACK', /unknown callback "websocket\.recieve"\. Did you mean "websocket\.receive"\?/],
+    ['v2-protocols-threw.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"protocols" threw: no protocols today/],
   ])('%s fails with %s naming the file', async (fixture, code, message) => {
     const r = await loadOne(fixture);
     expect(r.errors.map((e) => e.code)).toEqual([code]);

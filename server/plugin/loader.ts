@@ -3,17 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TswsError, describeError, tswsError } from '../base/errors.ts';
-import { nearest } from '../config/suggest.ts';
-import { displayPath } from '../config/display-path.ts';
-import { CALLBACK_NAMES, PLUGIN_API_VERSION, RESERVED_OPTIONS, type OptionSpecs, type PluginDescriptor } from './api.ts';
+import { PLUGIN_API_VERSIONS, VHOST_CALLBACKS } from './api.ts';
 import { declarePluginDirs } from './module-format.ts';
-import { DEFAULT_BODY_LIMIT } from '../config/schema.ts';
-import { DEFAULT_INBOX, DEFAULT_RX_BUFFER_SIZE, type InboxLimits, type RuntimeCallbacks, type RuntimeProtocol } from './runtime-protocol.ts';
+import { shown } from './protocol-checks.ts';
+import type { RuntimePlugin, RuntimeProtocol } from './runtime-protocol.ts';
+import { adaptV1 } from './v1-adapter.ts';
+import { listV2Protocols, loadV2Protocol } from './v2-protocols.ts';
 
 const ENTRY_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
-const CALLBACK_SET: ReadonlySet<string> = new Set(CALLBACK_NAMES);
-/** A protocol name is an RFC 6455 subprotocol token (no separators, no spaces). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export interface PluginLoadResult {
   readonly protocols: ReadonlyMap<string, RuntimeProtocol>;
@@ -23,7 +20,7 @@ export interface PluginLoadResult {
   readonly files: readonly string[];
 }
 
-/** A plugin is a file (foo.ts) or a folder with index.ts or <folder>.ts; tests and type files are not plugins. */
+/** A plugin is a file (foo.ts) or a folder with index.ts or <folder>.ts; tests (type tests too) and type files are not plugins. */
 export function findPluginFiles(dir: string): string[] {
   const found: string[] = [];
   const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -33,7 +30,7 @@ export function findPluginFiles(dir: string): string[] {
     if (e.isDirectory()) {
       const entry = folderEntry(full);
       if (entry) found.push(entry);
-    } else if (ENTRY_EXTENSIONS.includes(path.extname(e.name)) && !/\.(test|spec|d)\.[mc]?[jt]s$/.test(e.name)) {
+    } else if (ENTRY_EXTENSIONS.includes(path.extname(e.name)) && !/\.(test|spec|test-d|d)\.[mc]?[jt]s$/.test(e.name)) {
       found.push(full);
     }
   }
@@ -95,8 +92,6 @@ export function checkPluginModule(file: string, mod: unknown, warnings: TswsErro
   return checkProtocols(file, checkDescriptor(file, mod), warnings);
 }
 
-const shown = displayPath;
-
 async function importPlugin(file: string, generation: number): Promise<unknown> {
   const url = pathToFileURL(file);
   if (generation > 0) url.searchParams.set('tsws-generation', String(generation));
@@ -107,119 +102,45 @@ async function importPlugin(file: string, generation: number): Promise<unknown> 
   }
 }
 
-function checkDescriptor(file: string, mod: unknown): PluginDescriptor {
+/** The descriptor's common part, checked: which version, its name, and its protocols' definitions (not yet checked). */
+interface Descriptor {
+  readonly apiVersion: 1 | 2;
+  readonly name: string;
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+function checkDescriptor(file: string, mod: unknown): Descriptor {
   const d = (mod as { default?: unknown } | null)?.default;
   if (d === undefined || d === null) throw tswsError('TSWS_ERR_PLUGIN_NO_DEFAULT_EXPORT', { file: shown(file) });
   if (typeof d !== 'object') throw tswsError('TSWS_ERR_PLUGIN_DESCRIPTOR', { file: shown(file), detail: `the default export is ${typeof d}, not a descriptor object` });
-  const desc = d as Partial<PluginDescriptor>;
-  if (desc.apiVersion !== PLUGIN_API_VERSION) {
-    throw tswsError('TSWS_ERR_PLUGIN_API_VERSION', { file: shown(file), got: String(desc.apiVersion), expected: PLUGIN_API_VERSION });
+  const raw = d as Readonly<Record<string, unknown>>;
+  const apiVersion = raw.apiVersion;
+  if (apiVersion !== 1 && apiVersion !== 2) {
+    throw tswsError('TSWS_ERR_PLUGIN_API_VERSION', { file: shown(file), got: String(apiVersion), expected: PLUGIN_API_VERSIONS.join(' and ') });
   }
-  if (!Array.isArray(desc.protocols) || desc.protocols.length === 0) {
-    throw tswsError('TSWS_ERR_PLUGIN_DESCRIPTOR', { file: shown(file), detail: '"protocols" must be a non-empty array' });
+  if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name === '')) {
+    throw tswsError('TSWS_ERR_PLUGIN_DESCRIPTOR', { file: shown(file), detail: `"name" must be a non-empty string, got ${JSON.stringify(raw.name)}` });
   }
-  return desc as PluginDescriptor;
+  const name = typeof raw.name === 'string' ? raw.name : path.basename(file).replace(/\.[mc]?[jt]s$/, '');
+  return { apiVersion, name, raw };
 }
 
-function checkProtocols(file: string, desc: PluginDescriptor, warnings: TswsError[]): RuntimeProtocol[] {
-  const pluginName = desc.name ?? path.basename(file).replace(/\.[mc]?[jt]s$/, '');
+/** Version 1 through its adapter, version 2 as it is: either way the runtime's shape, decided here once. */
+function checkProtocols(file: string, desc: Descriptor, warnings: TswsError[]): RuntimeProtocol[] {
   const seen = new Set<string>();
-  return desc.protocols.map((raw: unknown, i) => {
-    const p = raw as Record<string, unknown> | null;
-    const bad = (detail: string) => tswsError('TSWS_ERR_PLUGIN_DESCRIPTOR', { file: shown(file), detail: `protocols[${i}]: ${detail}` });
-    if (!p || typeof p !== 'object') throw bad('not an object');
-    const name = p.name;
-    if (typeof name !== 'string' || !TOKEN.test(name)) throw bad(`"name" must be a websocket subprotocol token, got ${JSON.stringify(name)}`);
-    if (seen.has(name)) throw tswsError('TSWS_ERR_PLUGIN_DUPLICATE_PROTOCOL', { file: shown(file), protocol: name, first: shown(file) });
-    seen.add(name);
-    const rx = checkSize(p.rxBufferSize, 'rxBufferSize', bad) ?? DEFAULT_RX_BUFFER_SIZE;
-    const fragments = p.receiveFragments ?? false;
-    if (typeof fragments !== 'boolean') throw bad(`"receiveFragments" must be a boolean, got ${JSON.stringify(fragments)}`);
-    // A port of an lws plugin brings its rx_buffer_size; before receiveFragments it was tsws's message limit.
-    if (p.rxBufferSize !== undefined && !fragments) warnings.push(tswsError('TSWS_WARN_PLUGIN_RX_BUFFER_UNUSED', { file: shown(file), protocol: name }));
-    if (p.session !== undefined && typeof p.session !== 'function') throw bad('"session" must be a function');
-    if (p.check !== undefined && typeof p.check !== 'function') throw bad('"check" must be a function');
-    const callbacks = checkCallbacks(file, name, p.callbacks);
-    const bodyLimit = p.httpBodyLimit ?? DEFAULT_BODY_LIMIT;
-    if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 0) throw bad(`"httpBodyLimit" must be a non-negative integer, got ${JSON.stringify(bodyLimit)}`);
-    const mountUpgrades = p.mountUpgrades ?? false;
-    if (typeof mountUpgrades !== 'boolean') throw bad(`"mountUpgrades" must be a boolean, got ${JSON.stringify(mountUpgrades)}`);
-    return {
-      name,
-      file,
-      pluginName,
-      rxBufferSize: rx,
-      receiveFragments: fragments,
-      maxMessageSize: checkSize(p.maxMessageSize, 'maxMessageSize', bad),
-      inbox: checkInbox(p.inbox, bad),
-      httpBodyLimit: bodyLimit,
-      mountUpgrades,
-      rateLimit: checkRateLimit(p.rateLimit, bad),
-      optionSpecs: checkOptionSpecs(p.options, bad),
-      session: p.session as RuntimeProtocol['session'],
-      check: p.check as RuntimeProtocol['check'],
-      callbacks,
-    };
-  });
-}
-
-function checkCallbacks(file: string, protocol: string, raw: unknown): RuntimeCallbacks {
-  if (raw === undefined) return {};
-  if (typeof raw !== 'object' || raw === null) {
-    throw tswsError('TSWS_ERR_PLUGIN_DESCRIPTOR', { file: shown(file), detail: `protocol "${protocol}": "callbacks" must be an object` });
-  }
-  for (const [name, fn] of Object.entries(raw)) {
-    if (!CALLBACK_SET.has(name)) {
-      const suggestion = nearest(name, CALLBACK_NAMES);
-      throw tswsError('TSWS_ERR_PLUGIN_UNKNOWN_CALLBACK', { file: shown(file), protocol, name, ...(suggestion ? { suggestion } : {}) });
+  const { raw } = desc;
+  if (desc.apiVersion === 1) {
+    if (!Array.isArray(raw.protocols) || raw.protocols.length === 0) {
+      throw tswsError('TSWS_ERR_PLUGIN_DESCRIPTOR', { file: shown(file), detail: '"protocols" must be a non-empty array' });
     }
-    if (typeof fn !== 'function') {
-      throw tswsError('TSWS_ERR_PLUGIN_CALLBACK_NOT_FUNCTION', { file: shown(file), protocol, name, got: fn === null ? 'null' : typeof fn });
-    }
+    const plugin: RuntimePlugin = { name: desc.name, file, apiVersion: 1, init: undefined, destroy: undefined };
+    return raw.protocols.map((p: unknown, i) => adaptV1(file, plugin, p, i, seen, warnings));
   }
-  return raw as RuntimeCallbacks;
-}
-
-function checkSize(v: unknown, what: string, bad: (d: string) => TswsError): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw bad(`"${what}" must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function checkRateLimit(raw: unknown, bad: (d: string) => TswsError): RuntimeProtocol['rateLimit'] {
-  if (raw === undefined) return undefined;
-  const r = raw as { messagesPerSecond?: unknown; burst?: unknown } | null;
-  const rate = r?.messagesPerSecond;
-  if (typeof rate !== 'number' || !(rate > 0)) throw bad('"rateLimit.messagesPerSecond" must be a positive number');
-  const burst = r?.burst ?? rate;
-  if (typeof burst !== 'number' || !(burst >= 1)) throw bad('"rateLimit.burst" must be a number of at least 1');
-  return { perMs: rate / 1000, burst };
-}
-
-function checkInbox(raw: unknown, bad: (d: string) => TswsError): InboxLimits {
-  if (raw === undefined) return DEFAULT_INBOX;
-  if (typeof raw !== 'object' || raw === null) throw bad('"inbox" must be an object');
-  const r = raw as Partial<InboxLimits>;
-  const int = (v: unknown, fallback: number, what: string) => {
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw bad(`"inbox.${what}" must be a positive integer`);
-    return v;
-  };
-  if (r.onOverflow !== undefined && r.onOverflow !== 'close' && r.onOverflow !== 'drop-oldest') throw bad('"inbox.onOverflow" must be "close" or "drop-oldest"');
-  return {
-    maxMessages: int(r.maxMessages, DEFAULT_INBOX.maxMessages, 'maxMessages'),
-    maxBytes: int(r.maxBytes, DEFAULT_INBOX.maxBytes, 'maxBytes'),
-    onOverflow: r.onOverflow ?? DEFAULT_INBOX.onOverflow,
-  };
-}
-
-function checkOptionSpecs(raw: unknown, bad: (d: string) => TswsError): OptionSpecs {
-  if (raw === undefined) return {};
-  if (typeof raw !== 'object' || raw === null) throw bad('"options" must be an object of option specs');
-  for (const [k, spec] of Object.entries(raw)) {
-    const t = (spec as { type?: unknown } | null)?.type;
-    if (t !== 'string' && t !== 'path' && t !== 'int' && t !== 'bool') throw bad(`option "${k}" needs type "string", "path", "int" or "bool"`);
-    if (k in RESERVED_OPTIONS) throw bad(`option "${k}" is reserved by the framework`);
+  for (const k of VHOST_CALLBACKS) {
+    if (raw[k] !== undefined && typeof raw[k] !== 'function') throw tswsError('TSWS_ERR_PLUGIN_DESCRIPTOR', { file: shown(file), detail: `the plugin's "${k}" must be a function, got ${raw[k] === null ? 'null' : typeof raw[k]}` });
   }
-  return raw as OptionSpecs;
+  // Checked a function (or absent) just above; its signature is the plugin's types'.
+  const own = raw as Pick<RuntimePlugin, 'init' | 'destroy'>;
+  const plugin: RuntimePlugin = { name: desc.name, file, apiVersion: 2, init: own.init, destroy: own.destroy };
+  return listV2Protocols(file, raw.protocols).map((p, i) => loadV2Protocol(file, plugin, p, i, seen, warnings));
 }

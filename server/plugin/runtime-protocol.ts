@@ -1,5 +1,12 @@
-/** @module A validated protocol as the runtime holds it, with the plugin's types erased and defaults applied. */
-import type { AccessVerdict, Conn, FilterVerdict, Fragment, HttpRequestInfo, HttpTxn, OptionSpecs, PeerRequest, ProtocolCheckSite, ProtocolVhost, ProtocolVhostInit } from './api.ts';
+/**
+ * @module A validated protocol as the runtime holds it, whatever apiVersion it was written for: the
+ * plugin's types erased, defaults applied, and version 1's shape and version 2's object forms turned
+ * into one callback table at load time (nothing is adapted per message).
+ */
+import type { Conn, HttpTxn, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
+import type { OptionSpecs, ProtocolCheckSite } from './api-options.ts';
+import type { AccessVerdict, FilterVerdict, Fragment, HttpRequestInfo, PeerRequest, Verdict } from './api-request.ts';
+import type { PluginVhost, PluginVhostInit } from './api-v2.ts';
 
 export interface InboxLimits {
   readonly maxMessages: number;
@@ -7,7 +14,7 @@ export interface InboxLimits {
   readonly onOverflow: 'close' | 'drop-oldest';
 }
 
-/** The callbacks with unknown state types: what the runtime calls. */
+/** The callbacks with unknown state types: what the runtime calls, with the connection or transaction first. */
 export interface RuntimeCallbacks {
   init?(vhost: ProtocolVhostInit, options: Readonly<Record<string, unknown>>, previous: unknown): unknown;
   destroy?(vhost: ProtocolVhost, why: 'stop' | 'reload'): void | Promise<void>;
@@ -16,7 +23,8 @@ export interface RuntimeCallbacks {
   receive?(conn: Conn, data: Buffer, isBinary: boolean, fragment: Fragment): void;
   writable?(conn: Conn): void;
   closed?(conn: Conn, code: number, reason: string): void;
-  checkAccess?(req: HttpRequestInfo, vhost: ProtocolVhost): AccessVerdict | Promise<AccessVerdict>;
+  /** The HTTP gate: version 2's `http.filter`, version 1's `checkAccess` (see RuntimeProtocol.httpGate). */
+  httpFilter?(req: HttpRequestInfo, vhost: ProtocolVhost): Verdict | AccessVerdict | Promise<Verdict | AccessVerdict>;
   http?(txn: HttpTxn): void;
   httpBody?(txn: HttpTxn, chunk: Buffer): void;
   httpBodyCompletion?(txn: HttpTxn): void;
@@ -24,11 +32,25 @@ export interface RuntimeCallbacks {
   httpClosed?(txn: HttpTxn, how: 'completed' | 'aborted'): void;
 }
 
+/**
+ * The plugin a protocol came from, one object for all the protocols of its
+ * file: the runtime keeps the plugin's own state per vhost with it
+ * (session/plugin-host.ts). Version 1 plugins have neither callback.
+ */
+export interface RuntimePlugin {
+  readonly name: string;
+  readonly file: string;
+  readonly apiVersion: 1 | 2;
+  readonly init: ((vhost: PluginVhostInit, previous: unknown) => unknown) | undefined;
+  readonly destroy: ((vhost: PluginVhost, why: 'stop' | 'reload') => void | Promise<void>) | undefined;
+}
+
 export interface RuntimeProtocol {
   readonly name: string;
   /** The plugin file that defined it, for errors. */
   readonly file: string;
   readonly pluginName: string;
+  readonly plugin: RuntimePlugin;
   /** lws rx_buffer_size: the piece size for a protocol with receiveFragments. */
   readonly rxBufferSize: number;
   /** Messages longer than rxBufferSize reach `receive` in rxBufferSize pieces. */
@@ -41,7 +63,20 @@ export interface RuntimeProtocol {
   readonly mountUpgrades: boolean;
   readonly rateLimit: { readonly perMs: number; readonly burst: number } | undefined;
   readonly optionSpecs: OptionSpecs;
-  readonly session: ((vhost: ProtocolVhost, req: PeerRequest) => unknown) | undefined;
+  /**
+   * Makes a websocket connection's session once the Connection exists
+   * (version 2's `websocket.session` or `websocket.connection`, version 1's
+   * `session`); undefined when there is none to make.
+   */
+  readonly wsSession: ((conn: Conn) => unknown) | undefined;
+  /** The same for an HTTP transaction (version 2's `http.session` or `http.transaction`, version 1's `session`). */
+  readonly httpSession: ((txn: HttpTxn) => unknown) | undefined;
+  /**
+   * How the HTTP gate says yes, and what the logs call it: version 2's
+   * `http.filter` answers 'accept' as the websocket filter does; version 1's
+   * `checkAccess` answered 'allow', and still may.
+   */
+  readonly httpGate: { readonly accept: 'accept' | 'allow'; readonly name: 'http.filter' | 'checkAccess' };
   readonly check: ((options: Readonly<Record<string, unknown>>, where: ProtocolCheckSite) => void) | undefined;
   readonly callbacks: RuntimeCallbacks;
 }

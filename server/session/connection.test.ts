@@ -51,7 +51,10 @@ function hostOf(callbacks: RuntimeCallbacks) {
     httpBodyLimit: 1024,
     rateLimit: undefined,
     optionSpecs: {},
-    session: undefined,
+    plugin: { name: 'p', file: 'p.ts', apiVersion: 2, init: undefined, destroy: undefined },
+    wsSession: undefined,
+    httpSession: undefined,
+    httpGate: { accept: 'accept', name: 'http.filter' },
     check: undefined,
     callbacks,
   };

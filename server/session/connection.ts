@@ -27,7 +27,8 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   readonly id = Connection.#nextId++;
   readonly vhost: ProtocolHost;
-  readonly session: unknown;
+  /** Set once, by the upgrade, right after the connection is made: a session maker (websocket.connection) is given the connection itself. */
+  session: unknown;
   readonly request: PeerRequest;
   /** When the connection was established, seconds since the epoch. */
   openedAt = 0;
@@ -62,7 +63,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   /** Inside one of this connection's own transport events: #afterEvent serves writables, no need to queue. */
   #inEvent = false;
 
-  constructor(vhost: ProtocolHost, request: PeerRequest, session: unknown) {
+  constructor(vhost: ProtocolHost, request: PeerRequest, session: unknown = undefined) {
     this.vhost = vhost;
     this.request = request;
     this.session = session;
@@ -346,6 +347,19 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   ping(): void {
     if (this.#ws && this.#state === 'open') this.#ws.ping();
+  }
+
+  /**
+   * The upgrade did not go through after all (the session maker threw): what
+   * the maker started (a timer, a subscription) stops, and no callback runs.
+   */
+  abandon(): void {
+    if (this.#state !== 'connecting') return;
+    this.#state = 'closed';
+    this.#runner.want = false;
+    this.#timers?.cancelAll();
+    if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
+    this.#topics = undefined;
   }
 
   /** Closes without a close handshake (shutdown after the grace period, a silent peer). */

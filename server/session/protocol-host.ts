@@ -8,6 +8,7 @@ import type { ClientConn, ClientConnectInfo, ClusterView, Conn, ProtocolVhost, S
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
+import type { PluginHost } from './plugin-host.ts';
 import { ClientSet } from './client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
@@ -25,6 +26,8 @@ export interface ProtocolHostDeps {
   readonly cluster?: (vhost: string, protocol: string) => ClusterView;
   /** The vhost's ws-max-message-size, and the one its ws-protocols entry gives this protocol (if any). */
   readonly messageLimits?: { readonly vhost: number; readonly protocol: number | undefined };
+  /** The plugin's own state on this vhost, shared with its other protocols here (none: undefined, as for a unit test's host). */
+  readonly plugin?: PluginHost;
   /** What this host's timers and its connections' run on (default Node's; tsws/testing's protocol kit gives a manual one). */
   readonly clock?: Clock;
 }
@@ -36,7 +39,7 @@ export interface HostedConnection extends Conn {
 
 type HostState = 'new' | 'live' | 'retired' | 'disabled' | 'destroyed';
 
-export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
+export class ProtocolHost implements ProtocolVhost {
   readonly vhostName: string;
   readonly protocol: string;
   readonly def: RuntimeProtocol;
@@ -61,6 +64,9 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
   /** Client connections this protocol opened here (vhost.connect); not counted as connections: they never hold a retired host open. */
   readonly #clients: ClientSet;
   #onIdle: (() => void) | undefined;
+  readonly #plugin: PluginHost | undefined;
+  /** Holding the plugin's state (init succeeded): released after destroy. */
+  #holdsPlugin = false;
 
   constructor(vhostName: string, def: RuntimeProtocol, options: Readonly<Record<string, unknown>>, deps: ProtocolHostDeps) {
     this.vhostName = vhostName;
@@ -75,6 +81,7 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     const id = registerHost({ vhost: vhostName, plugin: def.pluginName, protocol: def.name });
     this.where = Object.fromEntries(BEACON_CALLBACKS.map((c) => [c, whereOf(id, c)])) as Record<BeaconCallback, number>;
     this.server = deps.server;
+    this.#plugin = deps.plugin;
     // The most specific word wins: the operator's for this protocol on this vhost; otherwise the
     // plugin's maxMessageSize may lower the vhost's ceiling (global by default), never raise it.
     const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
@@ -99,6 +106,11 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
     return this.#state;
   }
 
+  /** The plugin's own state on this vhost (ProtocolVhost.plugin). */
+  get plugin(): unknown {
+    return this.#plugin?.state;
+  }
+
   /** Why init failed, when it did. */
   get initFailure(): string | undefined {
     return this.#initFailure;
@@ -119,11 +131,22 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
 
   /** lws PROTOCOL_INIT. A throwing init disables this protocol on this vhost only. `previous`: see api.ts. */
   init(previous?: ProtocolHost): boolean {
+    const plugin = this.#plugin;
+    if (plugin && !plugin.live) {
+      // The plugin's host logged why (TSWS_ERR_PLUGIN_STATE_FAILED); start-up names it with each protocol.
+      this.#status = 'disabled';
+      this.#initFailure = `the plugin's init failed (${plugin.failure ?? 'destroyed'})`;
+      return false;
+    }
     const init = this.def.callbacks.init;
     const outer = enter(this.where.init);
     try {
       this.#state = init ? init(this, this.options, previous?.state) : undefined;
       this.#status = 'live';
+      if (plugin) {
+        plugin.hold();
+        this.#holdsPlugin = true;
+      }
       this.scheduler.flush();
       return true;
     } catch (err) {
@@ -166,6 +189,11 @@ export class ProtocolHost implements ProtocolVhost<unknown, unknown> {
       this.counters.callbackErrors++;
       const e = tswsError('TSWS_ERR_PLUGIN_DESTROY_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
+    }
+    // After its own destroy: the plugin's state outlives every protocol that uses it.
+    if (this.#holdsPlugin) {
+      this.#holdsPlugin = false;
+      await this.#plugin?.release(why);
     }
   }
 

@@ -5,7 +5,7 @@ import { prepareWith } from '../app/prepare.ts';
 import { tswsError, type TswsError } from '../base/errors.ts';
 import { DEFAULT_DATA_DIR, SHIPPED_PLUGIN_DIR } from '../base/paths.ts';
 import { configFromTexts } from '../config/loader.ts';
-import type { AnyProtocolDef, PluginDescriptor } from '../plugin/api.ts';
+import type { AnyProtocolDef, Plugin, PluginDescriptor } from '../plugin/api.ts';
 import { checkPluginModule } from '../plugin/loader.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 
@@ -40,8 +40,8 @@ export interface KitConfig {
   readonly vhostName: string;
 }
 
-/** A bare protocol (defineProtocol) is a plugin of one protocol; a descriptor (definePlugin) holds its own. */
-function descriptorOf(given: PluginDescriptor | AnyProtocolDef): unknown {
+/** A bare protocol (apiVersion 1's defineProtocol) is a plugin of one protocol; a descriptor (definePlugin) holds its own. */
+function descriptorOf(given: Plugin<unknown> | PluginDescriptor | AnyProtocolDef): unknown {
   if (typeof given === 'object' && given !== null && 'protocols' in given) return given;
   // A bare protocol has version 1's shape, ProtocolDef's.
   return { apiVersion: 1, protocols: [given] };
@@ -56,7 +56,7 @@ const answersHttp = (p: RuntimeProtocol) => Boolean(p.callbacks.http ?? p.callba
  * protocol's own `check`), with the same coded errors; a configuration that
  * fails throws TSWS_ERR_CONFIG_INVALID listing them.
  */
-export function kitConfig(given: PluginDescriptor | AnyProtocolDef, opts: ProtocolKitOptions): KitConfig {
+export function kitConfig(given: Plugin<unknown> | PluginDescriptor | AnyProtocolDef, opts: ProtocolKitOptions): KitConfig {
   const warnings: TswsError[] = [];
   const label = `testProtocol(${nameOf(given)})`;
   const runtime = checkPluginModule(label, { default: descriptorOf(given) }, warnings);
@@ -95,9 +95,10 @@ export function kitConfig(given: PluginDescriptor | AnyProtocolDef, opts: Protoc
   return { prepared: result.prepared, warnings: result.warnings, protocol, vhostName };
 }
 
-/** For errors: the plugin's name, else its first protocol's. */
+/** For errors: the plugin's name, else its first protocol's (a version 2 plugin's protocols are a function: its name, or "plugin"). */
 function nameOf(given: unknown): string {
-  const g = given as { name?: unknown; protocols?: readonly { name?: unknown }[] } | null;
-  const name = g?.name ?? g?.protocols?.[0]?.name;
+  const g = given as { name?: unknown; protocols?: unknown } | null;
+  const first: unknown = Array.isArray(g?.protocols) ? g.protocols[0] : undefined;
+  const name = g?.name ?? (first as { name?: unknown } | undefined)?.name;
   return typeof name === 'string' ? name : 'plugin';
 }

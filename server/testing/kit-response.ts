@@ -19,7 +19,7 @@ export interface KitRequestInit {
 
 /**
  * The answer to one request, live: a response the plugin writes in later
- * writables (after an asynchronous checkAccess, a timer, a publish) fills in
+ * writables (after an asynchronous HTTP filter, a timer, a publish) fills in
  * as they run.
  */
 export class KitResponse {

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { TswsServer } from '../app/server.ts';
 import type { TswsError } from '../base/errors.ts';
 import { tswsError } from '../base/errors.ts';
-import type { AnyProtocolDef, OptionSpecs, PluginDescriptor, ProtocolDef, ProtocolVhost } from '../plugin/api.ts';
+import type { AnyProtocolDef, OptionSpecs, Plugin, PluginDescriptor, ProtocolDef, ProtocolVhost } from '../plugin/api.ts';
 import { FakeTransport, type FakeListener, type FakeResponse } from '../transport/fake/fake-transport.ts';
 import { KitClient, type KitError } from './kit-client.ts';
 import { kitConfig, type ProtocolKitOptions } from './kit-config.ts';
@@ -146,7 +146,7 @@ export class ProtocolKit<V = unknown, S = unknown> {
 
   /**
    * Lets the promises the plugin's callbacks started (async receive, an
-   * asynchronous filter or checkAccess) run to their end, serving whatever
+   * asynchronous websocket or HTTP filter) run to their end, serving whatever
    * they ask for, until a turn of the event loop changes nothing. Work
    * waiting on the clock needs advance(); real I/O is not waited for.
    */
@@ -203,14 +203,17 @@ function lowerCase(h: Readonly<Record<string, string>>): Record<string, string> 
 
 /**
  * Serves one protocol with the real framework and no sockets, for unit
- * tests: `protocol` is a defineProtocol(...) or a whole definePlugin(...)
- * (its first protocol, or the one `opts.protocol` names). The plugin and the
+ * tests: a whole definePlugin(...) (its first protocol, or the one
+ * `opts.protocol` names), or an apiVersion 1 defineProtocol(...). The kit
+ * types `conn.session` and `vhost.state` for the latter only: a version 2
+ * plugin's protocols keep their types inside it. The plugin and the
  * configuration go through every check tsws makes of files; the protocol's
  * init runs (a throwing init rejects with TSWS_ERR_START_PROTOCOLS_DISABLED).
  */
 export function testProtocol<V, S, O extends OptionSpecs>(protocol: ProtocolDef<V, S, O>, opts?: ProtocolKitOptions): Promise<ProtocolKit<V, S>>;
+export function testProtocol<P>(plugin: Plugin<P>, opts?: ProtocolKitOptions): Promise<ProtocolKit>;
 export function testProtocol(plugin: PluginDescriptor, opts?: ProtocolKitOptions): Promise<ProtocolKit>;
-export async function testProtocol(given: PluginDescriptor | AnyProtocolDef, opts: ProtocolKitOptions = {}): Promise<ProtocolKit> {
+export async function testProtocol(given: Plugin<unknown> | PluginDescriptor | AnyProtocolDef, opts: ProtocolKitOptions = {}): Promise<ProtocolKit> {
   const config = kitConfig(given, opts);
   const logs: LogLine[] = [];
   const errors: KitError[] = [];

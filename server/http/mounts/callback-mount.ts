@@ -1,8 +1,9 @@
 /** @module callback:// mounts: hand requests under the mountpoint to a protocol's HTTP callbacks. */
 import type { Origin } from '../../config/model.ts';
 import { tswsError } from '../../base/errors.ts';
-import type { AccessVerdict, HeaderInput } from '../../plugin/api.ts';
-import { FAILED, ask, callNow } from '../../session/invoke.ts';
+import { ERROR_STATUS, readRefusal } from '../../plugin/verdict.ts';
+import type { ProtocolHost } from '../../session/protocol-host.ts';
+import { FAILED, ask } from '../../session/invoke.ts';
 import { RequestSnapshot } from '../../session/peer-request.ts';
 import { HttpTransaction } from './callback-txn.ts';
 import type { HttpExchange, UnreadBody } from '../exchange.ts';
@@ -38,39 +39,37 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
   const unread = hasBody ? body : undefined;
   const start = () => {
     if (ex.aborted) return;
-    const factory = host.def.session;
-    const session = factory ? callNow(host, host.where.session, factory, host, request) : undefined;
-    if (session === FAILED) return ex.sendStatus(500, 'The session could not be created.', [], { unread });
-    new HttpTransaction(ex, host, request, session, body, hasBody).start();
+    new HttpTransaction(ex, host, request, body, hasBody).start();
   };
 
-  const checkAccess = host.def.callbacks.checkAccess;
-  if (!checkAccess) {
-    if (host.def.session) ex.beforePluginCode();
+  const filter = host.def.callbacks.httpFilter;
+  if (!filter) {
+    if (host.def.httpSession) ex.beforePluginCode();
     return start();
   }
   ex.watchAbort();
-  const verdict = ask(host, host.where.checkAccess, checkAccess, request, host);
+  const verdict = ask(host, host.where[host.def.httpGate.name], filter, request, host);
   if (verdict === FAILED) return accessFailed(ex, unread);
-  if (!(verdict instanceof Promise)) return decide(ex, verdict, start, unread);
-  verdict.then((v) => (v === FAILED ? accessFailed(ex, unread) : ex.res.cork(() => decide(ex, v, start, unread))));
+  if (!(verdict instanceof Promise)) return decide(ex, host, verdict, start, unread);
+  verdict.then((v) => (v === FAILED ? accessFailed(ex, unread) : ex.res.cork(() => decide(ex, host, v, start, unread))));
 }
 
-function decide(ex: HttpExchange, verdict: AccessVerdict, start: () => void, unread: UnreadBody | undefined): void {
+/**
+ * The HTTP gate's answer. Version 2 says 'accept', as the websocket filter
+ * does, and may refuse with any error status; version 1's checkAccess says
+ * 'allow' and refuses with 401 or 403 (anything else is 403), as it did.
+ */
+function decide(ex: HttpExchange, host: ProtocolHost, verdict: unknown, start: () => void, unread: UnreadBody | undefined): void {
   if (ex.aborted) return;
-  if (verdict === 'allow') return start();
-  const status = verdict.refuse === 401 ? 401 : 403;
-  const headers = pairs(verdict.headers);
+  const gate = host.def.httpGate;
+  if (verdict === gate.accept) return start();
+  const refusal = readRefusal(verdict, gate.accept === 'allow' ? (s) => s === 401 : ERROR_STATUS);
+  const { status, headers } = refusal;
   if (status === 401 && !headers.some(([k]) => k.toLowerCase() === 'www-authenticate')) headers.push(['WWW-Authenticate', 'Basic realm="tsws"']);
-  ex.sendStatus(status, verdict.reason ?? (status === 401 ? 'Authentication required.' : 'Forbidden.'), headers, { unread });
+  ex.sendStatus(status, refusal.reason ?? (status === 401 ? 'Authentication required.' : 'Forbidden.'), headers, { unread });
 }
 
-/** checkAccess threw or rejected (counted and logged by the invoker). */
+/** The gate threw or rejected (counted and logged by the invoker). */
 function accessFailed(ex: HttpExchange, unread: UnreadBody | undefined): void {
   ex.sendStatus(500, 'The access check failed.', [], { unread });
-}
-
-function pairs(h: HeaderInput | undefined): [string, string][] {
-  if (!h) return [];
-  return Array.isArray(h) ? h.map(([k, v]) => [k, v] as [string, string]) : Object.entries(h as Record<string, string>);
 }

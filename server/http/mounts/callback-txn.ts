@@ -4,6 +4,7 @@ import type { HeaderInput, HttpRequestInfo, HttpTxn, Timer, WriteStatus } from '
 import type { Serviceable } from '../../session/scheduler.ts';
 import { OwnedTimers } from '../../session/timers.ts';
 import { WritableRunner, type WritableOwner } from '../../session/writables.ts';
+import { FAILED, callNow } from '../../session/invoke.ts';
 import type { ProtocolHost } from '../../session/protocol-host.ts';
 import type { HttpExchange } from '../exchange.ts';
 import type { RequestBody } from '../request-body.ts';
@@ -25,7 +26,8 @@ export class HttpTransaction implements HttpTxn, Serviceable, WritableOwner {
 
   readonly id = HttpTransaction.#nextId++;
   readonly vhost: ProtocolHost;
-  readonly session: unknown;
+  /** Set once by start(), before `http`: a session maker (http.transaction) is given the transaction itself. */
+  session: unknown = undefined;
   readonly request: HttpRequestInfo;
   queued = false;
 
@@ -48,11 +50,10 @@ export class HttpTransaction implements HttpTxn, Serviceable, WritableOwner {
   /** A close requested inside the writables' res.cork(): done once the cork returns (see #cut). */
   #closeAfterCork = false;
 
-  constructor(ex: HttpExchange, host: ProtocolHost, request: HttpRequestInfo, session: unknown, body: RequestBody, hasBody: boolean) {
+  constructor(ex: HttpExchange, host: ProtocolHost, request: HttpRequestInfo, body: RequestBody, hasBody: boolean) {
     this.#ex = ex;
     this.vhost = host;
     this.request = request;
-    this.session = session;
     this.#body = body;
     this.#hasBody = hasBody;
     ex.watchAbort(() => this.#aborted());
@@ -70,10 +71,16 @@ export class HttpTransaction implements HttpTxn, Serviceable, WritableOwner {
     return this.#body.received;
   }
 
-  /** Runs `http`, then feeds the body; must be called inside the request callback. */
+  /** Makes the session, runs `http`, then feeds the body; must be called inside the request callback. */
   start(): void {
     const cb = this.vhost.def.callbacks;
     const where = this.vhost.where;
+    const make = this.vhost.def.httpSession;
+    if (make) {
+      const session = callNow(this.vhost, where.session, make, this, undefined);
+      if (session === FAILED) return this.#unmade();
+      this.session = session;
+    }
     this.#runner.run(where.http, cb.http, this);
     if (this.#state !== 'active') return;
     this.#body.consume({
@@ -336,6 +343,13 @@ export class HttpTransaction implements HttpTxn, Serviceable, WritableOwner {
     this.#timers?.cancelAll();
     this.#ex.finish(this.#status, this.#ex.isHead ? 0 : this.#sent);
     this.#closed('completed');
+  }
+
+  /** The session maker threw (counted and logged): 500, and no HTTP callback runs, as none began. */
+  #unmade(): void {
+    this.#state = 'aborted';
+    this.#timers?.cancelAll();
+    this.#ex.sendStatus(500, 'The session could not be created.', [], { unread: this.#hasBody ? this.#body : undefined });
   }
 
   #aborted(): void {

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { defineProtocol, type ClientConn, type ProtocolVhost, type TswsError } from '../../plugin/api.ts';
+import { definePlugin, type ClientConn, type ProtocolVhost, type TswsError } from '../../plugin/api.ts';
 
 /*
  * Type tests (checked by tsc; vitest only runs the outer functions): a
@@ -41,33 +41,40 @@ function connectFrom(vhost: ProtocolVhost<{ readonly room: string }, { nick: str
 }
 
 /**
- * From a protocol's init, as shipped plugins do: the client's session is
- * inferred there too. (The vhost state V is inferred from init's return by
- * defineProtocol, with its v1 limits: that is the plugin API v2 part of
- * issue 16, not this one's.)
+ * From a protocol's init, as shipped plugins do (apiVersion 2): the client's
+ * session is inferred there too, and the link kept in the protocol's state
+ * is typed in every callback that reads it.
  */
-const inInit = defineProtocol({
-  name: 'types-only',
-  callbacks: {
-    init(vhost) {
-      const link = vhost.connect({
-        url: 'ws://127.0.0.1:1/',
-        session: { hello: 'hi' },
-        callbacks: {
-          clientEstablished(c) {
-            expectTypeOf(c.session.hello).toEqualTypeOf<string>();
+const inInit = definePlugin({
+  apiVersion: 2,
+  protocols: (protocol) => [
+    protocol({
+      name: 'types-only',
+      init(vhost) {
+        const link = vhost.connect({
+          url: 'ws://127.0.0.1:1/',
+          session: { hello: 'hi' },
+          callbacks: {
+            clientEstablished(c) {
+              expectTypeOf(c.session.hello).toEqualTypeOf<string>();
+            },
           },
+        });
+        expectTypeOf(link.session).toEqualTypeOf<{ hello: string }>();
+        return { link };
+      },
+      websocket: {
+        established(conn) {
+          expectTypeOf(conn.vhost.state.link.session.hello).toEqualTypeOf<string>();
         },
-      });
-      expectTypeOf(link.session).toEqualTypeOf<{ hello: string }>();
-      return {};
-    },
-  },
+      },
+    }),
+  ],
 });
 
 describe('vhost.connect types', () => {
   it('infers the client session and the vhost state without generics or casts', () => {
     expectTypeOf(connectFrom).toBeFunction();
-    expectTypeOf(inInit.name).toEqualTypeOf<string>();
+    expectTypeOf(inInit.apiVersion).toEqualTypeOf<2>();
   });
 });

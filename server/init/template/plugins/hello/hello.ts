@@ -1,28 +1,20 @@
 /** hello: answers each text message with a greeting that contains it ("hello, <message>"). */
-import { definePlugin, defineProtocol } from 'tsws/plugin';
+import { definePlugin } from 'tsws/plugin';
 
 const options = {
   greeting: { type: 'string', default: 'hello', doc: 'What each answer starts with.' },
 } as const;
 
-interface VhostState {          // one per vhost enabling the protocol
-  readonly greeting: string;
-}
-
-interface Session {             // one per connection
-  readonly outbox: string[];
-}
-
 export default definePlugin({
-  apiVersion: 1,
-  protocols: [
-    defineProtocol<VhostState, Session, typeof options>({
+  apiVersion: 2,
+  protocols: (protocol) => [
+    protocol({
       name: 'hello',            // the Sec-WebSocket-Protocol name
       maxMessageSize: 4096,     // a longer message closes the connection with 1009
       options,
-      session: () => ({ outbox: [] }),
-      callbacks: {
-        init: (vhost, opts) => ({ greeting: opts.greeting }),
+      init: (vhost, opts) => ({ greeting: opts.greeting }),       // this vhost's state: conn.vhost.state
+      websocket: {
+        session: (): { outbox: string[] } => ({ outbox: [] }),    // each connection's state: conn.session
         receive(conn, data, isBinary) {
           if (isBinary) return conn.close(1003, 'text only');
           conn.session.outbox.push(`${conn.vhost.state.greeting}, ${data.toString()}`);

@@ -1,0 +1,29 @@
+/** @module A gate's refusal read the same way for both gates (the websocket filter, the HTTP filter): the status to send, the reason and the headers. */
+import type { HeaderInput } from './api-request.ts';
+
+export interface ReadRefusal {
+  readonly status: number;
+  /** The plugin's reason, when it gave one as a string. */
+  readonly reason: string | undefined;
+  readonly headers: [string, string][];
+}
+
+/** Any error status: version 2's gates, and every websocket filter. */
+export const ERROR_STATUS = (status: number): boolean => status >= 400 && status <= 599;
+
+/**
+ * Plain-JS plugins are not type checked, so nothing is trusted: anything but
+ * an allowed integer status is sent as 403, a reason that is not a string is
+ * left out, headers that are neither an object nor pairs are ignored.
+ */
+export function readRefusal(verdict: unknown, allowed: (status: number) => boolean): ReadRefusal {
+  const r = typeof verdict === 'object' && verdict !== null ? (verdict as { refuse?: unknown; reason?: unknown; headers?: unknown }) : {};
+  const status = typeof r.refuse === 'number' && Number.isInteger(r.refuse) && allowed(r.refuse) ? r.refuse : 403;
+  return { status, reason: typeof r.reason === 'string' ? r.reason : undefined, headers: headerPairs(r.headers) };
+}
+
+function headerPairs(h: unknown): [string, string][] {
+  if (Array.isArray(h)) return h.filter((p): p is readonly [unknown, unknown] => Array.isArray(p) && p.length === 2).map(([k, v]) => [String(k), String(v)]);
+  if (typeof h === 'object' && h !== null) return Object.entries(h as HeaderInput).map(([k, v]) => [k, String(v)]);
+  return [];
+}
