@@ -80,7 +80,12 @@ export function killAgents(): void {
  * The repo's default vhost (conf.d/localhost) as `npm start` runs it, on
  * `port` (0: an ephemeral one), with more node ids and a short request timeout.
  */
-export function tunnelConfigDir(tokens: string, requestTimeoutSecs: number, port = 0): string {
+/**
+ * `pingPongSecs` sets uWS.js's own idle timer, which also bounds how long a socket closed with
+ * end() keeps reading what its peer still sends (at 0, 0 to 4 s: a peer still pushing data then
+ * may get a TCP reset before it reads the close frame, and see 1006 instead of the code).
+ */
+export function tunnelConfigDir(tokens: string, requestTimeoutSecs: number, port = 0, pingPongSecs = 0): string {
   let vhost = fs.readFileSync(path.join(REPO, 'conf.d/localhost'), 'utf8');
   for (const [from, to] of [
     ['"port": "7681"', `"port": "${port}"`],
@@ -90,7 +95,8 @@ export function tunnelConfigDir(tokens: string, requestTimeoutSecs: number, port
     if (!vhost.includes(from)) throw new Error(`conf.d/localhost no longer says ${from}`);
     vhost = vhost.replace(from, to);
   }
-  return makeConfigDir({ conf: demoConf(), vhosts: { localhost: vhost } });
+  const conf = pingPongSecs > 0 ? demoConf().replace('"server-string": "tsws",', `"server-string": "tsws", "ws-pingpong-secs": "${pingPongSecs}",`) : demoConf();
+  return makeConfigDir({ conf, vhosts: { localhost: vhost } });
 }
 
 // ---- the private service -------------------------------------------------------
