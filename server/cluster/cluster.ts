@@ -46,6 +46,10 @@ export class RedisCluster {
   #lastError = 'connection closed';
   #closed = false;
   #beating: Promise<void> = Promise.resolve();
+  /** Set while first-come claims are held after a recovery (see #holdClaims). */
+  #holdTimer: NodeJS.Timeout | undefined;
+  #holdEnd: () => void = () => undefined;
+  #holdDone: Promise<void> = Promise.resolve();
 
   private constructor(config: ClusterConfig, cmd: Redis, sub: Redis, log: Logger) {
     this.config = config;
@@ -114,6 +118,9 @@ export class RedisCluster {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    this.#holdEnd();
     if (this.connected) {
       this.#owned.clear();
       await this.#reap(this.config.instanceId, true).catch(() => undefined);
@@ -149,7 +156,14 @@ export class RedisCluster {
     }
   }
 
+  /**
+   * A first-come claim ('new' mode). While the cluster recovers from a Redis
+   * that lost its data, or from this instance's reconnect, it is held (at most
+   * ttlSecs) so that every live instance first restores what it holds: until
+   * then a claim could take a key another instance still owns.
+   */
   async claim(group: string, key: string, value: string, linger: string): Promise<boolean> {
+    while (this.#holdTimer !== undefined) await this.#holdDone;
     const ok = (await this.run('claim', () => this.#claimScript(group, key, value, linger, 'new'))) === 1;
     if (ok) this.#remember(group, key, value, linger);
     if (ok) this.#notify(group);
@@ -244,7 +258,10 @@ export class RedisCluster {
     this.#sub.on('error', onError);
     this.cmd.on('ready', () => {
       this.stats.connected = true;
-      if (wasUp) this.#log.info({ event: 'cluster-redis-restored', redis: url }, `cluster: Redis at ${url} is back; restoring this instance's entries`);
+      if (wasUp) {
+        this.#log.info({ event: 'cluster-redis-restored', redis: url }, `cluster: Redis at ${url} is back; restoring this instance's entries`);
+        this.#holdClaims('reconnected');
+      }
       wasUp = true;
       this.#beating = this.#heartbeat(true);
     });
@@ -274,13 +291,35 @@ export class RedisCluster {
         this.config.instanceId,
         this.config.ttlSecs * 1000,
       ]);
+      // Our key gone without a reconnect: Redis lost its data (or reaped us); the others restore within a TTL.
+      if (!reconnected && existed !== 1) this.#holdClaims('heartbeat key missing');
       if (reconnected || existed !== 1) await this.#restore();
     } catch (err) {
       this.#log.debug({ err: describeError(err) }, 'cluster: heartbeat failed');
     }
   }
 
+  /**
+   * Holds first-come claims for ttlSecs from now: by then every live instance
+   * has heartbeated (an instance that has not counts as gone) and, finding its
+   * key missing or having reconnected, restored its entries.
+   */
+  #holdClaims(reason: string): void {
+    const ms = this.config.ttlSecs * 1000;
+    if (this.#holdTimer === undefined) this.#holdDone = new Promise((r) => (this.#holdEnd = r));
+    else clearTimeout(this.#holdTimer);
+    this.#log.info({ event: 'cluster-claims-held', reason, ms }, `cluster: new claims held for ${ms} ms while instances restore their entries (${reason})`);
+    this.#holdTimer = setTimeout(() => {
+      this.#holdTimer = undefined;
+      this.#holdEnd();
+      this.#log.info({ event: 'cluster-claims-open' }, 'cluster: new claims accepted again');
+    }, ms);
+    this.#holdTimer.unref();
+  }
+
   async #restore(): Promise<void> {
+    let restored = 0;
+    let lost = 0;
     const touched = new Set<string>();
     for (const [group, keys] of [...this.#pendingRelease]) {
       for (const key of [...keys]) {
@@ -292,7 +331,11 @@ export class RedisCluster {
     }
     for (const [group, entries] of [...this.#owned]) {
       for (const [key, value] of [...entries]) {
-        if ((await this.#claimScript(group, key, value, this.#lingers.get(group) ?? '')) === 1) continue;
+        if ((await this.#claimScript(group, key, value, this.#lingers.get(group) ?? '')) === 1) {
+          restored++;
+          continue;
+        }
+        lost++;
         entries.delete(key);
         const e = tswsError('TSWS_WARN_CLUSTER_CLAIM_LOST', { group, key });
         this.#log.warn({ event: 'cluster-claim-lost', code: e.code }, e.message);
@@ -300,6 +343,7 @@ export class RedisCluster {
       touched.add(group);
     }
     for (const group of touched) this.#notify(group);
+    this.#log.info({ event: 'cluster-entries-restored', restored, lost }, `cluster: restored ${restored} entries of this instance (${lost} held elsewhere)`);
   }
 
   /** Removes the entries of instances whose heartbeat lapsed, and of `forced` (this instance, at start or when leaving). */
