@@ -44,8 +44,10 @@ export const sweepSecs = (boundSecs: number) => Math.min(5, Math.max(1, Math.flo
  * idle peers that answer pings (browsers, every websocket library) stay.
  *
  * Cut without a close frame, as lws cuts a connection that fails its ping:
- * uWS.js's end() would send one and then wait for the peer's answer with no
- * timer (none is set when idleTimeout is 0), and the socket would stay open.
+ * a silent peer would not answer one. (uWS.js's end() does set a timer even
+ * with idleTimeout 0: idleTimeoutComponents.second, 4 s, which uSockets
+ * rounds to its next 4 s sweep, so the hard close comes 0 to 4 s after
+ * end(); see Connection's #finishClose.)
  * The plugin's `closed` sees 1006, what the connection ended as.
  */
 export class SilenceSweep {
