@@ -50,6 +50,8 @@ export interface Published {
   readonly topic: string;
   readonly data: Buffer | string;
   readonly isBinary: boolean;
+  /** For a publication of a channel (vhost.channels): its name and position. */
+  readonly channel?: { readonly name: string; readonly epoch: string; readonly offset: number; readonly time: number };
 }
 
 // ---- gates: websocket and HTTP filters decide with the same words ---------

@@ -12,6 +12,11 @@ import type { Plugin } from './api-v2.ts';
 export type { Logger, Timer, WriteStatus };
 export type { ClientCallbacks, ClientConnectInfo, ClientState, ClientTls, ReconnectAttempt, ReconnectPolicy } from './api-client.ts';
 export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from './api-server.ts';
+export type {
+  Channel, ChannelHistory, ChannelMessage, ChannelOptions, ChannelPosition, ChannelPresence, ChannelRecovery, Channels, ChannelSubscription,
+  PresenceEvent, PresenceMember,
+} from './api-channels.ts';
+export type { ClientFrame, ServerFrame } from './channel-frames.ts';
 export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from './api-cluster.ts';
 export type { AccessVerdict, FilterVerdict, Fragment, HeaderInput, HttpRequestInfo, PeerRequest, Published, Refusal, UpgradeAccept, Verdict } from './api-request.ts';
 export type { NoOptions, OptionSpec, OptionSpecs, OptionValues, ProtocolCheckSite, ProtocolSettings } from './api-options.ts';
