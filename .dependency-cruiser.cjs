@@ -14,6 +14,7 @@ const LAYERS = [
   'plugin', //     the plugin API types and the plugin loader
   'bus', //        publish/subscribe: in process, threads, Redis
   'cluster', //    state shared by instances through Redis
+  'channels', //   vhost.channels: positions, history, resume, presence, on a store (process, threads, Redis)
   'session', //    a connection (served or client), its protocol host, the callback runner and scheduler
   'vhost', //      a vhost: its protocols and its access log
   'http', //       an HTTP exchange and the mounts (file, cgi, proxy, callback, redirect)
