@@ -45,6 +45,16 @@ export interface ProtocolSettings<O extends OptionSpecs> {
   /** Hand messages longer than rxBufferSize to `receive` in pieces, as lws does (default false: whole messages). */
   readonly receiveFragments?: boolean;
   /**
+   * What `receive`'s data is. 'copy' (the default): the plugin's own copy,
+   * keep it as long as you like. 'view': a view of the transport's buffer,
+   * valid only until `receive` returns (lws's `in`), as uWS.js hands it over:
+   * no allocation per message, but whatever is kept past the call (queued
+   * for `writable`, used after an `await`) must be copied first, for
+   * example into a BufferPool buffer that `writable` gives back once written.
+   * A view kept by mistake reads as empty, never as another message's bytes.
+   */
+  readonly receiveData?: 'copy' | 'view';
+  /**
    * Largest message accepted, in bytes; larger ones close with 1009. The
    * vhost's "ws-max-message-size" (default 16 MiB) caps it: a plugin can only
    * lower the limit its vhost sets.

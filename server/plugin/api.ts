@@ -76,3 +76,6 @@ export { checkLock, lockFile, type FileLock } from '../base/file-lock.ts';
 
 /** A flood limit a plugin can keep per connection or per name (pure arithmetic, no transport). */
 export { TokenBucket } from '../base/token-bucket.ts';
+
+/** Recycled buffers for data a receiveData 'view' protocol holds until writable (lws_ring's job). */
+export { BufferPool } from '../base/buffer-pool.ts';

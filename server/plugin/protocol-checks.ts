@@ -21,11 +21,11 @@ export function badProtocol(file: string, i: number): Bad {
 /** The part of a RuntimeProtocol both versions declare the same way. */
 export type ProtocolSettingsPart = Pick<
   RuntimeProtocol,
-  'name' | 'rxBufferSize' | 'receiveFragments' | 'maxMessageSize' | 'inbox' | 'httpBodyLimit' | 'mountUpgrades' | 'rateLimit' | 'optionSpecs' | 'check'
+  'name' | 'rxBufferSize' | 'receiveFragments' | 'receiveView' | 'maxMessageSize' | 'inbox' | 'httpBodyLimit' | 'mountUpgrades' | 'rateLimit' | 'optionSpecs' | 'check'
 >;
 
 /** The keys ProtocolSettings declares (api-options.ts), for version 2's check of unknown keys. */
-export const SETTINGS_KEYS = ['name', 'rxBufferSize', 'receiveFragments', 'maxMessageSize', 'options', 'inbox', 'rateLimit', 'httpBodyLimit', 'mountUpgrades', 'check'] as const;
+export const SETTINGS_KEYS = ['name', 'rxBufferSize', 'receiveFragments', 'receiveData', 'maxMessageSize', 'options', 'inbox', 'rateLimit', 'httpBodyLimit', 'mountUpgrades', 'check'] as const;
 
 /** Name, sizes, limits and options, each checked and defaulted; `seen` refuses a name twice in one file. */
 export function checkSettings(file: string, p: Record<string, unknown>, bad: Bad, seen: Set<string>, warnings: TswsError[]): ProtocolSettingsPart {
@@ -36,6 +36,8 @@ export function checkSettings(file: string, p: Record<string, unknown>, bad: Bad
   const rx = checkSize(p.rxBufferSize, 'rxBufferSize', bad) ?? DEFAULT_RX_BUFFER_SIZE;
   const fragments = p.receiveFragments ?? false;
   if (typeof fragments !== 'boolean') throw bad(`"receiveFragments" must be a boolean, got ${JSON.stringify(fragments)}`);
+  const receiveData = p.receiveData ?? 'copy';
+  if (receiveData !== 'copy' && receiveData !== 'view') throw bad(`"receiveData" must be "copy" or "view", got ${JSON.stringify(receiveData)}`);
   // A port of an lws plugin brings its rx_buffer_size; before receiveFragments it was tsws's message limit.
   if (p.rxBufferSize !== undefined && !fragments) warnings.push(tswsError('TSWS_WARN_PLUGIN_RX_BUFFER_UNUSED', { file: shown(file), protocol: name }));
   if (p.check !== undefined && typeof p.check !== 'function') throw bad('"check" must be a function');
@@ -47,6 +49,7 @@ export function checkSettings(file: string, p: Record<string, unknown>, bad: Bad
     name,
     rxBufferSize: rx,
     receiveFragments: fragments,
+    receiveView: receiveData === 'view',
     maxMessageSize: checkSize(p.maxMessageSize, 'maxMessageSize', bad),
     inbox: checkInbox(p.inbox, bad),
     httpBodyLimit: bodyLimit,

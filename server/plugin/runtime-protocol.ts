@@ -55,6 +55,8 @@ export interface RuntimeProtocol {
   readonly rxBufferSize: number;
   /** Messages longer than rxBufferSize reach `receive` in rxBufferSize pieces. */
   readonly receiveFragments: boolean;
+  /** `receive` gets a view of the transport's buffer (receiveData 'view') rather than a copy. */
+  readonly receiveView: boolean;
   /** The plugin's own bound on a message; the vhost's ws-max-message-size caps it. */
   readonly maxMessageSize: number | undefined;
   readonly inbox: InboxLimits;

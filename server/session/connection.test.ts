@@ -45,6 +45,7 @@ function hostOf(callbacks: RuntimeCallbacks) {
     pluginName: 'p',
     rxBufferSize: DEFAULT_RX_BUFFER_SIZE,
     receiveFragments: false,
+    receiveView: false,
     mountUpgrades: false,
     maxMessageSize: undefined,
     inbox: DEFAULT_INBOX,

@@ -219,7 +219,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#inEvent = true;
     const receive = def.callbacks.receive;
     if (receive) {
-      const data = copyOut(message);
+      const data = def.receiveView ? Buffer.from(message) : copyOut(message);
       const where = this.vhost.where.receive;
       if (def.receiveFragments && data.length > def.rxBufferSize) receiveInPieces(this.#runner, where, this, receive, data, isBinary, def.rxBufferSize);
       else this.#runner.run(where, receive, this, data, isBinary, WHOLE);
