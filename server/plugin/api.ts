@@ -11,7 +11,7 @@ import type { Plugin } from './api-v2.ts';
 
 export type { Logger, Timer, WriteStatus };
 export type { ClientCallbacks, ClientConnectInfo, ClientState, ClientTls, ReconnectAttempt, ReconnectPolicy } from './api-client.ts';
-export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from './api-server.ts';
+export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, ThreadSnapshot, TrafficCounts, VhostSnapshot } from './api-server.ts';
 export type {
   Channel, ChannelHistory, ChannelMessage, ChannelOptions, ChannelPosition, ChannelPresence, ChannelRecovery, Channels, ChannelSubscription,
   PresenceEvent, PresenceMember,
