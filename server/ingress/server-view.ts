@@ -128,7 +128,10 @@ export class ServerFigures implements ServerView {
       // Vhosts of one name on several listeners share their counters: one entry.
       if (seen.has(v.name)) continue;
       seen.add(v.name);
-      const protocols: ProtocolSnapshot[] = v.protocols.map((name) => ({ name, ...traffic(this.#counters.protocol(v.name, name)) }));
+      const protocols: ProtocolSnapshot[] = v.protocols.map((name) => {
+        const c = this.#counters.protocol(v.name, name);
+        return { name, compression: c.compression, ...traffic(c) };
+      });
       const httpRequests = responses(this.#counters.http(v.name));
       vhosts.push({ name: v.name, protocols, httpRequests });
     }
