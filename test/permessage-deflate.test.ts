@@ -7,12 +7,15 @@
  * a publication reaches a compressing member compressed; a client that offers
  * nothing still works.
  */
+import fs from 'node:fs';
 import type net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { chromiumPresent, launchChromium } from './helpers/browser.ts';
 import { PLUGIN_API, makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
+import { startInProcess } from './helpers/in-process.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 
 /** Two echoes of our own: one whose plugin asks for a 4 KB dedicated compressor, one that says nothing (off). */
@@ -67,9 +70,9 @@ interface Opened {
   readonly socket: net.Socket;
 }
 
-function open(protocol: string, path = '/', offer = true): Promise<Opened> {
+function open(protocol: string, target = '/', offer = true, at = port): Promise<Opened> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocol, { perMessageDeflate: offer });
+    const ws = new WebSocket(`ws://127.0.0.1:${at}${target}`, protocol, { perMessageDeflate: offer });
     let answered: string | undefined;
     let socket: net.Socket | undefined;
     ws.on('upgrade', (res) => {
@@ -162,6 +165,28 @@ describe('permessage-deflate, with the ws library', () => {
     expect(b.socket.bytesRead - bBefore).toBeGreaterThanOrEqual(message.length);
     a.ws.close();
     b.ws.close();
+  });
+});
+
+describe('permessage-deflate across a reload', () => {
+  it('re-binds the listener when a protocol turns compression on: new connections get it, open ones keep going', async () => {
+    const vhosts = (deflate: string) => [{ name: 'localhost', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ echo: { 'permessage-deflate': deflate } }] }];
+    const dir = makeConfigDir({ vhosts: { localhost: vhosts('off') } });
+    const srv = await startInProcess(dir);
+    try {
+      const before = await open('echo', '/', true, srv.port());
+      expect(before.answered).toBeUndefined();
+      fs.writeFileSync(path.join(dir, 'conf.d', 'localhost'), JSON.stringify({ vhosts: vhosts('shared') }));
+      await srv.reload();
+      const after = await open('echo', '/', true, srv.port());
+      expect(after.answered).toBe('permessage-deflate; client_no_context_takeover; server_no_context_takeover');
+      await roundTrip(after.ws, LARGE_TEXT);
+      await roundTrip(before.ws, LARGE_TEXT);
+      before.ws.close();
+      after.ws.close();
+    } finally {
+      await srv.stop();
+    }
   });
 });
 
