@@ -158,9 +158,10 @@ function upgradeTarget(vhost: Vhost, path: string) {
 /**
  * The transport's question before an upgrade on a listener serving
  * permessage-deflate (ListenerHandlers.routeUpgrade): the compressor of the
- * protocol handleUpgrade will pick, by the same steps. Anything refused,
- * proxied or misdirected takes the route without, where handleUpgrade
- * answers it. Only listeners with a compressing protocol pay for it.
+ * protocol handleUpgrade will pick, by the same steps. Proxied, misdirected
+ * or unknown-protocol upgrades take the route without; an upgrade
+ * handleUpgrade then refuses is answered in HTTP whatever its route. Only
+ * listeners with a compressing protocol pay for the question.
  */
 export function upgradeRoute(router: VhostRouter, req: HttpReq, sni: string | undefined): WsCompression {
   const vhost = router.pick(req.getHeader('host'), sni);
