@@ -47,7 +47,8 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
   const app = tls ? uWS.SSLApp(appOptions(tls.fallback)) : uWS.App();
   let listenSocket: UWS.ListenSocket | undefined;
 
-  const compressions: readonly WsCompression[] = ['off', ...ws.compressions.filter((c) => c !== 'off')];
+  // Each at most once: two routes on one pattern abort the process (see routePattern).
+  const compressions: readonly WsCompression[] = [...new Set<WsCompression>(['off', ...ws.compressions])];
   /** The route the first (uncompressed) route chose for the upgrade being routed: the routes run one after the other, synchronously. */
   let routed: WsCompression = 'off';
   const routeUpgrade = (req: UWS.NativeRequest, sni: string | undefined): WsCompression => {
