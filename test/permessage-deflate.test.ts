@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { chromiumPresent, launchChromium } from './helpers/browser.ts';
 import { PLUGIN_API, makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
+import { makeCert, removeCerts } from './helpers/certs.ts';
 import { startInProcess } from './helpers/in-process.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 
@@ -60,6 +61,7 @@ beforeAll(async () => {
 afterAll(() => {
   killAll();
   removeConfigDirs();
+  removeCerts();
 });
 
 interface Opened {
@@ -184,6 +186,35 @@ describe('permessage-deflate across a reload', () => {
       await roundTrip(before.ws, LARGE_TEXT);
       before.ws.close();
       after.ws.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe('permessage-deflate on a TLS listener', () => {
+  it('gives each SNI name\'s vhost its own protocol\'s compressor (uWS.js has a router per name)', async () => {
+    const a = makeCert('a.test');
+    const b = makeCert('b.test');
+    const vhost = (name: string, cert: { cert: string; key: string }, deflate: string) =>
+      ({ name, port: '0', interface: '127.0.0.1', 'host-ssl-cert': cert.cert, 'host-ssl-key': cert.key, 'ws-protocols': [{ echo: { 'permessage-deflate': deflate } }] });
+    const srv = await startInProcess(makeConfigDir({ vhosts: { x: [vhost('a.test', a, 'dedicated-8k'), vhost('b.test', b, 'shared')] } }));
+    const answered = async (name: string) => {
+      // ws hands servername on to tls.connect; its typings just do not list it.
+      const ws = new WebSocket(`wss://127.0.0.1:${srv.port()}/`, 'echo', Object.assign({ ca: [a.pem, b.pem], headers: { host: name } }, { servername: name }));
+      let header: unknown;
+      ws.on('upgrade', (res) => (header = res.headers['sec-websocket-extensions']));
+      await new Promise((resolve, reject) => {
+        ws.on('open', resolve);
+        ws.on('error', reject);
+      });
+      await roundTrip(ws, LARGE_TEXT);
+      ws.close();
+      return header;
+    };
+    try {
+      expect(await answered('a.test')).toBe('permessage-deflate; client_no_context_takeover; server_max_window_bits=10');
+      expect(await answered('b.test')).toBe('permessage-deflate; client_no_context_takeover; server_no_context_takeover');
     } finally {
       await srv.stop();
     }
