@@ -39,6 +39,8 @@ beforeAll(async () => {
   });
   const result = await prepare({ configDir: dir });
   if (!result.prepared) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  // "permessage-deflate" is the framework's option: no plugin is told of it, nor warns.
+  expect(result.warnings.map((w) => w.code)).toEqual([]);
   server = await TswsServer.start(result.prepared, pino({ level: 'silent' }), { transport });
   listener = transport.at(server.listeners[0]?.port as number);
 });
