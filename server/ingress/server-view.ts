@@ -53,7 +53,8 @@ function merged(threads: readonly ThreadSnapshot[]): { vhosts: VhostSnapshot[]; 
         if (q) add(sum, q);
       }
       const { httpRequests: _unused, ...counts } = sum;
-      return { name: p.name, ...counts };
+      // Every thread serves one config: its compression is this thread's.
+      return { name: p.name, compression: p.compression, ...counts };
     });
     const httpRequests = peers.reduce((n, peer) => n + (peer?.httpRequests ?? 0), v.httpRequests);
     return { name: v.name, protocols, httpRequests };
