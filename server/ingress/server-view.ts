@@ -53,7 +53,8 @@ function merged(threads: readonly ThreadSnapshot[]): { vhosts: VhostSnapshot[]; 
         if (q) add(sum, q);
       }
       const { httpRequests: _unused, ...counts } = sum;
-      return { name: p.name, ...counts };
+      // Every thread serves one config: its compression is this thread's.
+      return { name: p.name, compression: p.compression, ...counts };
     });
     const httpRequests = peers.reduce((n, peer) => n + (peer?.httpRequests ?? 0), v.httpRequests);
     return { name: v.name, protocols, httpRequests };
@@ -128,7 +129,10 @@ export class ServerFigures implements ServerView {
       // Vhosts of one name on several listeners share their counters: one entry.
       if (seen.has(v.name)) continue;
       seen.add(v.name);
-      const protocols: ProtocolSnapshot[] = v.protocols.map((name) => ({ name, ...traffic(this.#counters.protocol(v.name, name)) }));
+      const protocols: ProtocolSnapshot[] = v.protocols.map((name) => {
+        const c = this.#counters.protocol(v.name, name);
+        return { name, compression: c.compression, ...traffic(c) };
+      });
       const httpRequests = responses(this.#counters.http(v.name));
       vhosts.push({ name: v.name, protocols, httpRequests });
     }

@@ -1,4 +1,5 @@
 /** @module Plugin API, the server as a whole: the read-only figures vhost.server gives (re-exported by api.ts). */
+import type { WsCompression } from '../config/model.ts';
 
 /**
  * Cumulative figures since the process started (they survive a reload), and
@@ -19,6 +20,8 @@ export interface TrafficCounts {
 
 export interface ProtocolSnapshot extends TrafficCounts {
   readonly name: string;
+  /** permessage-deflate as this vhost serves the protocol: "off" (the default), "shared", "dedicated-4k"... */
+  readonly compression: WsCompression;
 }
 
 export interface VhostSnapshot {
