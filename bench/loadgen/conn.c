@@ -1,4 +1,4 @@
-/* @module loadgen: one websocket client connection: connect from a chosen 127.x source, upgrade, read and write. */
+/* @module loadgen: one websocket client connection: connect from a chosen 127.x source, TLS if asked, upgrade, read and write. */
 #define _GNU_SOURCE
 #include "loadgen.h"
 
@@ -90,7 +90,7 @@ void die(conn_t *c, uint64_t *counter) {
 /* One write() for everything queued since the last flush: what a real pipelining client does. */
 void flush(conn_t *c) {
   while (c->woff < c->wlen) {
-    ssize_t n = write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
+    ssize_t n = io_write(c, c->wbuf + c->woff, c->wlen - c->woff);
     if (n > 0) {
       c->woff += (size_t)n;
       continue;
@@ -141,10 +141,11 @@ void conn_close(conn_t *c, bool reset) {
       struct linger l = {.l_onoff = 1, .l_linger = 0};
       setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
+    tls_free(c);
     close(c->fd);
     c->fd = -1;
   }
-  if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) handshakes_in_progress--;
+  if (c->state == C_CONNECTING || c->state == C_TLS || c->state == C_HANDSHAKE) handshakes_in_progress--;
   c->state = C_DEAD;
   c->rlen = c->wlen = c->woff = 0;
   c->outstanding = 0;
@@ -169,7 +170,7 @@ static bool fill(conn_t *c) {
     c->rcap *= 2;
     c->rbuf = realloc(c->rbuf, c->rcap);
   }
-  ssize_t n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+  ssize_t n = io_read(c, c->rbuf + c->rlen, c->rcap - c->rlen);
   if (n > 0) {
     c->rlen += (size_t)n;
     return true;
@@ -202,6 +203,24 @@ static void handshake(conn_t *c, uint64_t now) {
   if (process(c, now)) flush(c);
 }
 
+static void send_upgrade(conn_t *c) {
+  if (io_write(c, (const uint8_t *)request[c->group], request_len[c->group]) != (ssize_t)request_len[c->group]) {
+    die(c, &totals[c->group].connect_errors);
+    return;
+  }
+  c->state = C_HANDSHAKE;
+  set_out(c, false);
+}
+
+/* The TLS handshake, one step per readiness event; a failed one counts as a handshake error. */
+static void tls_step(conn_t *c) {
+  bool want_write = false;
+  int r = tls_handshake(c, &want_write);
+  if (r < 0) die(c, &totals[c->group].handshake_errors);
+  else if (r == 0) set_out(c, want_write);
+  else send_upgrade(c);
+}
+
 void conn_event(conn_t *c, uint32_t events, uint64_t now) {
   switch (c->state) {
     case C_CONNECTING: {
@@ -212,14 +231,21 @@ void conn_event(conn_t *c, uint32_t events, uint64_t now) {
         die(c, &totals[c->group].connect_errors);
         return;
       }
-      if (write(c->fd, request[c->group], request_len[c->group]) != (ssize_t)request_len[c->group]) {
-        die(c, &totals[c->group].connect_errors);
+      if (cfg.tls) {
+        if (!tls_attach(c)) {
+          die(c, &totals[c->group].connect_errors);
+          return;
+        }
+        c->state = C_TLS;
+        tls_step(c);
         return;
       }
-      c->state = C_HANDSHAKE;
-      set_out(c, false);
+      send_upgrade(c);
       return;
     }
+    case C_TLS:
+      tls_step(c);
+      return;
     case C_HANDSHAKE:
       handshake(c, now);
       return;

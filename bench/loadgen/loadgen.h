@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 typedef enum { MODE_ECHO, MODE_MIRROR, MODE_RECV, MODE_IDLE, MODE_CONNECT } mode_t_;
 
@@ -29,6 +30,7 @@ typedef struct {
   int handshakes;          /* upgrades in progress at once */
   double connect_timeout;  /* seconds allowed for all connections to open */
   double slice;            /* with several ports: seconds each server gets the load before the next one does */
+  bool tls;                /* TLS to every server (tls.c) */
 } config_t;
 
 /* Log-linear histogram of microseconds: exact below 128, then 64 sub-buckets per power of two (< 1.6 % error). */
@@ -50,10 +52,13 @@ typedef struct {
   hist_t lat;              /* latency (echo, mirror, connect) or inter-arrival gap (recv) */
 } stats_t;
 
-typedef enum { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_DEAD } cstate_t;
+typedef enum { C_FREE, C_CONNECTING, C_TLS, C_HANDSHAKE, C_OPEN, C_DEAD } cstate_t;
+
+typedef struct ssl_st SSL;
 
 typedef struct conn {
   int fd;
+  SSL *ssl;                /* --tls only */
   int index;               /* position among the connections; embedded in mirror payloads */
   int group;               /* which port (server) it talks to */
   cstate_t state;
@@ -111,5 +116,12 @@ void conn_close(conn_t *c, bool reset);
 extern int handshakes_in_progress;
 extern void (*on_upgrade)(conn_t *c, uint64_t now);   /* connect mode hook */
 extern void (*on_dead)(conn_t *c);                    /* a connection failed or was closed */
+/* tls.c: with --tls, io_read/io_write go through the connection's SSL; without, they are read/write */
+void tls_init(void);
+bool tls_attach(conn_t *c);
+void tls_free(conn_t *c);
+int tls_handshake(conn_t *c, bool *want_write);
+ssize_t io_read(conn_t *c, uint8_t *buf, size_t len);
+ssize_t io_write(conn_t *c, const uint8_t *buf, size_t len);
 
 #endif

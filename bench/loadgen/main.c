@@ -43,7 +43,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: loadgen --mode echo|mirror|recv|idle|connect --port N[,N...] [--host 127.0.0.1] [--path /] [--protocol NAME]\n"
           "               [--conns 100] [--inflight 8] [--size 64] [--binary] [--senders 1] [--warmup 1] [--duration 3]\n"
-          "               [--sources 16] [--handshakes 64] [--connect-timeout 60] [--slice 0.25]\n"
+          "               [--sources 16] [--handshakes 64] [--connect-timeout 60] [--slice 0.25] [--tls]\n"
           "  Several ports: --conns connections to each, and the load goes to one server at a time, --slice seconds each,\n"
           "  round-robin; --warmup and --duration are per server.\n");
   exit(2);
@@ -64,6 +64,7 @@ static void parse(int argc, char **argv) {
       {"protocol", 1, 0, 'x'}, {"conns", 1, 0, 'c'},  {"inflight", 1, 0, 'i'}, {"size", 1, 0, 's'},
       {"binary", 0, 0, 'b'},   {"senders", 1, 0, 'S'}, {"warmup", 1, 0, 'w'},  {"duration", 1, 0, 'd'},
       {"sources", 1, 0, 'a'},  {"handshakes", 1, 0, 'k'}, {"connect-timeout", 1, 0, 't'}, {"slice", 1, 0, 'l'},
+      {"tls", 0, 0, 'T'},
       {0, 0, 0, 0},
   };
   int o;
@@ -92,6 +93,7 @@ static void parse(int argc, char **argv) {
       case 'k': cfg.handshakes = atoi(optarg); break;
       case 't': cfg.connect_timeout = atof(optarg); break;
       case 'l': cfg.slice = atof(optarg); break;
+      case 'T': cfg.tls = true; break;
       default: usage();
     }
   }
@@ -304,6 +306,7 @@ int main(int argc, char **argv) {
   epfd = epoll_create1(EPOLL_CLOEXEC);
   nconns = cfg.conns * cfg.nports;
   conns = calloc((size_t)nconns, sizeof(conn_t));
+  if (cfg.tls) tls_init();
   conns_init(epfd, conns, nconns);
 
   double window[2] = {0, 0}, connect_seconds = 0;
