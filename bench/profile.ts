@@ -80,7 +80,7 @@ if (name === 'static') {
   const { report } = await runWrk(['-t1', '-c100', `-d${seconds}s`, `http://127.0.0.1:${port}/index.html`], tsws.pid);
   process.stdout.write(`${report.rate.toFixed(0)} req/s\n`);
 } else {
-  const { report, serverCpu } = await runLoad(env.loadgen, loadgenArgs({ ...load, warmup: 1, duration: seconds }, [port]), [tsws.pid]);
+  const { report, serverCpu } = await runLoad(env.loadgen, loadgenArgs({ ...load, warmup: 1, duration: seconds }, [port]), [[tsws.pid]]);
   const server = report.servers[0];
   const cpu = serverCpu[0] ?? Number.NaN;
   if (server) process.stdout.write(`${server.rate.toFixed(0)}/s, p99 ${server.p99_us} us, server cpu ${(cpu * 100).toFixed(0)} % (${((cpu * 1e6) / server.rate).toFixed(2)} µs each)\n`);

@@ -7,6 +7,7 @@ import { environment } from './lib/environment.ts';
 import { renderReport } from './lib/report.ts';
 import { NODE24_MISSING, availableRuntimes } from './lib/runtime.ts';
 import type { RunContext, Scenario, ScenarioResult } from './lib/scenario.ts';
+import { clusterScenario } from './scenarios/cluster.ts';
 import { connectScenario } from './scenarios/connect.ts';
 import { dumbIncrementScenario } from './scenarios/dumb-increment.ts';
 import { echoTlsScenario } from './scenarios/echo-tls.ts';
@@ -27,6 +28,7 @@ const SCENARIOS: readonly Scenario[] = [
   proxyScenario,
   echoTlsScenario,
   threadsScenario,
+  clusterScenario,
 ];
 const REPO = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(REPO, 'bench', '.work');

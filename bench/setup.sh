@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/setup.sh: what `npm run bench` needs beyond `npm ci`. Installs the Debian packages only
-# when missing (wrk, libwebsockets-test-server, nginx, gcc, libssl-dev), then builds the C load generator into
+# when missing (wrk, libwebsockets-test-server, nginx, redis-server, gcc, libssl-dev), then builds the C load generator into
 # bench/.work/bin and prepares Node 24 (bench/node24.sh).
 set -eu
 cd "$(dirname "$0")"
@@ -11,6 +11,8 @@ command -v libwebsockets-test-server >/dev/null 2>&1 || missing="$missing libweb
 command -v gcc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
 # nginx: the static-file and proxy contender (run by the harness with its own config, never as a service)
 [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+# redis-server: the cluster scenario's two tsws instances share one
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 # OpenSSL's headers: the load generator speaks TLS for the TLS echo scenario
 [ -f /usr/include/openssl/ssl.h ] || missing="$missing libssl-dev"
 if [ -n "$missing" ]; then

@@ -77,6 +77,15 @@ export function prepareEnv(repo: string, work: string, loadgen: string): BenchEn
   return env;
 }
 
+/** Config dirs of the cluster contender's instances, written when it starts (with its Redis's port). */
+export function writeTswsClusterConfigs(env: BenchEnv, redisPort: number, instances: readonly string[]): string[] {
+  return instances.map((instance) => {
+    const dir = path.join(env.work, `tsws-cluster-${instance}`);
+    writeTswsConfig(dir, { cluster: { redis: `redis://127.0.0.1:${redisPort}`, instance } }, { 'ws-protocols': [{ 'lws-mirror-protocol': {} }] });
+    return dir;
+  });
+}
+
 /** tsws's http:// mount of the whole site onto the upstream (Node's global agent: keep-alive connections, reused). */
 export function writeTswsProxyConfig(env: BenchEnv, upstreamPort: number): void {
   writeTswsConfig(env.tswsProxyConfig, {}, { mounts: [{ mountpoint: '/', origin: `http://127.0.0.1:${upstreamPort}/` }] });

@@ -1,13 +1,14 @@
 /** @module The servers under test: how the harness starts each one on a port of its choosing, and what it is. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CLUSTER_INSTANCES, redisCommand, startCluster } from './cluster.ts';
 import { writeNginxConfig, writeTswsProxyConfig, type BenchEnv } from './configs.ts';
-import { freePort, sleep, startChild, waitForPort, type Child } from './proc.ts';
+import { freePort, sleep, startChild, waitForPort } from './proc.ts';
 import type { Runtime } from './runtime.ts';
 
 export { prepareEnv, type BenchEnv } from './configs.ts';
 
-export type ContenderId = 'tsws' | 'tsws-log' | 'tsws-2t' | 'tsws-tls' | 'tsws-proxy' | 'uws' | 'uws-tls' | 'ws' | 'node-http' | 'lws' | 'nginx' | 'nginx-proxy';
+export type ContenderId = 'tsws' | 'tsws-log' | 'tsws-2t' | 'tsws-tls' | 'tsws-proxy' | 'tsws-cluster' | 'uws' | 'uws-tls' | 'ws' | 'node-http' | 'lws' | 'nginx' | 'nginx-proxy';
 
 export const CONTENDERS: Readonly<Record<ContenderId, { readonly label: string; readonly what: string }>> = {
   tsws: { label: 'tsws', what: 'bin/tsws.mjs with the shipped plugins (echo, lws-mirror-protocol, dumb-increment-protocol) and a file:// mount, no access log (the lwsws default)' },
@@ -15,6 +16,7 @@ export const CONTENDERS: Readonly<Record<ContenderId, { readonly label: string; 
   'tsws-2t': { label: 'tsws count-threads 2', what: 'the same tsws config with "count-threads": "2" in the global block: two worker threads serving the listener (SO_REUSEPORT)' },
   'tsws-tls': { label: 'tsws TLS', what: 'the same tsws config, its vhost on a self-signed P-256 certificate (host-ssl-cert, host-ssl-key)' },
   'tsws-proxy': { label: 'tsws proxy', what: 'tsws with one http:// mount of "/" onto the upstream (raw uWS.js serving the file); Node\'s global agent keeps the upstream connections alive' },
+  'tsws-cluster': { label: 'tsws ×2 + Redis', what: 'two tsws instances (lws-mirror-protocol only) with "cluster": {"redis": ...} on one redis-server: a mirror group spans both, fan-out through Redis' },
   uws: { label: 'raw uWS.js', what: 'bench/contenders/uws-server.ts: uWebSockets.js with no framework (send in the message handler, app.publish, one setInterval)' },
   'uws-tls': { label: 'raw uWS.js TLS', what: 'bench/contenders/uws-server.ts on uWS.js\'s SSLApp with the same certificate' },
   ws: { label: 'ws', what: 'bench/contenders/ws-server.ts: the ws library on node:http' },
@@ -32,7 +34,10 @@ export interface Running {
   /** The process whose CPU and memory are measured (nginx: its worker, not the master). */
   readonly pid: number;
   readonly port: number;
-  readonly child: Child;
+  /** What the load generator connects to: one port, or a cluster's instances ("a+b", see loadgen/main.c). */
+  readonly target: string;
+  /** Every process whose CPU is the server's (a cluster's instances and its Redis). */
+  readonly cpuPids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ export function commandOf(id: ContenderId, env: BenchEnv, port: number | '<port>
       return ['bin/tsws.mjs', '-c', rel(env.tswsTlsConfig)];
     case 'tsws-proxy':
       return ['bin/tsws.mjs', '-c', rel(env.tswsProxyConfig)];
+    case 'tsws-cluster':
+      return ['bin/tsws.mjs', '-c', rel(path.join(env.work, `tsws-cluster-{${CLUSTER_INSTANCES.join(',')}}`)), '(one each) +', ...redisCommand(env, '<port>')];
     case 'uws':
       return uws;
     case 'uws-tls':
@@ -94,13 +101,19 @@ async function startNative(id: ContenderId, env: BenchEnv, upstream: number | un
   await Promise.race([waitForPort(port), child.exited.then((c) => Promise.reject(new Error(`${id} exited (${c}): ${child.stderr.join('')}`)))]);
   // nginx stops at once on SIGTERM; SIGQUIT would wait for wrk's keep-alive connections.
   const stop = () => child.stop(id === 'lws' ? 'SIGINT' : 'SIGTERM');
-  return { id, pid: id === 'lws' ? child.pid : await workerOf(child.pid), port, child, stop };
+  const pid = id === 'lws' ? child.pid : await workerOf(child.pid);
+  return { id, pid, port, target: String(port), cpuPids: [pid], stop };
 }
 
 /** Starts a contender; Node ones on `runtime`. The proxies need their upstream's port. */
 export async function startContender(id: ContenderId, env: BenchEnv, runtime: Runtime, upstream?: number): Promise<Running> {
   if ((id === 'tsws-proxy' || id === 'nginx-proxy') && upstream === undefined) throw new Error(`${id} needs an upstream`);
   if (isNative(id)) return startNative(id, env, upstream);
+  if (id === 'tsws-cluster') {
+    const c = await startCluster(env, runtime);
+    const stop = async () => void (await Promise.all(c.children.map((ch) => ch.stop())));
+    return { id, pid: c.pids[0] ?? 0, port: c.ports[0] ?? 0, target: c.ports.join('+'), cpuPids: c.pids, stop };
+  }
   if (id === 'tsws-proxy' && upstream !== undefined) writeTswsProxyConfig(env, upstream);
   const [cmd = '', ...args] = commandOf(id, env);
   const opts = { cwd: env.repo, env: runtime.env };
@@ -109,5 +122,5 @@ export async function startContender(id: ContenderId, env: BenchEnv, runtime: Ru
   const ready = JSON.parse(line) as { port?: number; listeners?: { port: number }[] };
   const port = ready.port ?? ready.listeners?.[0]?.port;
   if (!port) throw new Error(`${id}: no port in its ready line: ${line}`);
-  return { id, pid: child.pid, port, child, stop: () => child.stop('SIGTERM') };
+  return { id, pid: child.pid, port, target: String(port), cpuPids: [child.pid], stop: () => child.stop('SIGTERM') };
 }

@@ -120,8 +120,8 @@ export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], 
   const results = new Map<ContenderId, Sample[]>(ids.map((id) => [id, []]));
   const runOnce = async (group: readonly Running[], rep: number) => {
     const sliced: LoadOptions = group.length > 1 ? { slice: SLICE_SECONDS } : {};
-    const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...sliced, ...opts }, group.map((r) => r.port));
-    const { report, serverCpu } = await runLoad(ctx.env.loadgen, args, group.map((r) => r.pid));
+    const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...sliced, ...opts }, group.map((r) => r.target));
+    const { report, serverCpu } = await runLoad(ctx.env.loadgen, args, group.map((r) => r.cpuPids));
     group.forEach((r, i) => {
       const server = report.servers[i];
       if (!server) throw new Error(`loadgen reported no figures for ${r.id}`);
@@ -129,7 +129,7 @@ export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], 
       results.get(r.id)?.push(sample);
       const trouble = sample.errors || sample.serverCloses ? `, ${sample.errors} errors, ${sample.serverCloses} server closes ${JSON.stringify(server.close_codes)}` : '';
       ctx.log(
-        `  ${r.id.padEnd(9)} rep ${rep + 1}: ${server.rate.toFixed(0)}/s p99 ${server.p99_us} us, server cpu ${(sample.serverCpu * 100).toFixed(0)} % ` +
+        `  ${r.id.padEnd(12)} rep ${rep + 1}: ${server.rate.toFixed(0)}/s p99 ${server.p99_us} us, server cpu ${(sample.serverCpu * 100).toFixed(0)} % ` +
           `(${((sample.serverCpu * 1e6) / server.rate).toFixed(2)} µs each), client cpu ${(report.client_cpu * 100).toFixed(0)} %${trouble}`,
       );
     });

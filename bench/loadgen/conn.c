@@ -23,7 +23,7 @@ void (*on_dead)(conn_t *c);
 static int epfd;
 static conn_t *conns;
 static int nconns;
-static struct sockaddr_in dst[MAX_GROUPS];
+static struct sockaddr_in dst[MAX_GROUPS][MAX_SPREAD];
 static uint32_t next_source;
 static char request[MAX_GROUPS][1024];
 static size_t request_len[MAX_GROUPS];
@@ -34,12 +34,14 @@ void conns_init(int ep, conn_t *all, int n) {
   nconns = n;
   const bool proto = cfg.protocol[0] != '\0';
   for (int g = 0; g < cfg.nports; g++) {
-    memset(&dst[g], 0, sizeof dst[g]);
-    dst[g].sin_family = AF_INET;
-    dst[g].sin_port = htons((uint16_t)cfg.ports[g]);
-    if (inet_pton(AF_INET, cfg.host, &dst[g].sin_addr) != 1) {
-      fprintf(stderr, "loadgen: --host must be an IPv4 address, got %s\n", cfg.host);
-      exit(2);
+    for (int k = 0; k < cfg.nspread[g]; k++) {
+      memset(&dst[g][k], 0, sizeof dst[g][k]);
+      dst[g][k].sin_family = AF_INET;
+      dst[g][k].sin_port = htons((uint16_t)cfg.spread[g][k]);
+      if (inet_pton(AF_INET, cfg.host, &dst[g][k].sin_addr) != 1) {
+        fprintf(stderr, "loadgen: --host must be an IPv4 address, got %s\n", cfg.host);
+        exit(2);
+      }
     }
     request_len[g] = (size_t)snprintf(request[g], sizeof request[g],
                                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -120,13 +122,15 @@ void conn_start(conn_t *c, uint64_t now) {
   setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   struct sockaddr_in src = {.sin_family = AF_INET};
+  /* Within a group, connection k goes to instance k mod instances: the senders (the first ones) to the first. */
+  const struct sockaddr_in *to = &dst[c->group][(c->index % cfg.conns) % cfg.nspread[c->group]];
   src.sin_addr.s_addr = htonl(0x7f000001u + (next_source++ % (uint32_t)cfg.sources));
   c->state = C_CONNECTING;
   c->started = now;
   c->want_out = true;
   handshakes_in_progress++;
   if (bind(c->fd, (struct sockaddr *)&src, sizeof src) < 0 ||
-      (connect(c->fd, (struct sockaddr *)&dst[c->group], sizeof dst[c->group]) < 0 && errno != EINPROGRESS)) {
+      (connect(c->fd, (struct sockaddr *)to, sizeof *to) < 0 && errno != EINPROGRESS)) {
     die(c, &totals[c->group].connect_errors);
     return;
   }

@@ -11,11 +11,15 @@
 typedef enum { MODE_ECHO, MODE_MIRROR, MODE_RECV, MODE_IDLE, MODE_CONNECT } mode_t_;
 
 #define MAX_GROUPS 8
+/* Instances of one server a group's connections are spread over ("--port a+b": a cluster). */
+#define MAX_SPREAD 4
 
 typedef struct {
   mode_t_ mode;
   const char *host;        /* destination address (IPv4 literal) */
   int ports[MAX_GROUPS];   /* one server per port; connections are made to each ("groups") */
+  int spread[MAX_GROUPS][MAX_SPREAD]; /* a group's instances: spread[g][0] == ports[g] */
+  int nspread[MAX_GROUPS];
   int nports;
   const char *path;        /* request target, e.g. "/?mirror=bench" */
   const char *protocol;    /* Sec-WebSocket-Protocol, "" for none */
