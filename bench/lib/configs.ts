@@ -73,6 +73,8 @@ export function prepareEnv(repo: string, work: string, loadgen: string): BenchEn
   writeTswsConfig(env.tswsLogConfig, {}, { ...site, 'access-log': accessLog });
   writeTswsConfig(env.tswsThreadsConfig, { 'count-threads': '2' }, site);
   writeTswsConfig(env.tswsTlsConfig, {}, { ...site, 'host-ssl-cert': cert, 'host-ssl-key': key });
+  // One config dir per nginx started (named by its port): last run's go first.
+  fs.rmSync(env.nginxDir, { recursive: true, force: true });
   fs.mkdirSync(env.nginxDir, { recursive: true });
   return env;
 }
