@@ -2,9 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { prepareEnv } from './lib/contenders.ts';
+import { writeTswsProxyConfig } from './lib/configs.ts';
+import { prepareEnv, startContender } from './lib/contenders.ts';
 import { loadgenArgs, runLoad } from './lib/loadgen.ts';
 import { sleep, startChild } from './lib/proc.ts';
+import { availableRuntimes, type Runtime } from './lib/runtime.ts';
 import { runWrk } from './lib/wrk.ts';
 
 /** The loads of the scenarios, by name (see bench/scenarios/). */
@@ -16,6 +18,8 @@ const LOADS: Readonly<Record<string, Readonly<Record<string, string | number | b
   'dumb-increment': { mode: 'recv', protocol: 'dumb-increment-protocol', conns: 1000, sources: 16, handshakes: 32 },
   connect: { mode: 'connect', protocol: 'lws-mirror-protocol', path: '/?mirror=connect', conns: 32, handshakes: 32, sources: 16 },
   static: {},
+  // Scenario 8: tsws's http:// mount in front of raw uWS.js (started here as the upstream), under wrk.
+  proxy: {},
 };
 
 interface ProfileNode {
@@ -69,23 +73,26 @@ const env = prepareEnv(repo, path.join(work, 'profile'), path.join(work, 'bin', 
 const profDir = path.join(work, 'profiles');
 fs.mkdirSync(profDir, { recursive: true });
 const before = new Set(fs.readdirSync(profDir));
-const config = values['access-log'] ? env.tswsLogConfig : env.tswsConfig;
+const upstream = name === 'proxy' ? await startContender('uws', env, availableRuntimes(repo)[0] as Runtime) : undefined;
+if (upstream) writeTswsProxyConfig(env, upstream.port);
+const config = upstream ? env.tswsProxyConfig : values['access-log'] ? env.tswsLogConfig : env.tswsConfig;
 // The flags of bin/tsws.mjs's #! line, plus the profiler's.
 const tsws = startChild(process.execPath, ['--max-semi-space-size=4', '--cpu-prof', `--cpu-prof-dir=${profDir}`, 'bin/tsws.mjs', '-c', config], { cwd: repo });
 const ready = JSON.parse(await tsws.waitLine((l) => l.includes('"event":"ready"'))) as { listeners: { port: number }[] };
 const port = ready.listeners[0]?.port ?? 0;
 await sleep(300);
 const seconds = Number(values.seconds);
-if (name === 'static') {
+if (name === 'static' || name === 'proxy') {
   const { report } = await runWrk(['-t1', '-c100', `-d${seconds}s`, `http://127.0.0.1:${port}/index.html`], tsws.pid);
   process.stdout.write(`${report.rate.toFixed(0)} req/s\n`);
 } else {
-  const { report, serverCpu } = await runLoad(env.loadgen, loadgenArgs({ ...load, warmup: 1, duration: seconds }, [port]), [tsws.pid]);
+  const { report, serverCpu } = await runLoad(env.loadgen, loadgenArgs({ ...load, warmup: 1, duration: seconds }, [port]), [[tsws.pid]]);
   const server = report.servers[0];
   const cpu = serverCpu[0] ?? Number.NaN;
   if (server) process.stdout.write(`${server.rate.toFixed(0)}/s, p99 ${server.p99_us} us, server cpu ${(cpu * 100).toFixed(0)} % (${((cpu * 1e6) / server.rate).toFixed(2)} µs each)\n`);
 }
 await tsws.stop('SIGTERM', 15_000);
+await upstream?.stop();
 // tsx's module-loader thread writes a profile too: show the main thread's (the busiest).
 const made = fs.readdirSync(profDir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'));
 const summaries = made.map((f) => ({ f, s: summarize(path.join(profDir, f), Number(values.top)) })).sort((a, b) => b.s.busy - a.s.busy);

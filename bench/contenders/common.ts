@@ -7,12 +7,17 @@ export interface ContenderArgs {
   readonly port: number;
   /** The file served at "/" (and at "/<its name>") for the static-file scenario. */
   readonly file: string;
+  /** PEM certificate and key: serve TLS (the TLS echo scenario). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export function contenderArgs(): ContenderArgs {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, file: { type: 'string' } } });
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, file: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } });
   if (!values.file) throw new Error('--file <path> is required');
-  return { port: Number(values.port), file: values.file };
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if (!cert !== !key) throw new Error('--tls-cert and --tls-key go together');
+  return { port: Number(values.port), file: values.file, ...(cert && key ? { tls: { cert, key } } : {}) };
 }
 
 /** The static file with the headers tsws sends for it (so every contender writes the same response). */

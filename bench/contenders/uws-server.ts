@@ -14,7 +14,8 @@ const file = loadStaticFile(args.file);
 const counters = new Set<NativeWebSocket<UserData>>();
 // The same binary tsws loads on this Node.
 const uWS = loadBuild().native as UwsNative;
-const app = uWS.App();
+// With --tls-cert/--tls-key: the same app over TLS, as tsws's TLS vhost is (uWS.js's own SSLApp).
+const app = args.tls ? uWS.SSLApp({ cert_file_name: args.tls.cert, key_file_name: args.tls.key }) : uWS.App();
 
 app.ws<UserData>('/*', {
   compression: uWS.DISABLED,

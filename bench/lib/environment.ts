@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBuild } from '../../server/transport/uws/build.ts';
+import { describeRuntime, type Runtime } from './runtime.ts';
 
 function run(cmd: string, args: readonly string[]): string {
   try {
@@ -28,25 +28,21 @@ const pkgVersion = (repo: string, name: string) => {
   return `${pkg.name} ${pkg.version}`;
 };
 
-/** The build tsws and the raw uWS.js contender both load (server/transport/uws/build.ts picks it by Node major). */
-function transportLine(): string {
-  const { build } = loadBuild();
-  return `${build.package}: uWS.js ${build.uws}, Node ABI ${build.abi}, uws.node sha256 ${build.sha256.slice(0, 16)}`;
-}
-
-export function environment(repo: string): [string, string][] {
+/** `runtimes`: each one's Node and the uWS.js build tsws and raw uWS.js load there (server/transport/uws/build.ts picks it by Node major). */
+export function environment(repo: string, runtimes: readonly Runtime[]): [string, string][] {
   const cpus = os.cpus();
   return [
     ['CPU', `${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores (shared with other jobs: ratios within one run are what counts)`],
     ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
     ['kernel', `${os.type()} ${os.release()}, TCP congestion control ${readText('/proc/sys/net/ipv4/tcp_congestion_control')}`],
     ['open-file limit', run('sh', ['-c', 'ulimit -n'])],
-    ['Node', process.version],
-    ['uWebSockets.js', transportLine()],
+    ...runtimes.map((rt): [string, string] => [`${rt.label}: Node, uWebSockets.js`, `${describeRuntime(repo, rt)}; ${rt.how}`]),
     ['ws', pkgVersion(repo, 'ws')],
     ['tsws', `${(JSON.parse(readText(path.join(repo, 'package.json'))) as { version: string }).version} at ${run('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'])}`],
     ['libwebsockets-test-server', run('dpkg-query', ['-W', '-f', '${Version}', 'libwebsockets-test-server'])],
     ['wrk', run('wrk', ['-v']).split('\n')[0] ?? 'unknown'],
+    ['nginx', run('dpkg-query', ['-W', '-f', '${Version}', 'nginx'])],
+    ['OpenSSL (the load generator\'s TLS)', run('openssl', ['version'])],
     ['gcc (builds the load generator)', run('gcc', ['-dumpfullversion'])],
   ];
 }

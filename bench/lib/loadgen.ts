@@ -40,7 +40,7 @@ export interface LoadRun {
 }
 
 /** Loadgen arguments for a port, as they appear in RESULTS.md (the port shown as <port>). */
-export function loadgenArgs(opts: Readonly<Record<string, string | number | boolean>>, ports: readonly number[] | '<port>'): string[] {
+export function loadgenArgs(opts: Readonly<Record<string, string | number | boolean>>, ports: readonly (number | string)[] | '<port>'): string[] {
   const args = ['--port', typeof ports === 'string' ? ports : ports.join(',')];
   for (const [k, v] of Object.entries(opts)) {
     if (v === false) continue;
@@ -57,16 +57,18 @@ const isEvent = (name: string) => (line: string) => line.startsWith(`{"event":"$
  * between them) and returns its report with each server's CPU share over the
  * time it had the load.
  */
-export async function runLoad(loadgen: string, args: readonly string[], serverPids: readonly number[]): Promise<LoadRun> {
+export async function runLoad(loadgen: string, args: readonly string[], serverPids: readonly (readonly number[])[]): Promise<LoadRun> {
+  // A server may be several processes (a cluster and its Redis): its CPU is their sum.
+  const cpuOf = (pids: readonly number[]) => pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
   const child = startChild(loadgen, args);
   let cpu0: number[] = [];
   let cpu1: number[] = [];
   void child.waitLine(isEvent('measure-start'), 600_000).then(
-    () => (cpu0 = serverPids.map(cpuSeconds)),
+    () => (cpu0 = serverPids.map(cpuOf)),
     () => undefined,
   );
   void child.waitLine(isEvent('measure-end'), 600_000).then(
-    () => (cpu1 = serverPids.map(cpuSeconds)),
+    () => (cpu1 = serverPids.map(cpuOf)),
     () => undefined,
   );
   const code = await child.exited;

@@ -19,8 +19,8 @@ export interface Child {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
-export function startChild(cmd: string, args: readonly string[], opts: { cwd?: string; stdin?: 'pipe' | 'ignore' } = {}): Child {
-  const proc = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+export function startChild(cmd: string, args: readonly string[], opts: { cwd?: string; stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {}): Child {
+  const proc = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`could not start ${cmd}`);
   const lines: string[] = [];
   const stderr: string[] = [];

@@ -52,19 +52,23 @@ const cpuPerUnit = (s: Sample) => (s.value > 0 ? (s.serverCpu * 1e6) / s.value :
 export interface TargetRow {
   readonly scenario: string;
   readonly target: string;
+  readonly runtime: string;
   readonly measured: string;
   readonly spread: string;
   readonly met: boolean;
 }
 
+const subjectOf = (t: Extract<Target, { against: ContenderId }>) => t.subject ?? 'tsws';
+
 export function targetRows(results: readonly ScenarioResult[]): TargetRow[] {
   return results.flatMap((r) =>
     r.targets.map((t: Target): TargetRow => {
       if ('against' in t) {
-        const q = ratio(r, t.against);
+        const q = ratio(r, t.against, (s) => s.value, subjectOf(t));
         return {
           scenario: r.title,
-          target: `tsws ≥ ${t.atLeast}× ${label(t.against)}`,
+          target: `${label(subjectOf(t))} ≥ ${t.atLeast}× ${label(t.against)}`,
+          runtime: r.runtime,
           measured: `${fmt(q.median, 2)}×`,
           spread: `${fmt(q.spread[0], 2)}–${fmt(q.spread[1], 2)}×`,
           met: q.median >= t.atLeast,
@@ -72,17 +76,41 @@ export function targetRows(results: readonly ScenarioResult[]): TargetRow[] {
       }
       const v = values(r.contenders.find((c) => c.id === 'tsws'), (s) => s.value);
       const [lo, hi] = range(v);
-      return { scenario: r.title, target: `tsws ≤ ${fmt(t.atMost)} ${t.unit}`, measured: `${fmt(median(v))} B`, spread: `${fmt(lo)}–${fmt(hi)} B`, met: median(v) <= t.atMost };
+      return { scenario: r.title, target: `tsws ≤ ${fmt(t.atMost)} ${t.unit}`, runtime: r.runtime, measured: `${fmt(median(v))} B`, spread: `${fmt(lo)}–${fmt(hi)} B`, met: median(v) <= t.atMost };
     }),
   );
 }
 
-function scenarioSection(r: ScenarioResult): string {
+const isTsws = (id: ContenderId) => id.startsWith('tsws');
+
+/** The ratio lines of a scenario: every tsws variant against every other contender, plus each target's pair. */
+function pairsOf(r: ScenarioResult): [ContenderId, ContenderId][] {
+  const ids = r.contenders.map((c) => c.id);
+  const pairs: [ContenderId, ContenderId][] = ids.filter(isTsws).flatMap((mine) => ids.filter((o) => !isTsws(o)).map((o): [ContenderId, ContenderId] => [mine, o]));
+  for (const t of r.targets) if ('against' in t && !pairs.some(([a, b]) => a === subjectOf(t) && b === t.against)) pairs.push([subjectOf(t), t.against]);
+  return pairs;
+}
+
+function ratioText(r: ScenarioResult, mine: ContenderId, other: ContenderId): string {
+  const q = ratio(r, other, (s) => s.value, mine);
+  // Targets are judged on tsws's default config (or the variant a target names); the access-log variant is shown for its cost.
+  const goal = r.targets.find((t) => 'against' in t && t.against === other && subjectOf(t) === mine);
+  const verdict = goal && 'against' in goal ? `; target ≥ ${goal.atLeast}×: ${q.median >= goal.atLeast ? 'met' : '**not met**'}` : '';
+  // Inverse CPU cost: how many times the other's work per server CPU second tsws does.
+  const e = r.metric.isRate ? ratio(r, other, (s) => 1 / cpuPerUnit(s), mine) : undefined;
+  const eff = e ? `; per server CPU second ${fmt(e.median, 2)}× (${fmt(e.spread[0], 2)}–${fmt(e.spread[1], 2)}×)` : '';
+  return `**${fmt(q.median, 2)}×** (repetitions ${fmt(q.spread[0], 2)}–${fmt(q.spread[1], 2)}×${verdict}${eff})`;
+}
+
+/** One scenario, every runtime's run of it: one table with a runtime column, ratio lines with the runtimes side by side. */
+function scenarioSection(runs: readonly ScenarioResult[]): string {
+  const r = runs[0] as ScenarioResult;
   const digits = r.metric.digits ?? 0;
   const extra = Object.entries(r.extraColumns ?? {});
   const hasLatency = r.latencyLabel !== '';
   const head = [
     'contender',
+    'run',
     `${r.metric.label} (median)`,
     'spread (min–max)',
     ...(hasLatency ? [`${r.latencyLabel} p50`, `${r.latencyLabel} p99`] : []),
@@ -93,38 +121,26 @@ function scenarioSection(r: ScenarioResult): string {
     ...(r.metric.isRate ? ['server CPU per unit (µs)'] : []),
     'client CPU',
   ];
-  const rows = r.contenders.map((c) => {
-    const [lo, hi] = range(values(c, (s) => s.value));
-    return [
-      label(c.id),
-      `**${fmt(median(values(c, (s) => s.value)), digits)}**`,
-      `${fmt(lo, digits)}–${fmt(hi, digits)}`,
-      ...(hasLatency ? [us(median(values(c, (s) => s.p50Us))), us(median(values(c, (s) => s.p99Us)))] : []),
-      ...extra.map(([k]) => fmt(median(values(c, (s) => s.extra?.[k] ?? Number.NaN)), k.endsWith('MiB') || k.endsWith('Seconds') ? 1 : 0)),
-      fmt(values(c, (s) => s.errors).reduce((a, b) => a + b, 0)),
-      fmt(values(c, (s) => s.serverCloses).reduce((a, b) => a + b, 0)),
-      pct(median(values(c, (s) => s.serverCpu))),
-      ...(r.metric.isRate ? [fmt(median(values(c, cpuPerUnit)), 2)] : []),
-      pct(median(values(c, (s) => s.clientCpu))),
-    ];
-  });
+  const rows = runs.flatMap((run) =>
+    run.contenders.map((c) => {
+      const [lo, hi] = range(values(c, (s) => s.value));
+      return [
+        label(c.id),
+        run.runtime,
+        `**${fmt(median(values(c, (s) => s.value)), digits)}**`,
+        `${fmt(lo, digits)}–${fmt(hi, digits)}`,
+        ...(hasLatency ? [us(median(values(c, (s) => s.p50Us))), us(median(values(c, (s) => s.p99Us)))] : []),
+        ...extra.map(([k]) => fmt(median(values(c, (s) => s.extra?.[k] ?? Number.NaN)), k.endsWith('MiB') || k.endsWith('Seconds') ? 1 : 0)),
+        fmt(values(c, (s) => s.errors).reduce((a, b) => a + b, 0)),
+        fmt(values(c, (s) => s.serverCloses).reduce((a, b) => a + b, 0)),
+        pct(median(values(c, (s) => s.serverCpu))),
+        ...(r.metric.isRate ? [fmt(median(values(c, cpuPerUnit)), 2)] : []),
+        pct(median(values(c, (s) => s.clientCpu))),
+      ];
+    }),
+  );
   const table = [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-  const isTsws = (id: ContenderId) => id === 'tsws' || id === 'tsws-log';
-  const others = r.contenders.filter((c) => !isTsws(c.id));
-  const ratios = r.contenders
-    .filter((c) => isTsws(c.id))
-    .flatMap((mine) =>
-      others.map((c) => {
-        const q = ratio(r, c.id, (s) => s.value, mine.id);
-        // Targets are judged on tsws's default config; the access-log variant is shown for its cost.
-        const goal = mine.id === 'tsws' ? r.targets.find((t) => 'against' in t && t.against === c.id) : undefined;
-        const verdict = goal && 'against' in goal ? ` (target ≥ ${goal.atLeast}×: ${q.median >= goal.atLeast ? 'met' : '**not met**'})` : '';
-        // Inverse CPU cost: how many times the other's work per server CPU second tsws does.
-        const e = r.metric.isRate ? ratio(r, c.id, (s) => 1 / cpuPerUnit(s), mine.id) : undefined;
-        const eff = e ? `; per server CPU second ${fmt(e.median, 2)}× (${fmt(e.spread[0], 2)}–${fmt(e.spread[1], 2)}×)` : '';
-        return `- ${label(mine.id)} / ${label(c.id)}: **${fmt(q.median, 2)}×** (repetitions ${fmt(q.spread[0], 2)}–${fmt(q.spread[1], 2)}×)${verdict}${eff}`;
-      }),
-    );
+  const ratios = pairsOf(r).map(([mine, other]) => `- ${label(mine)} / ${label(other)}: ${runs.map((run) => `${run.runtime} ${ratioText(run, mine, other)}`).join('; ')}`);
   const better = r.metric.higherIsBetter ? 'higher is better' : 'lower is better';
   return [
     `### ${r.title}`,
@@ -135,7 +151,7 @@ function scenarioSection(r: ScenarioResult): string {
     '',
     table,
     '',
-    `Ratios, median of the paired repetitions (${better}):`,
+    `Ratios, median of the paired repetitions within each runtime's run (${better}):`,
     '',
     ...ratios,
     ...(r.notes.length ? ['', ...r.notes.map((n) => `Note: ${n}`)] : []),
@@ -152,12 +168,22 @@ export interface ReportInput {
 }
 
 export function renderReport(input: ReportInput): string {
-  const targets = targetRows(input.results);
+  const runtimes = [...new Set(input.results.map((r) => r.runtime))];
+  // One row per scenario and target, a column per runtime: the runtime we ship beside the one we develop on.
+  const rows = new Map<string, Map<string, TargetRow>>();
+  for (const t of targetRows(input.results)) {
+    const key = `${t.scenario} | ${t.target}`;
+    if (!rows.has(key)) rows.set(key, new Map());
+    rows.get(key)?.set(t.runtime, t);
+  }
+  const cell = (t: TargetRow | undefined) => (t ? `**${t.measured}** (${t.spread}) ${t.met ? 'met' : '**not met**'}` : '–');
   const targetTable = [
-    '| scenario | target | measured (median of paired repetitions) | spread | verdict |',
-    '| --- | --- | --- | --- | --- |',
-    ...targets.map((t) => `| ${t.scenario} | ${t.target} | **${t.measured}** | ${t.spread} | ${t.met ? 'met' : '**not met**'} |`),
+    `| scenario | target | ${runtimes.map((rt) => `${rt}: measured (spread) verdict`).join(' | ')} |`,
+    `| --- | --- | ${runtimes.map(() => '---').join(' | ')} |`,
+    ...[...rows].map(([key, byRuntime]) => `| ${key} | ${runtimes.map((rt) => cell(byRuntime.get(rt))).join(' | ')} |`),
   ].join('\n');
+  const byScenario = new Map<string, ScenarioResult[]>();
+  for (const r of input.results) byScenario.set(r.id, [...(byScenario.get(r.id) ?? []), r]);
   return [
     input.header,
     '',
@@ -179,7 +205,7 @@ export function renderReport(input: ReportInput): string {
     '',
     '## Scenarios',
     '',
-    ...input.results.map(scenarioSection),
+    ...[...byScenario.values()].map(scenarioSection),
     input.appendix,
   ].join('\n');
 }

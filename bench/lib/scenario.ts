@@ -1,5 +1,6 @@
 /** @module What a scenario is, what it measures, and the shared loop that runs a load against every contender. */
 import { startContender, type BenchEnv, type ContenderId, type Running } from './contenders.ts';
+import type { Runtime } from './runtime.ts';
 import { loadgenArgs, runLoad, type ServerReport } from './loadgen.ts';
 import { sleep } from './proc.ts';
 
@@ -22,11 +23,13 @@ export interface ContenderResult {
   readonly samples: Sample[];
 }
 
-/** "tsws / against" must be at least `atLeast`; or tsws's own figure at most `atMost`. */
-export type Target = { readonly against: ContenderId; readonly atLeast: number } | { readonly atMost: number; readonly unit: string };
+/** "subject (tsws unless named) / against" must be at least `atLeast`; or tsws's own figure at most `atMost`. */
+export type Target = { readonly against: ContenderId; readonly atLeast: number; readonly subject?: ContenderId } | { readonly atMost: number; readonly unit: string };
 
 export interface ScenarioResult {
   readonly id: string;
+  /** The runtime its Node contenders ran on ("Node 20"): RESULTS.md puts the runtimes side by side. */
+  readonly runtime: string;
   readonly title: string;
   /** What the load does, in a sentence. */
   readonly what: string;
@@ -50,6 +53,8 @@ export interface ScenarioResult {
 
 export interface RunContext {
   readonly env: BenchEnv;
+  /** Where the Node contenders run (lws and nginx are the same in every runtime's run). */
+  readonly runtime: Runtime;
   readonly reps: number;
   readonly warmup: number;
   readonly duration: number;
@@ -67,8 +72,8 @@ export function rotation<T>(items: readonly T[], rep: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-export async function startAll(ids: readonly ContenderId[], env: BenchEnv): Promise<Running[]> {
-  const started = await Promise.allSettled(ids.map((id) => startContender(id, env)));
+export async function startAll(ids: readonly ContenderId[], ctx: RunContext, upstream?: number): Promise<Running[]> {
+  const started = await Promise.allSettled(ids.map((id) => startContender(id, ctx.env, ctx.runtime, upstream)));
   const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
@@ -111,12 +116,12 @@ function sampleOf(report: ServerReport, serverCpu: number, clientCpu: number): S
  * after the other in rotating order. `opts` are the load generator's options.
  */
 export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], opts: LoadOptions): Promise<ContenderResult[]> {
-  const running = await startAll(ids, ctx.env);
+  const running = await startAll(ids, ctx);
   const results = new Map<ContenderId, Sample[]>(ids.map((id) => [id, []]));
   const runOnce = async (group: readonly Running[], rep: number) => {
     const sliced: LoadOptions = group.length > 1 ? { slice: SLICE_SECONDS } : {};
-    const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...sliced, ...opts }, group.map((r) => r.port));
-    const { report, serverCpu } = await runLoad(ctx.env.loadgen, args, group.map((r) => r.pid));
+    const args = loadgenArgs({ warmup: ctx.warmup, duration: ctx.duration, ...sliced, ...opts }, group.map((r) => r.target));
+    const { report, serverCpu } = await runLoad(ctx.env.loadgen, args, group.map((r) => r.cpuPids));
     group.forEach((r, i) => {
       const server = report.servers[i];
       if (!server) throw new Error(`loadgen reported no figures for ${r.id}`);
@@ -124,7 +129,7 @@ export async function measureLoad(ctx: RunContext, ids: readonly ContenderId[], 
       results.get(r.id)?.push(sample);
       const trouble = sample.errors || sample.serverCloses ? `, ${sample.errors} errors, ${sample.serverCloses} server closes ${JSON.stringify(server.close_codes)}` : '';
       ctx.log(
-        `  ${r.id.padEnd(9)} rep ${rep + 1}: ${server.rate.toFixed(0)}/s p99 ${server.p99_us} us, server cpu ${(sample.serverCpu * 100).toFixed(0)} % ` +
+        `  ${r.id.padEnd(12)} rep ${rep + 1}: ${server.rate.toFixed(0)}/s p99 ${server.p99_us} us, server cpu ${(sample.serverCpu * 100).toFixed(0)} % ` +
           `(${((sample.serverCpu * 1e6) / server.rate).toFixed(2)} µs each), client cpu ${(report.client_cpu * 100).toFixed(0)} %${trouble}`,
       );
     });

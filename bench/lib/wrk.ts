@@ -14,6 +14,8 @@ export interface WrkReport {
 export interface WrkRun {
   readonly report: WrkReport;
   readonly serverCpu: number;
+  /** wrk's own share of one core over its run (user + system) */
+  readonly clientCpu: number;
 }
 
 /** "1.23ms", "850.00us", "2.01s" → microseconds. */
@@ -39,14 +41,21 @@ export function parseWrk(out: string): WrkReport {
   };
 }
 
-/** wrk has no warm-up phase: the server's CPU is sampled over its whole run. */
+/** The shell's `times`: its last line is the CPU time of its children (wrk), user then system. */
+function childCpu(out: string): number {
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(out);
+  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : Number.NaN;
+}
+
+/** wrk has no warm-up phase: the server's CPU is sampled over its whole run; wrk's own CPU comes from the shell's `times` after it. */
 export async function runWrk(args: readonly string[], serverPid: number): Promise<WrkRun> {
   const cpu0 = cpuSeconds(serverPid);
   const t0 = performance.now();
-  const child = startChild('wrk', args);
+  const child = startChild('sh', ['-c', 'wrk "$@"; rc=$?; times; exit $rc', 'sh', ...args]);
   const code = await child.exited;
-  const serverCpu = (cpuSeconds(serverPid) - cpu0) / ((performance.now() - t0) / 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const serverCpu = (cpuSeconds(serverPid) - cpu0) / elapsed;
   const out = child.lines.join('\n');
   if (code !== 0) throw new Error(`wrk ${args.join(' ')} failed (${code}): ${child.stderr.join('')}`);
-  return { report: parseWrk(out), serverCpu };
+  return { report: parseWrk(out), serverCpu, clientCpu: childCpu(out) / elapsed };
 }

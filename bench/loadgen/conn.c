@@ -1,4 +1,4 @@
-/* @module loadgen: one websocket client connection: connect from a chosen 127.x source, upgrade, read and write. */
+/* @module loadgen: one websocket client connection: connect from a chosen 127.x source, TLS if asked, upgrade, read and write. */
 #define _GNU_SOURCE
 #include "loadgen.h"
 
@@ -23,7 +23,7 @@ void (*on_dead)(conn_t *c);
 static int epfd;
 static conn_t *conns;
 static int nconns;
-static struct sockaddr_in dst[MAX_GROUPS];
+static struct sockaddr_in dst[MAX_GROUPS][MAX_SPREAD];
 static uint32_t next_source;
 static char request[MAX_GROUPS][1024];
 static size_t request_len[MAX_GROUPS];
@@ -34,12 +34,14 @@ void conns_init(int ep, conn_t *all, int n) {
   nconns = n;
   const bool proto = cfg.protocol[0] != '\0';
   for (int g = 0; g < cfg.nports; g++) {
-    memset(&dst[g], 0, sizeof dst[g]);
-    dst[g].sin_family = AF_INET;
-    dst[g].sin_port = htons((uint16_t)cfg.ports[g]);
-    if (inet_pton(AF_INET, cfg.host, &dst[g].sin_addr) != 1) {
-      fprintf(stderr, "loadgen: --host must be an IPv4 address, got %s\n", cfg.host);
-      exit(2);
+    for (int k = 0; k < cfg.nspread[g]; k++) {
+      memset(&dst[g][k], 0, sizeof dst[g][k]);
+      dst[g][k].sin_family = AF_INET;
+      dst[g][k].sin_port = htons((uint16_t)cfg.spread[g][k]);
+      if (inet_pton(AF_INET, cfg.host, &dst[g][k].sin_addr) != 1) {
+        fprintf(stderr, "loadgen: --host must be an IPv4 address, got %s\n", cfg.host);
+        exit(2);
+      }
     }
     request_len[g] = (size_t)snprintf(request[g], sizeof request[g],
                                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -90,7 +92,7 @@ void die(conn_t *c, uint64_t *counter) {
 /* One write() for everything queued since the last flush: what a real pipelining client does. */
 void flush(conn_t *c) {
   while (c->woff < c->wlen) {
-    ssize_t n = write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
+    ssize_t n = io_write(c, c->wbuf + c->woff, c->wlen - c->woff);
     if (n > 0) {
       c->woff += (size_t)n;
       continue;
@@ -120,13 +122,15 @@ void conn_start(conn_t *c, uint64_t now) {
   setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   struct sockaddr_in src = {.sin_family = AF_INET};
+  /* Within a group, connection k goes to instance k mod instances: the senders (the first ones) to the first. */
+  const struct sockaddr_in *to = &dst[c->group][(c->index % cfg.conns) % cfg.nspread[c->group]];
   src.sin_addr.s_addr = htonl(0x7f000001u + (next_source++ % (uint32_t)cfg.sources));
   c->state = C_CONNECTING;
   c->started = now;
   c->want_out = true;
   handshakes_in_progress++;
   if (bind(c->fd, (struct sockaddr *)&src, sizeof src) < 0 ||
-      (connect(c->fd, (struct sockaddr *)&dst[c->group], sizeof dst[c->group]) < 0 && errno != EINPROGRESS)) {
+      (connect(c->fd, (struct sockaddr *)to, sizeof *to) < 0 && errno != EINPROGRESS)) {
     die(c, &totals[c->group].connect_errors);
     return;
   }
@@ -141,10 +145,11 @@ void conn_close(conn_t *c, bool reset) {
       struct linger l = {.l_onoff = 1, .l_linger = 0};
       setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
+    tls_free(c);
     close(c->fd);
     c->fd = -1;
   }
-  if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) handshakes_in_progress--;
+  if (c->state == C_CONNECTING || c->state == C_TLS || c->state == C_HANDSHAKE) handshakes_in_progress--;
   c->state = C_DEAD;
   c->rlen = c->wlen = c->woff = 0;
   c->outstanding = 0;
@@ -169,7 +174,7 @@ static bool fill(conn_t *c) {
     c->rcap *= 2;
     c->rbuf = realloc(c->rbuf, c->rcap);
   }
-  ssize_t n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+  ssize_t n = io_read(c, c->rbuf + c->rlen, c->rcap - c->rlen);
   if (n > 0) {
     c->rlen += (size_t)n;
     return true;
@@ -202,6 +207,24 @@ static void handshake(conn_t *c, uint64_t now) {
   if (process(c, now)) flush(c);
 }
 
+static void send_upgrade(conn_t *c) {
+  if (io_write(c, (const uint8_t *)request[c->group], request_len[c->group]) != (ssize_t)request_len[c->group]) {
+    die(c, &totals[c->group].connect_errors);
+    return;
+  }
+  c->state = C_HANDSHAKE;
+  set_out(c, false);
+}
+
+/* The TLS handshake, one step per readiness event; a failed one counts as a handshake error. */
+static void tls_step(conn_t *c) {
+  bool want_write = false;
+  int r = tls_handshake(c, &want_write);
+  if (r < 0) die(c, &totals[c->group].handshake_errors);
+  else if (r == 0) set_out(c, want_write);
+  else send_upgrade(c);
+}
+
 void conn_event(conn_t *c, uint32_t events, uint64_t now) {
   switch (c->state) {
     case C_CONNECTING: {
@@ -212,14 +235,21 @@ void conn_event(conn_t *c, uint32_t events, uint64_t now) {
         die(c, &totals[c->group].connect_errors);
         return;
       }
-      if (write(c->fd, request[c->group], request_len[c->group]) != (ssize_t)request_len[c->group]) {
-        die(c, &totals[c->group].connect_errors);
+      if (cfg.tls) {
+        if (!tls_attach(c)) {
+          die(c, &totals[c->group].connect_errors);
+          return;
+        }
+        c->state = C_TLS;
+        tls_step(c);
         return;
       }
-      c->state = C_HANDSHAKE;
-      set_out(c, false);
+      send_upgrade(c);
       return;
     }
+    case C_TLS:
+      tls_step(c);
+      return;
     case C_HANDSHAKE:
       handshake(c, now);
       return;

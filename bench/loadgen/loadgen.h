@@ -6,15 +6,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 typedef enum { MODE_ECHO, MODE_MIRROR, MODE_RECV, MODE_IDLE, MODE_CONNECT } mode_t_;
 
 #define MAX_GROUPS 8
+/* Instances of one server a group's connections are spread over ("--port a+b": a cluster). */
+#define MAX_SPREAD 4
 
 typedef struct {
   mode_t_ mode;
   const char *host;        /* destination address (IPv4 literal) */
   int ports[MAX_GROUPS];   /* one server per port; connections are made to each ("groups") */
+  int spread[MAX_GROUPS][MAX_SPREAD]; /* a group's instances: spread[g][0] == ports[g] */
+  int nspread[MAX_GROUPS];
   int nports;
   const char *path;        /* request target, e.g. "/?mirror=bench" */
   const char *protocol;    /* Sec-WebSocket-Protocol, "" for none */
@@ -29,6 +34,7 @@ typedef struct {
   int handshakes;          /* upgrades in progress at once */
   double connect_timeout;  /* seconds allowed for all connections to open */
   double slice;            /* with several ports: seconds each server gets the load before the next one does */
+  bool tls;                /* TLS to every server (tls.c) */
 } config_t;
 
 /* Log-linear histogram of microseconds: exact below 128, then 64 sub-buckets per power of two (< 1.6 % error). */
@@ -50,10 +56,13 @@ typedef struct {
   hist_t lat;              /* latency (echo, mirror, connect) or inter-arrival gap (recv) */
 } stats_t;
 
-typedef enum { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_DEAD } cstate_t;
+typedef enum { C_FREE, C_CONNECTING, C_TLS, C_HANDSHAKE, C_OPEN, C_DEAD } cstate_t;
+
+typedef struct ssl_st SSL;
 
 typedef struct conn {
   int fd;
+  SSL *ssl;                /* --tls only */
   int index;               /* position among the connections; embedded in mirror payloads */
   int group;               /* which port (server) it talks to */
   cstate_t state;
@@ -111,5 +120,12 @@ void conn_close(conn_t *c, bool reset);
 extern int handshakes_in_progress;
 extern void (*on_upgrade)(conn_t *c, uint64_t now);   /* connect mode hook */
 extern void (*on_dead)(conn_t *c);                    /* a connection failed or was closed */
+/* tls.c: with --tls, io_read/io_write go through the connection's SSL; without, they are read/write */
+void tls_init(void);
+bool tls_attach(conn_t *c);
+void tls_free(conn_t *c);
+int tls_handshake(conn_t *c, bool *want_write);
+ssize_t io_read(conn_t *c, uint8_t *buf, size_t len);
+ssize_t io_write(conn_t *c, const uint8_t *buf, size_t len);
 
 #endif

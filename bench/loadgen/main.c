@@ -41,11 +41,12 @@ static double cpu_seconds(void) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: loadgen --mode echo|mirror|recv|idle|connect --port N[,N...] [--host 127.0.0.1] [--path /] [--protocol NAME]\n"
+          "usage: loadgen --mode echo|mirror|recv|idle|connect --port N[+N...][,N...] [--host 127.0.0.1] [--path /] [--protocol NAME]\n"
           "               [--conns 100] [--inflight 8] [--size 64] [--binary] [--senders 1] [--warmup 1] [--duration 3]\n"
-          "               [--sources 16] [--handshakes 64] [--connect-timeout 60] [--slice 0.25]\n"
+          "               [--sources 16] [--handshakes 64] [--connect-timeout 60] [--slice 0.25] [--tls]\n"
           "  Several ports: --conns connections to each, and the load goes to one server at a time, --slice seconds each,\n"
-          "  round-robin; --warmup and --duration are per server.\n");
+          "  round-robin; --warmup and --duration are per server. N+M...: one server of several instances (a cluster):\n"
+          "  its connections alternate between them, the senders on the first.\n");
   exit(2);
 }
 
@@ -53,7 +54,14 @@ static void parse_ports(const char *arg) {
   char *copy = strdup(arg), *save = NULL;
   for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     if (cfg.nports == MAX_GROUPS) usage();
-    cfg.ports[cfg.nports++] = atoi(tok);
+    /* "a+b": one server made of instances a and b (a cluster); its connections alternate between them. */
+    char *save2 = NULL;
+    int g = cfg.nports++;
+    for (char *inst = strtok_r(tok, "+", &save2); inst; inst = strtok_r(NULL, "+", &save2)) {
+      if (cfg.nspread[g] == MAX_SPREAD) usage();
+      cfg.spread[g][cfg.nspread[g]++] = atoi(inst);
+    }
+    cfg.ports[g] = cfg.spread[g][0];
   }
   free(copy);
 }
@@ -64,6 +72,7 @@ static void parse(int argc, char **argv) {
       {"protocol", 1, 0, 'x'}, {"conns", 1, 0, 'c'},  {"inflight", 1, 0, 'i'}, {"size", 1, 0, 's'},
       {"binary", 0, 0, 'b'},   {"senders", 1, 0, 'S'}, {"warmup", 1, 0, 'w'},  {"duration", 1, 0, 'd'},
       {"sources", 1, 0, 'a'},  {"handshakes", 1, 0, 'k'}, {"connect-timeout", 1, 0, 't'}, {"slice", 1, 0, 'l'},
+      {"tls", 0, 0, 'T'},
       {0, 0, 0, 0},
   };
   int o;
@@ -92,6 +101,7 @@ static void parse(int argc, char **argv) {
       case 'k': cfg.handshakes = atoi(optarg); break;
       case 't': cfg.connect_timeout = atof(optarg); break;
       case 'l': cfg.slice = atof(optarg); break;
+      case 'T': cfg.tls = true; break;
       default: usage();
     }
   }
@@ -99,7 +109,8 @@ static void parse(int argc, char **argv) {
       cfg.slice <= 0)
     usage();
   for (int g = 0; g < cfg.nports; g++)
-    if (cfg.ports[g] <= 0) usage();
+    for (int k = 0; k < cfg.nspread[g]; k++)
+      if (cfg.spread[g][k] <= 0) usage();
   if (cfg.nports > 1 && (cfg.mode == MODE_RECV || cfg.mode == MODE_IDLE)) {
     fprintf(stderr, "loadgen: recv and idle modes take one port\n");
     exit(2);
@@ -304,6 +315,7 @@ int main(int argc, char **argv) {
   epfd = epoll_create1(EPOLL_CLOEXEC);
   nconns = cfg.conns * cfg.nports;
   conns = calloc((size_t)nconns, sizeof(conn_t));
+  if (cfg.tls) tls_init();
   conns_init(epfd, conns, nconns);
 
   double window[2] = {0, 0}, connect_seconds = 0;

@@ -6,11 +6,12 @@ export const connectScenario: Scenario = {
   async run(ctx) {
     const opts = { mode: 'connect', protocol: 'lws-mirror-protocol', path: '/?mirror=connect', conns: 32, handshakes: 32, sources: 16 };
     const title = '7. Connection setup rate';
-    ctx.log(title);
+    ctx.log(`${title} (${ctx.runtime.label})`);
     const contenders = await measureLoad(ctx, ['tsws', 'tsws-log', 'uws', 'ws', 'lws'], opts);
     return [
       {
         id: 'connect',
+        runtime: ctx.runtime.label,
         title,
         what:
           '32 clients each connect, upgrade to lws-mirror-protocol (joining a mirror group), and reset the connection as soon as the 101 arrives, then start over ' +

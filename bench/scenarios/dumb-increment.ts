@@ -6,7 +6,7 @@ export const dumbIncrementScenario: Scenario = {
   async run(ctx) {
     const opts = { mode: 'recv', protocol: 'dumb-increment-protocol', conns: 1000, sources: 16, handshakes: 32 };
     const title = '4. dumb-increment to 1000 connections';
-    ctx.log(title);
+    ctx.log(`${title} (${ctx.runtime.label})`);
     const raw = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], opts);
     // The rate is fixed by the protocol (20 frames/s per connection), so the figure is the server's CPU per frame.
     const contenders = raw.map((c) => ({
@@ -16,6 +16,7 @@ export const dumbIncrementScenario: Scenario = {
     return [
       {
         id: 'dumb-increment',
+        runtime: ctx.runtime.label,
         title,
         what:
           '1000 connections receive a counter every 50 ms (20 000 frames/s in all when the server keeps time). Figure: server CPU time per frame sent ' +

@@ -3,10 +3,11 @@ import { loadCommand, measureLoad, type RunContext, type Scenario, type Scenario
 
 async function echo(ctx: RunContext, size: number, id: string, title: string): Promise<ScenarioResult> {
   const opts = { mode: 'echo', protocol: 'echo', conns: 100, inflight: 8, size, binary: true, sources: 16 };
-  ctx.log(`${title}`);
+  ctx.log(`${title} (${ctx.runtime.label})`);
   const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws'], opts);
   return {
     id,
+    runtime: ctx.runtime.label,
     title,
     what: `${opts.conns} connections each keep ${opts.inflight} binary messages of ${size} B in flight; every echoed message is answered with a new one. Figure: messages echoed per second.`,
     metric: { label: 'echoes/s', higherIsBetter: true, isRate: true },
@@ -14,7 +15,7 @@ async function echo(ctx: RunContext, size: number, id: string, title: string): P
     commands: [loadCommand(ctx, opts, ['tsws', 'uws', 'ws'])],
     contenders,
     targets: [
-      { against: 'uws', atLeast: 0.75 },
+      { against: 'uws', atLeast: 0.9 },
       { against: 'ws', atLeast: 3 },
     ],
     notes: ['libwebsockets-test-server has no echo protocol, so it sits this one out.'],

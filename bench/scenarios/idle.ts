@@ -15,14 +15,14 @@ export const idleScenario: Scenario = {
   id: 'idle',
   async run(ctx) {
     const title = `5. ${CONNS} idle connections`;
-    ctx.log(title);
+    ctx.log(`${title} (${ctx.runtime.label})`);
     // 64 source addresses: lws's test server allows 400 connections per peer address.
     const optsFor = (id: ContenderId) => ({ mode: 'idle', protocol: protocolOf(id), conns: CONNS, sources: 64, handshakes: 128 });
     const results = new Map<ContenderId, Sample[]>(IDS.map((id) => [id, []]));
     for (let rep = 0; rep < ctx.reps; rep++) {
       for (const id of rotation(IDS, rep)) {
         // A fresh server each time: the baseline is an empty server that has never held a connection.
-        const [server] = await startAll([id], ctx.env);
+        const [server] = await startAll([id], ctx);
         if (!server) throw new Error(`${id} did not start`);
         try {
           await sleep(1000);
@@ -56,6 +56,7 @@ export const idleScenario: Scenario = {
     return [
       {
         id: 'idle',
+        runtime: ctx.runtime.label,
         title,
         what:
           `${CONNS} websockets opened from 64 source addresses (127.0.0.1-64) and left idle. Figure: server RSS after they are all open (and 2 s settled) minus the RSS ` +
@@ -65,7 +66,7 @@ export const idleScenario: Scenario = {
         extraColumns: { baselineMiB: 'empty RSS MiB', heldMiB: 'held RSS MiB', connectSeconds: 'open all (s)' },
         commands: IDS.map((id) => `${loadCommand({ ...ctx, warmup: 0, duration: 0 }, optsFor(id)).replace(/ --warmup 0 --duration 0/, '')}   # ${id}`),
         contenders,
-        targets: [{ atMost: 1536, unit: 'B/connection (1.5 KiB)' }],
+        targets: [{ atMost: 1024, unit: 'B/connection (1.0 KiB)' }],
         notes: ['Node contenders serve `echo`; lws serves `lws-mirror-protocol` (its test server has no echo). Nothing is sent while the connections are held.'],
       },
     ];

@@ -3,10 +3,11 @@ import { loadCommand, measureLoad, type RunContext, type Scenario, type Scenario
 
 async function mirror(ctx: RunContext, senders: number, inflight: number, id: string, title: string): Promise<ScenarioResult> {
   const opts = { mode: 'mirror', protocol: 'lws-mirror-protocol', path: '/?mirror=bench', conns: 100, senders, inflight, size: 64, sources: 16 };
-  ctx.log(title);
+  ctx.log(`${title} (${ctx.runtime.label})`);
   const contenders = await measureLoad(ctx, ['tsws', 'uws', 'ws', 'lws'], opts);
   return {
     id,
+    runtime: ctx.runtime.label,
     title,
     what:
       `${opts.conns} members of one mirror group; ${senders === 1 ? 'one of them sends' : `all ${senders} send`}, keeping ${inflight} text message(s) of 64 B in flight each ` +
@@ -15,10 +16,17 @@ async function mirror(ctx: RunContext, senders: number, inflight: number, id: st
     latencyLabel: 'send to delivery',
     commands: [loadCommand(ctx, opts, ['tsws', 'uws', 'ws', 'lws'])],
     contenders,
-    targets: [
-      { against: 'lws', atLeast: 3 },
-      { against: 'uws', atLeast: 0.5 },
-    ],
+    // [8/8]: one sender's fan-out is uWS.js's publish's home ground; many senders keep the older goals.
+    targets:
+      senders === 1
+        ? [
+            { against: 'lws', atLeast: 8 },
+            { against: 'uws', atLeast: 0.9 },
+          ]
+        : [
+            { against: 'lws', atLeast: 3 },
+            { against: 'uws', atLeast: 0.5 },
+          ],
     notes: [],
   };
 }
