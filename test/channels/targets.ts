@@ -71,3 +71,31 @@ export async function threadsTarget(): Promise<Target> {
     stop: () => stopServer(s.p),
   };
 }
+
+/** Two instances sharing a Redis the test starts: restart is FLUSHALL (Redis lost its data), kill is SIGKILL. */
+export async function redisTarget(): Promise<Target> {
+  const { startRedis } = await import('../helpers/redis.ts');
+  const { Redis } = await import('ioredis');
+  const redis = await startRedis();
+  const ttlSecs = 1;
+  const dir = (id: string) => probeConfig({ cluster: { redis: redis.url, instance: id, 'ttl-secs': String(ttlSecs) }, 'watchdog-secs': '0' });
+  const servers = await Promise.all(['a', 'b'].map((id) => startProbeServer(dir(id))));
+  return {
+    places: 2,
+    probe: (place = 0) => Probe.open((servers[place] as { port: number }).port),
+    async restart() {
+      const r = new Redis(redis.url);
+      await r.flushall();
+      r.disconnect();
+    },
+    async kill(place) {
+      const s = servers[place] as { p: TswsProcess };
+      s.p.kill('SIGKILL');
+      await s.p.exited;
+    },
+    async stop() {
+      for (const s of servers) if (s.p.proc.exitCode === null && s.p.proc.signalCode === null) await stopServer(s.p);
+      await redis.stop();
+    },
+  };
+}
