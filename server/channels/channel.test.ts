@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import probe from '../../test/channels/probe-plugin.ts';
 import { testProtocol, type ProtocolKit } from '../testing/index.ts';
 import type { KitClient } from '../testing/kit-client.ts';
+import { newChannelStats } from '../metrics/channel-stats.ts';
+import { VhostChannels } from './channels.ts';
+import { LocalChannelStore } from './local-store.ts';
 
 const kits: ProtocolKit<unknown, unknown>[] = [];
 afterEach(async () => {
@@ -71,4 +74,14 @@ describe('channels alone (the local store) in the protocol kit', () => {
     expect(() => kit.vhost.channels.channel('a\nb')).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_NAME' }));
     expect(() => kit.vhost.channels.channel('t', { history: { size: 0, ttlSecs: 5 } })).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_OPTIONS' }));
   });
+});
+
+it('scopes names to vhost and protocol, as topics are: one store, separate channels', async () => {
+  const service = { store: new LocalChannelStore({ holder: 'local' }), stats: newChannelStats() };
+  const [a, b, c] = [new VhostChannels(service, 'a', 'p'), new VhostChannels(service, 'b', 'p'), new VhostChannels(service, 'a', 'q')];
+  expect((await a.channel('x').publish('one')).offset).toBe(1);
+  expect((await b.channel('x').position()).offset).toBe(0);
+  expect((await c.channel('x').position()).offset).toBe(0);
+  expect((await new VhostChannels(service, 'a', 'p').channel('x').position()).offset).toBe(1);
+  expect(service.stats.published).toBe(1);
 });
