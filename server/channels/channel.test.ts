@@ -85,3 +85,21 @@ it('scopes names to vhost and protocol, as topics are: one store, separate chann
   expect((await new VhostChannels(service, 'a', 'p').channel('x').position()).offset).toBe(1);
   expect(service.stats.published).toBe(1);
 });
+
+it('reads back a hole in the live stream before going on (a follower that missed one), and counts it as a recovery', async () => {
+  /** The local store, except that its followers never see offset 3: what a cut cluster subscription looks like. */
+  class Lossy extends LocalChannelStore {
+    override follow(channel: Parameters<LocalChannelStore['follow']>[0], deliver: Parameters<LocalChannelStore['follow']>[1]) {
+      return super.follow(channel, (m) => (m.offset === 3 ? undefined : deliver(m)));
+    }
+  }
+  const service = { store: new Lossy({ holder: 'local' }), stats: newChannelStats() };
+  const channel = new VhostChannels(service, 'v', 'p').channel('holes', { history: { size: 10 } });
+  const got: number[] = [];
+  const conn = { id: 1, isOpen: true, deliverPublished: (m: { channel?: { offset: number } }) => void got.push(m.channel?.offset ?? -1) };
+  await channel.subscribe(conn);
+  for (let n = 0; n < 5; n++) await channel.publish(`m${n + 1}`);
+  await new Promise((r) => setImmediate(r));
+  expect(got).toEqual([1, 2, 3, 4, 5]);
+  expect(service.stats.recoveries.recovered).toBe(1);
+});
