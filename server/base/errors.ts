@@ -2,6 +2,7 @@
 import { error, warning, type Entry } from './error-entry.ts';
 import { CLIENT_ERRORS } from './errors-client.ts';
 import { CLUSTER_ERRORS } from './errors-cluster.ts';
+import { CHANNEL_ERRORS } from './errors-channels.ts';
 import { TESTING_ERRORS } from './errors-testing.ts';
 
 type Where = { where: string };
@@ -353,6 +354,9 @@ export const REGISTRY = {
 
   // ---- cluster (several instances through Redis) ---------------------------
   ...CLUSTER_ERRORS,
+
+  // ---- channels (vhost.channels) -------------------------------------------
+  ...CHANNEL_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;

@@ -10,6 +10,7 @@ import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSet
 import { ThreadMetricsMesh } from './metrics-mesh.ts';
 import { ThreadFiguresMesh } from './figures-mesh.ts';
 import { ThreadBus } from './thread-bus.ts';
+import { ThreadChannelStore } from '../channels/thread-store.ts';
 import { attachBeacon, BEAT_MS, type Beacon } from '../base/beacon.ts';
 import { CallbackRunner } from '../session/invoke.ts';
 
@@ -53,6 +54,8 @@ async function start(): Promise<LocalService | undefined> {
     const service = await LocalService.start(result.prepared, log, {
       thread: { index: setup.index, count: setup.count, listen, metrics: mesh, figures },
       ...(result.prepared.config.global.cluster || setup.count === 1 ? {} : { bus: new ThreadBus('tsws:bus') }),
+      // The main thread holds the channels for every thread (it gave the port only then: count-threads > 1, no cluster).
+      ...(setup.channels && !result.prepared.config.global.cluster ? { channelStore: new ThreadChannelStore(setup.channels) } : {}),
       // One serving thread (the watchdog's) is the instance itself: its id stays as configured.
     }, setup.count === 1 ? '' : `-t${setup.index}`);
     if (setup.beacon) {
