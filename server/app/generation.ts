@@ -1,6 +1,7 @@
 /** @module One configuration's running objects (protocol hosts, vhosts); a reload builds the next from the last. */
 import type { Logger } from 'pino';
 import type { Clock } from '../base/clock.ts';
+import type { ChannelService } from '../channels/channels.ts';
 import type { TopicRouter } from '../bus/topics.ts';
 import type { ClusterScope } from '../cluster/scope.ts';
 import type { AccessLogs } from '../vhost/access-log.ts';
@@ -34,6 +35,8 @@ export interface GenerationDeps {
   readonly server: ServerView;
   /** What every host's timers run on. */
   readonly clock: Clock;
+  /** vhost.channels' store and counters. */
+  readonly channels: ChannelService;
   readonly cluster: ((vhost: string, protocol: string) => ClusterScope) | undefined;
 }
 
@@ -66,7 +69,7 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
     for (const [name, { plugin, options, maxMessageSize }] of protocols) {
       const messageLimits = { vhost: vhostLimit, protocol: maxMessageSize };
       const host = new ProtocolHost(vc.name, plugin, options, {
-        scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, clock: deps.clock, messageLimits, plugin: pluginHost(plugin.plugin),
+        scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, clock: deps.clock, channels: deps.channels, messageLimits, plugin: pluginHost(plugin.plugin),
         ...(deps.cluster ? { cluster: deps.cluster } : {}),
       });
       hosts.push(host);

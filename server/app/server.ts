@@ -28,6 +28,9 @@ import { openMetricsPort, opsDeps } from '../ingress/metrics-endpoint.ts';
 import type { MetricsMesh, MetricsOptions } from '../metrics/prometheus.ts';
 import { ServerFigures } from '../ingress/server-view.ts';
 import { FdGuard, openFileLimit } from '../ingress/fd-guard.ts';
+import type { ChannelStore } from '../channels/store.ts';
+import type { ChannelService } from '../channels/channels.ts';
+import { LocalChannelStore } from '../channels/local-store.ts';
 
 /** How this server takes part in a process of several threads (count-threads); absent when alone. */
 export interface ThreadRole {
@@ -53,6 +56,8 @@ export interface ServerOptions {
   readonly clock?: Clock;
   /** Stop accepting near the open-file limit (fd-guard.ts); default true. A transport with no sockets has no files to guard. */
   readonly openFileGuard?: boolean;
+  /** Holds vhost.channels: count-threads' worker threads pass the main thread's; default this process's (or the cluster's Redis). */
+  readonly channelStore?: ChannelStore;
 }
 
 export interface ReloadReport {
@@ -100,6 +105,8 @@ export class TswsServer {
   readonly #silence: SilenceSweep;
   readonly #listen: ListenPolicy;
   readonly #clock: Clock;
+  /** vhost.channels' store and counters, shared by every generation. */
+  readonly channels: ChannelService;
 
   private constructor(log: Logger, opts: ServerOptions, transport: Transport) {
     this.log = log;
@@ -111,6 +118,7 @@ export class TswsServer {
     this.#topics = new TopicRouter(this.bus);
     this.#transport = transport;
     this.#clock = opts.clock ?? SYSTEM_CLOCK;
+    this.channels = { store: opts.channelStore ?? defaultChannelStore(opts), stats: this.state.channels };
     this.#silence = new SilenceSweep(this.connections, log);
     this.#listeners = new ListenerSet((h, ws, tls) => this.#transport.createListener(h, ws, tls), log);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
@@ -225,6 +233,7 @@ export class TswsServer {
       counters: this.state.counters,
       server: this.#figures,
       clock: this.#clock,
+      channels: this.channels,
       cluster: cluster ? (vhost: string, protocol: string) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) : undefined,
     };
   }
@@ -267,6 +276,7 @@ export class TswsServer {
     this.#metricsPort?.handle.closeAll();
     this.#listeners.removeSocketFiles();
     await this.accessLogs.closeAll();
+    await this.channels.store.close();
     // A cluster closes its own bus, after telling the other instances this one's entries are gone.
     await (this.cluster ? this.cluster.close() : this.bus.close());
     return { cut };
@@ -294,4 +304,14 @@ function settleBy(p: Promise<unknown>, deadline: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Alone, channels live in this process; their epoch is new with every start.
+ * On a manual clock (tsws/testing) message times and the age bound follow it.
+ */
+function defaultChannelStore(opts: ServerOptions): ChannelStore {
+  const clock = opts.clock;
+  const base = Date.now() - (clock?.now() ?? 0);
+  return new LocalChannelStore({ holder: opts.thread ? `thread-${opts.thread.index}` : 'local', ...(clock ? { now: () => base + clock.now() } : {}) });
 }

@@ -3,6 +3,7 @@ import { error, warning, type Entry } from './error-entry.ts';
 import { CHANNEL_FRAME_ERRORS } from './errors-channel-frames.ts';
 import { CLIENT_ERRORS } from './errors-client.ts';
 import { CLUSTER_ERRORS } from './errors-cluster.ts';
+import { CHANNEL_ERRORS } from './errors-channels.ts';
 import { TESTING_ERRORS } from './errors-testing.ts';
 
 type Where = { where: string };
@@ -354,6 +355,9 @@ export const REGISTRY = {
 
   // ---- cluster (several instances through Redis) ---------------------------
   ...CLUSTER_ERRORS,
+
+  // ---- channels (vhost.channels) and their wire frames ----------------------
+  ...CHANNEL_ERRORS,
   ...CHANNEL_FRAME_ERRORS,
 } as const;
 

@@ -1,6 +1,7 @@
 /** @module The Prometheus registry: every metric reads the plain counters in its collect(), only when scraped. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterStats } from './cluster-stats.ts';
+import { RECOVERY_RESULTS, type ChannelStats } from './channel-stats.ts';
 import type { ServerState } from './server-state.ts';
 import type { ProtocolCounters } from './counters.ts';
 import { VERSION } from '../base/version.ts';
@@ -178,11 +179,43 @@ function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
     },
   });
   new Gauge({ name: 'tsws_build_info', help: 'Always 1; the version is a label.', labelNames: ['version'], registers, aggregator: 'first' }).set({ version: VERSION }, 1);
+  addChannelMetrics(registers, state.channels);
   if (cluster) addClusterMetrics(registers, cluster);
   // process_* and nodejs_* metrics, among them the event-loop lag (nodejs_eventloop_lag_seconds and its percentiles).
   // With threads, each thread's (its own event loop, its own heap) carry a "thread" label and stay apart when merged.
   collectDefaultMetrics({ register: registry, ...(opts.thread ? { labels: { thread: String(opts.thread.index) } } : {}) });
   return registry;
+}
+
+/** Each thread counts its own; the threads' mesh sums them (the default aggregator) into the process's figures. */
+function addChannelMetrics(registers: Registry[], stats: ChannelStats): void {
+  new Counter({
+    name: 'tsws_channel_publications_total',
+    help: 'Channel publications made on this server (vhost.channels, every channel).',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(stats.published);
+    },
+  });
+  new Counter({
+    name: 'tsws_channel_recoveries_total',
+    help: 'Channel subscriptions and history reads that asked to resume from a position, by result (recovered, epoch-changed, too-old, unavailable).',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      for (const r of RECOVERY_RESULTS) this.inc({ result: r }, stats.recoveries[r]);
+    },
+  });
+  new Gauge({
+    name: 'tsws_channel_presence_members',
+    help: 'Channel presence members whose connection this server holds now.',
+    registers,
+    collect() {
+      this.set(stats.members);
+    },
+  });
 }
 
 function addClusterMetrics(registers: Registry[], stats: ClusterStats): void {

@@ -1,5 +1,6 @@
 /** @module Process-wide operating state: start time, draining (for the health endpoint), reloads, and the counters. */
 import { Counters } from './counters.ts';
+import { newChannelStats } from './channel-stats.ts';
 
 /**
  * One per process (TswsServer.state); a reload keeps it, so counting goes on
@@ -17,6 +18,8 @@ export class ServerState {
   /** Milliseconds since the epoch. */
   readonly startedAt = Date.now();
   readonly counters = new Counters();
+  /** vhost.channels: publications, recoveries, presence members (this thread's). */
+  readonly channels = newChannelStats();
   #draining = false;
   /** Times accepting stopped near the open-file limit (server/ingress/fd-guard.ts), and whether it is stopped now. */
   acceptPauses = 0;

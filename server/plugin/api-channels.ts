@@ -3,7 +3,18 @@
  * without a silent gap, and presence; the same semantics alone, across count-threads and across a
  * Redis cluster (re-exported by api.ts). The wire frames a client speaks to use them are in channel-frames.ts.
  */
-import type { Conn } from './api-handles.ts';
+
+/**
+ * What subscribe and presence take: the `conn` a callback was given (a Conn
+ * satisfies this). Named structurally rather than as Conn so that this file
+ * and api-handles.ts (whose ProtocolVhost has `channels`) do not import each
+ * other; an object the framework did not make is refused with
+ * TSWS_ERR_CHANNEL_CONNECTION.
+ */
+export interface ChannelConn {
+  readonly id: number;
+  readonly isOpen: boolean;
+}
 
 /**
  * Where a publication sits in its channel. `offset` counts 1, 2, 3... within
@@ -79,8 +90,8 @@ export type PresenceEvent = { readonly type: 'join' | 'leave'; readonly member: 
 
 export interface ChannelPresence {
   /** Adds the connection (left automatically when it closes, or when its thread or instance dies, within the documented bound). */
-  join(conn: Conn, info: unknown): Promise<PresenceMember>;
-  leave(conn: Conn): Promise<void>;
+  join(conn: ChannelConn, info: unknown): Promise<PresenceMember>;
+  leave(conn: ChannelConn): Promise<void>;
   /** Every member on every thread and instance, oldest join first. Rejects while the store is away. */
   list(): Promise<PresenceMember[]>;
   /** Called for every join and leave anywhere; returns the function that stops it. */
@@ -103,8 +114,8 @@ export interface Channel {
    * then live ones, with no gap and no duplicate; if that cannot be done the
    * recovery says why and live ones follow the current position.
    */
-  subscribe(conn: Conn, since?: ChannelPosition): Promise<ChannelSubscription>;
-  unsubscribe(conn: Conn): void;
+  subscribe(conn: ChannelConn, since?: ChannelPosition): Promise<ChannelSubscription>;
+  unsubscribe(conn: ChannelConn): void;
   readonly presence: ChannelPresence;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Timer, WriteStatus } from './api-base.ts';
+import type { Channels } from './api-channels.ts';
 import type { ClientConnectInfo, ClientConnOn } from './api-client.ts';
 import type { ClusterView } from './api-cluster.ts';
 import type { HeaderInput, HttpRequestInfo, PeerRequest, Published } from './api-request.ts';
@@ -50,6 +51,12 @@ export interface ProtocolVhost<V = unknown, S = unknown, P = unknown> {
    * alone. Plugins keep their in-process state when it is undefined.
    */
   readonly cluster: ClusterView | undefined;
+  /**
+   * Channels of this protocol on this vhost: publications with positions,
+   * bounded history, resume without a silent gap, presence; the same alone,
+   * across count-threads and across a cluster (docs/reference/channels.md).
+   */
+  readonly channels: Channels;
   /** Read-only figures of the whole server (every vhost and protocol), for status and monitoring plugins. */
   readonly server: ServerView;
   /**

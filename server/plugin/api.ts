@@ -13,7 +13,7 @@ export type { Logger, Timer, WriteStatus };
 export type { ClientCallbacks, ClientConnectInfo, ClientState, ClientTls, ReconnectAttempt, ReconnectPolicy } from './api-client.ts';
 export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from './api-server.ts';
 export type {
-  Channel, ChannelHistory, ChannelMessage, ChannelOptions, ChannelPosition, ChannelPresence, ChannelRecovery, Channels, ChannelSubscription,
+  Channel, ChannelConn, ChannelHistory, ChannelMessage, ChannelOptions, ChannelPosition, ChannelPresence, ChannelRecovery, Channels, ChannelSubscription,
   PresenceEvent, PresenceMember,
 } from './api-channels.ts';
 export type { ClientFrame, ServerFrame } from './channel-frames.ts';

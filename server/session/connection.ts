@@ -253,6 +253,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#stall?.cancel();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
+    this.vhost.channels.connectionClosed(this);
     this.#inbox = undefined;
     this.vhost.detach(this, code);
     if (wasEstablished) this.#runner.run(this.vhost.where.closed, this.vhost.def.callbacks.closed, this, code, reason);
@@ -366,6 +367,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#timers?.cancelAll();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
+    this.vhost.channels.connectionClosed(this);
   }
 
   /** Closes without a close handshake (shutdown after the grace period, a silent peer). */

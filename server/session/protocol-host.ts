@@ -12,6 +12,9 @@ import type { PluginHost } from './plugin-host.ts';
 import { ClientSet } from './client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
+import { VhostChannels, type ChannelService } from '../channels/channels.ts';
+import { LocalChannelStore } from '../channels/local-store.ts';
+import { newChannelStats } from '../metrics/channel-stats.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
 export interface ProtocolHostDeps {
@@ -30,6 +33,8 @@ export interface ProtocolHostDeps {
   readonly plugin?: PluginHost;
   /** What this host's timers and its connections' run on (default Node's; tsws/testing's protocol kit gives a manual one). */
   readonly clock?: Clock;
+  /** vhost.channels' store and counters (none: a store of this host's own, as for a unit test's host). */
+  readonly channels?: ChannelService;
 }
 
 /** The part of a connection the host manages. */
@@ -57,6 +62,8 @@ export class ProtocolHost implements ProtocolVhost {
   readonly maxMessageSize: number;
   /** The clock of every timer of this host, its connections and transactions (plugin timers, slow-consumer watch, rate limit). */
   readonly clock: Clock;
+  /** vhost.channels: this protocol's channels on this vhost. */
+  readonly channels: VhostChannels;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -87,6 +94,7 @@ export class ProtocolHost implements ProtocolVhost {
     const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
     this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
     this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.channels = new VhostChannels(deps.channels ?? { store: new LocalChannelStore({ holder: 'local' }), stats: newChannelStats() }, vhostName, def.name);
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn), this.clock);
     this.#clients = new ClientSet({
       vhostName,
@@ -182,7 +190,7 @@ export class ProtocolHost implements ProtocolVhost {
     this.#timers.cancelAll();
     // Before the plugin's destroy, as lws closes a vhost's client wsi before PROTOCOL_DESTROY: their clientClosed runs first.
     this.#clients.cancelAll();
-    if (!wasUp) return;
+    if (!wasUp) return this.channels.close();
     try {
       await this.def.callbacks.destroy?.(this, why);
     } catch (err) {
@@ -190,6 +198,8 @@ export class ProtocolHost implements ProtocolVhost {
       const e = tswsError('TSWS_ERR_PLUGIN_DESTROY_FAILED', { vhost: this.vhostName, protocol: this.protocol, reason: describeError(err) }, err);
       this.log.error({ err, code: e.code }, e.message);
     }
+    // After destroy, which may still publish a last message.
+    this.channels.close();
     // After its own destroy: the plugin's state outlives every protocol that uses it.
     if (this.#holdsPlugin) {
       this.#holdsPlugin = false;

@@ -1,0 +1,74 @@
+/** @module vhost.channels on the local store through tsws/testing's protocol kit: the age bound on the manual clock, cleanup when a connection closes, coded refusals. */
+import { afterEach, describe, expect, it } from 'vitest';
+import probe from '../../test/channels/probe-plugin.ts';
+import { testProtocol, type ProtocolKit } from '../testing/index.ts';
+import type { KitClient } from '../testing/kit-client.ts';
+
+const kits: ProtocolKit<unknown, unknown>[] = [];
+afterEach(async () => {
+  for (const k of kits.splice(0)) await k.stop();
+});
+
+let seq = 0;
+/** Sends a probe command and returns its reply once the kit has settled. */
+async function cmd(kit: ProtocolKit<unknown, unknown>, c: KitClient<unknown, unknown>, op: string, args: Record<string, unknown> = {}): Promise<{ value?: any; error?: string }> {
+  const id = ++seq;
+  c.send(JSON.stringify({ id, op, ...args }));
+  await kit.settle();
+  const reply = c.texts.map((t) => JSON.parse(t)).find((r) => r.id === id);
+  if (!reply) throw new Error(`no reply to ${op}`);
+  return reply;
+}
+
+async function kitOf() {
+  const kit = (await testProtocol(probe)) as ProtocolKit<unknown, unknown>;
+  kits.push(kit);
+  return kit;
+}
+
+describe('channels alone (the local store) in the protocol kit', () => {
+  it('keeps messages for ttlSecs on the server clock: recoverable until then, too-old after', async () => {
+    const kit = await kitOf();
+    const c = kit.connect();
+    const history = { size: 10, ttlSecs: 2 };
+    const first = (await cmd(kit, c, 'publish', { ch: 'aged', history, data: 'one' })).value;
+    kit.advance(1000);
+    await cmd(kit, c, 'publish', { ch: 'aged', history, data: 'two' });
+    kit.advance(1000);
+    const since = { epoch: first.epoch, offset: 0 };
+    expect((await cmd(kit, c, 'history', { ch: 'aged', history, since })).value.recovery).toEqual({ recovered: true, missed: 2 });
+    kit.advance(1);
+    const h = (await cmd(kit, c, 'history', { ch: 'aged', history, since })).value;
+    expect(h.recovery).toEqual({ recovered: false, reason: 'too-old' });
+    expect(h.messages.map((m: { data: string }) => m.data)).toEqual(['two']);
+    expect((await cmd(kit, c, 'history', { ch: 'aged', history, since: { epoch: first.epoch, offset: 1 } })).value.recovery).toEqual({ recovered: true, missed: 1 });
+    kit.advance(1000);
+    expect((await cmd(kit, c, 'history', { ch: 'aged', history })).value.messages).toEqual([]);
+  });
+
+  it('ends subscriptions and leaves presence when a connection closes, and a second connection is told', async () => {
+    const kit = await kitOf();
+    const a = kit.connect();
+    const b = kit.connect();
+    await cmd(kit, b, 'watch', { ch: 'room' });
+    await cmd(kit, a, 'subscribe', { ch: 'room' });
+    const joined = (await cmd(kit, a, 'join', { ch: 'room', info: 'A' })).value;
+    expect(joined).toMatchObject({ info: 'A', holder: 'local' });
+    await cmd(kit, b, 'publish', { ch: 'room', data: 'hello' });
+    expect(a.texts.map((t) => JSON.parse(t)).filter((m) => m.ev === 'msg')).toEqual([expect.objectContaining({ ch: 'room', topic: 'room', offset: 1, data: 'hello' })]);
+    a.close();
+    await kit.settle();
+    expect((await cmd(kit, b, 'list', { ch: 'room' })).value).toEqual([]);
+    expect(b.texts.map((t) => JSON.parse(t)).filter((m) => m.ev === 'presence').map((m) => m.type)).toEqual(['join', 'leave']);
+    expect((await cmd(kit, b, 'history', { ch: 'room', since: { epoch: 'gone', offset: 0 } })).value.recovery).toEqual({ recovered: false, reason: 'epoch-changed' });
+  });
+
+  it('refuses an object the framework did not make with TSWS_ERR_CHANNEL_CONNECTION', async () => {
+    const kit = await kitOf();
+    const channel = kit.vhost.channels.channel('x');
+    await expect(channel.subscribe({ id: 1, isOpen: true })).rejects.toMatchObject({ code: 'TSWS_ERR_CHANNEL_CONNECTION' });
+    await expect(channel.presence.join({ id: 1, isOpen: true }, 'me')).rejects.toMatchObject({ code: 'TSWS_ERR_CHANNEL_CONNECTION' });
+    expect(() => kit.vhost.channels.channel('a\nb')).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_NAME' }));
+    expect(() => kit.vhost.channels.channel('t', { history: { size: 0, ttlSecs: 5 } })).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_OPTIONS' }));
+  });
+});
