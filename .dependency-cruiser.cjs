@@ -12,6 +12,7 @@ const LAYERS = [
   'transport', //  uWebSockets.js behind one adapter (and the fake for unit tests)
   'metrics', //    counters and their Prometheus rendering
   'plugin', //     the plugin API types and the plugin loader
+  'client-lib', // tsws/client: the channel client for browsers and Node (imports only the plugin API's frame types)
   'bus', //        publish/subscribe: in process, threads, Redis
   'cluster', //    state shared by instances through Redis
   'channels', //   vhost.channels: positions, history, resume, presence, on a store (process, threads, Redis)

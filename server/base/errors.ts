@@ -1,5 +1,6 @@
 /** @module The one registry of coded errors and warnings: every failure tsws reports carries a code from here. */
 import { error, warning, type Entry } from './error-entry.ts';
+import { CHANNEL_FRAME_ERRORS } from './errors-channel-frames.ts';
 import { CLIENT_ERRORS } from './errors-client.ts';
 import { CLUSTER_ERRORS } from './errors-cluster.ts';
 import { CHANNEL_ERRORS } from './errors-channels.ts';
@@ -355,8 +356,9 @@ export const REGISTRY = {
   // ---- cluster (several instances through Redis) ---------------------------
   ...CLUSTER_ERRORS,
 
-  // ---- channels (vhost.channels) -------------------------------------------
+  // ---- channels (vhost.channels) and their wire frames ----------------------
   ...CHANNEL_ERRORS,
+  ...CHANNEL_FRAME_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;

@@ -38,6 +38,7 @@ export const PUBLIC_ENTRIES = {
   'tsws/plugin': 'plugin/api',
   'tsws/plugin/runtime': 'plugin/runtime',
   'tsws/testing': 'testing/index',
+  'tsws/client': 'client-lib/index',
 } as const;
 export type PublicSpecifier = keyof typeof PUBLIC_ENTRIES;
 

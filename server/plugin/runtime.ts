@@ -1,2 +1,3 @@
 /** @module `tsws/plugin/runtime`: plugin helpers that run on tsws's transport (uWebSockets.js), kept out of `tsws/plugin` so that one loads nothing native. */
 export { parseFormBody, type FormField } from './form-body.ts';
+export { channelFrames, messageFrame, type ChannelFrames, type ChannelFramesOptions } from './channel-serve.ts';
