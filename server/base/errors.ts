@@ -1,5 +1,6 @@
 /** @module The one registry of coded errors and warnings: every failure tsws reports carries a code from here. */
 import { error, warning, type Entry } from './error-entry.ts';
+import { AUTH_ERRORS } from './errors-auth.ts';
 import { CLIENT_ERRORS } from './errors-client.ts';
 import { CLUSTER_ERRORS } from './errors-cluster.ts';
 import { TESTING_ERRORS } from './errors-testing.ts';
@@ -353,6 +354,9 @@ export const REGISTRY = {
 
   // ---- cluster (several instances through Redis) ---------------------------
   ...CLUSTER_ERRORS,
+
+  // ---- token auth and the shared rate limits ---------------------------------
+  ...AUTH_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;

@@ -12,6 +12,7 @@ import type { PluginHost } from './plugin-host.ts';
 import { ClientSet } from './client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
+import type { SharedLimits } from './shared-limits.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
 export interface ProtocolHostDeps {
@@ -28,6 +29,8 @@ export interface ProtocolHostDeps {
   readonly messageLimits?: { readonly vhost: number; readonly protocol: number | undefined };
   /** The plugin's own state on this vhost, shared with its other protocols here (none: undefined, as for a unit test's host). */
   readonly plugin?: PluginHost;
+  /** The vhost's per-address and per-user message limits (none configured: undefined). */
+  readonly limits?: SharedLimits;
   /** What this host's timers and its connections' run on (default Node's; tsws/testing's protocol kit gives a manual one). */
   readonly clock?: Clock;
 }
@@ -57,6 +60,8 @@ export class ProtocolHost implements ProtocolVhost {
   readonly maxMessageSize: number;
   /** The clock of every timer of this host, its connections and transactions (plugin timers, slow-consumer watch, rate limit). */
   readonly clock: Clock;
+  /** The vhost's shared message limits, held by each new connection (upgrade.ts). */
+  readonly limits: SharedLimits | undefined;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -87,6 +92,7 @@ export class ProtocolHost implements ProtocolVhost {
     const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
     this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
     this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.limits = deps.limits;
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn), this.clock);
     this.#clients = new ClientSet({
       vhostName,
