@@ -19,6 +19,8 @@ export interface PeerRequest {
   readonly pathInMount?: string;
   /** A decoded query parameter, or undefined. */
   queryParam(name: string): string | undefined;
+  /** One header by its lower-case name (repeated ones joined by ", "), without building `headers`: a websocket keeps its request for life. */
+  header(name: string): string | undefined;
   /**
    * Who the gate said this is: set when the filter accepted with `auth`
    * (`jwtFilter` of tsws/plugin/runtime does), so the session maker sees it.

@@ -30,7 +30,10 @@ function inPluginDir(url) {
  * of a plugin takes effect too (framework imports stay shared).
  */
 export async function resolve(specifier, context, nextResolve) {
-  if (Object.hasOwn(self, specifier)) return { url: self[specifier], shortCircuit: true };
+  // Through the next resolvers rather than short-circuited: tsx (running from sources) loads a
+  // .ts file only when its own resolve hook saw it, and tsws/plugin/runtime is a module the
+  // server itself never imports, so it is not in Node's cache as tsws/plugin is.
+  if (Object.hasOwn(self, specifier)) return nextResolve(self[specifier], context);
   const result = await nextResolve(specifier, context);
   if (!inPluginDir(result.url)) return result;
   const tag = context.parentURL && new URL(context.parentURL).searchParams.get('tsws-generation');
