@@ -5,6 +5,7 @@ import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
+import { freePort } from './helpers/free-port.ts';
 import { killAll, runTsws, type TswsProcess } from './helpers/process.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
@@ -60,12 +61,14 @@ beforeAll(async () => {
   tsws = runTsws(['-c', makeConfigDir({
     conf: { global: { 'plugin-dir': PLUGINS } },
     vhosts: {
-      hs: [{
+      all: [{
         name: 'hs', port: '0', interface: '127.0.0.1',
         mounts: [{ mountpoint: '/api', origin: 'callback://jwt-echo' }],
         'ws-protocols': [{ 'jwt-echo': { secret: SECRET, audience: 'tsws-test', sources: 'header,protocol,query' } }],
-      }],
-      jwks: [{ name: 'jwks', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'jwt-echo': { 'jwks-url': jwksUrl, algorithms: 'RS256,ES256' } }] }],
+      },
+      { name: 'jwks', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'jwt-echo': { 'jwks-url': jwksUrl, algorithms: 'RS256,ES256' } }] },
+      // A key set nobody serves: the issuer is down.
+      { name: 'down', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'jwt-echo': { 'jwks-url': `http://127.0.0.1:${await freePort()}/jwks.json`, algorithms: 'RS256' } }] }],
     },
   })]);
   const listeners = await tsws.ready;
@@ -184,5 +187,14 @@ describe('jwtFilter through a JWKS URL', () => {
     const r = await refusal(jwksUrl(), ['jwt-echo'], { host: 'jwks', authorization: `Bearer ${stranger}` });
     expect(r.status).toBe(401);
     expect(r.challenge).toContain('No key of the issuer matches the token');
+  });
+
+  it('an unreachable key set: 401 for the client, and a coded warning for the operator', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const t = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setExpirationTime(now() + 600).sign(privateKey);
+    const r = await refusal(jwksUrl(), ['jwt-echo'], { host: 'down', authorization: `Bearer ${t}` });
+    expect(r.status).toBe(401);
+    expect(r.challenge).toContain('error="invalid_token"');
+    await tsws.waitFor((l) => l.code === 'TSWS_WARN_JWT_KEYS_UNREACHABLE');
   });
 });

@@ -1,5 +1,5 @@
 /** @module Registry entries for token auth (jwtFilter's configuration, a connection's expiry and refresh) and the shared rate limits, spread into errors.ts's REGISTRY. */
-import { error } from './error-entry.ts';
+import { error, warning } from './error-entry.ts';
 
 export const AUTH_ERRORS = {
   TSWS_ERR_JWT_NO_KEY: error<{ given: string }>(
@@ -14,6 +14,9 @@ export const AUTH_ERRORS = {
   TSWS_ERR_JWT_OPTION: error<{ option: string; detail: string }>(
     (p) => `jwtFilter: bad option "${p.option}": ${p.detail}`,
     'Fix the option; docs/reference/auth.md lists them.'),
+  TSWS_WARN_JWT_KEYS_UNREACHABLE: warning<{ reason: string }>(
+    (p) => `jwtFilter: tokens cannot be verified: ${p.reason}; they are refused with 401 meanwhile (logged at most every 10 s)`,
+    'Check that the jwksUrl answers from this host (DNS, TLS, firewall) with a JSON Web Key Set.'),
   TSWS_ERR_AUTH_EXPIRED: error<{ protocol: string; peer: string; subject: string }>(
     (p) => `protocol "${p.protocol}": the token of "${p.subject}" (${p.peer}) expired with no refresh; closed with 4001`,
     'Clients refresh before expiry by sending {"ch":"token","token":"..."} (docs/reference/auth.md); nothing to do on the server.',

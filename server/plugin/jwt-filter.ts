@@ -43,6 +43,8 @@ export interface JwtFilterOptions extends JwtKeyOptions {
 export interface TokenRejection {
   readonly error: 'invalid_request' | 'invalid_token';
   readonly description: string;
+  /** Set when the fault is on our side (the key set could not be fetched): the operator hears of it. */
+  readonly ours?: string;
 }
 
 export type RefreshResult = { readonly ok: true; readonly auth: Authenticated } | { readonly ok: false; readonly reason: string };
@@ -68,6 +70,7 @@ export interface JwtFilter {
 }
 
 const SOURCES: readonly TokenSource[] = ['header', 'protocol', 'query'];
+const WARN_EVERY_MS = 10_000;
 const TOKEN_FRAME = /^\s*\{\s*"ch"\s*:\s*"token"/;
 
 export function jwtFilter(o: JwtFilterOptions): JwtFilter {
@@ -78,6 +81,8 @@ export function jwtFilter(o: JwtFilterOptions): JwtFilter {
   if (!Number.isFinite(tolerance) || tolerance < 0) throw tswsError('TSWS_ERR_JWT_OPTION', { option: 'clockToleranceSecs', detail: 'seconds, 0 or more' });
   const subjectClaim = o.subjectClaim ?? 'sub';
   const realm = o.realm ?? 'tsws';
+  // An unreachable key set refuses every token: said once per WARN_EVERY_MS, not per upgrade.
+  let warnedAt = -Infinity;
   const verifyOptions = {
     algorithms: [...o.algorithms],
     clockTolerance: tolerance,
@@ -104,7 +109,11 @@ export function jwtFilter(o: JwtFilterOptions): JwtFilter {
     if (token === undefined) return { refuse: 401, reason: 'A bearer token is required.', headers: [['WWW-Authenticate', `Bearer realm="${realm}"`]] };
     const auth = await verify(token);
     if ('subject' in auth) return { accept: true, auth };
-    vhost?.log.debug({ peer: req.peer, reason: auth.description }, 'jwtFilter: token refused');
+    if (auth.ours !== undefined && vhost && Date.now() - warnedAt >= WARN_EVERY_MS) {
+      warnedAt = Date.now();
+      const e = tswsError('TSWS_WARN_JWT_KEYS_UNREACHABLE', { reason: auth.ours });
+      vhost.log.warn({ code: e.code }, e.message);
+    } else vhost?.log.debug({ peer: req.peer, reason: auth.description }, 'jwtFilter: token refused');
     return {
       refuse: 401,
       reason: `${auth.description}.`,
@@ -167,7 +176,8 @@ function rejection(err: unknown): TokenRejection {
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('The token signature is invalid');
   if (err instanceof errors.JOSEAlgNotAllowed) return invalid('The token algorithm is not accepted here');
   if (err instanceof errors.JWKSNoMatchingKey) return invalid('No key of the issuer matches the token');
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return invalid('The issuer keys could not be fetched');
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return invalid('The token is malformed');
-  return invalid('The token could not be verified');
+  // Anything else is ours: the key set timed out, was not JSON, or its fetch failed (jose passes fetch's own errors).
+  const why = err instanceof Error ? err.message : String(err);
+  return { ...invalid(err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid ? 'The issuer keys could not be fetched' : 'The token could not be verified'), ours: why };
 }
