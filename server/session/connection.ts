@@ -14,9 +14,7 @@ import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
 import { WritableRunner, type WritableOwner } from './writables.ts';
 import type { WsSession } from './ws-session.ts';
 import type { HeldLimits } from './shared-limits.ts';
-
-/** Node's timers take at most this (about 24.8 days); a later expiry is waited for in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { ConnAuth } from './conn-auth.ts';
 
 /** The threshold lives with the scheduler (client connections share it); proxy-ws.ts and server.ts import it from here. */
 export { WRITABLE_THRESHOLD };
@@ -59,10 +57,8 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #bucket: TokenBucket | undefined;
   /** The vhost's per-address and per-user buckets this connection spends from too (shared-limits.ts). */
   #limits: HeldLimits | undefined;
-  /** Who the filter said this is, or the last renewAuth. */
-  #auth: Authenticated | undefined;
-  /** Closes with 4001 at #auth.expiresAt. */
-  #expiry: Timer | undefined;
+  /** Who the filter said this is, or the last renewAuth; closes with 4001 at its expiry. */
+  readonly #auth: ConnAuth;
   /**
    * False only right after a send the transport reported as fully taken
    * ('sent': nothing buffered), so the threshold check before the next
@@ -77,11 +73,11 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.vhost = vhost;
     this.request = request;
     this.session = session;
-    this.#auth = request.auth;
+    this.#auth = new ConnAuth(request.auth);
   }
 
   get auth(): Authenticated | undefined {
-    return this.#auth;
+    return this.#auth.current;
   }
 
   /** Set by the upgrade before the connection opens: the vhost's shared buckets for this address and user. */
@@ -160,9 +156,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   renewAuth(auth: Authenticated): void {
-    const from = this.#auth?.subject;
-    if (from !== undefined && from !== auth.subject) throw tswsError('TSWS_ERR_AUTH_SUBJECT_CHANGED', { protocol: this.protocol, from, to: auth.subject });
-    this.#auth = auth;
+    this.#auth.renew(auth, this.protocol);
     if (this.#state === 'open') this.#armExpiry();
   }
 
@@ -227,7 +221,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#state = 'open';
     this.openedAt = Math.floor(Date.now() / 1000);
     this.vhost.attach(this);
-    this.#armExpiry();
+    if (this.auth?.expiresAt !== undefined) this.#armExpiry();
     this.#inEvent = true;
     this.#runner.run(this.vhost.where.established, this.vhost.def.callbacks.established, this);
     this.#afterEvent(false);
@@ -272,24 +266,16 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
       return this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED_ADDRESS', { vhost, peer: this.request.peer }), 'rate limit');
     }
     this.vhost.counters.rateLimitedUser++;
-    this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED_USER', { vhost, subject: this.#auth?.subject ?? '' }), 'rate limit');
+    this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED_USER', { vhost, subject: this.auth?.subject ?? '' }), 'rate limit');
   }
 
-  /**
-   * The token's expiry, on a framework-owned timer (it dies with the
-   * connection): 4001 "token expired" unless renewAuth moved it first.
-   */
+  /** The token's expiry: 4001 "token expired" unless renewAuth moved it first. */
   #armExpiry(): void {
-    this.#expiry?.cancel();
-    this.#expiry = undefined;
-    const at = this.#auth?.expiresAt;
-    if (at === undefined) return;
-    const ms = at * 1000 - Date.now();
-    this.#expiry = this.#ownedTimers().setTimeout(Math.max(0, Math.min(ms, MAX_TIMER_MS)), () => (ms > MAX_TIMER_MS ? this.#armExpiry() : this.#expired()));
+    this.#auth.arm((ms, fn) => this.#ownedTimers().setTimeout(ms, fn), () => this.#expired());
   }
 
   #expired(): void {
-    const e = tswsError('TSWS_ERR_AUTH_EXPIRED', { protocol: this.protocol, peer: this.request.peer, subject: this.#auth?.subject ?? '' });
+    const e = tswsError('TSWS_ERR_AUTH_EXPIRED', { protocol: this.protocol, peer: this.request.peer, subject: this.auth?.subject ?? '' });
     this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
     this.close(e.closeCode ?? 4001, 'token expired');
   }
