@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeConfigDirs } from './helpers/config-dir.ts';
+import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { demoConfigDir } from './helpers/demo-config.ts';
 import { killAll, runTsws } from './helpers/process.ts';
 
@@ -34,6 +34,30 @@ describe.runIf(present || process.env.CI)('interop with libwebsockets-test-clien
     expect(code).toBe(0);
     expect(out).toContain('dumb: LWS_CALLBACK_CLIENT_ESTABLISHED');
     expect(out).toContain('mirror: LWS_CALLBACK_CLIENT_ESTABLISHED');
+    expect(out).toMatch(/mirror: LWS_CALLBACK_CLOSED mirror_lifetime=0/);
+    expect(out).not.toMatch(/CONNECTION_ERROR|Partial write/);
+    const counts = [...out.matchAll(/rx \d+ '(\d+)'/g)].map((m) => Number(m[1]));
+    expect(counts.length).toBeGreaterThan(10);
+    counts.forEach((n, i) => expect(n).toBe(i));
+    expect(server.lines.filter((l) => typeof l.level === 'number' && l.level >= 50)).toEqual([]);
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  }, 90_000);
+
+  it('negotiates permessage-deflate with it on the mirror protocol and runs the mirror session compressed', async () => {
+    expect(present, `${CLIENT} is missing: apt-get install libwebsockets-test-server`).toBe(true);
+    // Not on dumb-increment: the client's own dumb-increment-protocol has rx_buffer_size under 128, so its
+    // permessage-deflate fails construction there, yet it goes on and then reads no compressed count.
+    const dir = makeConfigDir({
+      vhosts: { localhost: [{ name: 'localhost', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'dumb-increment-protocol': {}, 'lws-mirror-protocol': { 'permessage-deflate': 'dedicated-32k' } }] }] },
+    });
+    const server = runTsws(['-c', dir]);
+    const [listener] = await server.ready;
+    const { code, out } = await run(CLIENT, ['127.0.0.1', `--port=${listener?.port}`, '--once', '-d', '15']);
+    expect(code).toBe(0);
+    // lws logs these for each extension the server's response accepted: only the mirror's.
+    expect(out.match(/instantiating client ext permessage-deflate/g)).toHaveLength(1);
+    expect(out).not.toContain('failed construction');
     expect(out).toMatch(/mirror: LWS_CALLBACK_CLOSED mirror_lifetime=0/);
     expect(out).not.toMatch(/CONNECTION_ERROR|Partial write/);
     const counts = [...out.matchAll(/rx \d+ '(\d+)'/g)].map((m) => Number(m[1]));

@@ -122,6 +122,36 @@ describe('count-threads 2', () => {
     expect(s.p.lines.find((l) => l.event === 'stopped')).toMatchObject({ cut: 0 });
   });
 
+  it("vhost.server.snapshot() covers both threads: the status page counts every thread's connections, whichever thread serves it", async () => {
+    const s = await start([{ 'lws-server-status': { 'update-ms': '100' } }]);
+    server = s.p;
+    const { all } = await onEveryThread(s.port);
+    // One status client per thread: each page must see the other thread's relays too.
+    const pages = new Map<number, TestClient>();
+    while (pages.size < 2) {
+      const c = await TestClient.open(`ws://127.0.0.1:${s.port}/`, 'lws-server-status');
+      const first = JSON.parse(await c.nextText()) as { threads: { index: number }[] };
+      const index = first.threads[0]?.index ?? -1;
+      if (pages.has(index)) c.close();
+      else pages.set(index, c);
+    }
+    for (const page of pages.values()) {
+      // Wait for a snapshot taken after every relay and both pages connected (pushed every 100 ms).
+      for (;;) {
+        const st = JSON.parse(await page.nextText()) as { totals: { connections: number }; threads: { index: number; connections: number }[]; vhosts: { protocols: { name: string; connections: number }[] }[] };
+        // Another thread's share may predate a page opened or closed: wait for one that has them all.
+        const relays = st.vhosts[0]?.protocols.find((p) => p.name === 'relay')?.connections;
+        if (relays !== all.length || st.totals.connections !== all.length + 2) continue;
+        expect(st.threads.map((t) => t.index).sort()).toEqual([0, 1]);
+        expect(st.threads.reduce((n, t) => n + t.connections, 0)).toBe(all.length + 2);
+        expect(st.threads.every((t) => t.connections > 0)).toBe(true);
+        break;
+      }
+    }
+    s.p.kill('SIGTERM');
+    expect(await s.p.exited).toBe(0);
+  });
+
   it('reloads every thread on SIGHUP: a changed plugin serves new connections on both', async () => {
     const s = await start();
     server = s.p;

@@ -34,7 +34,7 @@ beforeAll(async () => {
     vhosts: {
       site: [
         { name: 'a', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'lws-server-status': { 'update-ms': '100' }, echo: {} }] },
-        { name: 'b', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ echo: {} }] },
+        { name: 'b', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ echo: { 'permessage-deflate': 'shared' } }] },
       ],
     },
   });
@@ -64,7 +64,8 @@ describe('lws-server-status', () => {
       ['b', ['echo']],
     ]);
     const self = s.vhosts[0]?.protocols[0];
-    expect(self).toMatchObject({ connections: 1, connectionsTotal: 1 });
+    expect(self).toMatchObject({ connections: 1, connectionsTotal: 1, compression: 'off' });
+    expect(s.vhosts[1]?.protocols[0]).toMatchObject({ name: 'echo', compression: 'shared' });
     expect(s.vhosts[0]?.httpRequests).toBeGreaterThanOrEqual(1);
     expect(s.totals.httpRequests).toBeGreaterThanOrEqual(1);
     await c.close();

@@ -78,6 +78,7 @@ function render(st: VhostState, s: ServerSnapshot): string {
       protocols: v.protocols.map((p) => ({ ...p, ...rate(`${v.name}/${p.name}`) })),
     })),
     totals: { ...s.totals, ...rate('') },
+    threads: s.threads.map((t) => ({ index: t.index, time: t.takenAt, connections: t.totals.connections, messagesIn: t.totals.messagesIn, messagesOut: t.totals.messagesOut, httpRequests: t.totals.httpRequests })),
     history: st.history,
   });
 }

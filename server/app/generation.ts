@@ -73,11 +73,12 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
       return host;
     };
     const vhostLimit = vc.wsMaxMessageSize ?? prepared.config.global.wsMaxMessageSize;
-    for (const [name, { plugin, options, maxMessageSize }] of protocols) {
+    for (const [name, { plugin, options, maxMessageSize, compression }] of protocols) {
       const messageLimits = { vhost: vhostLimit, protocol: maxMessageSize };
       const host = new ProtocolHost(vc.name, plugin, options, {
         scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, clock: deps.clock, messageLimits, plugin: pluginHost(plugin.plugin),
         ...(vhostLimits ? { limits: vhostLimits } : {}),
+        ...(compression ? { compression } : {}),
         ...(deps.cluster ? { cluster: deps.cluster } : {}),
       });
       hosts.push(host);

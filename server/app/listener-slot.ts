@@ -1,7 +1,7 @@
 /** @module One listening socket and the routes its handlers read on every event: a reload swaps the routes, the socket stays. */
 import { handleHttp, type ListenerHttpDeps } from '../ingress/http-router.ts';
 import { openListener, type ListenerInfo, type ListenerPlan, type ListenPolicy } from '../ingress/listeners.ts';
-import { handleUpgrade, wsClose, wsDrain, wsMessage, wsOpen, wsPong, type WsDeps } from '../ingress/upgrade.ts';
+import { handleUpgrade, upgradeRoute, wsClose, wsDrain, wsMessage, wsOpen, wsPong, type WsDeps } from '../ingress/upgrade.ts';
 import type { ListenerHandle, ListenerHandlers, TlsListenerOptions, WsTransportOptions } from '../transport/types.ts';
 import type { VhostRouter } from '../ingress/vhost-router.ts';
 
@@ -49,7 +49,8 @@ export class ListenerSlot {
     const handle = create(
       {
         http: (res, req, sni) => handleHttp(cell.routes.router, res, req, sni, cell.routes.http),
-        upgrade: (res, req, ctx, sni) => handleUpgrade(cell.routes.router, res, req, ctx, sni, cell.routes.ws),
+        routeUpgrade: (req, sni) => upgradeRoute(cell.routes.router, req, sni),
+        upgrade: (res, req, ctx, sni, compression) => handleUpgrade(cell.routes.router, res, req, ctx, sni, cell.routes.ws, compression),
         open: (ws) => wsOpen(ws, cell.routes.ws),
         message: wsMessage,
         drain: wsDrain,

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Diagnostics } from '../config/coerce.ts';
 import { loadConfig } from '../config/loader.ts';
-import { where, type MountConfig, type ServerConfig, type VhostConfig } from '../config/model.ts';
+import { where, type MountConfig, type ServerConfig, type VhostConfig, type WsCompression } from '../config/model.ts';
 import { describeError, TswsError, tswsError } from '../base/errors.ts';
 import { resolveIdentity, type Identity } from './privileges.ts';
 import { checkTlsFiles } from '../config/vhost-transport.ts';
@@ -42,6 +42,8 @@ export interface EnabledProtocol {
   readonly options: Readonly<Record<string, unknown>>;
   /** The operator's limit for this protocol on this vhost ("ws-max-message-size" in its entry), if any. */
   readonly maxMessageSize: number | undefined;
+  /** The operator's permessage-deflate for this protocol on this vhost ("permessage-deflate" in its entry), if any. */
+  readonly compression: WsCompression | undefined;
 }
 
 export interface PrepareResult {
@@ -137,7 +139,7 @@ function checkVhost(vh: VhostConfig, protocols: ReadonlyMap<string, RuntimeProto
       continue;
     }
     // A protocol listed twice on one vhost: the last entry wins, its options and its limit together.
-    out.set(p.name, { plugin: def, options: resolveOptions(def.optionSpecs, p, diag, configDir), maxMessageSize: p.maxMessageSize });
+    out.set(p.name, { plugin: def, options: resolveOptions(def.optionSpecs, p, diag, configDir), maxMessageSize: p.maxMessageSize, compression: p.compression });
   }
   for (const m of vh.mounts) checkMount(m, vh, protocols, diag);
   return out;

@@ -27,7 +27,7 @@ import { ServerState } from '../metrics/server-state.ts';
 import type { OpsDeps } from '../ingress/ops-routes.ts';
 import { openMetricsPort, opsDeps } from '../ingress/metrics-endpoint.ts';
 import type { MetricsMesh, MetricsOptions } from '../metrics/prometheus.ts';
-import { ServerFigures } from '../ingress/server-view.ts';
+import { ServerFigures, type FiguresMesh } from '../ingress/server-view.ts';
 import { FdGuard, openFileLimit } from '../ingress/fd-guard.ts';
 
 /** How this server takes part in a process of several threads (count-threads); absent when alone. */
@@ -38,6 +38,8 @@ export interface ThreadRole {
   readonly listen: ListenPolicy;
   /** Merges every thread's metrics, for whichever thread a scrape reaches. */
   readonly metrics: MetricsMesh;
+  /** Shares every thread's figures, so vhost.server.snapshot() covers them all. */
+  readonly figures?: FiguresMesh;
 }
 
 export interface ServerOptions {
@@ -116,7 +118,7 @@ export class TswsServer {
     this.#listeners = new ListenerSet((h, ws, tls) => this.#transport.createListener(h, ws, tls), log);
     const layout = () => ({ vhosts: (this.#generation?.vhosts ?? []).map((v) => ({ name: v.name, protocols: [...v.protocols.keys()] })), listeners: this.listeners });
     const thread = opts.thread && { index: opts.thread.index, count: opts.thread.count };
-    this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId, thread);
+    this.#figures = new ServerFigures(this.state, layout, cluster?.config.instanceId, thread, opts.thread?.figures);
   }
 
   static async start(prepared: Prepared, log: Logger, opts: ServerOptions = {}): Promise<TswsServer> {

@@ -9,12 +9,15 @@ import type { WsTransportOptions } from '../transport/types.ts';
 /**
  * The transport's websocket settings for a listener: its cap follows the
  * largest message any protocol on it takes (a proxy mount passes messages up
- * to the proxy's own limit); `idleTimeout` is wsIdleSecs (listeners.ts).
+ * to the proxy's own limit); `idleTimeout` is wsIdleSecs (listeners.ts);
+ * `compressions` the permessage-deflate compressors its protocols offer,
+ * each a route of its own in the transport, so a change re-binds.
  */
 export function wsOptions(plan: ListenerPlan, idleTimeout: number): WsTransportOptions {
   const proxied = plan.vhosts.some((v) => v.config.mounts.some((m) => m.origin.kind === 'proxy'));
   const maxMessage = Math.max(1024, proxied ? PROXY_WS_MAX_MESSAGE : 0, ...plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.maxMessageSize)));
-  return { maxPayloadLength: transportCap(maxMessage), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD };
+  const compressions = [...new Set(plan.vhosts.flatMap((v) => [...v.protocols.values()].map((h) => h.compression)))].filter((c) => c !== 'off').sort();
+  return { maxPayloadLength: transportCap(maxMessage), idleTimeout, maxBackpressure: 64 * 1024 * 1024 + WRITABLE_THRESHOLD, compressions };
 }
 
 /**

@@ -7,6 +7,22 @@ export interface SourceRef {
   readonly col: number;
 }
 
+/**
+ * permessage-deflate for one protocol (RFC 7692): off, one compressor shared
+ * by every connection of the thread (no context kept between messages), or a
+ * compressor of its own per connection, named by the memory it holds (zlib's
+ * deflate state for that window). Inbound messages always use the thread's
+ * shared decompressor (the client is asked not to keep context), so a
+ * connection holds nothing for them. server/transport/uws/ maps the words to
+ * uWS.js's constants; docs/reference/transport.md has the measured cost.
+ */
+export const WS_COMPRESSIONS = ['off', 'shared', 'dedicated-3k', 'dedicated-4k', 'dedicated-8k', 'dedicated-16k', 'dedicated-32k', 'dedicated-64k', 'dedicated-128k', 'dedicated-256k'] as const;
+export type WsCompression = (typeof WS_COMPRESSIONS)[number];
+
+export function isWsCompression(s: unknown): s is WsCompression {
+  return (WS_COMPRESSIONS as readonly unknown[]).includes(s);
+}
+
 export function where(s: SourceRef): string {
   return `${s.file}:${s.line}:${s.col}`;
 }
@@ -149,6 +165,8 @@ export interface ProtocolEnable {
   readonly isDefault: boolean;
   /** The largest message for this protocol on this vhost, whatever the plugin says. tsws: "ws-max-message-size" in its options. */
   readonly maxMessageSize: number | undefined;
+  /** permessage-deflate for this protocol on this vhost, whatever the plugin says; undefined takes the plugin's. tsws: "permessage-deflate" in its options. */
+  readonly compression: WsCompression | undefined;
   /** Options as written (lwsws values are strings); the plugin's option specs type them. */
   readonly options: Readonly<Record<string, string>>;
   readonly optionSources: Readonly<Record<string, SourceRef>>;

@@ -2,7 +2,7 @@
 import { tswsError } from '../base/errors.ts';
 import { asBool, asInt, asString, isPlainObject, type Site } from './coerce.ts';
 import type { Expand, ReadContext } from './key-spec.ts';
-import type { MountConfig, ProtocolEnable, SourceRef, VhostConfig } from './model.ts';
+import { WS_COMPRESSIONS, isWsCompression, type MountConfig, type ProtocolEnable, type SourceRef, type VhostConfig, type WsCompression } from './model.ts';
 import { buildMount } from './mount-block.ts';
 import { readBlock } from './read-block.ts';
 import { GLOBAL_KEYS, MAX_MESSAGE_CEILING, MOUNT_KEYS, VHOST_KEYS } from './schema.ts';
@@ -99,8 +99,22 @@ function buildProtocols({ raw, site }: Nested, expand: Expand): ProtocolEnable[]
       const isDefault = options.default !== undefined ? (asBool(options.default, psite.at('default'), `${name}.default`) ?? false) : false;
       const limit = options['ws-max-message-size'];
       const maxMessageSize = limit === undefined ? undefined : asInt(limit, psite.at('ws-max-message-size'), `${name}.ws-max-message-size`, 1, MAX_MESSAGE_CEILING);
-      out.push({ name, isDefault, maxMessageSize, options, optionSources, source: psite.source });
+      const compression = readCompression(options['permessage-deflate'], psite.at('permessage-deflate'), name);
+      out.push({ name, isDefault, maxMessageSize, compression, options, optionSources, source: psite.source });
     }
   });
   return out;
+}
+
+/**
+ * lwsws has no such key: its main.c offers permessage-deflate on every vhost
+ * and protocol alike. tsws is off unless asked, per protocol, in the words of
+ * WS_COMPRESSIONS; lwsws-style "0" and "1" read as off and shared.
+ */
+function readCompression(raw: string | undefined, site: Site, protocol: string): WsCompression | undefined {
+  if (raw === undefined) return undefined;
+  const word = raw === '0' ? 'off' : raw === '1' ? 'shared' : raw;
+  if (isWsCompression(word)) return word;
+  site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.where, key: `${protocol}.permessage-deflate`, detail: `"${raw}" is not one of ${WS_COMPRESSIONS.map((w) => `"${w}"`).join(', ')}` }));
+  return undefined;
 }

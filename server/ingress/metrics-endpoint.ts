@@ -46,7 +46,7 @@ export async function openMetricsPort(
       pong: never,
       close: never,
     },
-    { maxPayloadLength: 1024, idleTimeout: 0, maxBackpressure: 64 * 1024 },
+    { maxPayloadLength: 1024, idleTimeout: 0, maxBackpressure: 64 * 1024, compressions: [] },
   );
   const key = `metrics ${m.iface ?? '*'}:${m.port}`;
   let info: ListenerInfo;

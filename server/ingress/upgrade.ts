@@ -5,8 +5,9 @@ import { HttpExchange } from '../http/exchange.ts';
 import type { InFlight } from '../http/inflight.ts';
 import type { FilterVerdict, UpgradeAccept } from '../plugin/api.ts';
 import { ERROR_STATUS, readAuth, readRefusal } from '../plugin/verdict.ts';
-import { remoteAddress, type HttpReq, type HttpRes, type SendStatus, type SocketData, type UpgradeContext, type WsHandle } from '../transport/types.ts';
-import type { VhostRouter } from './vhost-router.ts';
+import { remoteAddress, type HttpReq, type HttpRes, type SendStatus, type SocketData, type UpgradeContext, type WsCompression, type WsHandle } from '../transport/types.ts';
+import { MISDIRECTED, type VhostRouter } from './vhost-router.ts';
+import type { MountConfig } from '../config/model.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from './front-door.ts';
 import { readFraming, refuseFraming } from '../http/framing.ts';
@@ -48,6 +49,8 @@ interface PendingUpgrade {
   readonly request: RequestSnapshot;
   readonly host: ProtocolHost;
   readonly ex: HttpExchange;
+  /** The compressor of the transport route (its context) this upgrade came through. */
+  readonly route: WsCompression;
 }
 
 /** What the upgrade's access-log line needs, read while `req` lives. */
@@ -67,7 +70,7 @@ interface UpgradeLog {
  * keepNames) names every closure with an Object.defineProperty call, which
  * showed in the upgrade profile.
  */
-export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, context: UpgradeContext, sni: string | undefined, deps: WsDeps): void {
+export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, context: UpgradeContext, sni: string | undefined, deps: WsDeps, route: WsCompression = 'off'): void {
   // Read everything now: `req` dies when this function returns.
   const key = req.getHeader('sec-websocket-key');
   const requested = req.getHeader('sec-websocket-protocol');
@@ -111,18 +114,15 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   }
 
   // lws proxies upgrades under an http(s):// mount instead of choosing a protocol.
-  const normalized = normalizeRequestPath(request.path);
-  const mount = normalized.ok ? vhost.findMount(normalized.path, { upgrade: true }) : undefined;
+  const { normalized, mount, relay } = upgradeTarget(vhost, request.path);
   if (mount?.origin.kind === 'proxy') {
     const ex = upgradeExchange(log, 'proxy');
     return proxyUpgrade({ res, context, key, requested, extensions, request, mount: { ...mount, origin: mount.origin }, path: normalized.ok ? normalized.path : request.path, ex, deps });
   }
 
-  // A protocol that relays upgrades takes every one under its callback:// mounts, whatever subprotocol it names.
-  const relay = mount?.origin.kind === 'callback' ? vhost.protocols.get(mount.origin.protocol) : undefined;
   let picked: ProtocolHost | TswsError;
   let seen: RequestSnapshot = request;
-  if (mount && relay?.def.mountUpgrades && normalized.ok) {
+  if (mount && relay && normalized.ok) {
     picked = relay;
     const rest = mount.mountpoint === '/' ? normalized.path : normalized.path.slice(mount.mountpoint.length);
     seen = new HttpRequestSnapshot(request, normalized.path, mount.mountpoint, rest);
@@ -133,7 +133,7 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   }
   const host: ProtocolHost = picked;
   const ex = upgradeExchange(log, host.protocol);
-  const pending: PendingUpgrade = { res, context, key, requested, extensions, request: seen, host, ex };
+  const pending: PendingUpgrade = { res, context, key, requested, extensions, request: seen, host, ex, route };
 
   const filter = host.def.callbacks.filter;
   if (!filter) return completeUpgrade(pending, 'accept');
@@ -146,6 +146,32 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
 }
 
 const FILTER_FAILED = 'The upgrade filter failed.';
+
+/** Where an upgrade goes on its vhost besides its subprotocol: a proxy mount, or a protocol relaying its callback:// mount's upgrades. */
+function upgradeTarget(vhost: Vhost, path: string) {
+  const normalized = normalizeRequestPath(path);
+  const mount: MountConfig | undefined = normalized.ok ? vhost.findMount(normalized.path, { upgrade: true }) : undefined;
+  // A protocol that relays upgrades takes every one under its callback:// mounts, whatever subprotocol it names.
+  const owner = mount?.origin.kind === 'callback' ? vhost.protocols.get(mount.origin.protocol) : undefined;
+  return { normalized, mount, relay: owner?.def.mountUpgrades ? owner : undefined };
+}
+
+/**
+ * The transport's question before an upgrade on a listener serving
+ * permessage-deflate (ListenerHandlers.routeUpgrade): the compressor of the
+ * protocol handleUpgrade will pick, by the same steps. Proxied, misdirected
+ * or unknown-protocol upgrades take the route without; an upgrade
+ * handleUpgrade then refuses is answered in HTTP whatever its route. Only
+ * listeners with a compressing protocol pay for the question.
+ */
+export function upgradeRoute(router: VhostRouter, req: HttpReq, sni: string | undefined): WsCompression {
+  const vhost = router.pick(req.getHeader('host'), sni);
+  if (vhost === MISDIRECTED) return 'off';
+  const { mount, relay } = upgradeTarget(vhost, req.getUrl());
+  if (mount?.origin.kind === 'proxy') return 'off';
+  const host = relay ?? vhost.pickProtocol(req.getHeader('sec-websocket-protocol'));
+  return host instanceof TswsError ? 'off' : host.compression;
+}
 
 function upgradeExchange(l: UpgradeLog, protocol: string): HttpExchange {
   return new HttpExchange(l.res, l.vhost, l.request.method, `${l.target} (${protocol})`, l.request.peer, l.referer, l.userAgent, l.serverString, l.inflight);
@@ -207,7 +233,10 @@ function openConnection(u: PendingUpgrade, accepted: UpgradeAccept | undefined, 
   // upgrade() just moved into the websocket context, and now and then
   // uWS.js closes the new websocket there (1006 at the client, right after
   // open). Inside the upgrade handler uWS.js has the socket corked anyway.
-  u.res.upgrade(userData, u.key, echoed, u.extensions, u.context);
+  // uWS.js negotiates permessage-deflate from the offer with the route's compressor; a route
+  // that is not this protocol's (the two answers disagreed) gets no offer: never compress
+  // a protocol that did not ask for it, nor with another compressor than it asked for.
+  u.res.upgrade(userData, u.key, echoed, host.compression === u.route ? u.extensions : '', u.context);
   ex.finish(101, 0);
 }
 

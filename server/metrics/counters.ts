@@ -1,4 +1,5 @@
 /** @module Plain integer counters kept on the hot path, read by the metrics endpoint and the status snapshot at scrape time. */
+import type { WsCompression } from '../config/model.ts';
 
 /**
  * What one protocol on one vhost has done. The connection code adds to these
@@ -36,6 +37,8 @@ export interface ProtocolCounters {
   callbackErrors: number;
   /** Close code → closes of established connections with it. */
   readonly closes: Map<number, number>;
+  /** permessage-deflate as the latest configuration serves this protocol here (set by its host; "off" until then). */
+  compression: WsCompression;
 }
 
 export function newProtocolCounters(): ProtocolCounters {
@@ -55,6 +58,7 @@ export function newProtocolCounters(): ProtocolCounters {
     rateLimitedUser: 0,
     callbackErrors: 0,
     closes: new Map(),
+    compression: 'off',
   };
 }
 

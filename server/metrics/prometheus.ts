@@ -27,7 +27,7 @@ export interface MetricsSource {
   readonly contentType: string;
 }
 
-type ProtocolField = Exclude<keyof ProtocolCounters, 'open' | 'closes' | 'rateLimitedConnection' | 'rateLimitedAddress' | 'rateLimitedUser'>;
+type ProtocolField = Exclude<keyof ProtocolCounters, 'open' | 'closes' | 'compression' | 'rateLimitedConnection' | 'rateLimitedAddress' | 'rateLimitedUser'>;
 
 /** One counter per field, labelled {vhost, protocol}. */
 const PROTOCOL_COUNTERS: readonly (readonly [name: string, help: string, field: ProtocolField])[] = [
@@ -90,6 +90,16 @@ function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
     collect() {
       this.reset();
       for (const [vhost, protocol, c] of counters.protocols()) this.set({ vhost, protocol }, c.open);
+    },
+  });
+  new Gauge({
+    name: 'tsws_ws_compression',
+    help: 'Protocols serving permessage-deflate: 1 with the compressor they offer ("shared", "dedicated-4k"...); protocols with it off are not listed.',
+    labelNames: ['vhost', 'protocol', 'compression'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [vhost, protocol, c] of counters.protocols()) if (c.compression !== 'off') this.set({ vhost, protocol, compression: c.compression }, 1);
     },
   });
   new Counter({

@@ -1,4 +1,7 @@
 /** @module Plugin API, protocol options declared as data: their specs and the typed values a vhost gives (re-exported by api.ts). */
+import type { WsCompression } from '../config/model.ts';
+
+export type { WsCompression } from '../config/model.ts';
 
 export type OptionSpec =
   | { readonly type: 'string'; readonly default?: string; readonly doc: string }
@@ -24,6 +27,7 @@ export const RESERVED_OPTIONS: OptionSpecs = {
   status: { type: 'string', doc: 'lwsws writes "status": "ok"; accepted and ignored.' },
   default: { type: 'bool', doc: 'Serve upgrades that name no protocol.' },
   'ws-max-message-size': { type: 'int', doc: 'tsws: the largest message for this protocol on this vhost, in bytes, above the plugin\'s maxMessageSize and the vhost\'s ws-max-message-size alike.' },
+  'permessage-deflate': { type: 'string', doc: 'tsws: permessage-deflate for this protocol on this vhost, above the plugin\'s compression setting: "off", "shared", or "dedicated-3k" to "dedicated-256k" ("0" and "1" read as off and shared).' },
 };
 
 /** Where a protocol's `check` runs: the vhost, and whether a cluster (Redis) is configured. */
@@ -45,11 +49,30 @@ export interface ProtocolSettings<O extends OptionSpecs> {
   /** Hand messages longer than rxBufferSize to `receive` in pieces, as lws does (default false: whole messages). */
   readonly receiveFragments?: boolean;
   /**
+   * What `receive`'s data is. 'copy' (the default): the plugin's own copy,
+   * keep it as long as you like. 'view': a view of the transport's buffer,
+   * valid only until `receive` returns (lws's `in`), as uWS.js hands it over:
+   * no allocation per message, but whatever is kept past the call (queued
+   * for `writable`, used after an `await`) must be copied first, for
+   * example into a BufferPool buffer that `writable` gives back once written.
+   * A view kept by mistake reads as empty, never as another message's bytes.
+   */
+  readonly receiveData?: 'copy' | 'view';
+  /**
    * Largest message accepted, in bytes; larger ones close with 1009. The
    * vhost's "ws-max-message-size" (default 16 MiB) caps it: a plugin can only
    * lower the limit its vhost sets.
    */
   readonly maxMessageSize?: number;
+  /**
+   * permessage-deflate (default 'off'): 'shared' compresses with one
+   * compressor per thread, 'dedicated-4k'... give each connection its own,
+   * holding that much memory, for better ratios on streams of similar
+   * messages. Leave it off where a message mixes a secret with what a client
+   * chose (CRIME/BREACH: the compressed size leaks the secret). A vhost's
+   * "permessage-deflate" in this protocol's ws-protocols entry wins.
+   */
+  readonly compression?: WsCompression;
   readonly options?: O;
   /** Bounds on published messages waiting for one connection (default 1024 messages, 4 MiB). */
   readonly inbox?: { readonly maxMessages?: number; readonly maxBytes?: number; readonly onOverflow?: 'close' | 'drop-oldest' };

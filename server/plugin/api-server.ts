@@ -1,4 +1,5 @@
 /** @module Plugin API, the server as a whole: the read-only figures vhost.server gives (re-exported by api.ts). */
+import type { WsCompression } from '../config/model.ts';
 
 /**
  * Cumulative figures since the process started (they survive a reload), and
@@ -19,6 +20,8 @@ export interface TrafficCounts {
 
 export interface ProtocolSnapshot extends TrafficCounts {
   readonly name: string;
+  /** permessage-deflate as this vhost serves the protocol: "off" (the default), "shared", "dedicated-4k"... */
+  readonly compression: WsCompression;
 }
 
 export interface VhostSnapshot {
@@ -38,6 +41,19 @@ export interface ListenerSnapshot {
   readonly vhosts: readonly string[];
 }
 
+/** One thread's own figures (count-threads); ServerSnapshot's vhosts and totals add every thread's up. */
+export interface ThreadSnapshot {
+  readonly index: number;
+  /**
+   * When these figures were taken. Another thread's are the last it shared:
+   * each thread shares its own every second, so they are at most about a
+   * second old (a busy or stuck thread's older; a thread silent for 5 s is left out).
+   */
+  readonly takenAt: number;
+  readonly vhosts: readonly VhostSnapshot[];
+  readonly totals: TrafficCounts & { readonly httpRequests: number };
+}
+
 export interface ServerSnapshot {
   /** "tsws <version>". */
   readonly version: string;
@@ -54,9 +70,12 @@ export interface ServerSnapshot {
   /** Configuration reloads since start. */
   readonly reloads: number;
   readonly listeners: readonly ListenerSnapshot[];
+  /** Per vhost and protocol, over every thread (count-threads). */
   readonly vhosts: readonly VhostSnapshot[];
-  /** Every vhost and protocol added up. */
+  /** Every vhost and protocol added up, over every thread. */
   readonly totals: TrafficCounts & { readonly httpRequests: number };
+  /** Each thread's own figures, this one's first; one entry when the process serves with one thread. */
+  readonly threads: readonly ThreadSnapshot[];
   /** process.memoryUsage(), bytes. */
   readonly memory: { readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly external: number; readonly arrayBuffers: number };
 }

@@ -11,7 +11,7 @@ import type { Plugin } from './api-v2.ts';
 
 export type { Logger, Timer, WriteStatus };
 export type { ClientCallbacks, ClientConnectInfo, ClientState, ClientTls, ReconnectAttempt, ReconnectPolicy } from './api-client.ts';
-export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, TrafficCounts, VhostSnapshot } from './api-server.ts';
+export type { ListenerSnapshot, ProtocolSnapshot, ServerSnapshot, ServerView, ThreadSnapshot, TrafficCounts, VhostSnapshot } from './api-server.ts';
 export type {
   Channel, ChannelHistory, ChannelMessage, ChannelOptions, ChannelPosition, ChannelPresence, ChannelRecovery, Channels, ChannelSubscription,
   PresenceEvent, PresenceMember,
@@ -19,7 +19,7 @@ export type {
 export type { ClientFrame, ServerFrame } from './channel-frames.ts';
 export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from './api-cluster.ts';
 export type { AccessVerdict, Accepted, Authenticated, FilterVerdict, Fragment, HeaderInput, HttpRequestInfo, PeerRequest, Published, Refusal, UpgradeAccept, Verdict } from './api-request.ts';
-export type { NoOptions, OptionSpec, OptionSpecs, OptionValues, ProtocolCheckSite, ProtocolSettings } from './api-options.ts';
+export type { NoOptions, OptionSpec, OptionSpecs, OptionValues, ProtocolCheckSite, ProtocolSettings, WsCompression } from './api-options.ts';
 export type { ClientConn, Conn, HttpTxn, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
 export type {
   DefineProtocol, DefinedProtocol, HttpEvents, HttpObject, HttpPart, HttpTable, Plugin, PluginVhost, PluginVhostInit,
@@ -76,3 +76,6 @@ export { checkLock, lockFile, type FileLock } from '../base/file-lock.ts';
 
 /** A flood limit a plugin can keep per connection or per name (pure arithmetic, no transport). */
 export { TokenBucket } from '../base/token-bucket.ts';
+
+/** Recycled buffers for data a receiveData 'view' protocol holds until writable (lws_ring's job). */
+export { BufferPool } from '../base/buffer-pool.ts';

@@ -48,6 +48,7 @@ describe('plugin loader', () => {
     ['unknown-callback.ts', 'TSWS_ERR_PLUGIN_UNKNOWN_CALLBACK', /unknown callback "recieve"\. Did you mean "receive"\?/],
     ['bad-name.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /websocket subprotocol token/],
     ['bad-fragments.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"receiveFragments" must be a boolean/],
+    ['bad-receive-data.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"receiveData" must be "copy" or "view", got "borrowed"/],
     ['bad-max-message.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"maxMessageSize" must be a positive integer, got 0/],
     ['bad-mount-upgrades.ts', 'TSWS_ERR_PLUGIN_DESCRIPTOR', /"mountUpgrades" must be a boolean, got "yes"/],
     ['v2-mixed-forms.ts', 'TSWS_ERR_PLUGIN_MIXED_FORMS', /protocol "x": its websocket part has "connection" and also receive/],

@@ -3,6 +3,7 @@ import { type TswsError, tswsError } from '../base/errors.ts';
 import { nearest } from '../config/suggest.ts';
 import { displayPath } from '../config/display-path.ts';
 import { DEFAULT_BODY_LIMIT } from '../config/schema.ts';
+import { WS_COMPRESSIONS, isWsCompression } from '../config/model.ts';
 import { RESERVED_OPTIONS, type OptionSpecs } from './api-options.ts';
 import { DEFAULT_INBOX, DEFAULT_RX_BUFFER_SIZE, type InboxLimits, type RuntimeProtocol } from './runtime-protocol.ts';
 
@@ -21,11 +22,11 @@ export function badProtocol(file: string, i: number): Bad {
 /** The part of a RuntimeProtocol both versions declare the same way. */
 export type ProtocolSettingsPart = Pick<
   RuntimeProtocol,
-  'name' | 'rxBufferSize' | 'receiveFragments' | 'maxMessageSize' | 'inbox' | 'httpBodyLimit' | 'mountUpgrades' | 'rateLimit' | 'optionSpecs' | 'check'
+  'name' | 'rxBufferSize' | 'receiveFragments' | 'receiveView' | 'maxMessageSize' | 'compression' | 'inbox' | 'httpBodyLimit' | 'mountUpgrades' | 'rateLimit' | 'optionSpecs' | 'check'
 >;
 
 /** The keys ProtocolSettings declares (api-options.ts), for version 2's check of unknown keys. */
-export const SETTINGS_KEYS = ['name', 'rxBufferSize', 'receiveFragments', 'maxMessageSize', 'options', 'inbox', 'rateLimit', 'httpBodyLimit', 'mountUpgrades', 'check'] as const;
+export const SETTINGS_KEYS = ['name', 'rxBufferSize', 'receiveFragments', 'receiveData', 'maxMessageSize', 'compression', 'options', 'inbox', 'rateLimit', 'httpBodyLimit', 'mountUpgrades', 'check'] as const;
 
 /** Name, sizes, limits and options, each checked and defaulted; `seen` refuses a name twice in one file. */
 export function checkSettings(file: string, p: Record<string, unknown>, bad: Bad, seen: Set<string>, warnings: TswsError[]): ProtocolSettingsPart {
@@ -36,18 +37,24 @@ export function checkSettings(file: string, p: Record<string, unknown>, bad: Bad
   const rx = checkSize(p.rxBufferSize, 'rxBufferSize', bad) ?? DEFAULT_RX_BUFFER_SIZE;
   const fragments = p.receiveFragments ?? false;
   if (typeof fragments !== 'boolean') throw bad(`"receiveFragments" must be a boolean, got ${JSON.stringify(fragments)}`);
+  const receiveData = p.receiveData ?? 'copy';
+  if (receiveData !== 'copy' && receiveData !== 'view') throw bad(`"receiveData" must be "copy" or "view", got ${JSON.stringify(receiveData)}`);
   // A port of an lws plugin brings its rx_buffer_size; before receiveFragments it was tsws's message limit.
   if (p.rxBufferSize !== undefined && !fragments) warnings.push(tswsError('TSWS_WARN_PLUGIN_RX_BUFFER_UNUSED', { file: shown(file), protocol: name }));
   if (p.check !== undefined && typeof p.check !== 'function') throw bad('"check" must be a function');
   const bodyLimit = p.httpBodyLimit ?? DEFAULT_BODY_LIMIT;
   if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 0) throw bad(`"httpBodyLimit" must be a non-negative integer, got ${JSON.stringify(bodyLimit)}`);
+  const compression = p.compression ?? 'off';
+  if (!isWsCompression(compression)) throw bad(`"compression" must be one of ${WS_COMPRESSIONS.map((w) => `'${w}'`).join(', ')}, got ${JSON.stringify(compression)}`);
   const mountUpgrades = p.mountUpgrades ?? false;
   if (typeof mountUpgrades !== 'boolean') throw bad(`"mountUpgrades" must be a boolean, got ${JSON.stringify(mountUpgrades)}`);
   return {
     name,
     rxBufferSize: rx,
     receiveFragments: fragments,
+    receiveView: receiveData === 'view',
     maxMessageSize: checkSize(p.maxMessageSize, 'maxMessageSize', bad),
+    compression,
     inbox: checkInbox(p.inbox, bad),
     httpBodyLimit: bodyLimit,
     mountUpgrades,

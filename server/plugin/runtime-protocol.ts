@@ -4,7 +4,7 @@
  * into one callback table at load time (nothing is adapted per message).
  */
 import type { Conn, HttpTxn, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
-import type { OptionSpecs, ProtocolCheckSite } from './api-options.ts';
+import type { OptionSpecs, ProtocolCheckSite, WsCompression } from './api-options.ts';
 import type { AccessVerdict, FilterVerdict, Fragment, HttpRequestInfo, PeerRequest, Verdict } from './api-request.ts';
 import type { PluginVhost, PluginVhostInit } from './api-v2.ts';
 
@@ -55,8 +55,12 @@ export interface RuntimeProtocol {
   readonly rxBufferSize: number;
   /** Messages longer than rxBufferSize reach `receive` in rxBufferSize pieces. */
   readonly receiveFragments: boolean;
+  /** `receive` gets a view of the transport's buffer (receiveData 'view') rather than a copy. */
+  readonly receiveView: boolean;
   /** The plugin's own bound on a message; the vhost's ws-max-message-size caps it. */
   readonly maxMessageSize: number | undefined;
+  /** The plugin's permessage-deflate choice; a vhost's "permessage-deflate" entry wins. */
+  readonly compression: WsCompression;
   readonly inbox: InboxLimits;
   readonly httpBodyLimit: number;
   /** Upgrades under its callback:// mounts come to it whatever subprotocol they name. */

@@ -45,8 +45,10 @@ function hostOf(callbacks: RuntimeCallbacks) {
     pluginName: 'p',
     rxBufferSize: DEFAULT_RX_BUFFER_SIZE,
     receiveFragments: false,
+    receiveView: false,
     mountUpgrades: false,
     maxMessageSize: undefined,
+    compression: 'off',
     inbox: DEFAULT_INBOX,
     httpBodyLimit: 1024,
     rateLimit: undefined,
@@ -79,7 +81,7 @@ function connect(callbacks: RuntimeCallbacks, maxBackpressure = 64 * 1024 * 1024
     pong: wsPong,
     close: (_ws, code, message) => conn.closedByTransport(code, Buffer.from(message).toString()),
   };
-  const ws = new FakeSocket({ session: conn, peer: '192.0.2.7' }, handlers, { maxPayloadLength: 1 << 20, idleTimeout: 0, maxBackpressure });
+  const ws = new FakeSocket({ session: conn, peer: '192.0.2.7' }, handlers, { maxPayloadLength: 1 << 20, idleTimeout: 0, maxBackpressure, compressions: [] });
   handlers.open(ws);
   return { conn, ws, session, lines, counters: host.counters };
 }

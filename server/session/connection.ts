@@ -113,7 +113,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
     this.#runner.claim();
     if (!this.isOpen || !this.#ws) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.protocol });
-    const status = this.#sendOutcomes[this.#ws.send(data as Bytes, isBinary)] as SendStatus;
+    const status = this.#sendOutcomes[this.#ws.send(data as Bytes, isBinary, this.vhost.compress)] as SendStatus;
     const counters = this.vhost.counters;
     counters.messagesOut++;
     counters.bytesOut += typeof data === 'string' ? data.length : data.byteLength;
@@ -244,7 +244,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#inEvent = true;
     const receive = def.callbacks.receive;
     if (receive) {
-      const data = copyOut(message);
+      const data = def.receiveView ? Buffer.from(message) : copyOut(message);
       const where = this.vhost.where.receive;
       if (def.receiveFragments && data.length > def.rxBufferSize) receiveInPieces(this.#runner, where, this, receive, data, isBinary, def.rxBufferSize);
       else this.#runner.run(where, receive, this, data, isBinary, WHOLE);

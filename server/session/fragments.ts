@@ -6,7 +6,7 @@ import type { CallbackRunner } from './invoke.ts';
 /** What every whole message is told: one constant, so the common path allocates nothing for it. */
 export const WHOLE: Fragment = Object.freeze({ first: true, final: true, remaining: 0 });
 
-/** The transport neuters a message when its handler returns: the plugin gets a copy (the one copy; pieces are views of it). */
+/** The transport neuters a message when its handler returns: the plugin gets a copy (the one copy; pieces are views of it) unless it asked for a view (receiveData 'view'). */
 export function copyOut(message: ArrayBuffer): Buffer {
   const data = Buffer.allocUnsafe(message.byteLength);
   data.set(new Uint8Array(message));

@@ -13,6 +13,7 @@ import { ClientSet } from './client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
 import type { SharedLimits } from './shared-limits.ts';
+import type { WsCompression } from '../config/model.ts';
 
 /** What a ProtocolHost needs from the server: nothing more. */
 export interface ProtocolHostDeps {
@@ -31,6 +32,8 @@ export interface ProtocolHostDeps {
   readonly plugin?: PluginHost;
   /** The vhost's per-address and per-user message limits (none configured: undefined). */
   readonly limits?: SharedLimits;
+  /** The vhost's permessage-deflate for this protocol ("permessage-deflate" in its ws-protocols entry); the plugin's setting otherwise. */
+  readonly compression?: WsCompression;
   /** What this host's timers and its connections' run on (default Node's; tsws/testing's protocol kit gives a manual one). */
   readonly clock?: Clock;
 }
@@ -58,6 +61,10 @@ export class ProtocolHost implements ProtocolVhost {
   readonly where: Readonly<Record<BeaconCallback, number>>;
   /** The largest message a connection may send: the lower of the vhost's and the plugin's limits. */
   readonly maxMessageSize: number;
+  /** permessage-deflate on this vhost: the operator's word, else the plugin's (default off). The upgrade offers it; writes ask for it. */
+  readonly compression: WsCompression;
+  /** compression is not off: writes pass uWS.js's compress flag (a no-op on a connection whose client did not accept deflate). */
+  readonly compress: boolean;
   /** The clock of every timer of this host, its connections and transactions (plugin timers, slow-consumer watch, rate limit). */
   readonly clock: Clock;
   /** The vhost's shared message limits, held by each new connection (upgrade.ts). */
@@ -91,6 +98,9 @@ export class ProtocolHost implements ProtocolVhost {
     // plugin's maxMessageSize may lower the vhost's ceiling (global by default), never raise it.
     const limits = deps.messageLimits ?? { vhost: DEFAULT_MAX_MESSAGE_SIZE, protocol: undefined };
     this.maxMessageSize = limits.protocol ?? Math.min(limits.vhost, def.maxMessageSize ?? limits.vhost);
+    this.compression = deps.compression ?? def.compression;
+    this.compress = this.compression !== 'off';
+    this.counters.compression = this.compression;
     this.clock = deps.clock ?? SYSTEM_CLOCK;
     this.limits = deps.limits;
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn), this.clock);

@@ -8,6 +8,7 @@ import { prepare, type PrepareResult } from '../app/prepare.ts';
 import { LocalService } from '../app/service.ts';
 import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
 import { ThreadMetricsMesh } from './metrics-mesh.ts';
+import { ThreadFiguresMesh } from './figures-mesh.ts';
 import { ThreadBus } from './thread-bus.ts';
 import { attachBeacon, BEAT_MS, type Beacon } from '../base/beacon.ts';
 import { CallbackRunner } from '../session/invoke.ts';
@@ -46,10 +47,11 @@ async function start(): Promise<LocalService | undefined> {
     return undefined;
   }
   const mesh = new ThreadMetricsMesh('tsws:metrics', setup.index, setup.count);
+  const figures = new ThreadFiguresMesh('tsws:figures', setup.index);
   try {
     // Alone in its cluster, a thread is an instance of its own; else the threads' channel carries the broadcasts.
     const service = await LocalService.start(result.prepared, log, {
-      thread: { index: setup.index, count: setup.count, listen, metrics: mesh },
+      thread: { index: setup.index, count: setup.count, listen, metrics: mesh, figures },
       ...(result.prepared.config.global.cluster || setup.count === 1 ? {} : { bus: new ThreadBus('tsws:bus') }),
       // One serving thread (the watchdog's) is the instance itself: its id stays as configured.
     }, setup.count === 1 ? '' : `-t${setup.index}`);
@@ -67,6 +69,7 @@ async function start(): Promise<LocalService | undefined> {
     return service;
   } catch (err) {
     mesh.close();
+    figures.close();
     tell({ type: 'start-failed', failure: failureOf(err) });
     return undefined;
   }

@@ -1,4 +1,7 @@
 /** @module The narrow view of the transport the framework codes against; uWS.js objects satisfy it structurally. */
+import type { WsCompression } from '../config/model.ts';
+
+export type { WsCompression } from '../config/model.ts';
 
 export type Bytes = string | ArrayBuffer | Uint8Array;
 
@@ -110,7 +113,15 @@ export interface HttpReq {
  */
 export interface ListenerHandlers {
   http(res: HttpRes, req: HttpReq, sni: string | undefined): void;
-  upgrade(res: HttpRes, req: HttpReq, context: UpgradeContext, sni: string | undefined): void;
+  /**
+   * Which permessage-deflate the protocol this upgrade is headed for offers.
+   * Asked first, only on a listener whose options list compressors: the
+   * transport then hands the upgrade to the route whose context has that
+   * compressor. An answer not in the list goes to the route without one.
+   */
+  routeUpgrade?(req: HttpReq, sni: string | undefined): WsCompression;
+  /** `compression`: what the route taking the upgrade (its `context`) offers; pass the client's extensions to res.upgrade only when that is what the protocol wants. */
+  upgrade(res: HttpRes, req: HttpReq, context: UpgradeContext, sni: string | undefined, compression: WsCompression): void;
   open(ws: WsHandle): void;
   message(ws: WsHandle, message: ArrayBuffer, isBinary: boolean): void;
   drain(ws: WsHandle): void;
@@ -140,6 +151,8 @@ export interface WsTransportOptions {
   readonly idleTimeout: number;
   /** Hard cap on buffered output; the scheduler keeps far below it. */
   readonly maxBackpressure: number;
+  /** The permessage-deflate compressors the listener's protocols offer ("off" left out): one websocket route each, beside the one without. */
+  readonly compressions: readonly WsCompression[];
 }
 
 /** A transport: server/transport/uws/ (uWebSockets.js), or server/transport/fake/ for tests of the framework. */

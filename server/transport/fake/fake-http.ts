@@ -1,5 +1,5 @@
 /** @module An HTTP request and response of the fake transport: the response records what was written and lets a test abort, send a body, or stall the reader. */
-import type { Bytes, HttpReq, HttpRes, ListenerHandlers, SocketData, UpgradeContext, WsTransportOptions } from '../types.ts';
+import type { Bytes, HttpReq, HttpRes, ListenerHandlers, SocketData, UpgradeContext, WsCompression, WsTransportOptions } from '../types.ts';
 import { FakeSocket, bytesOf } from './fake-socket.ts';
 
 export interface FakeRequestInit {
@@ -63,6 +63,19 @@ export interface UpgradeSite {
  * after it ended or after onAborted fired, and close() fires onAborted
  * synchronously.
  */
+/** The fake's upgrade context: which compressor the route that took the upgrade has. */
+interface FakeContext {
+  readonly compression: WsCompression;
+}
+
+const CONTEXTS = new Map<WsCompression, UpgradeContext>();
+/** One context per compressor, as uWS.js has one per route. */
+export function fakeContext(compression: WsCompression): UpgradeContext {
+  let c = CONTEXTS.get(compression);
+  if (!c) CONTEXTS.set(compression, (c = { compression } as FakeContext as unknown as UpgradeContext));
+  return c;
+}
+
 export class FakeResponse implements HttpRes {
   status = '';
   readonly headers: [string, string][] = [];
@@ -73,8 +86,13 @@ export class FakeResponse implements HttpRes {
   aborted = false;
   /** Set when the framework upgraded this request. */
   socket: FakeSocket | undefined;
-  /** What the upgrade answered with (the protocol echoed, extensions). */
-  upgradedAs: { readonly protocol: string; readonly extensions: string } | undefined;
+  /**
+   * What the upgrade answered with: the protocol echoed, the extensions the
+   * framework let the transport negotiate, the compressor of the route it
+   * came through, and whether uWS.js would have agreed on permessage-deflate
+   * (the route has a compressor and the offer names it).
+   */
+  upgradedAs: { readonly protocol: string; readonly extensions: string; readonly route: WsCompression; readonly deflate: boolean } | undefined;
   readonly #peer: string;
   readonly #site: UpgradeSite;
   #onAborted: (() => void) | undefined;
@@ -179,11 +197,12 @@ export class FakeResponse implements HttpRes {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
   }
 
-  upgrade<T>(userData: T, _key: string, protocol: string, extensions: string, _context: UpgradeContext): void {
+  upgrade<T>(userData: T, _key: string, protocol: string, extensions: string, context: UpgradeContext): void {
     this.#live();
     this.ended = true;
     this.status = '101 Switching Protocols';
-    this.upgradedAs = { protocol, extensions };
+    const route = (context as unknown as FakeContext).compression;
+    this.upgradedAs = { protocol, extensions, route, deflate: route !== 'off' && /(^|,)\s*permessage-deflate\b/.test(extensions) };
     const socket = new FakeSocket(userData as SocketData, wrapClose(this.#site), this.#site.options);
     this.socket = socket;
     this.#site.sockets.add(socket);

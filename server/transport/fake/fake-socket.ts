@@ -15,6 +15,8 @@ const DROPPED = 2 as SendCode;
 export interface SentFrame {
   readonly data: Buffer;
   readonly isBinary: boolean;
+  /** The compress flag the framework passed (uWS.js compresses only where permessage-deflate was agreed). */
+  readonly compress: boolean;
   /** Sent inside a cork (the transport's data event, or the framework's own cork). */
   readonly corked: boolean;
 }
@@ -69,12 +71,12 @@ export class FakeSocket implements WsHandle {
 
   // ---- what the framework calls (WsHandle) -------------------------------
 
-  send(message: Bytes, isBinary = false): SendCode {
+  send(message: Bytes, isBinary = false, compress = false): SendCode {
     this.#live();
     // uWS.js: past maxBackpressure a send is dropped (and the socket closes once it drains).
     if (this.#buffered > this.#options.maxBackpressure) return DROPPED;
     const data = bytesOf(message);
-    this.sent.push({ data, isBinary, corked: this.#corks > 0 });
+    this.sent.push({ data, isBinary, compress, corked: this.#corks > 0 });
     if (!this.#held) return SENT;
     this.#buffered += data.length;
     return BACKPRESSURE;

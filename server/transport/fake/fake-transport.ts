@@ -7,8 +7,8 @@
  * release backpressure, and observe every write and close. Timers are the
  * framework's own (vitest's fake timers drive them).
  */
-import type { ListenerHandle, ListenerHandlers, TlsListenerOptions, Transport, UpgradeContext, WsTransportOptions } from '../types.ts';
-import { FakeRequest, FakeResponse, type FakeRequestInit, type UpgradeSite } from './fake-http.ts';
+import type { ListenerHandle, ListenerHandlers, TlsListenerOptions, Transport, WsCompression, WsTransportOptions } from '../types.ts';
+import { FakeRequest, FakeResponse, fakeContext, type FakeRequestInit, type UpgradeSite } from './fake-http.ts';
 import { FAKE_SEND_OUTCOMES, type FakeSocket } from './fake-socket.ts';
 
 export { FakeRequest, FakeResponse, type FakeRequestInit } from './fake-http.ts';
@@ -30,9 +30,6 @@ export interface FakeUpgradeInit extends FakeClient {
   /** More headers (they win over the handshake's). */
   readonly headers?: Readonly<Record<string, string>>;
 }
-
-/** The opaque context uWS.js passes to res.upgrade(); the fake needs none. */
-const CONTEXT = {} as UpgradeContext;
 
 export class FakeListener implements ListenerHandle, UpgradeSite {
   readonly handlers: ListenerHandlers;
@@ -110,7 +107,11 @@ export class FakeListener implements ListenerHandle, UpgradeSite {
       ...init.headers,
     };
     const res = new FakeResponse(init.peer ?? '127.0.0.1', this);
-    this.handlers.upgrade(res, new FakeRequest({ method: 'GET', url: init.url ?? '/', headers }), CONTEXT, init.sni);
+    const req = new FakeRequest({ method: 'GET', url: init.url ?? '/', headers });
+    // As uws-adapter.ts routes: the listener's compressors each have a route; the handlers choose one.
+    const want: WsCompression = this.options.compressions.length > 0 ? (this.handlers.routeUpgrade?.(req, init.sni) ?? 'off') : 'off';
+    const route = this.options.compressions.includes(want) ? want : 'off';
+    this.handlers.upgrade(res, req, fakeContext(route), init.sni, route);
     return res;
   }
 

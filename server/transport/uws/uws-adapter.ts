@@ -2,7 +2,7 @@
 import { tswsError } from '../../base/errors.ts';
 import { TransportUnavailable, loadBuild, type LoadedBuild } from './build.ts';
 import type * as UWS from './uws-native.ts';
-import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SendStatus, SocketData, TlsFiles, TlsListenerOptions, Transport, UpgradeContext, WsHandle, WsTransportOptions } from '../types.ts';
+import type { HttpReq, HttpRes, ListenerHandle, ListenerHandlers, SendStatus, SocketData, TlsFiles, TlsListenerOptions, Transport, UpgradeContext, WsCompression, WsHandle, WsTransportOptions } from '../types.ts';
 
 /**
  * Loaded on first use, not at import: a host that cannot load the binary
@@ -47,15 +47,37 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
   const app = tls ? uWS.SSLApp(appOptions(tls.fallback)) : uWS.App();
   let listenSocket: UWS.ListenSocket | undefined;
 
+  // Each at most once: two routes on one pattern abort the process (see routePattern).
+  const compressions: readonly WsCompression[] = [...new Set<WsCompression>(['off', ...ws.compressions])];
+  /** The route the first (uncompressed) route chose for the upgrade being routed: the routes run one after the other, synchronously. */
+  let routed: WsCompression = 'off';
+  const routeUpgrade = (req: UWS.NativeRequest, sni: string | undefined): WsCompression => {
+    const want = handlers.routeUpgrade?.(req as HttpReq, sni) ?? 'off';
+    return compressions.includes(want) ? want : 'off';
+  };
+
   const routes = (router: UWS.TemplatedApp, sni: string | undefined) => {
-    router.ws<SocketData>('/*', {
-      compression: uWS.DISABLED,
+    for (const c of compressions) router.ws<SocketData>(routePattern(c), {
+      compression: compressor(uWS, c),
       maxPayloadLength: ws.maxPayloadLength,
       idleTimeout: ws.idleTimeout,
       sendPingsAutomatically: ws.idleTimeout > 0,
       maxBackpressure: ws.maxBackpressure,
       closeOnBackpressureLimit: true,
-      upgrade: (res, req, context) => handlers.upgrade(res as unknown as HttpRes, req as HttpReq, context as unknown as UpgradeContext, sni),
+      upgrade: (res, req, context) => {
+        // uWS.js negotiates permessage-deflate with the compressor of the context res.upgrade()
+        // is given, and a context belongs to one route: so one route per compressor, the first
+        // one (none) choosing, the others passing the upgrade on (setYield) until the right one.
+        if (compressions.length > 1) {
+          if (c === 'off') routed = routeUpgrade(req, sni);
+          if (routed !== c) {
+            req.setYield(true);
+            return;
+          }
+          routed = 'off';
+        }
+        handlers.upgrade(res as unknown as HttpRes, req as HttpReq, context as unknown as UpgradeContext, sni, c);
+      },
       open: (socket) => handlers.open(asHandle(socket)),
       // Handed over as is: one frame less per message. The socket is a WsHandle: uWS.js copies the
       // upgrade's userData onto it at open, and getUserData() returns the socket itself (AppWrapper.h).
@@ -113,6 +135,40 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
       app.close();
     },
   };
+}
+
+/**
+ * Every route matches every path: uWS.js's router treats any segment that
+ * starts with "*" as a wildcard (HttpRouter.h executeHandlers), while a
+ * second route on the same pattern would replace the first (v20.67) or abort
+ * the process (v20.51). Routes of equal rank run in the order registered.
+ */
+function routePattern(c: WsCompression): string {
+  return c === 'off' ? '/*' : `/*permessage-deflate-${c}`;
+}
+
+/**
+ * The context's compressor. Alone, a compressor constant means uWS.js's
+ * shared decompressor: it answers client_no_context_takeover, so inbound
+ * messages hold nothing per connection (see WS_COMPRESSIONS).
+ */
+function compressor(uWS: UWS.UwsNative, c: WsCompression): number {
+  switch (c) {
+    case 'off': return uWS.DISABLED;
+    case 'shared': return uWS.SHARED_COMPRESSOR;
+    case 'dedicated-3k': return uWS.DEDICATED_COMPRESSOR_3KB;
+    case 'dedicated-4k': return uWS.DEDICATED_COMPRESSOR_4KB;
+    case 'dedicated-8k': return uWS.DEDICATED_COMPRESSOR_8KB;
+    case 'dedicated-16k': return uWS.DEDICATED_COMPRESSOR_16KB;
+    case 'dedicated-32k': return uWS.DEDICATED_COMPRESSOR_32KB;
+    case 'dedicated-64k': return uWS.DEDICATED_COMPRESSOR_64KB;
+    case 'dedicated-128k': return uWS.DEDICATED_COMPRESSOR_128KB;
+    case 'dedicated-256k': return uWS.DEDICATED_COMPRESSOR_256KB;
+    default: {
+      const never: never = c;
+      throw new Error(`unknown compression ${String(never)}`);
+    }
+  }
 }
 
 /** uWS.js's WebSocket::SendStatus (src/WebSocket.h): BACKPRESSURE 0, SUCCESS 1, DROPPED 2, by name. */

@@ -25,6 +25,8 @@ export interface NativeRequest {
   getCaseSensitiveMethod(): string;
   getQuery(): string | undefined;
   forEach(cb: (key: string, value: string) => void): void;
+  /** Lets the router try the next matching route after this handler returns. */
+  setYield(yield_: boolean): NativeRequest;
 }
 
 export interface NativeResponse {
@@ -97,6 +99,15 @@ export interface UwsNative {
   App(options?: AppOptions): TemplatedApp;
   SSLApp(options: AppOptions): TemplatedApp;
   readonly DISABLED: number;
+  readonly SHARED_COMPRESSOR: number;
+  readonly DEDICATED_COMPRESSOR_3KB: number;
+  readonly DEDICATED_COMPRESSOR_4KB: number;
+  readonly DEDICATED_COMPRESSOR_8KB: number;
+  readonly DEDICATED_COMPRESSOR_16KB: number;
+  readonly DEDICATED_COMPRESSOR_32KB: number;
+  readonly DEDICATED_COMPRESSOR_64KB: number;
+  readonly DEDICATED_COMPRESSOR_128KB: number;
+  readonly DEDICATED_COMPRESSOR_256KB: number;
   /** Exported by the binary, missing from its typings. */
   readonly LIBUS_LISTEN_EXCLUSIVE_PORT: number;
   us_listen_socket_close(listenSocket: ListenSocket): void;
