@@ -6,6 +6,7 @@ import type { BucketSpec, RateSync } from '../cluster/rate-sync.ts';
 
 /** How long spending may wait before it is sent to the pool, when a chunk has not filled yet. */
 const SYNC_MS = 100;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a new bucket waits for the pool's answer before the upgrade goes on with the local bucket alone. */
 const FIRST_SYNC_MS = 1000;
 
@@ -100,8 +101,9 @@ export class SharedBucket {
     if (this.#unsynced > 0) void this.sync();
     const t = this.#owner.clock.now();
     const level = Math.min(this.#spec.burst, this.#tokens + (t - this.#last) * this.#perMs);
-    const ms = Math.ceil((this.#spec.burst - level) / this.#perMs);
-    this.#idleTimer = this.#owner.clock.timer(ms + 1, () => this.#owner.forget(this), false);
+    const ms = Math.ceil((this.#spec.burst - level) / this.#perMs) + 1;
+    // Node's timers stop at about 24.8 days (a slow rate with a large burst can need longer): wait again then.
+    this.#idleTimer = this.#owner.clock.timer(Math.min(ms, MAX_TIMER_MS), () => (ms > MAX_TIMER_MS ? this.idle() : this.#owner.forget(this)), false);
   }
 
   /** A connection took it again before it was forgotten. */
