@@ -13,6 +13,9 @@ import { ProtocolHost } from '../session/protocol-host.ts';
 import { PluginHost } from '../session/plugin-host.ts';
 import type { RuntimePlugin } from '../plugin/runtime-protocol.ts';
 import { Vhost } from '../vhost/vhost.ts';
+import { SharedLimits } from '../session/shared-limits.ts';
+import type { RateSync } from '../cluster/rate-sync.ts';
+import type { VhostConfig } from '../config/model.ts';
 
 export interface Generation {
   readonly number: number;
@@ -22,6 +25,8 @@ export interface Generation {
   readonly hosts: readonly ProtocolHost[];
   /** The plugins' own states, one per vhost and plugin; each destroyed by the last of its protocol hosts. */
   readonly plugins: readonly PluginHost[];
+  /** Each vhost's shared message limits (ws-rate-limit-address, ws-rate-limit-user), by vhost name. */
+  readonly limits: ReadonlyMap<string, SharedLimits>;
 }
 
 export interface GenerationDeps {
@@ -38,6 +43,8 @@ export interface GenerationDeps {
   /** vhost.channels' store and counters. */
   readonly channels: ChannelService;
   readonly cluster: ((vhost: string, protocol: string) => ClusterScope) | undefined;
+  /** In a cluster: where the shared rate limits pool their spending (Redis). */
+  readonly rateSync: RateSync | undefined;
 }
 
 /**
@@ -52,7 +59,10 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
   const hosts: ProtocolHost[] = [];
   const plugins: PluginHost[] = [];
   const vhosts: Vhost[] = [];
+  const limits = new Map<string, SharedLimits>();
   for (const { config: vc, protocols } of prepared.vhosts) {
+    const vhostLimits = sharedLimits(vc, deps, previous);
+    if (vhostLimits) limits.set(vc.name, vhostLimits);
     const live = new Map<string, ProtocolHost>();
     const own = new Map<RuntimePlugin, PluginHost>();
     const pluginHost = (def: RuntimePlugin): PluginHost => {
@@ -70,6 +80,7 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
       const messageLimits = { vhost: vhostLimit, protocol: maxMessageSize };
       const host = new ProtocolHost(vc.name, plugin, options, {
         scheduler: deps.scheduler, topics: deps.topics, log: deps.log, counters: deps.counters, server: deps.server, clock: deps.clock, channels: deps.channels, messageLimits, plugin: pluginHost(plugin.plugin),
+        ...(vhostLimits ? { limits: vhostLimits } : {}),
         ...(compression ? { compression } : {}),
         ...(deps.cluster ? { cluster: deps.cluster } : {}),
       });
@@ -81,5 +92,14 @@ export function buildGeneration(prepared: Prepared, deps: GenerationDeps, previo
     for (const p of own.values()) if (p.holders === 0) void p.destroy(previous ? 'reload' : 'stop');
     vhosts.push(new Vhost(vc, live, vc.accessLog ? deps.accessLogs.open(vc.accessLog) : undefined, deps.counters.http(vc.name)));
   }
-  return { number: (previous?.number ?? 0) + 1, prepared, vhosts, hosts, plugins };
+  return { number: (previous?.number ?? 0) + 1, prepared, vhosts, hosts, plugins, limits };
+}
+
+/** A vhost's shared limits: the previous configuration's when unchanged, so a reload does not refill every bucket. */
+function sharedLimits(vc: VhostConfig, deps: GenerationDeps, previous: Generation | undefined): SharedLimits | undefined {
+  const specs = { address: vc.wsRateLimitAddress, user: vc.wsRateLimitUser };
+  if (!specs.address && !specs.user) return undefined;
+  const before = previous?.limits.get(vc.name);
+  if (before?.sameAs(specs, deps.rateSync)) return before;
+  return new SharedLimits(vc.name, specs, deps.clock, deps.rateSync, deps.log);
 }

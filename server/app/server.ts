@@ -4,6 +4,7 @@ import { LocalBus, type Bus } from '../bus/bus.ts';
 import { TopicRouter } from '../bus/topics.ts';
 import type { RedisCluster } from '../cluster/cluster.ts';
 import { ClusterScope } from '../cluster/scope.ts';
+import { ClusterRates, type RateSync } from '../cluster/rate-sync.ts';
 import { tswsError } from '../base/errors.ts';
 import { buildGeneration, type Generation } from './generation.ts';
 import { AccessLogs } from '../vhost/access-log.ts';
@@ -226,6 +227,9 @@ export class TswsServer {
     return { cluster: this.cluster?.stats, ...(t ? { thread: { index: t.index, mesh: t.metrics } } : {}) };
   }
 
+  /** The cluster's pool of the shared rate limits, made once: a reload keeps the vhosts' buckets when their limits are unchanged. */
+  #rateSync: RateSync | undefined;
+
   #generationDeps() {
     const cluster = this.cluster;
     return {
@@ -238,6 +242,7 @@ export class TswsServer {
       clock: this.#clock,
       channels: this.channels,
       cluster: cluster ? (vhost: string, protocol: string) => new ClusterScope(cluster, vhost, protocol, (topic) => TopicRouter.key(vhost, protocol, topic)) : undefined,
+      rateSync: (this.#rateSync ??= cluster ? new ClusterRates(cluster) : undefined),
     };
   }
 

@@ -1,6 +1,7 @@
 /** @module The one registry of coded errors and warnings: every failure tsws reports carries a code from here. */
 import { error, warning, type Entry } from './error-entry.ts';
 import { CHANNEL_FRAME_ERRORS } from './errors-channel-frames.ts';
+import { AUTH_ERRORS } from './errors-auth.ts';
 import { CLIENT_ERRORS } from './errors-client.ts';
 import { CLUSTER_ERRORS } from './errors-cluster.ts';
 import { CHANNEL_ERRORS } from './errors-channels.ts';
@@ -359,6 +360,8 @@ export const REGISTRY = {
   // ---- channels (vhost.channels) and their wire frames ----------------------
   ...CHANNEL_ERRORS,
   ...CHANNEL_FRAME_ERRORS,
+  // ---- token auth and the shared rate limits ---------------------------------
+  ...AUTH_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;

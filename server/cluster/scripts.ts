@@ -12,6 +12,8 @@ import type { Redis } from 'ioredis';
  *   P log:<scope>      STREAM of a shared log: entry ids "<n>-0", n consecutive from 1
  *   P logepoch:<scope> the log's epoch: a new one whenever an append finds the stream gone
  *   P bus:<topic>      pub/sub channel of a bus topic
+ *   P rl:<a|u>:<vhost>/<address or subject>
+ *                      HASH a shared rate-limit bucket: v tokens, t ms of Redis's clock; PX until it would be full
  * Scripts touch keys they compute (owners' heartbeats, linger targets): fine on a
  * standalone Redis or a primary with replicas, not on Redis Cluster.
  */
@@ -207,6 +209,28 @@ for _, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', '+', 'COUNT', 
   out[#out + 1] = e[2][2] or ''
 end
 return out
+`;
+
+/**
+ * KEYS: bucket. ARGV: tokens per ms, burst, spent. The bucket refills by
+ * Redis's clock (instances' clocks never meet), loses what an instance spent
+ * since its last call, and may go below zero, down to minus one burst: an
+ * instance that spent ahead of the pool (see shared-limits.ts) leaves a debt
+ * every instance then waits out. It expires when it would be full again, so
+ * an idle key costs nothing. → tokens left, as text (Lua numbers are floats).
+ */
+export const SPEND = `
+local rate, burst, spent = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cur = redis.call('HMGET', KEYS[1], 'v', 't')
+local v = tonumber(cur[1]) or burst
+local last = tonumber(cur[2]) or now
+if now > last then v = math.min(burst, v + (now - last) * rate) end
+v = math.max(v - spent, -burst)
+redis.call('HSET', KEYS[1], 'v', tostring(v), 't', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - v) / rate) + 1000)
+return tostring(v)
 `;
 
 /** Runs a script by its SHA, loading it once when Redis does not know it (first use, or after a restart). */

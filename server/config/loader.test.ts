@@ -153,4 +153,15 @@ describe('config loader', () => {
     const zero = load(makeConfigDir({ vhosts: { x: vhost({ 'ws-max-message-size': '0' }) } }));
     expect(codes(zero.diagnostics.errors)).not.toEqual([]);
   });
+
+  it('ws-rate-limit-address / -user: nginx-style rates, burst one second\'s worth unless given, off when absent; nonsense is refused', () => {
+    const rate = (v: unknown) => load(makeConfigDir({ vhosts: { x: vhost({ 'ws-rate-limit-address': v, 'ws-rate-limit-user': '600r/m burst=5' }) } }));
+    expect(load(makeConfigDir({ vhosts: { x: vhost() } })).config?.vhosts[0]?.wsRateLimitAddress).toBeUndefined();
+    expect(rate('20r/s').config?.vhosts[0]?.wsRateLimitAddress).toEqual({ perSecond: 20, burst: 20 });
+    expect(rate('0.5/s burst=3').config?.vhosts[0]?.wsRateLimitAddress).toEqual({ perSecond: 0.5, burst: 3 });
+    expect(rate('1r/h').config?.vhosts[0]?.wsRateLimitAddress).toEqual({ perSecond: 1 / 3600, burst: 1 });
+    expect(rate('off').config?.vhosts[0]?.wsRateLimitAddress).toBeUndefined();
+    expect(rate('20r/s').config?.vhosts[0]?.wsRateLimitUser).toEqual({ perSecond: 10, burst: 5 });
+    for (const bad of ['20', 'fast', '20r/d', '0r/s', '5r/s burst=0']) expect(codes(rate(bad).diagnostics.errors), bad).toEqual(['TSWS_ERR_CONFIG_VALUE']);
+  });
 });

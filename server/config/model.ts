@@ -200,9 +200,19 @@ export interface VhostConfig {
   readonly wsMaxMessageSize: number | undefined;
   /** Origins allowed to open websockets; undefined allows any. */
   readonly wsOrigins: readonly string[] | undefined;
+  /** Messages per remote address, all its websockets on this vhost together; undefined: off. tsws: "ws-rate-limit-address". */
+  readonly wsRateLimitAddress: RateSpec | undefined;
+  /** Messages per authenticated subject, all their websockets on this vhost together; undefined: off. tsws: "ws-rate-limit-user". */
+  readonly wsRateLimitUser: RateSpec | undefined;
   readonly mounts: readonly MountConfig[];
   readonly protocols: readonly ProtocolEnable[];
   readonly source: SourceRef;
+}
+
+/** A token bucket's settings ("ws-rate-limit-address", "ws-rate-limit-user"): `burst` at once, refilled at `perSecond`. */
+export interface RateSpec {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 export interface ServerConfig {

@@ -5,7 +5,7 @@ import { openFileLimit } from '../base/os-limits.ts';
 import { INSTANCE_ID, defaultInstanceId } from './instance-id.ts';
 import { key, later, type Block, type Values } from './key-spec.ts';
 import {
-  bool, checked, envPairs, filePath, headerPairs, int, logLevel, mimeTypes, nested, oneOf, pathList, pingSecs, plainPath, statusPairs, string, stringList, unchecked,
+  bool, checked, envPairs, filePath, headerPairs, int, logLevel, mimeTypes, nested, oneOf, pathList, pingSecs, plainPath, rate, statusPairs, string, stringList, unchecked,
 } from './value-types.ts';
 
 export type { Block, KeyDef, KeyKind } from './key-spec.ts';
@@ -142,6 +142,16 @@ export const VHOST_KEYS = {
     absent: 'the global value',
     why: 'one limit for the whole server unless a vhost needs its own',
     doc: 'tsws: the largest websocket message, in bytes, on this vhost (overrides the global key); a plugin\'s maxMessageSize can only lower it. A protocol\'s entry in ws-protocols may set its own ("echo": {"ws-max-message-size": "4194304"}), which wins over both.',
+  }),
+  'ws-rate-limit-address': key(rate, {
+    absent: 'off',
+    why: 'addresses are shared (NAT, proxies, mobile carriers): only the operator knows a fair figure',
+    doc: 'tsws: websocket messages per remote address, all its connections to this vhost together, as nginx\'s limit_req writes it: "20r/s", "600r/m", optionally " burst=40" (default burst: one second\'s worth). Over it, the connection that sent the message is closed with 1008, as a protocol\'s own rateLimit does. With a cluster the count is shared by every instance (docs/reference/security.md).',
+  }),
+  'ws-rate-limit-user': key(rate, {
+    absent: 'off',
+    why: 'a user\'s fair rate depends on the application',
+    doc: 'tsws: websocket messages per authenticated user (the subject a filter accepted with, e.g. a JWT\'s "sub"), all their connections to this vhost together; same form and same close as ws-rate-limit-address. Connections nobody authenticated are not counted here.',
   }),
   sts: key(bool, {
     default: false,

@@ -3,7 +3,7 @@ import { tswsError } from '../base/errors.ts';
 import { parseLogLevel, type Level } from '../base/log.ts';
 import { asBool, asInt, asPairList, asPlainPath, asString, asStringList, asStringMap, type Site } from './coerce.ts';
 import type { KeyKind, ValueType } from './key-spec.ts';
-import type { Pairs } from './model.ts';
+import type { Pairs, RateSpec } from './model.ts';
 
 export const string: ValueType<string> = { kind: 'string', parse: asString };
 export const bool: ValueType<boolean> = { kind: 'bool', parse: asBool };
@@ -51,6 +51,27 @@ export interface Nested {
 export function nested(kind: 'array' | 'object'): ValueType<Nested> {
   return { kind, parse: (raw, site) => ({ raw, site }) };
 }
+
+const RATE = /^\s*(\d+(?:\.\d+)?)\s*r?\/(s|m|h)\s*(?:[,\s]\s*burst\s*=\s*(\d+))?\s*$/;
+
+/**
+ * A rate written as nginx's limit_req writes it: "20r/s", "600r/m" ("r" may
+ * be left out, "/h" works too), with an optional " burst=40" (default: one
+ * second's worth, at least 1). "0" or "off": no limit (undefined).
+ */
+export const rate: ValueType<RateSpec | undefined> = {
+  kind: 'string',
+  parse: (v, s, k) => {
+    const w = asString(v, s, k);
+    if (w === undefined || w === '0' || w === 'off') return undefined;
+    const m = RATE.exec(w);
+    const per = m ? Number(m[1]) / (m[2] === 's' ? 1 : m[2] === 'm' ? 60 : 3600) : 0;
+    if (!m || !(per > 0)) return refuse(s, k, `"${w}" is not a rate such as "20r/s", "600r/m" or "20r/s burst=40" (or "off")`);
+    const burst = m[3] !== undefined ? Number(m[3]) : Math.max(1, Math.ceil(per));
+    if (burst < 1) return refuse(s, k, `"${w}": burst must be at least 1`);
+    return { perSecond: per, burst };
+  },
+};
 
 /** uWS.js counts idle time in 4-second ticks and needs at least 8; 0 is off. */
 export const pingSecs: ValueType<number> = {

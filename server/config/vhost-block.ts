@@ -50,6 +50,8 @@ export function buildVhost(raw: unknown, site: Site, ctx: ReadContext): VhostCon
     ...tlsFields,
     wsOrigins: v['ws-origins'],
     wsMaxMessageSize: v['ws-max-message-size'],
+    wsRateLimitAddress: v['ws-rate-limit-address'],
+    wsRateLimitUser: v['ws-rate-limit-user'],
     mounts,
     protocols,
     source: site.source,

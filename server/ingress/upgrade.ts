@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { TswsError, tswsError } from '../base/errors.ts';
 import { HttpExchange } from '../http/exchange.ts';
 import type { InFlight } from '../http/inflight.ts';
-import type { FilterVerdict } from '../plugin/api.ts';
-import { ERROR_STATUS, readRefusal } from '../plugin/verdict.ts';
+import type { FilterVerdict, UpgradeAccept } from '../plugin/api.ts';
+import { ERROR_STATUS, readAuth, readRefusal } from '../plugin/verdict.ts';
 import { remoteAddress, type HttpReq, type HttpRes, type SendStatus, type SocketData, type UpgradeContext, type WsCompression, type WsHandle } from '../transport/types.ts';
 import { MISDIRECTED, type VhostRouter } from './vhost-router.ts';
 import type { MountConfig } from '../config/model.ts';
@@ -13,6 +13,7 @@ import { frontDoor, type FrontDoorConfig } from './front-door.ts';
 import { readFraming, refuseFraming } from '../http/framing.ts';
 import type { ProtocolHost } from '../session/protocol-host.ts';
 import { Connection } from '../session/connection.ts';
+import type { HeldLimits } from '../session/shared-limits.ts';
 import type { WsSession } from '../session/ws-session.ts';
 import { normalizeRequestPath } from '../http/request-path.ts';
 import { proxyUpgrade } from '../http/mounts/proxy-ws.ts';
@@ -179,7 +180,7 @@ function upgradeExchange(l: UpgradeLog, protocol: string): HttpExchange {
 function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
   const { ex, host } = u;
   // Plain-JS plugins are not type checked: anything but 'accept' or {accept: true} refuses, as it always did.
-  const accepted = typeof verdict === 'object' && verdict !== null && 'accept' in verdict && verdict.accept === true ? verdict : undefined;
+  const accepted = typeof verdict === 'object' && verdict !== null && 'accept' in verdict && verdict.accept === true ? (verdict as UpgradeAccept) : undefined;
   if (verdict !== 'accept' && !accepted) {
     if (ex.aborted) return;
     const refusal = readRefusal(verdict, ERROR_STATUS);
@@ -187,19 +188,33 @@ function completeUpgrade(u: PendingUpgrade, verdict: FilterVerdict): void {
   }
   // From here every way out but the upgrade tells the filter its accepted upgrade was dropped.
   if (ex.aborted) return accepted?.dropped?.();
-  const echoed = accepted?.protocol ?? (u.requested ? host.protocol : '');
   if (accepted?.protocol !== undefined && accepted.protocol !== '' && !u.requested.split(',').some((p) => p.trim() === accepted.protocol)) {
     host.counters.callbackErrors++;
     host.log.error({ callback: 'filter', protocol: accepted.protocol }, `vhost "${host.vhostName}", protocol "${host.protocol}": the filter accepted with subprotocol "${accepted.protocol}", which the client did not ask for; upgrade refused with 500`);
     accepted.dropped?.();
     return ex.sendStatus(500, 'The upgrade filter failed.');
   }
-  if (!host.live) {
+  const auth = readAuth(accepted?.auth);
+  if (auth) u.request.auth = auth;
+  // The vhost's shared limits: in a cluster a new bucket first hears what the other instances spent.
+  const held = host.limits?.hold(u.request.peer, auth?.subject);
+  if (!held?.ready) return openConnection(u, accepted, held);
+  ex.watchAbort();
+  void held.ready.then(() => openConnection(u, accepted, held));
+}
+
+function openConnection(u: PendingUpgrade, accepted: UpgradeAccept | undefined, held: HeldLimits | undefined): void {
+  const { ex, host } = u;
+  if (ex.aborted || !host.live) {
+    held?.release();
     accepted?.dropped?.();
-    return ex.sendStatus(503, 'This protocol is not available.');
+    if (!ex.aborted) ex.sendStatus(503, 'This protocol is not available.');
+    return;
   }
+  const echoed = accepted?.protocol ?? (u.requested ? host.protocol : '');
   // The connection first: the session maker may be given it (websocket.connection makes the connection's object).
   const conn = new Connection(host, u.request);
+  conn.holdLimits(held);
   const factory = host.def.wsSession;
   if (factory) {
     ex.beforePluginCode();

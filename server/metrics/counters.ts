@@ -29,6 +29,10 @@ export interface ProtocolCounters {
   writesDropped: number;
   /** Published messages discarded by the "drop-oldest" inbox policy. */
   publishedDropped: number;
+  /** Connections closed (1008) for going over the protocol's rateLimit, the vhost's ws-rate-limit-address, its ws-rate-limit-user. */
+  rateLimitedConnection: number;
+  rateLimitedAddress: number;
+  rateLimitedUser: number;
   /** Plugin callbacks that threw or rejected (any callback, websocket or HTTP, and timers). */
   callbackErrors: number;
   /** Close code → closes of established connections with it. */
@@ -49,6 +53,9 @@ export function newProtocolCounters(): ProtocolCounters {
     backpressureWaits: 0,
     writesDropped: 0,
     publishedDropped: 0,
+    rateLimitedConnection: 0,
+    rateLimitedAddress: 0,
+    rateLimitedUser: 0,
     callbackErrors: 0,
     closes: new Map(),
     compression: 'off',

@@ -28,7 +28,7 @@ export interface MetricsSource {
   readonly contentType: string;
 }
 
-type ProtocolField = Exclude<keyof ProtocolCounters, 'open' | 'closes' | 'compression'>;
+type ProtocolField = Exclude<keyof ProtocolCounters, 'open' | 'closes' | 'compression' | 'rateLimitedConnection' | 'rateLimitedAddress' | 'rateLimitedUser'>;
 
 /** One counter per field, labelled {vhost, protocol}. */
 const PROTOCOL_COUNTERS: readonly (readonly [name: string, help: string, field: ProtocolField])[] = [
@@ -101,6 +101,20 @@ function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
     collect() {
       this.reset();
       for (const [vhost, protocol, c] of counters.protocols()) if (c.compression !== 'off') this.set({ vhost, protocol, compression: c.compression }, 1);
+    },
+  });
+  new Counter({
+    name: 'tsws_ws_rate_limited_total',
+    help: 'Websocket connections closed (1008) for sending too fast, by the limit they went over: connection (the protocol\'s rateLimit), address (ws-rate-limit-address), user (ws-rate-limit-user).',
+    labelNames: ['vhost', 'protocol', 'limit'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [vhost, protocol, c] of counters.protocols()) {
+        this.inc({ vhost, protocol, limit: 'connection' }, c.rateLimitedConnection);
+        this.inc({ vhost, protocol, limit: 'address' }, c.rateLimitedAddress);
+        this.inc({ vhost, protocol, limit: 'user' }, c.rateLimitedUser);
+      }
     },
   });
   new Counter({

@@ -7,7 +7,7 @@ import type { Timer, WriteStatus } from './api-base.ts';
 import type { Channels } from './api-channels.ts';
 import type { ClientConnectInfo, ClientConnOn } from './api-client.ts';
 import type { ClusterView } from './api-cluster.ts';
-import type { HeaderInput, HttpRequestInfo, PeerRequest, Published } from './api-request.ts';
+import type { Authenticated, HeaderInput, HttpRequestInfo, PeerRequest, Published } from './api-request.ts';
 import type { ServerView } from './api-server.ts';
 
 /*
@@ -83,6 +83,15 @@ export interface Conn<V = unknown, S = unknown, P = unknown> {
   /** What `session` returned for this connection (apiVersion 2 with `connection`: the object it returned). */
   readonly session: S;
   readonly request: PeerRequest;
+  /** Who the filter said this is (`request.auth`), or the later token `renewAuth` gave; undefined: nobody said. */
+  readonly auth: Authenticated | undefined;
+  /**
+   * A refreshed token for the same subject (jwtFilter's `refresh` calls it):
+   * the close at the old expiry is off, one at `auth.expiresAt` replaces it.
+   * Another subject throws TSWS_ERR_AUTH_SUBJECT_CHANGED (the per-user rate
+   * limit is counted by subject: a new user needs a new connection).
+   */
+  renewAuth(auth: Authenticated): void;
   readonly isOpen: boolean;
   /** Bytes queued in the transport, not yet taken by the peer. */
   readonly bufferedAmount: number;

@@ -19,6 +19,28 @@ export interface PeerRequest {
   readonly pathInMount?: string;
   /** A decoded query parameter, or undefined. */
   queryParam(name: string): string | undefined;
+  /** One header by its lower-case name (repeated ones joined by ", "), without building `headers`: a websocket keeps its request for life. */
+  header(name: string): string | undefined;
+  /**
+   * Who the gate said this is: set when the filter accepted with `auth`
+   * (`jwtFilter` of tsws/plugin/runtime does), so the session maker sees it.
+   * The connection's current one (after a refresh) is `conn.auth`.
+   */
+  readonly auth?: Authenticated;
+}
+
+/**
+ * An authenticated peer, as a gate found it (docs/reference/auth.md). The
+ * framework keys the per-user rate limit by `subject` and closes a websocket
+ * with 4001 "token expired" at `expiresAt` unless `conn.renewAuth` moved it.
+ */
+export interface Authenticated {
+  /** The user: a JWT's `sub`. The per-user rate limit counts by it. */
+  readonly subject: string;
+  /** Seconds since the epoch after which the connection is closed (4001); undefined: never. */
+  readonly expiresAt?: number;
+  /** Everything the token said (a JWT's payload), for the plugin. */
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /** An HTTP request under a callback:// mount. */
@@ -67,8 +89,14 @@ export interface Refusal {
   readonly headers?: HeaderInput;
 }
 
-/** What a gate (`websocket.filter`, `http.filter`) decides: 'accept', or a refusal. One word for both. */
-export type Verdict = 'accept' | Refusal;
+/** 'accept' naming who the peer is: the request's `auth` (and the websocket's `conn.auth`) from then on. */
+export interface Accepted {
+  readonly accept: true;
+  readonly auth?: Authenticated;
+}
+
+/** What a gate (`websocket.filter`, `http.filter`) decides: 'accept' (with `auth`, as an object), or a refusal. One word for both. */
+export type Verdict = 'accept' | Accepted | Refusal;
 
 /**
  * 'accept' with details, for a protocol that relays upgrades (`mountUpgrades`):
@@ -77,8 +105,7 @@ export type Verdict = 'accept' | Refusal;
  * accepted upgrade never became a connection (the client left while the
  * filter decided), to release what the filter set up for it.
  */
-export interface UpgradeAccept {
-  readonly accept: true;
+export interface UpgradeAccept extends Accepted {
   readonly protocol?: string;
   readonly dropped?: () => void;
 }

@@ -10,6 +10,7 @@ import {
   type Channel, type Channels, type NoOptions, type TswsError, type WsCallbacks, type WsEvents, type WsObject, type WsTable, type HttpObject,
 } from './api.ts';
 import { SETTINGS_KEYS } from './protocol-checks.ts';
+import { jwtFilter } from './runtime.ts';
 
 // ---- the tuples the loader validates with are the types' keys -------------------
 
@@ -303,6 +304,28 @@ export const explicitV1 = definePlugin({
           expectTypeOf(conn.session).toEqualTypeOf<V1Session>();
         },
       },
+    }),
+  ],
+});
+
+// ---- jwtFilter (tsws/plugin/runtime) is a websocket and an HTTP gate as it is -------------
+
+const jwt = jwtFilter({ secret: 'x'.repeat(32), algorithms: ['HS256'] });
+definePlugin({
+  apiVersion: 2,
+  protocols: (protocol) => [
+    protocol({
+      name: 'jwt-typed',
+      websocket: {
+        filter: jwt,
+        session: (_vhost, req) => ({ user: req.auth?.subject }),
+        receive(conn, data, isBinary) {
+          expectTypeOf(conn.session.user).toEqualTypeOf<string | undefined>();
+          expectTypeOf(conn.auth?.claims).toEqualTypeOf<Readonly<Record<string, unknown>> | undefined>();
+          jwt.tokenFrame(conn, data, isBinary);
+        },
+      },
+      http: { filter: jwt, http: (txn) => expectTypeOf(txn.request.auth?.subject).toEqualTypeOf<string | undefined>() },
     }),
   ],
 });

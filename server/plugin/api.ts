@@ -18,7 +18,7 @@ export type {
 } from './api-channels.ts';
 export type { ClientFrame, ServerFrame } from './channel-frames.ts';
 export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from './api-cluster.ts';
-export type { AccessVerdict, FilterVerdict, Fragment, HeaderInput, HttpRequestInfo, PeerRequest, Published, Refusal, UpgradeAccept, Verdict } from './api-request.ts';
+export type { AccessVerdict, Accepted, Authenticated, FilterVerdict, Fragment, HeaderInput, HttpRequestInfo, PeerRequest, Published, Refusal, UpgradeAccept, Verdict } from './api-request.ts';
 export type { NoOptions, OptionSpec, OptionSpecs, OptionValues, ProtocolCheckSite, ProtocolSettings, WsCompression } from './api-options.ts';
 export type { ClientConn, Conn, HttpTxn, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
 export type {

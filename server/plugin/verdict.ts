@@ -1,5 +1,5 @@
-/** @module A gate's refusal read the same way for both gates (the websocket filter, the HTTP filter): the status to send, the reason and the headers. */
-import type { HeaderInput } from './api-request.ts';
+/** @module A gate's answer read the same way for both gates (the websocket filter, the HTTP filter): a refusal's status, reason and headers, an acceptance's `auth`. */
+import type { Authenticated, HeaderInput } from './api-request.ts';
 
 export interface ReadRefusal {
   readonly status: number;
@@ -26,4 +26,16 @@ function headerPairs(h: unknown): [string, string][] {
   if (Array.isArray(h)) return h.filter((p): p is readonly [unknown, unknown] => Array.isArray(p) && p.length === 2).map(([k, v]) => [String(k), String(v)]);
   if (typeof h === 'object' && h !== null) return Object.entries(h as HeaderInput).map(([k, v]) => [k, String(v)]);
   return [];
+}
+
+/** Plain-JS filters are not type checked: `auth` needs a string subject, and an expiry and claims of the right kinds, or it is ignored. */
+export function readAuth(a: unknown): Authenticated | undefined {
+  if (typeof a !== 'object' || a === null) return undefined;
+  const { subject, expiresAt, claims } = a as { subject?: unknown; expiresAt?: unknown; claims?: unknown };
+  if (typeof subject !== 'string') return undefined;
+  return {
+    subject,
+    ...(typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? { expiresAt } : {}),
+    claims: typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : {},
+  };
 }

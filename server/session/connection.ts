@@ -1,6 +1,6 @@
 /** @module One websocket connection: dispatches the lws callbacks and enforces one write per writable. */
 import { TswsError, tswsError } from '../base/errors.ts';
-import type { Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin/api.ts';
+import type { Authenticated, Conn, PeerRequest, Published, Timer, WriteStatus } from '../plugin/api.ts';
 import type { TopicSubscriber } from '../bus/topics.ts';
 import type { Bytes, SendStatus, WsHandle } from '../transport/types.ts';
 import type { ProtocolHost } from './protocol-host.ts';
@@ -13,6 +13,8 @@ import { StallWatch } from './stall-watch.ts';
 import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
 import { WritableRunner, type WritableOwner } from './writables.ts';
 import type { WsSession } from './ws-session.ts';
+import type { HeldLimits } from './shared-limits.ts';
+import { ConnAuth } from './conn-auth.ts';
 
 /** The threshold lives with the scheduler (client connections share it); proxy-ws.ts and server.ts import it from here. */
 export { WRITABLE_THRESHOLD };
@@ -53,6 +55,10 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #topics: Set<string> | undefined;
   /** The protocol's opt-in rate limit; made by the first message when there is one. */
   #bucket: TokenBucket | undefined;
+  /** The vhost's per-address and per-user buckets this connection spends from too (shared-limits.ts). */
+  #limits: HeldLimits | undefined;
+  /** Who the filter said this is, or the last renewAuth; closes with 4001 at its expiry. */
+  readonly #auth: ConnAuth;
   /**
    * False only right after a send the transport reported as fully taken
    * ('sent': nothing buffered), so the threshold check before the next
@@ -67,6 +73,16 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.vhost = vhost;
     this.request = request;
     this.session = session;
+    this.#auth = new ConnAuth(request.auth);
+  }
+
+  get auth(): Authenticated | undefined {
+    return this.#auth.current;
+  }
+
+  /** Set by the upgrade before the connection opens: the vhost's shared buckets for this address and user. */
+  holdLimits(held: HeldLimits | undefined): void {
+    this.#limits = held;
   }
 
   get protocol(): string {
@@ -139,6 +155,11 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     return this.#ownedTimers().setTimeout(ms, fn);
   }
 
+  renewAuth(auth: Authenticated): void {
+    this.#auth.renew(auth, this.protocol);
+    if (this.#state === 'open') this.#armExpiry();
+  }
+
   setInterval(ms: number, fn: () => void): Timer {
     return this.#ownedTimers().setInterval(ms, fn);
   }
@@ -200,6 +221,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#state = 'open';
     this.openedAt = Math.floor(Date.now() / 1000);
     this.vhost.attach(this);
+    if (this.auth?.expiresAt !== undefined) this.#armExpiry();
     this.#inEvent = true;
     this.#runner.run(this.vhost.where.established, this.vhost.def.callbacks.established, this);
     this.#afterEvent(false);
@@ -214,8 +236,11 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     const def = this.vhost.def;
     if (message.byteLength > this.vhost.maxMessageSize) return this.#refuse(tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit: this.vhost.maxMessageSize }), 'message too big');
     if (def.rateLimit && !(this.#bucket ??= new TokenBucket(def.rateLimit.burst, def.rateLimit.perMs * 1000, this.vhost.clock.now)).take()) {
+      counters.rateLimitedConnection++;
       return this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer }), 'rate limit');
     }
+    const over = this.#limits?.take();
+    if (over !== undefined) return this.#overShared(over);
     this.#inEvent = true;
     const receive = def.callbacks.receive;
     if (receive) {
@@ -231,6 +256,28 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #refuse(e: TswsError, reason: string): void {
     this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
     this.close(e.closeCode ?? 1008, reason);
+  }
+
+  /** Over the vhost's per-address or per-user limit: the same close as the protocol's own rateLimit. */
+  #overShared(over: 'address' | 'user'): void {
+    const vhost = this.vhost.vhostName;
+    if (over === 'address') {
+      this.vhost.counters.rateLimitedAddress++;
+      return this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED_ADDRESS', { vhost, peer: this.request.peer }), 'rate limit');
+    }
+    this.vhost.counters.rateLimitedUser++;
+    this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED_USER', { vhost, subject: this.auth?.subject ?? '' }), 'rate limit');
+  }
+
+  /** The token's expiry: 4001 "token expired" unless renewAuth moved it first. */
+  #armExpiry(): void {
+    this.#auth.arm((ms, fn) => this.#ownedTimers().setTimeout(ms, fn), () => this.#expired());
+  }
+
+  #expired(): void {
+    const e = tswsError('TSWS_ERR_AUTH_EXPIRED', { protocol: this.protocol, peer: this.request.peer, subject: this.auth?.subject ?? '' });
+    this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
+    this.close(e.closeCode ?? 4001, 'token expired');
   }
 
   drained(): void {
@@ -250,6 +297,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#ws = undefined;
     this.#runner.want = false;
     this.#timers?.cancelAll();
+    this.#limits?.release();
     this.#stall?.cancel();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
@@ -365,6 +413,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#state = 'closed';
     this.#runner.want = false;
     this.#timers?.cancelAll();
+    this.#limits?.release();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
     this.vhost.channels.connectionClosed(this);

@@ -1,5 +1,5 @@
 /** @module The request snapshot handed to plugins, copied out of the transport's stack-allocated request. */
-import type { PeerRequest } from '../plugin/api.ts';
+import type { Authenticated, PeerRequest } from '../plugin/api.ts';
 import type { HttpReq } from '../transport/types.ts';
 
 /** Between names and values of packed headers: neither can contain a line feed (it ends a header line). */
@@ -17,6 +17,8 @@ export class RequestSnapshot implements PeerRequest {
   readonly path: string;
   readonly query: string;
   readonly peer: string;
+  /** Set once, by the upgrade or the HTTP gate, from a filter that accepted with `auth`; read-only to plugins. */
+  auth: Authenticated | undefined = undefined;
   #packed: string | undefined;
   #headers: Readonly<Record<string, string>> | undefined;
   #params: URLSearchParams | undefined;

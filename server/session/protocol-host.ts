@@ -12,6 +12,7 @@ import type { PluginHost } from './plugin-host.ts';
 import { ClientSet } from './client/client-set.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../config/schema.ts';
 import { SYSTEM_CLOCK, type Clock } from '../base/clock.ts';
+import type { SharedLimits } from './shared-limits.ts';
 import type { WsCompression } from '../config/model.ts';
 import { VhostChannels, type ChannelService } from '../channels/channels.ts';
 import { LocalChannelStore } from '../channels/local-store.ts';
@@ -32,6 +33,8 @@ export interface ProtocolHostDeps {
   readonly messageLimits?: { readonly vhost: number; readonly protocol: number | undefined };
   /** The plugin's own state on this vhost, shared with its other protocols here (none: undefined, as for a unit test's host). */
   readonly plugin?: PluginHost;
+  /** The vhost's per-address and per-user message limits (none configured: undefined). */
+  readonly limits?: SharedLimits;
   /** The vhost's permessage-deflate for this protocol ("permessage-deflate" in its ws-protocols entry); the plugin's setting otherwise. */
   readonly compression?: WsCompression;
   /** What this host's timers and its connections' run on (default Node's; tsws/testing's protocol kit gives a manual one). */
@@ -71,6 +74,8 @@ export class ProtocolHost implements ProtocolVhost {
   readonly clock: Clock;
   /** vhost.channels: this protocol's channels on this vhost. */
   readonly channels: VhostChannels;
+  /** The vhost's shared message limits, held by each new connection (upgrade.ts). */
+  readonly limits: SharedLimits | undefined;
   #state: unknown = undefined;
   #status: HostState = 'new';
   readonly #conns = new Set<HostedConnection>();
@@ -105,6 +110,7 @@ export class ProtocolHost implements ProtocolVhost {
     this.counters.compression = this.compression;
     this.clock = deps.clock ?? SYSTEM_CLOCK;
     this.channels = new VhostChannels(deps.channels ?? { store: new LocalChannelStore({ holder: 'local' }), stats: newChannelStats() }, vhostName, def.name);
+    this.limits = deps.limits;
     this.#timers = new OwnedTimers((fn) => this.#runTimer(fn), this.clock);
     this.#clients = new ClientSet({
       vhostName,

@@ -1,7 +1,7 @@
 /** @module callback:// mounts: hand requests under the mountpoint to a protocol's HTTP callbacks. */
 import type { Origin } from '../../config/model.ts';
 import { tswsError } from '../../base/errors.ts';
-import { ERROR_STATUS, readRefusal } from '../../plugin/verdict.ts';
+import { ERROR_STATUS, readAuth, readRefusal } from '../../plugin/verdict.ts';
 import type { ProtocolHost } from '../../session/protocol-host.ts';
 import { FAILED, ask } from '../../session/invoke.ts';
 import { RequestSnapshot } from '../../session/peer-request.ts';
@@ -50,8 +50,8 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
   ex.watchAbort();
   const verdict = ask(host, host.where[host.def.httpGate.name], filter, request, host);
   if (verdict === FAILED) return accessFailed(ex, unread);
-  if (!(verdict instanceof Promise)) return decide(ex, host, verdict, start, unread);
-  verdict.then((v) => (v === FAILED ? accessFailed(ex, unread) : ex.res.cork(() => decide(ex, host, v, start, unread))));
+  if (!(verdict instanceof Promise)) return decide(ex, host, verdict, start, unread, request);
+  verdict.then((v) => (v === FAILED ? accessFailed(ex, unread) : ex.res.cork(() => decide(ex, host, v, start, unread, request))));
 }
 
 /**
@@ -59,10 +59,16 @@ export function serveCallbackMount(m: MountRequest<CallbackOrigin>): void {
  * does, and may refuse with any error status; version 1's checkAccess says
  * 'allow' and refuses with 401 or 403 (anything else is 403), as it did.
  */
-function decide(ex: HttpExchange, host: ProtocolHost, verdict: unknown, start: () => void, unread: UnreadBody | undefined): void {
+function decide(ex: HttpExchange, host: ProtocolHost, verdict: unknown, start: () => void, unread: UnreadBody | undefined, request: HttpRequestSnapshot): void {
   if (ex.aborted) return;
   const gate = host.def.httpGate;
   if (verdict === gate.accept) return start();
+  // Version 2's 'accept' naming who the peer is: the transaction's request carries it (txn.request.auth).
+  if (gate.accept === 'accept' && typeof verdict === 'object' && verdict !== null && (verdict as { accept?: unknown }).accept === true) {
+    const auth = readAuth((verdict as { auth?: unknown }).auth);
+    if (auth) request.auth = auth;
+    return start();
+  }
   const refusal = readRefusal(verdict, gate.accept === 'allow' ? (s) => s === 401 : ERROR_STATUS);
   const { status, headers } = refusal;
   if (status === 401 && !headers.some(([k]) => k.toLowerCase() === 'www-authenticate')) headers.push(['WWW-Authenticate', 'Basic realm="tsws"']);
