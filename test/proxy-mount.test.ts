@@ -77,6 +77,28 @@ function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse): v
   });
 }
 
+/** The "/keep" mount's upstream: counts its connections and each request's arrivals by method and path. */
+let keepUpstream: http.Server;
+let keepConnections = 0;
+const keepArrivals = new Map<string, number>();
+/** Server side of the last connection that closed, once it has. */
+let keepLastClosed = 0;
+
+function keepHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const key = `${req.method} ${req.url}`;
+  const n = (keepArrivals.get(key) ?? 0) + 1;
+  keepArrivals.set(key, n);
+  req.resume();
+  req.on('end', () => {
+    // The first arrival of a /flaky request: the connection is closed under it, unanswered, as an upstream whose idle timeout strikes just as the request comes.
+    if (req.url?.startsWith('/flaky') && n === 1) return void req.socket.destroy();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+    res.end('ok');
+    // Answered with keep-alive, then closed: the proxy's kept connection dies between requests.
+    if (req.url === '/close-after') res.on('finish', () => req.socket.destroy());
+  });
+}
+
 let upstream: http.Server;
 let upstreamPort: number;
 let wss: WebSocketServer;
@@ -104,6 +126,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamPort = (upstream.address() as AddressInfo).port;
+  keepUpstream = http.createServer(keepHandler);
+  keepUpstream.on('connection', (socket) => {
+    keepConnections++;
+    socket.on('close', () => keepLastClosed++);
+  });
+  await new Promise<void>((resolve) => keepUpstream.listen(0, '127.0.0.1', resolve));
   // A port nothing listens on: bind one, then let it go.
   const probe = http.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -120,6 +148,7 @@ beforeAll(async () => {
         mounts: [
           { mountpoint: '/up', origin: `http://127.0.0.1:${upstreamPort}/app` },
           { mountpoint: '/down', origin: `http://127.0.0.1:${deadPort}/` },
+          { mountpoint: '/keep', origin: `http://127.0.0.1:${(keepUpstream.address() as AddressInfo).port}/` },
         ],
       }],
     }),
@@ -132,6 +161,8 @@ afterAll(async () => {
   wss.close();
   upstream.closeAllConnections();
   await new Promise((resolve) => upstream.close(resolve));
+  keepUpstream.closeAllConnections();
+  await new Promise((resolve) => keepUpstream.close(resolve));
   removeConfigDirs();
 });
 
@@ -277,6 +308,48 @@ describe('http:// proxy mounts: HTTP', () => {
     expect(r.status).toBe(413);
     expect(codes()).toContain('TSWS_ERR_HTTP_BODY_TOO_LARGE');
     expect(seen.has('/app/upload')).toBe(false);
+  });
+});
+
+describe('http:// proxy mounts: upstream connections', () => {
+  const get = async (p: string, init?: RequestInit) => {
+    const r = await fetch(srv.url(p), init);
+    return { status: r.status, text: await r.text() };
+  };
+
+  it('keeps the upstream connection alive and reuses it for request after request', async () => {
+    expect(await get('/keep/warm')).toEqual({ status: 200, text: 'ok' });
+    const before = keepConnections;
+    for (let i = 0; i < 5; i++) expect(await get(`/keep/n${i}`)).toEqual({ status: 200, text: 'ok' });
+    expect(keepConnections).toBe(before);
+  });
+
+  it('opens a new connection when the upstream closed its kept one between requests, and sends the request once', async () => {
+    expect(await get('/keep/warm')).toEqual({ status: 200, text: 'ok' });
+    const closed = keepLastClosed;
+    expect(await get('/keep/close-after')).toEqual({ status: 200, text: 'ok' });
+    await until(() => keepLastClosed > closed, 'the upstream to close the kept connection');
+    const before = keepConnections;
+    expect(await get('/keep/after-close')).toEqual({ status: 200, text: 'ok' });
+    expect(keepConnections).toBe(before + 1);
+    expect(keepArrivals.get('GET /after-close')).toBe(1);
+  });
+
+  it('sends an idempotent request again on a fresh connection when a reused one is closed under it', async () => {
+    expect(await get('/keep/warm')).toEqual({ status: 200, text: 'ok' });
+    expect(await get('/keep/flaky-get')).toEqual({ status: 200, text: 'ok' });
+    expect(keepArrivals.get('GET /flaky-get')).toBe(2);
+  });
+
+  it('never sends a POST twice: a reused connection closed under it is answered 502', async () => {
+    expect(await get('/keep/warm')).toEqual({ status: 200, text: 'ok' });
+    expect((await get('/keep/flaky-post', { method: 'POST' })).status).toBe(502);
+    expect((await get('/keep/flaky-post-body', { method: 'POST', body: 'data' })).status).toBe(502);
+    expect(codes()).toContain('TSWS_ERR_PROXY_UPSTREAM');
+    // The upstream is still reachable afterwards; each POST reached it exactly once.
+    expect(await get('/keep/after-post')).toEqual({ status: 200, text: 'ok' });
+    expect(keepArrivals.get('POST /flaky-post')).toBe(1);
+    expect(keepArrivals.get('POST /flaky-post-body')).toBe(1);
   });
 });
 

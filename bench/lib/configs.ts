@@ -88,7 +88,7 @@ export function writeTswsClusterConfigs(env: BenchEnv, redisPort: number, instan
   });
 }
 
-/** tsws's http:// mount of the whole site onto the upstream (Node's global agent: keep-alive connections, reused). */
+/** tsws's http:// mount of the whole site onto the upstream (undici Pool: keep-alive connections, reused). */
 export function writeTswsProxyConfig(env: BenchEnv, upstreamPort: number): void {
   writeTswsConfig(env.tswsProxyConfig, {}, { mounts: [{ mountpoint: '/', origin: `http://127.0.0.1:${upstreamPort}/` }] });
 }

@@ -20,7 +20,7 @@ export const proxyScenario: Scenario = {
           title,
           what:
             `wrk, one thread, ${HTTP_CONNS} keep-alive connections, GET /index.html through each proxy to one upstream, raw uWS.js answering from memory ` +
-            `(on the same runtime), in ${TURN_SECONDS} s turns. tsws: one http:// mount of "/" (node:http's client on Node's global agent, which keeps upstream ` +
+            `(on the same runtime), in ${TURN_SECONDS} s turns. tsws: one http:// mount of "/" (an undici Pool, which keeps upstream ` +
             'connections alive and reuses them); nginx: one worker, proxy_pass over HTTP/1.1 with an upstream keepalive pool of 128. ' +
             'The "raw uWS.js" row is wrk on the upstream directly. Figure: requests per second.',
           metric: { label: 'req/s', higherIsBetter: true, isRate: true },

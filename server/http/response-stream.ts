@@ -14,12 +14,23 @@ export interface FlowSource {
  * encoding and always buffers the whole chunk. In both, a full socket pauses
  * the source and onWritable resumes it, so a slow client holds the producer
  * back instead of making the body pile up in memory.
+ *
+ * The head is not written at once but with the first chunk (or the end), so a
+ * small response whose body arrives in the same read as its head (most
+ * proxied and CGI responses) leaves in one cork, one write() to the client.
+ * A head whose body is not there by the end of this tick goes out alone (a
+ * microtask), so a client waiting on a slow body (a long poll, an event
+ * stream) still gets the status at once. onWritable is asked for only once a
+ * write is refused: most responses never need it.
  */
 export class ResponseStream {
   readonly #ex: HttpExchange;
   readonly #status: number;
   readonly #total: number | undefined;
   readonly #source: FlowSource;
+  /** Written with the first chunk, the end or the microtask, whichever comes first; dropped once sent. */
+  #headers: HeaderList | undefined;
+  #watchingWritable = false;
   #sent = 0;
   /** Known length: the part of a chunk tryEnd did not take yet. */
   #pending: Buffer | undefined;
@@ -32,8 +43,22 @@ export class ResponseStream {
     this.#status = status;
     this.#total = total;
     this.#source = source;
-    ex.res.cork(() => ex.writeHead(status, headers));
-    ex.res.onWritable(() => this.#onWritable());
+    this.#headers = headers;
+    queueMicrotask(() => this.#flushHead());
+  }
+
+  /** The head alone, when no body came with it. */
+  #flushHead(): void {
+    if (this.#headers === undefined || this.finished) return;
+    this.#ex.res.cork(() => this.#writeHead());
+  }
+
+  /** Inside a cork. */
+  #writeHead(): void {
+    const headers = this.#headers;
+    if (headers === undefined) return;
+    this.#headers = undefined;
+    this.#ex.writeHead(this.#status, headers);
   }
 
   /** Body bytes handed to the transport so far. */
@@ -50,6 +75,7 @@ export class ResponseStream {
   write(chunk: Buffer): void {
     if (this.finished || chunk.length === 0) return;
     this.#ex.res.cork(() => {
+      this.#writeHead();
       if (this.#total === undefined) this.#writeChunked(chunk);
       else this.#tryEnd(chunk);
     });
@@ -61,7 +87,10 @@ export class ResponseStream {
     if (this.finished) return;
     if (this.#total === undefined || this.#total === 0) {
       this.#ex.releaseBody();
-      this.#ex.res.cork(() => this.#ex.res.end());
+      this.#ex.res.cork(() => {
+        this.#writeHead();
+        this.#ex.res.end();
+      });
       this.#ex.finish(this.#status, this.#sent);
       return;
     }
@@ -125,6 +154,11 @@ export class ResponseStream {
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
+    // Registered only now: uWS.js calls it once the refused bytes drained.
+    if (!this.#watchingWritable) {
+      this.#watchingWritable = true;
+      this.#ex.res.onWritable(() => this.#onWritable());
+    }
     this.#source.pause();
   }
 

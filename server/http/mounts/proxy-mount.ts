@@ -1,22 +1,21 @@
-/** @module http(s):// mounts: reverse proxy for HTTP requests, streamed both ways with backpressure. */
-import http from 'node:http';
-import https from 'node:https';
-import type { Socket } from 'node:net';
+/** @module http(s):// mounts: reverse proxy for HTTP requests over kept-alive upstream connections, streamed both ways with backpressure. */
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { MountConfig, Origin } from '../../config/model.ts';
+import type { Dispatcher } from 'undici';
+import type { Origin } from '../../config/model.ts';
 import { describeError, tswsError } from '../../base/errors.ts';
-import type { PeerRequest } from '../../plugin/api.ts';
-import type { WsSession } from '../../session/ws-session.ts';
-import type { HttpRes, UpgradeContext } from '../../transport/types.ts';
 import { refuseBody } from '../body-refusal.ts';
 import type { HttpExchange } from '../exchange.ts';
 import type { MountRequest } from '../mount-request.ts';
-import { PROXY_CONNECT_TIMEOUT_MS, forwardHeaders, locationRewriter, responseHeaders, upstreamUrl } from './proxy-target.ts';
+import { PROXY_CONNECT_TIMEOUT_MS, forwardHeaders, responseHeaders } from './proxy-target.ts';
+import { upstreamPath, upstreamRoute, type UpstreamRoute } from './proxy-upstream.ts';
 import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit, unreadBody } from '../request-body.ts';
 import { ResponseStream, sendHead } from '../response-stream.ts';
 
-
 type ProxyOrigin = Extract<Origin, { kind: 'proxy' }>;
+
+/** Methods RFC 9110 9.2.2 calls idempotent: the only ones sent a second time (see UpstreamCall.onResponseError). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   const { ex, req, mount, rest, query, deps } = m;
@@ -26,98 +25,173 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
   if (!check.ok) return refuseBody(ex, check, DEFAULT_BODY_LIMIT, deps.log, unreadBody(ex.res, m.framing));
 
   // Read everything from `req` now: it is gone once this function returns.
-  const target = upstreamUrl(mount.origin.url, rest, query);
+  const route = upstreamRoute(mount);
   const received: [string, string][] = [];
   req.forEach((k, v) => void received.push([k, v]));
-  const headers = forwardHeaders(received, target.host, {
+  // A chunked upload stays chunked upstream: undici frames a body of unknown length so.
+  const headers = forwardHeaders(received, route.host, {
     peer: ex.peer,
     proto: deps.listener.tls ? 'https' : 'http',
     dropAuthorization: mount.basicAuth !== undefined,
   });
-  // A chunked upload stays chunked upstream (Node frames it when told so).
-  if (check.chunked) headers.push(['transfer-encoding', 'chunked']);
-  const body = new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: deps.bodyStallMs, clock: deps.clock });
-  ex.holdBody(body);
-  proxyHttp(ex, target, headers, body, mount, deps.log);
+  // No body (most requests): no reader, no stall timer, nothing to stream.
+  const hasBody = check.chunked || (check.length ?? 0) > 0;
+  const body = hasBody ? new RequestBody(ex.res, DEFAULT_BODY_LIMIT, { stallMs: deps.bodyStallMs, clock: deps.clock }) : undefined;
+  if (body) ex.holdBody(body);
+  new UpstreamCall(ex, route, upstreamPath(route, rest, query), headers, body, deps.log).start();
 }
 
-function proxyHttp(ex: HttpExchange, target: URL, headers: [string, string][], body: RequestBody, mount: MountConfig & { readonly origin: ProxyOrigin }, log: Logger): void {
-  const upstreamText = target.origin;
-  let stream: ResponseStream | undefined;
-  const fail = (status: 502 | 504, reason: string, cause?: unknown) => {
-    const e =
-      status === 504
-        ? tswsError('TSWS_ERR_PROXY_TIMEOUT', { vhost: ex.vhost.name, upstream: upstreamText, seconds: PROXY_CONNECT_TIMEOUT_MS / 1000 })
-        : tswsError('TSWS_ERR_PROXY_UPSTREAM', { vhost: ex.vhost.name, upstream: upstreamText, reason }, cause);
-    if (ex.aborted || ex.done) return;
-    log.error({ code: e.code, vhost: ex.vhost.name, uri: ex.uri }, e.message);
-    // Mid-body the status line is long gone: cutting the connection is the only honest signal.
-    if (stream) return stream.cut();
-    // The upload may be half read (and paused for the upstream): a lingering close reads the rest.
-    const message = status === 504 ? 'The upstream server did not answer in time.' : 'The upstream server could not be reached.';
-    ex.sendStatus(e.httpStatus ?? status, message, [], { unread: body });
-  };
+/** The upload as undici reads it: chunks pushed as they arrive, the client paused while undici's buffer is full. */
+class Upload extends Readable {
+  readonly #body: RequestBody;
+  constructor(body: RequestBody) {
+    super();
+    this.#body = body;
+  }
+  override _read(): void {
+    this.#body.resume();
+  }
+}
 
-  const request = (target.protocol === 'https:' ? https : http).request(target, { method: ex.method, headers: headers.flat() });
-  ex.watchAbort(() => {
-    request.destroy();
-    body.detach();
-  });
-  let timedOut = false;
-  request.on('socket', (socket: Socket) => {
-    if (!socket.connecting) return;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      request.destroy();
-    }, PROXY_CONNECT_TIMEOUT_MS);
-    const clear = () => clearTimeout(timer);
-    socket.once('connect', clear);
-    socket.once('close', clear);
-  });
-  request.on('error', (err) => (timedOut ? fail(504, 'connect timeout') : fail(502, describeError(err), err)));
+/**
+ * One proxied request: undici's dispatch handler (its controller API) and the
+ * response stream's source. A class rather than closures: one object per
+ * request. Backpressure: a full client pauses undici's read of the upstream
+ * socket (controller.pause), its drain resumes it.
+ */
+class UpstreamCall implements Dispatcher.DispatchHandler {
+  readonly #ex: HttpExchange;
+  readonly #route: UpstreamRoute;
+  readonly #options: Dispatcher.DispatchOptions;
+  readonly #body: RequestBody | undefined;
+  readonly #log: Logger;
+  #controller: Dispatcher.DispatchController | undefined;
+  #stream: ResponseStream | undefined;
+  /** The client went away (or the upload was refused): the upstream request is dropped. */
+  #dropped = false;
+  #retried = false;
 
-  body.consume({
-    chunk: (c) => {
-      if (!request.write(c)) {
-        body.pause();
-        request.once('drain', () => body.resume());
-      }
-    },
-    end: () => request.end(),
-    tooLarge: (received) => {
-      request.destroy();
-      refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${received} bytes; the limit here is ${body.limit}` }, body.limit, log, body);
-    },
-  });
-
-  request.on('response', (up) => {
-    if (ex.aborted || ex.done) {
-      up.destroy();
-      return;
+  constructor(ex: HttpExchange, route: UpstreamRoute, path: string, headers: [string, string][], body: RequestBody | undefined, log: Logger) {
+    this.#ex = ex;
+    this.#route = route;
+    this.#body = body;
+    this.#log = log;
+    const upload = body ? new Upload(body) : null;
+    this.#options = { origin: route.origin, method: ex.method as Dispatcher.HttpMethod, path, headers: headers.flat(), body: upload };
+    if (body && upload) {
+      body.consume({
+        chunk: (c) => {
+          if (!upload.push(c)) body.pause();
+        },
+        end: () => upload.push(null),
+        tooLarge: (size) => {
+          this.#drop();
+          refuseBody(ex, { ok: false, status: 413, detail: `the body passed ${size} bytes; the limit here is ${body.limit}` }, body.limit, log, body);
+        },
+      });
     }
-    const status = up.statusCode ?? 502;
-    const list = responseHeaders(up.rawHeaders, locationRewriter(mount.origin.url, mount.mountpoint));
-    const lengthHeader = up.headers['content-length'];
-    const length = lengthHeader !== undefined && up.headers['transfer-encoding'] === undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+    ex.watchAbort(() => {
+      this.#drop();
+      body?.detach();
+    });
+  }
+
+  start(): void {
+    this.#route.pool.dispatch(this.#options, this);
+  }
+
+  #drop(): void {
+    this.#dropped = true;
+    this.#controller?.abort(new Error('the client went away'));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#dropped) controller.abort(new Error('the client went away'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number): void {
+    // 1xx (100 Continue, 103 Early Hints) are the upstream's business, as node:http's client treated them.
+    if (status < 200) return;
+    const ex = this.#ex;
+    if (ex.aborted || ex.done) return controller.abort(new Error('the response is no longer wanted'));
+    // undici's own client hands the header lines over as they came, a flat array; its type also allows an object (other dispatchers).
+    const raw = controller.rawHeaders;
+    const { headers, length } = responseHeaders(Array.isArray(raw) ? raw : [], this.#route.rewriteLocation);
     if (ex.isHead || status === 204 || status === 304) {
-      // No body whatever the headers say (RFC 9110 6.4.1).
-      up.resume();
-      if (ex.isHead) return sendHead(ex, status, list, length);
+      // No body whatever the headers say (RFC 9110 6.4.1); undici reads none for these.
+      if (ex.isHead) return sendHead(ex, status, headers, length);
       ex.releaseBody();
       ex.res.cork(() => {
-        ex.writeHead(status, list);
+        ex.writeHead(status, headers);
         ex.endWithoutBody();
       });
       return ex.finish(status, 0);
     }
-    const s = new ResponseStream(ex, status, list, length, up);
-    stream = s;
-    up.on('data', (chunk: Buffer) => s.write(chunk));
-    // A premature close also emits 'error' on the response; 'close' below deals with it.
-    up.on('error', () => undefined);
-    up.on('end', () => s.end());
-    up.on('close', () => {
-      if (!up.complete) fail(502, 'the upstream closed the connection in the middle of the response');
-    });
-  });
+    this.#stream = new ResponseStream(ex, status, headers, length, this);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#stream?.write(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.#stream?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const ex = this.#ex;
+    if (this.#dropped || ex.aborted || ex.done) return;
+    // Mid-body the status line is long gone: cutting the connection is the only honest signal.
+    if (this.#stream) {
+      this.#fail(502, 'the upstream closed the connection in the middle of the response', err);
+      return this.#stream.cut();
+    }
+    if (this.#mayRetry(err)) {
+      this.#retried = true;
+      this.#controller = undefined;
+      return this.start();
+    }
+    const code = (err as { code?: string }).code;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') this.#fail(504, 'connect timeout', err);
+    else this.#fail(502, describeError(err), err);
+  }
+
+  /**
+   * A kept-alive connection can be closed by the upstream just as a request
+   * goes out on it (its idle timeout racing our reuse). Such a request is
+   * sent again on a fresh connection once, as nginx does with its cached
+   * upstream connections, but only when sending it twice cannot do harm: an
+   * idempotent method, no body, no answer started, and the connection had
+   * carried an earlier response (so it was a reused one). Anything else is
+   * answered 502: never lost silently, never sent twice.
+   */
+  #mayRetry(err: Error): boolean {
+    if (this.#retried || this.#body || !IDEMPOTENT.has(this.#ex.method)) return false;
+    const e = err as { code?: string; socket?: { bytesRead?: number } };
+    return e.code === 'UND_ERR_SOCKET' && (e.socket?.bytesRead ?? 0) > 0;
+  }
+
+  /** Logs the failure; before any of the response went out, answers it with `status`. */
+  #fail(status: 502 | 504, reason: string, cause: unknown): void {
+    const ex = this.#ex;
+    const e =
+      status === 504
+        ? tswsError('TSWS_ERR_PROXY_TIMEOUT', { vhost: ex.vhost.name, upstream: this.#route.origin, seconds: PROXY_CONNECT_TIMEOUT_MS / 1000 })
+        : tswsError('TSWS_ERR_PROXY_UPSTREAM', { vhost: ex.vhost.name, upstream: this.#route.origin, reason }, cause);
+    this.#log.error({ code: e.code, vhost: ex.vhost.name, uri: ex.uri }, e.message);
+    if (this.#stream) return;
+    // The upload may be half read (and paused for the upstream): a lingering close reads the rest.
+    const message = status === 504 ? 'The upstream server did not answer in time.' : 'The upstream server could not be reached.';
+    ex.sendStatus(e.httpStatus ?? status, message, [], { unread: this.#body });
+  }
+
+  /** FlowSource: the client is full; undici stops reading the upstream socket. */
+  pause(): void {
+    this.#controller?.pause();
+  }
+
+  resume(): void {
+    this.#controller?.resume();
+  }
 }

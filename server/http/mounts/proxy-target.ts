@@ -82,20 +82,42 @@ export function forwardHeaders(headers: HeaderList, upstreamHost: string, f: For
   return out;
 }
 
-/** Node's rawHeaders ([name, value, name, value...]) minus what must not reach the client. */
-export function responseHeaders(raw: readonly string[], rewrite: (location: string) => string): [string, string][] {
-  let connection: string | undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'connection') connection = raw[i + 1];
-  const listed = connectionListed(connection);
+export interface UpstreamHead {
+  readonly headers: [string, string][];
+  /** The body's length when the upstream declared one we can trust (Content-Length, no Transfer-Encoding). */
+  readonly length: number | undefined;
+}
+
+/**
+ * The upstream's raw header lines ([name, value, name, value...], as bytes:
+ * read as latin1, as node:http reads them) minus what must not reach the
+ * client, with its Content-Length picked out in the same pass.
+ */
+export function responseHeaders(raw: readonly (Buffer | string)[], rewrite: (location: string) => string): UpstreamHead {
   const out: [string, string][] = [];
+  let connection: string | undefined;
+  let contentLength: string | undefined;
+  let chunked = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || RESPONSE_OWN.has(lower) || listed.has(lower)) continue;
-    const value = raw[i + 1] as string;
-    out.push([name, lower === 'location' || lower === 'content-location' ? rewrite(value) : value]);
+    const name = raw[i] as Buffer | string;
+    const value = raw[i + 1] as Buffer | string;
+    const n = typeof name === 'string' ? name : name.toString('latin1');
+    const v = typeof value === 'string' ? value : value.toString('latin1');
+    const lower = n.toLowerCase();
+    if (lower === 'content-length') contentLength = v;
+    else if (lower === 'transfer-encoding') chunked = true;
+    else if (lower === 'connection') connection = connection === undefined ? v : `${connection}, ${v}`;
+    if (HOP_BY_HOP.has(lower) || RESPONSE_OWN.has(lower)) continue;
+    out.push([n, lower === 'location' || lower === 'content-location' ? rewrite(v) : v]);
   }
-  return out;
+  // Rare: only then is the list filtered a second time.
+  const headers = connection === undefined ? out : withoutListed(out, connectionListed(connection));
+  const length = contentLength !== undefined && !chunked && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
+  return { headers, length };
+}
+
+function withoutListed(list: [string, string][], listed: Set<string>): [string, string][] {
+  return listed.size === 0 ? list : list.filter(([k]) => !listed.has(k.toLowerCase()));
 }
 
 /**
