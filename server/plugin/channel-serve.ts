@@ -4,7 +4,7 @@
  * writable (the next frame to write, one per writable) and closed; it decides which channels a
  * connection may use and whether it may publish.
  */
-import { describeError, tswsError, type ErrorCode, type ErrorParams } from '../base/errors.ts';
+import { describeError, isTswsError, tswsError, type ErrorCode, type ErrorParams } from '../base/errors.ts';
 import type { Channel, ChannelSubscription } from './api-channels.ts';
 import type { Conn } from './api-handles.ts';
 import type { Published } from './api-request.ts';
@@ -110,6 +110,28 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
     }
   };
 
+  /**
+   * The plugin's channel for this name, or undefined with the client told
+   * why: refused by the policy, or a name vhost.channels cannot take (a coded
+   * error about the client's input, answered and not logged: a client could
+   * fill the log with them).
+   */
+  function channelFor(conn: C, name: string, action: 'subscribe to' | 'publish to', at: { channel: string; ref?: string }): Channel | undefined {
+    let channel: Channel | undefined;
+    try {
+      channel = opts.channel(conn, name);
+    } catch (err) {
+      if (isTswsError(err)) send(conn, { ch: 'error', ...at, code: err.code, message: err.message });
+      else {
+        conn.vhost.log.error({ err, protocol: conn.protocol }, "channelFrames: the plugin's channel policy threw");
+        send(conn, errorFrame('TSWS_ERR_CHANNEL_FAILED', { channel: name, action, reason: describeError(err) }, at));
+      }
+      return undefined;
+    }
+    if (!channel) send(conn, errorFrame('TSWS_ERR_CHANNEL_DENIED', { channel: name, action }, at));
+    return channel;
+  }
+
   function drop(conn: C, use: Use): void {
     use.state = 'gone';
     use.held.length = 0;
@@ -147,8 +169,8 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
   }
 
   function subscribe(conn: C, st: ConnState, f: ClientFrame & { ch: 'subscribe' }): void {
-    const channel = policy(conn, 'channel policy', () => opts.channel(conn, f.channel));
-    if (!channel) return send(conn, errorFrame('TSWS_ERR_CHANNEL_DENIED', { channel: f.channel, action: 'subscribe to' }, { channel: f.channel }));
+    const channel = channelFor(conn, f.channel, 'subscribe to', { channel: f.channel });
+    if (!channel) return;
     const before = st.uses.get(f.channel);
     if (before && before.state !== 'gone') drop(conn, before); // a second subscribe starts over; the client drops what it already had
     const use: Use = { channel, state: 'pending', held: [], stopPresence: undefined, joined: false };
@@ -175,9 +197,9 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
 
   function publish(conn: C, f: ClientFrame & { ch: 'publish' }): void {
     const at = { channel: f.channel, ...(f.ref !== undefined ? { ref: f.ref } : {}) };
-    const channel = policy(conn, 'channel policy', () => opts.channel(conn, f.channel));
-    const allowed = channel !== undefined && policy(conn, 'mayPublish', () => opts.mayPublish?.(conn, channel, f.data)) === true;
-    if (!channel || !allowed) return send(conn, errorFrame('TSWS_ERR_CHANNEL_DENIED', { channel: f.channel, action: 'publish to' }, at));
+    const channel = channelFor(conn, f.channel, 'publish to', at);
+    if (!channel) return;
+    if (policy(conn, 'mayPublish', () => opts.mayPublish?.(conn, channel, f.data)) !== true) return send(conn, errorFrame('TSWS_ERR_CHANNEL_DENIED', { channel: f.channel, action: 'publish to' }, at));
     channel.publish(JSON.stringify(f.data)).then(
       (pos) => conn.isOpen && send(conn, { ch: 'published', ...at, epoch: pos.epoch, offset: pos.offset }),
       (err: unknown) => {

@@ -30,7 +30,9 @@ function inPluginDir(url) {
  * of a plugin takes effect too (framework imports stay shared).
  */
 export async function resolve(specifier, context, nextResolve) {
-  if (Object.hasOwn(self, specifier)) return { url: self[specifier], shortCircuit: true };
+  // Through the rest of the chain, not short-circuited: from sources tsx's resolve must see the
+  // .ts file, or its load refuses it (a tsws/* module no framework file had loaded yet failed so).
+  if (Object.hasOwn(self, specifier)) return nextResolve(self[specifier], context);
   const result = await nextResolve(specifier, context);
   if (!inPluginDir(result.url)) return result;
   const tag = context.parentURL && new URL(context.parentURL).searchParams.get('tsws-generation');
