@@ -116,7 +116,7 @@ describe('chat: bad input gets one clear error and nothing else happens', () => 
     c.request({ type: 'join', room: 'three', name: 'c' });
     expect(await c.expect('error')).toMatchObject({ code: 'too-many-rooms', request: 'join' });
     a.request({ type: 'leave' });
-    await a.until('left');
+    await a.until('unsubscribed');
     c.request({ type: 'join', room: 'three', name: 'c' });
     expect(await c.expect('welcome')).toMatchObject({ room: 'three' });
     a.request({ type: 'join', room: 'one', name: 'a' });

@@ -85,6 +85,8 @@ describe('chat: joining and talking', () => {
     expect((await a.expect('members')).members).toEqual(['a', 'b', 'c']);
     b.request({ type: 'leave' });
     expect(await b.until('left')).toMatchObject({ room: 'r5', name: 'b' });
+    // The server ends its subscription to the room's channel: nothing more of r5 reaches it.
+    expect(await b.expect('unsubscribed')).toEqual({ type: 'unsubscribed', room: 'r5' });
     expect(await a.expect('gone')).toMatchObject({ name: 'b' });
     await c.close();
     expect(await a.expect('gone')).toMatchObject({ name: 'c' });

@@ -1,9 +1,8 @@
 /** @module chat: rooms of named people exchanging text messages over a JSON protocol, each room a framework channel (see README.md). */
 import { TokenBucket, definePlugin } from '../../server/plugin/api.ts';
-import { channelFrames } from '../../server/plugin/runtime.ts';
 import { errorMessage, parseRequest, type Request, type RequestType, type ServerMessage } from './protocol.ts';
-import { joinRoom, leaveRoom, roomOfChannel, sendLine, whoIsIn } from './rooms.ts';
-import { channelFor, reply, type ChatConn, type ChatSession, type ChatState } from './session.ts';
+import { joinRoom, leaveRoom, sendLine, whoIsIn } from './rooms.ts';
+import { channelFor, frames, reply, type ChatConn, type ChatSession, type ChatState } from './session.ts';
 
 const options = {
   history: { type: 'int', default: 50, min: 0, max: 1000, doc: "Messages kept per room (the room channel's history): sent to whoever joins, and what a reconnecting client resumes from." },
@@ -16,22 +15,6 @@ const options = {
 
 /** A flooder that does not read never gets the error written: it is closed without it after this. */
 const CLOSE_GRACE_MS = 2000;
-
-/**
- * The room channels on the wire: a client may subscribe to the channel of the
- * room it is in or joining (reading a room is what joining it gives), never
- * publish through frames (a message goes through `send`, which checks it and
- * puts the joined name on it), and joins the presence through `join` (with its
- * name check), not through the subscribe.
- */
-const frames = channelFrames<ChatConn>({
-  channel(conn, name) {
-    const room = roomOfChannel(name);
-    const s = conn.session;
-    if (room === undefined || (room !== s.room && room !== s.joining)) return undefined;
-    return channelFor(conn, room);
-  },
-});
 
 export default definePlugin({
   apiVersion: 2,
@@ -79,8 +62,9 @@ export default definePlugin({
           const own = s.outbox.shift();
           if (own !== undefined) {
             conn.write(own, false);
-            if (s.outbox.length > 0) conn.requestWritable();
-            else if (s.closing) conn.close(s.closing.code, s.closing.reason);
+            if (s.closing && s.outbox.length === 0) conn.close(s.closing.code, s.closing.reason);
+            // Channel frames may wait behind the reply (a spurious writable costs nothing).
+            else conn.requestWritable();
             return;
           }
           if (s.closing) return;

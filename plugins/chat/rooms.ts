@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import type { Channel, ChannelMessage, PresenceMember } from '../../server/plugin/api.ts';
 import { errorMessage, nameKey, type ChatMessage } from './protocol.ts';
-import { channelFor, reply, type ChatConn } from './session.ts';
+import { channelFor, frames, reply, type ChatConn } from './session.ts';
 
 /** What a member joins a room's presence with: its name, and the hash of the client's key (the key itself stays secret). */
 interface MemberInfo {
@@ -17,7 +17,7 @@ const infoOf = (m: PresenceMember): MemberInfo | undefined => {
 
 const hashKey = (key: string | undefined): string | undefined => (key === undefined ? undefined : crypto.createHash('sha256').update(key).digest('base64url').slice(0, 22));
 
-export const roomOfChannel = (channel: string): string | undefined => (channel.startsWith('room:') ? channel.slice(5) : undefined);
+const roomOfChannel = (channel: string): string | undefined => (channel.startsWith('room:') ? channel.slice(5) : undefined);
 
 /** Names in join order, each once (a client back under its key may be listed twice until its lost connection's member expires). */
 export async function whoIsIn(channel: Channel): Promise<string[]> {
@@ -104,7 +104,7 @@ export async function joinRoom(conn: ChatConn, room: string, name: string, key: 
 
 /** A refused join: a subscription its channel frames may have made already (a reconnect sends both at once) is dropped. */
 function refuse(conn: ChatConn, channel: Channel, answer: () => void): void {
-  if (conn.session.room !== roomOfChannel(channel.name)) channel.unsubscribe(conn);
+  if (conn.session.room !== roomOfChannel(channel.name)) frames.unsubscribe(conn, channel.name);
   answer();
 }
 
@@ -120,11 +120,12 @@ export async function leaveRoom(conn: ChatConn, told: boolean): Promise<void> {
   if (n > 0) st.rooms.set(room, n);
   else st.rooms.delete(room);
   if (!told) return;
-  const channel = channelFor(conn, room);
-  channel.unsubscribe(conn);
-  await channel.presence.leave(conn);
-  conn.vhost.log.debug({ conn: conn.id, room, name }, 'chat: left');
+  // The client hears `left`, then `unsubscribed`: nothing of the room after its own leave.
   reply(conn, { type: 'left', room, name, time: Date.now() });
+  const channel = channelFor(conn, room);
+  frames.unsubscribe(conn, channel.name);
+  conn.vhost.log.debug({ conn: conn.id, room, name }, 'chat: left');
+  await channel.presence.leave(conn);
 }
 
 /** The name is the one this connection joined with: a client cannot speak as someone else. The message comes back through the channel: that is the acknowledgement. */

@@ -1,5 +1,6 @@
 /** @module chat's per-vhost and per-connection state, the room channel, and the reply queue. */
 import type { Conn, TokenBucket } from '../../server/plugin/api.ts';
+import { channelFrames } from '../../server/plugin/runtime.ts';
 import type { ServerMessage } from './protocol.ts';
 
 /** Replies waiting for a client that does not read: past this it is closed (1008), as the framework does for published messages. */
@@ -48,4 +49,21 @@ export function reply(conn: ChatConn, msg: ServerMessage): void {
   s.outbox.push(JSON.stringify(msg));
   conn.requestWritable();
 }
+
+
+/**
+ * The room channels on the wire: a client may subscribe to the channel of the
+ * room it is in or joining (reading a room is what joining it gives), never
+ * publish through frames (a message goes through `send`, which checks it and
+ * puts the joined name on it), and joins the presence through `join` (with its
+ * name check), not through the subscribe.
+ */
+export const frames = channelFrames<ChatConn>({
+  channel(conn, name) {
+    const room = name.startsWith('room:') ? name.slice(5) : undefined;
+    const s = conn.session;
+    if (room === undefined || (room !== s.room && room !== s.joining)) return undefined;
+    return channelFor(conn, room);
+  },
+});
 

@@ -21,6 +21,7 @@ export type ChatEvent =
   | { readonly type: 'gone'; readonly room: string; readonly name: string }
   | { readonly type: 'subscribed'; readonly room: string; readonly epoch: string; readonly offset: number; readonly recovered?: boolean; readonly reason?: string }
   | { readonly type: 'gap'; readonly room: string; readonly from: ChannelPosition; readonly to: ChannelPosition; readonly reason: string }
+  | { readonly type: 'unsubscribed'; readonly room: string }
   | { readonly type: 'channel-error'; readonly code: string; readonly message: string };
 
 type Of<T extends ChatEvent['type']> = Extract<ChatEvent, { type: T }>;
@@ -42,6 +43,8 @@ function readEvent(text: string): ChatEvent {
       return { type: 'subscribed', room: roomOf(f.channel), epoch: f.epoch, offset: f.offset, ...(f.recovered !== undefined ? { recovered: f.recovered } : {}), ...(f.reason ? { reason: f.reason } : {}) };
     case 'gap':
       return { type: 'gap', room: roomOf(f.channel), from: f.from, to: f.to, reason: f.reason };
+    case 'unsubscribed':
+      return { type: 'unsubscribed', room: roomOf(f.channel) };
     case 'error':
       return { type: 'channel-error', code: f.code, message: f.message };
     default:
