@@ -138,7 +138,7 @@ describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real brows
     await second.close();
   });
 
-  it('reconnects with backoff after a server restart and re-joins the room under its name', async () => {
+  it('reconnects with backoff after a server restart, re-joins the room under its name and says the sequence restarted', async () => {
     const page = await joinPage(browser, base, 'stayer', 'restart');
     server.kill('SIGTERM');
     expect(await server.exited).toBe(0);
@@ -147,6 +147,8 @@ describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real brows
     await server.ready;
     await page.waitForSelector('#state.ok');
     await waitForEvent(page, 'reconnected to restart');
+    // The restarted server's channels are a new epoch: the page says so rather than skip in silence.
+    await waitForEvent(page, "the server's message sequence restarted");
     const { client } = await ChatClient.joined(`ws://127.0.0.1:${port}/`, 'newcomer', 'restart');
     await waitForMembers(page, (m) => m.join() === 'stayer (you),newcomer');
     client.send('welcome back');
