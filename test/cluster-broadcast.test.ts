@@ -79,7 +79,7 @@ describe('chat across instances', () => {
       const out: { id: number; text: string }[] = [];
       while (out.length < 20) {
         const m = await cl.until('message');
-        out.push({ id: m.id, text: m.text });
+        out.push({ id: m.offset, text: m.text });
       }
       return out;
     };
@@ -91,7 +91,7 @@ describe('chat across instances', () => {
 
     const { client: carol, welcome: w3 } = await ChatClient.joined(c.wsUrl(), 'carol', 'span');
     expect(w3.members).toEqual(['alice', 'bob', 'carol']);
-    expect(w3.history.map((m) => ({ id: m.id, text: m.text }))).toEqual(byAlice);
+    expect(w3.history.map((m) => ({ id: m.offset, text: m.text }))).toEqual(byAlice);
     await Promise.all([alice, bob, carol, taken].map((x) => x.raw.close()));
   });
 });

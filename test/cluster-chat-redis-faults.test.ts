@@ -135,7 +135,7 @@ describe("an instance whose subscription to Redis is cut while another instance'
     const upTo = async (text: string) => {
       while (seen.at(-1)?.text !== text) {
         const m = await bob.until('message');
-        seen.push({ id: m.id, text: m.text });
+        seen.push({ id: m.offset, text: m.text });
       }
     };
     await upTo('missed 3');
