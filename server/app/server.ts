@@ -31,6 +31,7 @@ import { FdGuard, openFileLimit } from '../ingress/fd-guard.ts';
 import type { ChannelStore } from '../channels/store.ts';
 import type { ChannelService } from '../channels/channels.ts';
 import { LocalChannelStore } from '../channels/local-store.ts';
+import { RedisChannelStore } from '../channels/redis-store.ts';
 
 /** How this server takes part in a process of several threads (count-threads); absent when alone. */
 export interface ThreadRole {
@@ -307,11 +308,15 @@ function settleBy(p: Promise<unknown>, deadline: number): Promise<void> {
 }
 
 /**
- * Alone, channels live in this process; their epoch is new with every start.
- * On a manual clock (tsws/testing) message times and the age bound follow it.
+ * In a cluster, channels live in its Redis (each thread is an instance of its
+ * own there); alone, in this process, their epoch new with every start.
+ * (count-threads without a cluster: the worker passes the main thread's.) On
+ * a manual clock (tsws/testing) message times and the age bound follow it.
  */
 function defaultChannelStore(opts: ServerOptions): ChannelStore {
   const clock = opts.clock;
   const base = Date.now() - (clock?.now() ?? 0);
-  return new LocalChannelStore({ holder: opts.thread ? `thread-${opts.thread.index}` : 'local', ...(clock ? { now: () => base + clock.now() } : {}) });
+  const now = clock ? () => base + clock.now() : Date.now;
+  if (opts.cluster) return new RedisChannelStore(opts.cluster, now);
+  return new LocalChannelStore({ holder: opts.thread ? `thread-${opts.thread.index}` : 'local', now });
 }

@@ -14,8 +14,8 @@ export const CHANNEL_ERRORS = {
     (p) => `channel "${p.name}" on vhost "${p.vhost}", protocol "${p.protocol}": ${p.reason}`,
     'A position is { epoch: string, offset: integer >= 0 } as a publication or subscription gave it; a limit is an integer >= 1.'),
   TSWS_ERR_CHANNEL_CONNECTION: error<On & { name: string }>(
-    (p) => `channel "${p.name}" on vhost "${p.vhost}", protocol "${p.protocol}": subscribe and presence take a connection the framework made (the conn a callback received)`,
-    'Pass the conn your callback was given, not an object of your own.'),
+    (p) => `channel "${p.name}" on vhost "${p.vhost}", protocol "${p.protocol}": subscribe and presence take an open connection the framework made (the conn a callback received)`,
+    'Pass the conn your callback was given, not an object of your own, from `established` on (not from a session maker, and not after `closed`).'),
   TSWS_ERR_CHANNEL_THREADS: error<{ op: string; reason: string }>(
     (p) => `channels: the main thread did not answer "${p.op}" (${p.reason})`,
     'The server is stopping or the main thread is overloaded; retry, and see the log for thread-exited lines.'),

@@ -68,6 +68,8 @@ export class RedisBus implements Bus {
   readonly #logs = new Map<string, { readonly read: LogReader; readonly keep: number }>();
   /** Per subscribed log topic: what this instance delivered of it. */
   readonly #followers = new Map<string, LogFollower>();
+  /** SUBSCRIBE commands sent and not yet confirmed, by topic. */
+  readonly #subscribing = new Map<string, Promise<void>>();
   readonly #channelPrefix: string;
   readonly #header: { text: Buffer; binary: Buffer };
   #queue: Outgoing[] = [];
@@ -131,7 +133,26 @@ export class RedisBus implements Bus {
   subscribe(topic: string, deliver: Deliver): void {
     const isNew = !this.#topics.has(topic);
     this.#topics.set(topic, deliver);
-    if (isNew && this.#o.sub.status === 'ready') this.#o.sub.subscribe(this.channelOf(topic)).catch((err: unknown) => this.#subscribeFailed(err));
+    if (isNew && this.#o.sub.status === 'ready') {
+      const done = this.#o.sub.subscribe(this.channelOf(topic)).then(
+        () => undefined,
+        (err: unknown) => this.#subscribeFailed(err),
+      );
+      this.#subscribing.set(topic, done);
+      void done.then(() => {
+        if (this.#subscribing.get(topic) === done) this.#subscribing.delete(topic);
+      });
+    }
+  }
+
+  /**
+   * Resolves once Redis confirmed the subscription to `topic` (at once when
+   * none is on its way): every publication after that reaches this instance.
+   * A channel reads its history only then, so that nothing published between
+   * the read and the subscription is lost (server/channels/redis-store.ts).
+   */
+  whenSubscribed(topic: string): Promise<void> {
+    return this.#subscribing.get(topic) ?? Promise.resolve();
   }
 
   unsubscribe(topic: string): void {

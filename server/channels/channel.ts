@@ -81,6 +81,8 @@ export class ChannelImpl implements Channel {
 
   async subscribe(conn: ChannelConn, since?: ChannelPosition): Promise<ChannelSubscription> {
     const c = this.subscriber(conn);
+    // Not yet open (a session maker) or closed: its queue takes nothing, so every message would be a silent gap.
+    if (!c.isOpen) throw tswsError('TSWS_ERR_CHANNEL_CONNECTION', { ...this.#d.where, name: this.name });
     const from = since === undefined ? undefined : checkPosition(this.#d.where, this.name, since, 'since');
     // A second subscribe starts again from what it asks: the first one's queue position is dropped.
     this.unsubscribe(c);

@@ -7,7 +7,7 @@ import { expectTypeOf } from 'vitest';
 import {
   HTTP_EVENTS, HTTP_KEYS, VHOST_CALLBACKS, WEBSOCKET_KEYS, WS_EVENTS, CALLBACK_NAMES, definePlugin, defineProtocol,
   type ClientConn, type Conn, type HttpEvents, type HttpTable, type HttpTxn, type InitCallback, type HttpCallbacks, type Protocol, type ProtocolSettings,
-  type NoOptions, type TswsError, type WsCallbacks, type WsEvents, type WsObject, type WsTable, type HttpObject,
+  type Channel, type Channels, type NoOptions, type TswsError, type WsCallbacks, type WsEvents, type WsObject, type WsTable, type HttpObject,
 } from './api.ts';
 import { SETTINGS_KEYS } from './protocol-checks.ts';
 
@@ -86,6 +86,9 @@ export const complete = definePlugin({
       options,
       init(vhost, opts) {
         expectTypeOf(vhost.plugin).toEqualTypeOf<Rooms>();
+        // vhost.channels from init on (apiVersion 1: test/channels/probe-plugin.ts uses it); a Conn is what subscribe takes.
+        expectTypeOf(vhost.channels).toEqualTypeOf<Channels>();
+        expectTypeOf<Conn>().toMatchTypeOf<Parameters<Channel['subscribe']>[0]>();
         expectTypeOf(opts.greeting).toEqualTypeOf<string>();
         expectTypeOf(opts.limit).toEqualTypeOf<number | undefined>();
         expectTypeOf(opts.loud).toEqualTypeOf<boolean>();

@@ -1,4 +1,5 @@
 /** @module count-threads: what the main thread and its worker threads tell each other. */
+import type { MessagePort } from 'node:worker_threads';
 import type { Level } from '../base/log.ts';
 import type { ListenerInfo } from '../ingress/listeners.ts';
 import type { ReloadReport } from '../app/server.ts';
@@ -18,6 +19,8 @@ export interface WorkerSetup {
   readonly ports: Readonly<Record<string, number>>;
   /** The watchdog's view of this thread (server/base/beacon.ts); absent when watchdog-secs is 0. */
   readonly beacon: SharedArrayBuffer | undefined;
+  /** With count-threads > 1 and no cluster: this thread's end of the port to the main thread's channel store (transferred). */
+  readonly channels?: MessagePort;
 }
 
 /** A failure carried across threads: the error's code and message, for the main thread's log. */

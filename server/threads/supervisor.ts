@@ -8,6 +8,7 @@ import type { ReloadReport } from '../app/server.ts';
 import type { Service } from '../app/service.ts';
 import { portsOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
 import { Watchdog } from './watchdog.ts';
+import { ChannelHost } from './channel-host.ts';
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
@@ -25,7 +26,7 @@ class WorkerLink {
 
   constructor(setup: WorkerSetup, onMessage: (m: FromWorker) => void, onExit: (code: number) => void) {
     this.index = setup.index;
-    this.worker = new Worker(ENTRY, { workerData: setup });
+    this.worker = new Worker(ENTRY, { workerData: setup, transferList: setup.channels ? [setup.channels] : [] });
     this.worker.on('message', (m: FromWorker) => {
       if ('id' in m) {
         this.#waiting.get(m.id)?.(m);
@@ -65,6 +66,8 @@ export interface ThreadsOptions {
   readonly count: number;
   /** 0: no watchdog. */
   readonly watchdogSecs: number;
+  /** count-threads > 1 without a cluster: this thread holds vhost.channels for all of them (channel-host.ts). */
+  readonly sharedChannels?: boolean;
 }
 
 const failed = (what: string, f: Failure | undefined) => tswsError('TSWS_ERR_THREAD', { what, reason: f ? (f.code ? `${f.code}: ${f.message}` : f.message) : 'the thread exited' });
@@ -77,10 +80,12 @@ export class ThreadedService implements Service {
   #generation = 1;
   #stopping = false;
   readonly #watchdog: Watchdog | undefined;
+  readonly #channels: ChannelHost | undefined;
 
   private constructor(opts: ThreadsOptions, log: Logger) {
     this.#opts = opts;
     this.#log = log;
+    this.#channels = opts.sharedChannels ? new ChannelHost(log) : undefined;
     this.#watchdog = opts.watchdogSecs > 0 ? new Watchdog(opts.watchdogSecs, log) : undefined;
   }
 
@@ -112,7 +117,9 @@ export class ThreadedService implements Service {
   #spawn(index: number, lead: boolean): Promise<readonly ListenerInfo[]> {
     const o = this.#opts;
     const beacon = this.#watchdog ? Watchdog.buffer() : undefined;
-    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, logFd: o.logFd, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners), beacon };
+    const holder = `thread-${index}`;
+    const channels = this.#channels?.connect(holder);
+    const setup: WorkerSetup = { configDir: o.configDir, dataDir: o.dataDir, level: o.level, logFd: o.logFd, index, count: o.count, lead, generation: this.#generation, ports: portsOf(this.#listeners), beacon, ...(channels ? { channels } : {}) };
     return new Promise((resolve, reject) => {
       let started = false;
       const link = new WorkerLink(
@@ -127,6 +134,8 @@ export class ThreadedService implements Service {
         },
         (code) => {
           this.#watchdog?.forget(link.worker);
+          // Its connections are gone: so are its presence members, at once, before any replacement starts.
+          this.#channels?.disconnect(holder);
           if (!started) return reject(failed(`thread ${index} could not start`, { code: undefined, message: `it exited with code ${code}` }));
           this.#lost(link, code);
         },
@@ -177,6 +186,7 @@ export class ThreadedService implements Service {
   async stop(graceMs: number): Promise<{ cut: number }> {
     this.#stopping = true;
     const answers = await Promise.all(this.#live().map((l) => l.ask<Extract<Reply, { type: 'stopped' }>>((id) => ({ type: 'stop', id, graceMs }))));
+    this.#channels?.close();
     return { cut: answers.reduce((n, a) => n + (a?.cut ?? 0), 0) };
   }
 

@@ -9,6 +9,7 @@ import { LocalService } from '../app/service.ts';
 import { failureOf, type Failure, type FromWorker, type ToWorker, type WorkerSetup } from './messages.ts';
 import { ThreadMetricsMesh } from './metrics-mesh.ts';
 import { ThreadBus } from './thread-bus.ts';
+import { ThreadChannelStore } from '../channels/thread-store.ts';
 import { attachBeacon, BEAT_MS, type Beacon } from '../base/beacon.ts';
 import { CallbackRunner } from '../session/invoke.ts';
 
@@ -51,6 +52,8 @@ async function start(): Promise<LocalService | undefined> {
     const service = await LocalService.start(result.prepared, log, {
       thread: { index: setup.index, count: setup.count, listen, metrics: mesh },
       ...(result.prepared.config.global.cluster || setup.count === 1 ? {} : { bus: new ThreadBus('tsws:bus') }),
+      // The main thread holds the channels for every thread (it gave the port only then: count-threads > 1, no cluster).
+      ...(setup.channels && !result.prepared.config.global.cluster ? { channelStore: new ThreadChannelStore(setup.channels) } : {}),
       // One serving thread (the watchdog's) is the instance itself: its id stays as configured.
     }, setup.count === 1 ? '' : `-t${setup.index}`);
     if (setup.beacon) {

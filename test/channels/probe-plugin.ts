@@ -29,8 +29,6 @@ const send = (conn: Conn<unknown, Session>, m: unknown) => {
 
 async function run(conn: Conn<unknown, Session>, c: Command): Promise<unknown> {
   if (c.op === 'thread') return { thread: conn.vhost.server.thread.index };
-  // count-threads: process.exit in a worker thread ends that thread only (the conformance suite's dead thread).
-  if (c.op === 'die') return process.exit(1);
   const channel: Channel = conn.vhost.channels.channel(c.ch as string, c.history === undefined ? undefined : { history: c.history });
   switch (c.op) {
     case 'publish':

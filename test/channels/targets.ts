@@ -51,7 +51,13 @@ async function probeOnThread(port: number, thread: number): Promise<Probe> {
   throw new Error(`no connection landed on thread ${thread}`);
 }
 
-/** count-threads 2, no cluster: the main thread holds the channels for both. */
+/**
+ * count-threads 2, no cluster: the main thread holds the channels for both.
+ * No kill here: a worker thread with uWS.js sockets open cannot end alone
+ * (process.exit or terminate() in it aborts the whole process: libuv finds
+ * the sockets' handles open); server/threads/channel-host.test.ts covers a
+ * thread's end on real ports instead.
+ */
 export async function threadsTarget(): Promise<Target> {
   const dir = probeConfig({ 'count-threads': '2' });
   let s = await startProbeServer(dir);
@@ -62,11 +68,34 @@ export async function threadsTarget(): Promise<Target> {
       await stopServer(s.p);
       s = await startProbeServer(dir);
     },
-    async kill(place) {
-      const p = await probeOnThread(s.port, place);
-      void p.cmd('die').catch(() => undefined);
-      await s.p.waitFor((l) => l.event === 'thread-replaced' && l.thread === place);
-    },
     stop: () => stopServer(s.p),
+  };
+}
+
+/** Two instances sharing a Redis the test starts: restart is FLUSHALL (Redis lost its data), kill is SIGKILL. */
+export async function redisTarget(): Promise<Target> {
+  const { startRedis } = await import('../helpers/redis.ts');
+  const { Redis } = await import('ioredis');
+  const redis = await startRedis();
+  const ttlSecs = 1;
+  const dir = (id: string) => probeConfig({ cluster: { redis: redis.url, instance: id, 'ttl-secs': String(ttlSecs) }, 'watchdog-secs': '0' });
+  const servers = await Promise.all(['a', 'b'].map((id) => startProbeServer(dir(id))));
+  return {
+    places: 2,
+    probe: (place = 0) => Probe.open((servers[place] as { port: number }).port),
+    async restart() {
+      const r = new Redis(redis.url);
+      await r.flushall();
+      r.disconnect();
+    },
+    async kill(place) {
+      const s = servers[place] as { p: TswsProcess };
+      s.p.kill('SIGKILL');
+      await s.p.exited;
+    },
+    async stop() {
+      for (const s of servers) if (s.p.proc.exitCode === null && s.p.proc.signalCode === null) await stopServer(s.p);
+      await redis.stop();
+    },
   };
 }
