@@ -104,4 +104,20 @@ describe('tsws/client reconnects with a growing, capped, jittered delay', () => 
     expect(c.state).toMatchObject({ state: 'closed' });
     expect(timers.pending.size).toBe(0);
   });
+
+  it("stops for good when `reconnect` says no, rejecting the publishes it still held; a malformed URL throws from connect", async () => {
+    const port = await freePort();
+    const asked: number[] = [];
+    const c = connect(`ws://127.0.0.1:${port}/`, { WebSocket, reconnect: ({ code }) => {
+      asked.push(code);
+      return false;
+    } });
+    clients.push(c);
+    const held = c.publish('room:x', 'never sent');
+    await expect(held).rejects.toMatchObject({ code: 'TSWS_ERR_CHANNEL_CLOSED', channel: 'room:x' });
+    expect(asked).toEqual([1006]);
+    expect(c.state).toMatchObject({ state: 'closed', code: 1006 });
+    await expect(c.publish('room:x', 'after')).rejects.toMatchObject({ code: 'TSWS_ERR_CHANNEL_CLOSED' });
+    expect(() => connect('not a url', { WebSocket })).toThrow();
+  });
 });

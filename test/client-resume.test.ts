@@ -117,6 +117,24 @@ describe('tsws/client against a real server: resume and gaps', () => {
   });
 });
 
+describe('channelFrames on the wire', () => {
+  it("writes a resumed channel's subscribed frame first, then the missed messages in order", async () => {
+    const writer = client();
+    const first = await writer.publish('room:wire', 'm1');
+    await writer.publish('room:wire', 'm2');
+    await writer.publish('room:wire', 'm3');
+    const raw = new WebSocket(`ws://127.0.0.1:${port}/`, 'channels-demo');
+    const frames: Record<string, unknown>[] = [];
+    raw.on('message', (d) => void frames.push(JSON.parse(String(d)) as Record<string, unknown>));
+    await new Promise((resolve) => raw.once('open', resolve));
+    raw.send(JSON.stringify({ ch: 'subscribe', channel: 'room:wire', since: { epoch: first.epoch, offset: 0 } }));
+    await until(() => frames.length === 4);
+    raw.close();
+    expect(frames.map((f) => [f.ch, f.offset, f.data])).toEqual([['subscribed', 3, undefined], ['message', 1, 'm1'], ['message', 2, 'm2'], ['message', 3, 'm3']]);
+    expect(frames[0]).toMatchObject({ recovered: true, epoch: first.epoch });
+  });
+});
+
 describe('tsws/client against a real server: the frames around the channels', () => {
   it("mixes the protocol's own messages with channel frames", async () => {
     const c = client();

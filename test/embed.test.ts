@@ -62,6 +62,13 @@ describe('the package surface', () => {
     expect(imports.filter((f) => !path.isAbsolute(f) && !f.startsWith('node:'))).toEqual([]);
   });
 
+  it('tsws/client imports nothing beyond its own folder at run time: a browser loads it with nothing else', () => {
+    const lib = path.join(REPO, 'server', 'client-lib') + path.sep;
+    const imports = [...runtimeImports(path.join(REPO, 'server', `${PUBLIC_ENTRIES['tsws/client']}.ts`))];
+    expect(imports.length).toBeGreaterThan(1);
+    expect(imports.filter((f) => !f.startsWith(lib))).toEqual([]);
+  });
+
   it('tsws and tsws/testing import no module of uWS.js: the protocol kit and the types work where it cannot load', () => {
     for (const entry of ['tsws', 'tsws/testing'] as const) {
       const imports = [...runtimeImports(path.join(REPO, 'server', `${PUBLIC_ENTRIES[entry]}.ts`))];

@@ -58,7 +58,7 @@ beforeAll(async () => {
   expect(fs.existsSync(tarball)).toBe(true);
   // What ships: the compiled code and its types, the bins, the data dir; no sources, tests or CI.
   const shipped = (packed[0]?.files ?? []).map((f) => f.path);
-  expect(shipped).toEqual(expect.arrayContaining(['bin/tsws.mjs', 'dist/server/app/embed.js', 'dist/server/plugin/api.d.ts', 'dist/server/testing/index.d.ts', 'dist/plugins/echo/echo.js', 'dist/server/init/template/plugins/hello/hello.ts', 'share/tsws-test-server/index.html']));
+  expect(shipped).toEqual(expect.arrayContaining(['bin/tsws.mjs', 'dist/server/app/embed.js', 'dist/server/plugin/api.d.ts', 'dist/server/testing/index.d.ts', 'dist/server/client-lib/index.js', 'dist/plugins/echo/echo.js', 'dist/server/init/template/plugins/hello/hello.ts', 'share/tsws-test-server/index.html']));
   expect(shipped.filter((f) => /^(test|bench|\.ci|server|plugins|scripts)\//.test(f) || f.endsWith('.test.js') || f.endsWith('.test.d.ts'))).toEqual([]);
   expect(fs.existsSync(path.join(stage, 'dist'))).toBe(false); // postpack cleaned up
 

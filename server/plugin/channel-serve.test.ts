@@ -1,0 +1,152 @@
+/** @module channelFrames on the protocol kit (tsws/testing's fake transport, the real framework and in-process store): the order it writes in, its answers to bad frames and refusals, and the message frame's data rule. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { testProtocol, type ProtocolKit } from '../testing/index.ts';
+import { definePlugin, type Channel, type Conn } from './api.ts';
+import { channelFrames } from './runtime.ts';
+
+/** A subscribe that resolves only when the test says: the store has already queued its messages by then, as a Redis or threads store may. */
+let release: () => void = () => undefined;
+let gate: Promise<void> = Promise.resolve();
+const closeGate = () => {
+  gate = new Promise((resolve) => (release = resolve));
+};
+
+function gated(real: Channel): Channel {
+  return {
+    name: real.name,
+    presence: real.presence,
+    publish: (data, isBinary) => real.publish(data, isBinary),
+    position: () => real.position(),
+    history: (opts) => real.history(opts),
+    unsubscribe: (conn) => real.unsubscribe(conn),
+    async subscribe(conn, since) {
+      const sub = await real.subscribe(conn, since);
+      await gate;
+      return sub;
+    },
+  };
+}
+
+const frames = channelFrames({
+  channel(conn: Conn, name) {
+    if (name === 'boom') throw new Error('policy bug');
+    return name.startsWith('room:') ? gated(conn.vhost.channels.channel(name, { history: { size: 10 } })) : undefined;
+  },
+  mayPublish: (_conn, _channel, data) => data !== 'forbidden',
+});
+
+const plugin = definePlugin({
+  apiVersion: 2,
+  name: 'frames',
+  protocols: (protocol) => [
+    protocol({
+      name: 'frames',
+      websocket: {
+        session: () => ({ own: [] as string[] }),
+        receive(conn, data, isBinary) {
+          if (frames.receive(conn, data, isBinary)) return;
+          conn.session.own.push(`own: ${data.toString()}`);
+          conn.requestWritable();
+        },
+        writable(conn) {
+          const next = frames.next(conn);
+          if (typeof next === 'string') conn.write(next);
+          else if (next) conn.write(next.data, next.isBinary);
+          else {
+            const own = conn.session.own.shift();
+            if (own !== undefined) conn.write(own);
+          }
+          if (conn.session.own.length > 0) conn.requestWritable();
+        },
+        closed: (conn) => frames.closed(conn),
+      },
+    }),
+  ],
+});
+
+const kits: ProtocolKit[] = [];
+afterEach(async () => {
+  release();
+  gate = Promise.resolve();
+  for (const k of kits.splice(0)) await k.stop();
+});
+async function kit(): Promise<ProtocolKit> {
+  const k = await testProtocol(plugin);
+  kits.push(k);
+  return k;
+}
+const json = (texts: string[]) => texts.map((t) => JSON.parse(t) as Record<string, unknown>);
+
+describe('channelFrames', () => {
+  it("holds a channel's messages (history and live) behind its subscribed frame while the subscribe is pending", async () => {
+    const k = await kit();
+    const pub = k.connect();
+    pub.send(JSON.stringify({ ch: 'publish', channel: 'room:a', data: { n: 1 }, ref: 'a' }));
+    pub.send(JSON.stringify({ ch: 'publish', channel: 'room:a', data: { n: 2 }, ref: 'b' }));
+    await k.settle();
+    const [first] = json(pub.texts);
+    expect(json(pub.texts)).toEqual([{ ch: 'published', channel: 'room:a', ref: 'a', epoch: first?.epoch, offset: 1 }, { ch: 'published', channel: 'room:a', ref: 'b', epoch: first?.epoch, offset: 2 }]);
+
+    closeGate();
+    const sub = k.connect();
+    sub.send(JSON.stringify({ ch: 'subscribe', channel: 'room:a', since: { epoch: first?.epoch, offset: 0 } }));
+    await k.settle();
+    pub.send(JSON.stringify({ ch: 'publish', channel: 'room:a', data: { n: 3 } }));
+    await k.settle();
+    expect(sub.texts).toEqual([]);
+    release();
+    await k.settle();
+    expect(json(sub.texts).map((f) => [f.ch, f.offset, f.data])).toEqual([['subscribed', 2, undefined], ['message', 1, { n: 1 }], ['message', 2, { n: 2 }], ['message', 3, { n: 3 }]]);
+    expect(json(sub.texts)[0]).toMatchObject({ recovered: true });
+  });
+
+  it('answers bad frames and refusals with coded error frames, passes other text to the plugin, and never throws', async () => {
+    const k = await kit();
+    const c = k.connect();
+    for (const m of [
+      '{"ch":"nope"}', '{"ch":"subscribe"}', '{"ch":"publish","channel":"room:a"}', '{"ch":"token","token":"t"}',
+      '{"ch":"subscribe","channel":"secret"}', '{"ch":"publish","channel":"room:a","data":"forbidden","ref":"r"}', '{"ch":"subscribe","channel":"boom"}',
+      'hello', '{"not":"a frame"}', '{broken json',
+    ]) c.send(m);
+    await k.settle();
+    const got = c.texts.map((t) => (t.startsWith('{') ? (JSON.parse(t) as { code?: string; ref?: string }) : t));
+    expect(got).toEqual([
+      expect.objectContaining({ ch: 'error', code: 'TSWS_ERR_CHANNEL_FRAME' }),
+      expect.objectContaining({ ch: 'error', code: 'TSWS_ERR_CHANNEL_FRAME' }),
+      expect.objectContaining({ ch: 'error', code: 'TSWS_ERR_CHANNEL_FRAME', channel: 'room:a' }),
+      expect.objectContaining({ ch: 'error', code: 'TSWS_ERR_CHANNEL_FRAME' }),
+      expect.objectContaining({ ch: 'error', code: 'TSWS_ERR_CHANNEL_DENIED', channel: 'secret' }),
+      expect.objectContaining({ ch: 'error', code: 'TSWS_ERR_CHANNEL_DENIED', channel: 'room:a', ref: 'r' }),
+      expect.objectContaining({ ch: 'error', code: 'TSWS_ERR_CHANNEL_FAILED', channel: 'boom' }),
+      'own: hello', 'own: {"not":"a frame"}', 'own: {broken json',
+    ]);
+    expect(c.isOpen).toBe(true);
+    expect(c.errors).toEqual([]);
+  });
+
+  it('sends text a plugin published that is not JSON as a JSON string, and JSON text as its value', async () => {
+    const k = await kit();
+    const c = k.connect();
+    c.send(JSON.stringify({ ch: 'subscribe', channel: 'room:b' }));
+    await k.settle();
+    const room = k.vhost.channels.channel('room:b', { history: { size: 10 } });
+    await room.publish('plain words');
+    await room.publish('{"a":[1,2]}');
+    await room.publish(Buffer.from('bytes'));
+    await k.settle();
+    expect(json(c.texts).map((f) => f.data)).toEqual([undefined, 'plain words', { a: [1, 2] }, 'bytes']);
+  });
+
+  it('unsubscribe stops the messages, even those already queued', async () => {
+    const k = await kit();
+    const c = k.connect();
+    c.send(JSON.stringify({ ch: 'subscribe', channel: 'room:c' }));
+    await k.settle();
+    const room = k.vhost.channels.channel('room:c', { history: { size: 10 } });
+    await room.publish('"one"');
+    c.send(JSON.stringify({ ch: 'unsubscribe', channel: 'room:c' }));
+    await room.publish('"two"');
+    await k.settle();
+    expect(json(c.texts).map((f) => f.ch)).toEqual(['subscribed', 'unsubscribed']);
+  });
+});
