@@ -91,7 +91,7 @@ export class ChannelClient {
         const ws = this.#ws;
         this.#detach();
         if (ws)
-            ws.close(code, reason);
+            ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason);
         for (const p of [...this.#unsent.splice(0), ...this.#inflight.values()])
             p.reject(clientError('TSWS_ERR_CHANNEL_CLOSED', { channel: p.frame.channel }));
         this.#inflight.clear();
@@ -108,8 +108,12 @@ export class ChannelClient {
             ws = new this.#WebSocket(this.url, this.#protocols);
         }
         catch (err) {
-            // A malformed URL throws at once, and would throw again on every retry.
-            this.#setState({ state: 'closed', code: 1006, reason: err instanceof Error ? err.message : String(err) });
+            // A malformed URL throws at once and would throw again on every retry: connect() throws it; a
+            // retry (in a timer, where a throw would end a Node process) closes the client with the reason.
+            const reason = err instanceof Error ? err.message : String(err);
+            if (attempt > 0)
+                return this.close(1006, reason);
+            this.#setState({ state: 'closed', code: 1006, reason });
             throw err;
         }
         this.#ws = ws;
