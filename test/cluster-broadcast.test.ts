@@ -28,9 +28,9 @@ afterAll(async () => {
   removeConfigDirs();
 });
 
-const channel = (protocol: string, topic: string) => `tsws:bus:localhost/${protocol}/${topic}`;
-const waitSubscribed = (protocol: string, topic: string, n: number) =>
-  until(async () => (await subscribers(probe, channel(protocol, topic))) === n, `${n} instances subscribed to ${topic}`);
+const channel = (protocol: string, topic: string, prefix = '') => `tsws:bus:${prefix}localhost/${protocol}/${topic}`;
+const waitSubscribed = (protocol: string, topic: string, n: number, prefix = '') =>
+  until(async () => (await subscribers(probe, channel(protocol, topic, prefix))) === n, `${n} instances subscribed to ${topic}`);
 
 describe('lws-mirror-protocol across instances', () => {
   it('gives every member on every instance each message once, each sender\'s in the order sent', async () => {
@@ -69,7 +69,8 @@ describe('chat across instances', () => {
     const { client: bob, welcome } = await ChatClient.joined(b.wsUrl(), 'bob', 'span');
     expect(welcome.members).toEqual(['alice', 'bob']);
     expect(await alice.until('joined')).toMatchObject({ name: 'bob' });
-    await waitSubscribed('chat', 'room:span', 2);
+    // A room is a channel: its bus topic is the channel's (docs/reference/channels.md).
+    await waitSubscribed('chat', 'room:span', 2, '~ch/');
 
     for (let i = 0; i < 10; i++) {
       alice.send(`a${i}`);
