@@ -19,7 +19,11 @@ export type ChatEvent =
   | ({ readonly type: 'message'; readonly room: string } & ChatMessage)
   | { readonly type: 'joined'; readonly room: string; readonly name: string }
   | { readonly type: 'gone'; readonly room: string; readonly name: string }
-  | { readonly type: 'subscribed'; readonly room: string; readonly epoch: string; readonly offset: number; readonly recovered?: boolean; readonly reason?: string }
+  | {
+      readonly type: 'subscribed'; readonly room: string; readonly epoch: string; readonly offset: number; readonly recovered?: boolean; readonly reason?: string;
+      /** The presence members (names, and the thread or instance holding each). */
+      readonly members: readonly { readonly name: string; readonly holder: string }[];
+    }
   | { readonly type: 'gap'; readonly room: string; readonly from: ChannelPosition; readonly to: ChannelPosition; readonly reason: string }
   | { readonly type: 'unsubscribed'; readonly room: string }
   | { readonly type: 'channel-error'; readonly code: string; readonly message: string };
@@ -40,7 +44,7 @@ function readEvent(text: string): ChatEvent {
     case 'presence':
       return { type: f.event === 'join' ? 'joined' : 'gone', room: roomOf(f.channel), name: (f.member.info as { name: string }).name };
     case 'subscribed':
-      return { type: 'subscribed', room: roomOf(f.channel), epoch: f.epoch, offset: f.offset, ...(f.recovered !== undefined ? { recovered: f.recovered } : {}), ...(f.reason ? { reason: f.reason } : {}) };
+      return { type: 'subscribed', room: roomOf(f.channel), epoch: f.epoch, offset: f.offset, members: (f.members ?? []).map((m) => ({ name: (m.info as { name: string }).name, holder: m.holder })), ...(f.recovered !== undefined ? { recovered: f.recovered } : {}), ...(f.reason ? { reason: f.reason } : {}) };
     case 'gap':
       return { type: 'gap', room: roomOf(f.channel), from: f.from, to: f.to, reason: f.reason };
     case 'unsubscribed':
@@ -72,11 +76,16 @@ export class ChatClient {
 
   /** join, then (welcomed) the subscribe a client makes: from the welcome's position, with presence. */
   async join(room: string, name: string, key?: string): Promise<Of<'welcome'>> {
+    return (await this.joinSubscribed(room, name, key)).welcome;
+  }
+
+  /** join, with the `subscribed` that followed (its members say which thread or instance holds each). */
+  async joinSubscribed(room: string, name: string, key?: string): Promise<{ welcome: Of<'welcome'>; subscribed: Of<'subscribed'> }> {
     this.request({ type: 'join', room, name, ...(key ? { key } : {}) });
     const welcome = await this.expect('welcome');
     this.subscribe(welcome.room, { epoch: welcome.epoch, offset: welcome.offset });
-    await this.until('subscribed', (s) => s.room === welcome.room);
-    return welcome;
+    const subscribed = await this.until('subscribed', (s) => s.room === welcome.room);
+    return { welcome, subscribed };
   }
 
   subscribe(room: string, since?: ChannelPosition): void {
