@@ -1,9 +1,9 @@
 /** @module tsws-chat's session on tsws/client: joins (again after each reconnect), follows the room's channel from its last position, turns typed lines into requests. */
 import crypto from 'node:crypto';
-import { connect, type ChannelClient, type ClientState, type Subscription, type WebSocketConstructor } from '../../../server/client-lib/index.ts';
+import { connect, type ChannelClient, type ClientState, type Gap, type Subscription, type WebSocketConstructor } from '../../../server/client-lib/index.ts';
 import type { Request, ServerMessage } from '../protocol.ts';
 import { eventLine, memberList, messageLines, noticeLine, readServerMessage } from './render.ts';
-import { gapNotice } from './sequence.ts';
+import { gapNotice, missed } from './sequence.ts';
 
 /** What the session needs from the terminal around it. */
 export interface ConsoleIo {
@@ -69,6 +69,9 @@ export class ChatSession {
   #quitting = false;
   /** End of input came before the first join, with lines waiting: quit once they are sent. */
   #quitAfterJoin = false;
+  /** The welcome of a re-join, until its resubscribe said whether it resumed (#fillFromWelcome). */
+  #rejoined: Extract<ServerMessage, { type: 'welcome' }> | undefined;
+  #restartGap: Gap | undefined;
   /** Exiting: the client's own close is no news. */
   #exiting = false;
 
@@ -185,6 +188,7 @@ export class ChatSession {
         const rejoin = this.#everJoined && msg.room === this.#room && this.#sub?.active === true;
         // After a reconnect tsws/client resubscribed from the last message shown: what was missed follows, or a gap notice.
         if (!rejoin) this.#follow(msg);
+        else this.#fillFromWelcome(undefined, msg);
         this.#room = msg.room;
         this.#name = msg.name;
         this.#joined = true;
@@ -227,7 +231,10 @@ export class ChatSession {
         if (typeof d !== 'object' || d === null || typeof d.name !== 'string' || typeof d.text !== 'string') return;
         for (const l of messageLines({ name: d.name, text: d.text, time: m.time })) this.#io.print(l);
       },
-      onGap: (gap) => this.#notice(gapNotice(gap)),
+      onGap: (gap) => {
+        this.#notice(gapNotice(gap));
+        this.#fillFromWelcome(gap, undefined);
+      },
       onPresence: (change) => {
         const name = nameOf(change.member.info);
         // Our own comings and goings (a reconnect's old connection leaving) are not news.
@@ -236,6 +243,25 @@ export class ChatSession {
       },
       onError: (err) => this.#notice(`${err.message} (${err.code})`),
     });
+  }
+
+  /**
+   * A resume into a new epoch (the store lost its state) cannot say which of
+   * the new sequence we saw: none. The re-join's welcome holds the new
+   * sequence's history: shown after the notice, and what came between its
+   * read and the subscribe is said missing rather than skipped.
+   */
+  #fillFromWelcome(gap: Gap | undefined, welcome: Extract<ServerMessage, { type: 'welcome' }> | undefined): void {
+    // The welcome and the resubscribe's answer come in either order (the join waits on presence, the subscribe does not).
+    if (welcome) this.#rejoined = welcome;
+    if (gap) this.#restartGap = gap.reason === 'epoch-changed' ? gap : undefined;
+    const w = this.#rejoined;
+    const g = this.#restartGap;
+    if (w === undefined || g === undefined) return;
+    this.#rejoined = this.#restartGap = undefined;
+    if (w.epoch !== g.to.epoch) return;
+    for (const m of w.history) if (m.offset <= g.to.offset) for (const l of messageLines(m)) this.#io.print(l);
+    if (w.offset < g.to.offset) this.#notice(missed(w.offset + 1, g.to.offset));
   }
 
   #say(text: string): void {

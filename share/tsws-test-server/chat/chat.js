@@ -107,7 +107,11 @@ function follow(s, welcome) {
     since: { epoch: welcome.epoch, offset: welcome.offset },
     presence: true,
     onMessage: (m) => onMessage(s, m),
-    onGap: (gap) => session === s && addEvent(Date.now(), gapNotice(gap), 'notice'),
+    onGap: (gap) => {
+      if (session !== s) return;
+      addEvent(Date.now(), gapNotice(gap), 'notice');
+      fillFromWelcome(s, gap, null);
+    },
     onSubscribed: (info) => {
       if (session !== s) return;
       s.members = namesOf(info.members);
@@ -125,6 +129,24 @@ function follow(s, welcome) {
   });
 }
 
+/**
+ * A resume into a new epoch (the store lost its state) cannot say which of the new sequence we saw: none.
+ * The re-join's welcome holds the new sequence's history: shown after the notice, and what came between
+ * its read and the subscribe is said missing rather than skipped.
+ */
+function fillFromWelcome(s, gap, welcome) {
+  // The welcome and the resubscribe's answer come in either order (the join waits on presence, the subscribe does not).
+  if (welcome) s.rejoined = welcome;
+  if (gap) s.restartGap = gap.reason === 'epoch-changed' ? gap : null;
+  const w = s.rejoined;
+  const g = s.restartGap;
+  if (!w || !g) return;
+  s.rejoined = s.restartGap = null;
+  if (w.epoch !== g.to.epoch) return;
+  for (const m of w.history) if (m.offset <= g.to.offset) addMessage(m, true);
+  if (w.offset < g.to.offset) addEvent(Date.now(), missed(w.offset + 1, g.to.offset), 'notice');
+}
+
 function handle(s, msg) {
   switch (msg.type) {
     case 'welcome': {
@@ -138,7 +160,7 @@ function handle(s, msg) {
       if (!rejoin) {
         for (const m of msg.history) addMessage(m, true);
         follow(s, msg);
-      }
+      } else fillFromWelcome(s, null, msg);
       // After a reconnect the client resubscribed from its last position by itself: what was missed follows, or a gap notice.
       s.everJoined = true;
       addEvent(msg.time, rejoin ? `reconnected to ${msg.room}` : `you joined ${msg.room}`);
@@ -179,7 +201,7 @@ function sessionKey() {
 }
 
 function start(name, room) {
-  const s = { name, room, key: sessionKey(), client: null, sub: null, joined: false, everJoined: false, members: [], unconfirmed: [] };
+  const s = { name, room, key: sessionKey(), client: null, sub: null, rejoined: null, restartGap: null, joined: false, everJoined: false, members: [], unconfirmed: [] };
   session = s;
   showError($('join-error'), '');
   showError($('error'), '');
