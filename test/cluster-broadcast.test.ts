@@ -104,7 +104,8 @@ describe('protocol-lws-packet across instances', () => {
 
   it('keeps one id sequence, streams it in order on any instance, and resumes from an id on another', async () => {
     const live = await TestClient.open(c.wsUrl(), 'protocol-lws-packet');
-    await waitSubscribed('protocol-lws-packet', 'packets', 1);
+    // The packet log is the plugin's channel "packets": its bus topic is the channel's.
+    await waitSubscribed('protocol-lws-packet', 'packets', 1, '~ch/');
     const ids: number[] = [];
     for (let i = 0; i < 20; i++) ids.push(await post(i % 2 ? a : b, { n: i }));
     const base = (ids[0] ?? 1) - 1;
