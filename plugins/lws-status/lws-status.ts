@@ -49,9 +49,9 @@ export default definePlugin({
   protocols: (protocol) => [
     protocol({
       name: 'lws-status',
-      init(vhost, _opts, previous): VhostState {
-        // After a reload the clients of both configurations are one list (the presence outlives the generation); the old listener goes.
-        previous?.stopListening?.();
+      init(vhost): VhostState {
+        // After a reload the clients of both configurations are one list (the presence outlives the
+        // generation); the old generation keeps telling its own clients until its destroy.
         return { snapshot: render([]), refreshing: false, again: false, stopListening: undefined, watchers: new Set(), named: vhost.cluster !== undefined || vhost.server.thread.count > 1 };
       },
       destroy(vhost) {
