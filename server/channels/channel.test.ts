@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import probe from '../../test/channels/probe-plugin.ts';
 import { testProtocol, type ProtocolKit } from '../testing/index.ts';
 import type { KitClient } from '../testing/kit-client.ts';
+import { newChannelStats } from '../metrics/channel-stats.ts';
+import { VhostChannels } from './channels.ts';
+import { LocalChannelStore } from './local-store.ts';
 
 const kits: ProtocolKit<unknown, unknown>[] = [];
 afterEach(async () => {
@@ -71,4 +74,32 @@ describe('channels alone (the local store) in the protocol kit', () => {
     expect(() => kit.vhost.channels.channel('a\nb')).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_NAME' }));
     expect(() => kit.vhost.channels.channel('t', { history: { size: 0, ttlSecs: 5 } })).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_OPTIONS' }));
   });
+});
+
+it('scopes names to vhost and protocol, as topics are: one store, separate channels', async () => {
+  const service = { store: new LocalChannelStore({ holder: 'local' }), stats: newChannelStats() };
+  const [a, b, c] = [new VhostChannels(service, 'a', 'p'), new VhostChannels(service, 'b', 'p'), new VhostChannels(service, 'a', 'q')];
+  expect((await a.channel('x').publish('one')).offset).toBe(1);
+  expect((await b.channel('x').position()).offset).toBe(0);
+  expect((await c.channel('x').position()).offset).toBe(0);
+  expect((await new VhostChannels(service, 'a', 'p').channel('x').position()).offset).toBe(1);
+  expect(service.stats.published).toBe(1);
+});
+
+it('reads back a hole in the live stream before going on (a follower that missed one), and counts it as a recovery', async () => {
+  /** The local store, except that its followers never see offset 3: what a cut cluster subscription looks like. */
+  class Lossy extends LocalChannelStore {
+    override follow(channel: Parameters<LocalChannelStore['follow']>[0], deliver: Parameters<LocalChannelStore['follow']>[1]) {
+      return super.follow(channel, (m) => (m.offset === 3 ? undefined : deliver(m)));
+    }
+  }
+  const service = { store: new Lossy({ holder: 'local' }), stats: newChannelStats() };
+  const channel = new VhostChannels(service, 'v', 'p').channel('holes', { history: { size: 10 } });
+  const got: number[] = [];
+  const conn = { id: 1, isOpen: true, deliverPublished: (m: { channel?: { offset: number } }) => void got.push(m.channel?.offset ?? -1) };
+  await channel.subscribe(conn);
+  for (let n = 0; n < 5; n++) await channel.publish(`m${n + 1}`);
+  await new Promise((r) => setImmediate(r));
+  expect(got).toEqual([1, 2, 3, 4, 5]);
+  expect(service.stats.recoveries.recovered).toBe(1);
 });

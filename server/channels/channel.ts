@@ -114,10 +114,9 @@ export class ChannelImpl implements Channel {
     if (this.#subs.get(c.id) !== sub) return { position, recovery };
     sub.epoch = position.epoch || undefined;
     sub.last = recovery?.recovered && from ? from.offset : position.offset;
-    for (const m of missed) this.#deliver(sub, m, published(this.name, m));
     const waiting = sub.pending ?? [];
     sub.pending = undefined;
-    for (const m of waiting) this.#deliver(sub, m, published(this.name, m));
+    for (const m of [...missed, ...waiting]) this.#offer(sub, m, published(this.name, m));
     return { position, recovery };
   }
 
@@ -159,10 +158,38 @@ export class ChannelImpl implements Channel {
   #live(m: ChannelMessage): void {
     // One shared, immutable Published per publication, however many subscribers.
     const msg = published(this.name, m);
-    for (const sub of this.#subs.values()) {
-      if (sub.pending) sub.pending.push(m);
-      else this.#deliver(sub, m, msg);
+    for (const sub of this.#subs.values()) this.#offer(sub, m, msg);
+  }
+
+  /** In order: behind a read in progress (subscribe's, or a hole's), else now. */
+  #offer(sub: Sub, m: ChannelMessage, msg: Published): void {
+    if (sub.pending) return void sub.pending.push(m);
+    if (m.epoch === sub.epoch && m.offset > sub.last + 1) {
+      // A hole in the live stream (a cluster subscription that was cut before its first
+      // message, so its log follower had nothing to resume from): read it back first.
+      sub.pending = [m];
+      return void this.#fill(sub);
     }
+    this.#deliver(sub, m, msg);
+  }
+
+  /**
+   * Reads what lies between the last delivered and the held messages. What the
+   * store no longer keeps cannot be given: the held ones go on, and the reader
+   * sees the offsets jump (never a silent gap: the positions say it).
+   */
+  async #fill(sub: Sub): Promise<void> {
+    try {
+      const h = await this.#d.store.read(this.stored, { epoch: sub.epoch as string, offset: sub.last }, Number.MAX_SAFE_INTEGER);
+      if (h.recovery) this.#count(h.recovery);
+      if (h.recovery?.recovered && this.#subs.get(sub.conn.id) === sub) for (const m of h.messages) this.#deliver(sub, m, published(this.name, m));
+    } catch {
+      // The store is away: the held messages go on as they are.
+    }
+    const held = sub.pending ?? [];
+    sub.pending = undefined;
+    if (this.#subs.get(sub.conn.id) !== sub) return;
+    for (const m of held) this.#deliver(sub, m, published(this.name, m));
   }
 
   #deliver(sub: Sub, m: ChannelMessage, msg: Published): void {

@@ -150,7 +150,7 @@ export class RedisCluster {
     try {
       return await fn();
     } catch (err) {
-      if (this.connected) throw err;
+      if (this.connected && !droppedUnder(err)) throw err;
       this.stats.unavailable++;
       throw tswsError('TSWS_ERR_CLUSTER_UNAVAILABLE', { op }, err);
     }
@@ -356,6 +356,16 @@ export class RedisCluster {
     }
     for (const g of groups) this.#notify(g);
   }
+}
+
+/**
+ * ioredis's words for a command the connection dropped under, which can come
+ * before its status leaves "ready" (the socket's close not yet handled): the
+ * same fact as a status that already says so.
+ */
+function droppedUnder(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : '';
+  return m.startsWith("Stream isn't writeable") || m.startsWith('Connection is closed');
 }
 
 /** Undefined when Redis answered PING; otherwise why not. */
