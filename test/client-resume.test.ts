@@ -48,45 +48,62 @@ afterAll(() => {
   removeConfigDirs();
 });
 
+/** The reader's socket cut while ten messages are published; it must resume with each once, in order, and no gap. */
+async function cutAndResume(serverPort: number, channel: string): Promise<void> {
+  const relay: CuttableRelay = await cuttableRelay(serverPort);
+  try {
+    const reader = client(`ws://127.0.0.1:${relay.port}/`);
+    const writer = client(`ws://127.0.0.1:${serverPort}/`);
+    const got: unknown[] = [];
+    const offsets: number[] = [];
+    const gaps: Gap[] = [];
+    let confirmed = 0;
+    reader.subscribe(channel, {
+      onMessage: (m) => {
+        got.push(m.data);
+        offsets.push(m.offset);
+      },
+      onGap: (g) => gaps.push(g),
+      onSubscribed: () => void confirmed++,
+    });
+    await until(() => confirmed === 1);
+    for (let i = 1; i <= 5; i++) await writer.publish(channel, { n: i });
+    await until(() => got.length === 5);
+
+    // The outage: the reader tries again at least twice and is refused before the messages it misses are published.
+    const attempts: number[] = [];
+    reader.on('state', (s) => void (s.state === 'reconnecting' && attempts.push(s.attempt)));
+    relay.cut();
+    await until(() => attempts.includes(2));
+    for (let i = 6; i <= 15; i++) await writer.publish(channel, { n: i });
+    relay.restore();
+
+    await until(() => got.length >= 15 && confirmed === 2);
+    await writer.publish(channel, { n: 16 });
+    await until(() => got.length >= 16);
+    expect(got).toEqual(Array.from({ length: 16 }, (_, i) => ({ n: i + 1 })));
+    expect(offsets).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(gaps).toEqual([]);
+    expect(reader.state.state).toBe('open');
+  } finally {
+    await relay.close();
+  }
+}
+
 describe('tsws/client against a real server: resume and gaps', () => {
-  it('resumes after its socket was cut for a while: every message once, in order, and no gap', async () => {
-    const relay: CuttableRelay = await cuttableRelay(port);
+  it('resumes after its socket was cut for a while: every message once, in order, and no gap', () => cutAndResume(port, 'room:cut'));
+
+  it('does the same against count-threads 2, whose store is in the main thread (a subscribe answers a turn later, through a port)', async () => {
+    const threaded = runTsws(['-c', makeConfigDir({
+      conf: { global: { 'plugin-dir': PLUGINS, 'count-threads': '2' } },
+      vhosts: { localhost: [{ name: 'localhost', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'channels-demo': {} }] }] },
+    })]);
+    const [listener] = await threaded.ready;
     try {
-      const reader = client(`ws://127.0.0.1:${relay.port}/`);
-      const writer = client();
-      const got: unknown[] = [];
-      const offsets: number[] = [];
-      const gaps: Gap[] = [];
-      let confirmed = 0;
-      reader.subscribe('room:cut', {
-        onMessage: (m) => {
-          got.push(m.data);
-          offsets.push(m.offset);
-        },
-        onGap: (g) => gaps.push(g),
-        onSubscribed: () => void confirmed++,
-      });
-      await until(() => confirmed === 1);
-      for (let i = 1; i <= 5; i++) await writer.publish('room:cut', { n: i });
-      await until(() => got.length === 5);
-
-      // The outage: the reader tries again at least twice and is refused before the messages it misses are published.
-      const attempts: number[] = [];
-      reader.on('state', (s) => void (s.state === 'reconnecting' && attempts.push(s.attempt)));
-      relay.cut();
-      await until(() => attempts.includes(2));
-      for (let i = 6; i <= 15; i++) await writer.publish('room:cut', { n: i });
-      relay.restore();
-
-      await until(() => got.length >= 15 && confirmed === 2);
-      await writer.publish('room:cut', { n: 16 });
-      await until(() => got.length >= 16);
-      expect(got).toEqual(Array.from({ length: 16 }, (_, i) => ({ n: i + 1 })));
-      expect(offsets).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
-      expect(gaps).toEqual([]);
-      expect(reader.state.state).toBe('open');
+      await cutAndResume(listener?.port ?? 0, 'room:threads');
     } finally {
-      await relay.close();
+      threaded.kill('SIGTERM');
+      await threaded.exited;
     }
   });
 
