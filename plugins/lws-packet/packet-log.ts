@@ -12,7 +12,7 @@ export interface StoredPacket {
 
 /**
  * What the plugin needs from a log: the file one here, or the cluster's
- * shared one (shared-packet-log.ts). Reads are asynchronous for the latter.
+ * plugin's channel in a cluster (channel-packet-log.ts). Reads are asynchronous for the latter.
  */
 export interface PacketLog {
   /** True when `append` also publishes the stored packet to the stream's subscribers (in id order, on every instance). */
