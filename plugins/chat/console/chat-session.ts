@@ -72,6 +72,8 @@ export class ChatSession {
   /** The welcome of a re-join, until its resubscribe said whether it resumed (#fillFromWelcome). */
   #rejoined: Extract<ServerMessage, { type: 'welcome' }> | undefined;
   #restartGap: Gap | undefined;
+  /** From a reconnect's open to its resubscribe's `subscribed`: a gap then is the resume's. */
+  #resuming = false;
   /** Exiting: the client's own close is no news. */
   #exiting = false;
 
@@ -151,6 +153,9 @@ export class ChatSession {
       case 'open':
         this.#opened = true;
         this.#joined = false;
+        // A new connection: the welcome and the resubscribe's answer to pair are this connection's.
+        this.#rejoined = this.#restartGap = undefined;
+        this.#resuming = this.#sub?.active === true;
         if (this.#quitting) return this.#exit(0);
         // Before the resubscribe tsws/client sends next: the server lets a connection read only the room it joins.
         this.#client?.send(JSON.stringify({ type: 'join', room: this.#room, name: this.#name, key: this.#key } satisfies Request));
@@ -233,8 +238,10 @@ export class ChatSession {
       },
       onGap: (gap) => {
         this.#notice(gapNotice(gap));
-        this.#fillFromWelcome(gap, undefined);
+        if (this.#resuming) this.#fillFromWelcome(gap, undefined);
       },
+      // The resubscribe's gap, if any, came before this: later gaps are live ones, not the resume's.
+      onSubscribed: () => void (this.#resuming = false),
       onPresence: (change) => {
         const name = nameOf(change.member.info);
         // Our own comings and goings (a reconnect's old connection leaving) are not news.

@@ -110,10 +110,12 @@ function follow(s, welcome) {
     onGap: (gap) => {
       if (session !== s) return;
       addEvent(Date.now(), gapNotice(gap), 'notice');
-      fillFromWelcome(s, gap, null);
+      if (s.resuming) fillFromWelcome(s, gap, null);
     },
     onSubscribed: (info) => {
       if (session !== s) return;
+      // The resubscribe's gap, if any, came before this: later gaps are live ones, not the resume's.
+      s.resuming = false;
       s.members = namesOf(info.members);
       renderMembers(s);
     },
@@ -201,7 +203,7 @@ function sessionKey() {
 }
 
 function start(name, room) {
-  const s = { name, room, key: sessionKey(), client: null, sub: null, rejoined: null, restartGap: null, joined: false, everJoined: false, members: [], unconfirmed: [] };
+  const s = { name, room, key: sessionKey(), client: null, sub: null, rejoined: null, restartGap: null, resuming: false, joined: false, everJoined: false, members: [], unconfirmed: [] };
   session = s;
   showError($('join-error'), '');
   showError($('error'), '');
@@ -217,7 +219,12 @@ function start(name, room) {
   s.client = connect(wsUrl(), { protocol: 'chat', backoff: { initialMs: 500, maxMs: 10000 } });
   s.client.on('state', (st) => {
     if (session !== s) return;
-    if (st.state === 'open') s.client.send(JSON.stringify({ type: 'join', room: s.room, name: s.name, key: s.key }));
+    if (st.state === 'open') {
+      // A new connection: the welcome and the resubscribe's answer to pair are this connection's.
+      s.rejoined = s.restartGap = null;
+      s.resuming = s.sub !== null;
+      s.client.send(JSON.stringify({ type: 'join', room: s.room, name: s.name, key: s.key }));
+    }
     else if (st.state === 'reconnecting') {
       s.joined = false;
       setState(`disconnected, reconnecting in ${Math.max(1, Math.round(st.delayMs / 1000))} s`, 'down');
