@@ -32,6 +32,23 @@ describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real brows
     removeConfigDirs();
   });
 
+  it('runs on tsws/client: the page imports it as ES modules the server serves, no bundle', async () => {
+    const page = await browser.newPage();
+    const scripts = new Map<string, string>();
+    page.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.endsWith('.js')) scripts.set(u.pathname, r.headers()['content-type'] ?? '');
+    });
+    await page.goto(`${base}chat/?name=mod&room=modules`);
+    await page.press('#room', 'Enter');
+    await page.waitForSelector('#state.ok');
+    expect(await page.$eval('script[src="chat.js"]', (el) => el.getAttribute('type'))).toBe('module');
+    for (const js of ['/chat/chat.js', '/tsws-client/index.js', '/tsws-client/client.js', '/tsws-client/position.js']) expect(scripts.get(js), js).toMatch(/javascript/);
+    await say(page, 'through tsws/client');
+    await waitForMessage(page, 'mod', 'through tsws/client');
+    await page.close();
+  });
+
   it('two pages in one room: history on join, live messages both ways, the member list as one leaves', async () => {
     const ann = await joinPage(browser, base, 'ann', 'web');
     await say(ann, 'before ben came');
@@ -138,7 +155,7 @@ describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real brows
     await second.close();
   });
 
-  it('reconnects with backoff after a server restart and re-joins the room under its name', async () => {
+  it('reconnects with backoff after a server restart, re-joins the room under its name and says the sequence restarted', async () => {
     const page = await joinPage(browser, base, 'stayer', 'restart');
     server.kill('SIGTERM');
     expect(await server.exited).toBe(0);
@@ -147,6 +164,8 @@ describe.runIf(chromiumPresent || process.env.CI)('the chat page in a real brows
     await server.ready;
     await page.waitForSelector('#state.ok');
     await waitForEvent(page, 'reconnected to restart');
+    // The restarted server's channels are a new epoch: the page says so rather than skip in silence.
+    await waitForEvent(page, "the server's message sequence restarted");
     const { client } = await ChatClient.joined(`ws://127.0.0.1:${port}/`, 'newcomer', 'restart');
     await waitForMembers(page, (m) => m.join() === 'stayer (you),newcomer');
     client.send('welcome back');

@@ -28,9 +28,9 @@ afterAll(async () => {
   removeConfigDirs();
 });
 
-const channel = (protocol: string, topic: string) => `tsws:bus:localhost/${protocol}/${topic}`;
-const waitSubscribed = (protocol: string, topic: string, n: number) =>
-  until(async () => (await subscribers(probe, channel(protocol, topic))) === n, `${n} instances subscribed to ${topic}`);
+const channel = (protocol: string, topic: string, prefix = '') => `tsws:bus:${prefix}localhost/${protocol}/${topic}`;
+const waitSubscribed = (protocol: string, topic: string, n: number, prefix = '') =>
+  until(async () => (await subscribers(probe, channel(protocol, topic, prefix))) === n, `${n} instances subscribed to ${topic}`);
 
 describe('lws-mirror-protocol across instances', () => {
   it('gives every member on every instance each message once, each sender\'s in the order sent', async () => {
@@ -69,7 +69,8 @@ describe('chat across instances', () => {
     const { client: bob, welcome } = await ChatClient.joined(b.wsUrl(), 'bob', 'span');
     expect(welcome.members).toEqual(['alice', 'bob']);
     expect(await alice.until('joined')).toMatchObject({ name: 'bob' });
-    await waitSubscribed('chat', 'room:span', 2);
+    // A room is a channel: its bus topic is the channel's (docs/reference/channels.md).
+    await waitSubscribed('chat', 'room:span', 2, '~ch/');
 
     for (let i = 0; i < 10; i++) {
       alice.send(`a${i}`);
@@ -79,7 +80,7 @@ describe('chat across instances', () => {
       const out: { id: number; text: string }[] = [];
       while (out.length < 20) {
         const m = await cl.until('message');
-        out.push({ id: m.id, text: m.text });
+        out.push({ id: m.offset, text: m.text });
       }
       return out;
     };
@@ -91,7 +92,7 @@ describe('chat across instances', () => {
 
     const { client: carol, welcome: w3 } = await ChatClient.joined(c.wsUrl(), 'carol', 'span');
     expect(w3.members).toEqual(['alice', 'bob', 'carol']);
-    expect(w3.history.map((m) => ({ id: m.id, text: m.text }))).toEqual(byAlice);
+    expect(w3.history.map((m) => ({ id: m.offset, text: m.text }))).toEqual(byAlice);
     await Promise.all([alice, bob, carol, taken].map((x) => x.raw.close()));
   });
 });
@@ -103,7 +104,8 @@ describe('protocol-lws-packet across instances', () => {
 
   it('keeps one id sequence, streams it in order on any instance, and resumes from an id on another', async () => {
     const live = await TestClient.open(c.wsUrl(), 'protocol-lws-packet');
-    await waitSubscribed('protocol-lws-packet', 'packets', 1);
+    // The packet log is the plugin's channel "packets": its bus topic is the channel's.
+    await waitSubscribed('protocol-lws-packet', 'packets', 1, '~ch/');
     const ids: number[] = [];
     for (let i = 0; i < 20; i++) ids.push(await post(i % 2 ? a : b, { n: i }));
     const base = (ids[0] ?? 1) - 1;

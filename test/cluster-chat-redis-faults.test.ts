@@ -25,7 +25,8 @@ afterAll(() => {
 });
 
 const RESTARTED = /! the server's message sequence restarted/;
-const roomChannel = (room: string) => `tsws:bus:localhost/chat/room:${room}`;
+// A room is a channel: its bus topic and its stream are the channel's (docs/reference/channels.md).
+const roomChannel = (room: string) => `tsws:bus:~ch/localhost/chat/room:${room}`;
 
 async function probeOf(redis: RedisServer): Promise<Redis> {
   const probe = new Redis(redis.url, { lazyConnect: true, retryStrategy: () => 50 });
@@ -128,14 +129,14 @@ describe("an instance whose subscription to Redis is cut while another instance'
     await probe.call('CLIENT', 'KILL', 'ID', /^id=(\d+)/.exec(sub ?? '')?.[1] ?? 'none');
     await until(async () => (await subscribers(probe, roomChannel('cut'))) === 1, "b's subscription gone");
     for (const t of ['missed 1', 'missed 2', 'missed 3']) ann.send(t);
-    await until(async () => (await probe.xlen('tsws:log:localhost/chat/history:cut')) === 4, 'the three stored');
+    await until(async () => (await probe.xlen('tsws:chlog:localhost/chat/room:cut')) === 4, 'the three stored');
     await probe.config('SET', 'maxclients', '10000');
 
     const seen: { id: number; text: string }[] = [];
     const upTo = async (text: string) => {
       while (seen.at(-1)?.text !== text) {
         const m = await bob.until('message');
-        seen.push({ id: m.id, text: m.text });
+        seen.push({ id: m.offset, text: m.text });
       }
     };
     await upTo('missed 3');

@@ -72,7 +72,7 @@ describe('Redis restarted while instances run', () => {
     await Promise.all([a.event('cluster-redis-restored', fromA), b.event('cluster-redis-restored', fromB)]);
     await until(async () => (await subscribers(probe, mirrorChannel('r'))) === 2, 'subscriptions restored without a restart');
     // alice's membership was written again: the name is still hers, across instances.
-    await until(async () => (await probe.hlen('tsws:pr:localhost/chat/room:keep')) === 1, 'chat member restored');
+    await until(async () => (await probe.hlen('tsws:pr:~ch/localhost/chat/room:keep')) === 1, 'chat member restored');
     const taken = await ChatClient.open(b.wsUrl());
     taken.request({ type: 'join', room: 'keep', name: 'Alice' });
     expect(await taken.expect('error')).toMatchObject({ code: 'name-taken' });

@@ -4,7 +4,7 @@ import type { Running } from '../../test/helpers/in-process.ts';
 import { ChatClient, startChat } from '../../test/helpers/chat.ts';
 
 let srv: Running;
-/** history 3, forgotten at once when a room empties. */
+/** history 3, no age bound. */
 let forgetful: Running;
 beforeAll(async () => {
   srv = await startChat({ history: '5' });
@@ -21,7 +21,7 @@ const url = () => srv.wsUrl('/');
 describe('chat: joining and talking', () => {
   it('welcomes a joiner with the member list and an empty history, then tells the room', async () => {
     const { client: alice, welcome } = await ChatClient.joined(url(), 'alice', 'r1');
-    expect(welcome).toMatchObject({ type: 'welcome', room: 'r1', name: 'alice', members: ['alice'], history: [] });
+    expect(welcome).toMatchObject({ type: 'welcome', room: 'r1', name: 'alice', channel: 'room:r1', members: ['alice'], history: [], offset: 0 });
     expect(typeof welcome.time).toBe('number');
     const { client: bob, welcome: w2 } = await ChatClient.joined(url(), 'bob', 'r1');
     expect(w2.members).toEqual(['alice', 'bob']);
@@ -30,7 +30,7 @@ describe('chat: joining and talking', () => {
     await bob.close();
   });
 
-  it('delivers a message to every member, the sender included, with the server-known name, a server time and an id', async () => {
+  it('delivers a message to every member, the sender included, with the server-known name, a server time and its offset in the room channel', async () => {
     const { client: alice } = await ChatClient.joined(url(), 'alice', 'r2');
     const { client: bob } = await ChatClient.joined(url(), 'bob', 'r2');
     await alice.expect('joined');
@@ -39,11 +39,11 @@ describe('chat: joining and talking', () => {
     alice.request({ type: 'send', text: 'hello <b>bob</b>', name: 'bob', time: 1 });
     for (const c of [alice, bob]) {
       const m = await c.expect('message');
-      expect(m).toMatchObject({ room: 'r2', name: 'alice', text: 'hello <b>bob</b>', id: 1 });
+      expect(m).toMatchObject({ room: 'r2', name: 'alice', text: 'hello <b>bob</b>', offset: 1 });
       expect(m.time).toBeGreaterThanOrEqual(before);
     }
     bob.send('hi');
-    expect(await alice.expect('message')).toMatchObject({ name: 'bob', text: 'hi', id: 2 });
+    expect(await alice.expect('message')).toMatchObject({ name: 'bob', text: 'hi', offset: 2 });
     await alice.close();
     await bob.close();
   });
@@ -53,7 +53,7 @@ describe('chat: joining and talking', () => {
     for (let i = 1; i <= 7; i++) alice.send(`m${i}`);
     for (let i = 1; i <= 7; i++) expect((await alice.expect('message')).text).toBe(`m${i}`);
     const { welcome } = await ChatClient.joined(url(), 'carol', 'r3');
-    expect(welcome.history.map((m) => [m.id, m.name, m.text])).toEqual([3, 4, 5, 6, 7].map((i) => [i, 'alice', `m${i}`]));
+    expect(welcome.history.map((m) => [m.offset, m.name, m.text])).toEqual([3, 4, 5, 6, 7].map((i) => [i, 'alice', `m${i}`]));
     await alice.close();
   });
 
@@ -76,7 +76,7 @@ describe('chat: joining and talking', () => {
     await other.close();
   });
 
-  it('tells the room who left and why, and answers "who" with the members in join order', async () => {
+  it('tells the room who left (a presence leave), and answers "who" with the members in join order', async () => {
     const { client: a } = await ChatClient.joined(url(), 'a', 'r5');
     const { client: b } = await ChatClient.joined(url(), 'b', 'r5');
     const { client: c } = await ChatClient.joined(url(), 'c', 'r5');
@@ -84,10 +84,12 @@ describe('chat: joining and talking', () => {
     a.request({ type: 'who' });
     expect((await a.expect('members')).members).toEqual(['a', 'b', 'c']);
     b.request({ type: 'leave' });
-    expect(await b.until('left')).toMatchObject({ room: 'r5', name: 'b', reason: 'leave' });
-    expect(await a.expect('left')).toMatchObject({ name: 'b', reason: 'leave' });
+    expect(await b.until('left')).toMatchObject({ room: 'r5', name: 'b' });
+    // The server ends its subscription to the room's channel: nothing more of r5 reaches it.
+    expect(await b.expect('unsubscribed')).toEqual({ type: 'unsubscribed', room: 'r5' });
+    expect(await a.expect('gone')).toMatchObject({ name: 'b' });
     await c.close();
-    expect(await a.expect('left')).toMatchObject({ name: 'c', reason: 'disconnect' });
+    expect(await a.expect('gone')).toMatchObject({ name: 'c' });
     // b left the room: it hears nothing more of it
     a.send('after');
     expect((await a.expect('message')).text).toBe('after');
@@ -104,10 +106,12 @@ describe('chat: joining and talking', () => {
     const { client: mover } = await ChatClient.joined(url(), 'mover', 'r6');
     await a.expect('joined');
     mover.request({ type: 'join', room: 'r6b', name: 'mover' });
-    expect(await mover.expect('left')).toMatchObject({ room: 'r6', name: 'mover', reason: 'leave' });
-    expect(await mover.expect('welcome')).toMatchObject({ room: 'r6b', members: ['mover'] });
-    expect(await mover.expect('joined')).toMatchObject({ room: 'r6b', name: 'mover' });
-    expect(await a.expect('left')).toMatchObject({ name: 'mover' });
+    expect(await mover.expect('left')).toMatchObject({ room: 'r6', name: 'mover' });
+    const moved = await mover.expect('welcome');
+    expect(moved).toMatchObject({ room: 'r6b', members: ['mover'] });
+    mover.subscribe('r6b', { epoch: moved.epoch, offset: moved.offset });
+    await mover.until('subscribed', (x) => x.room === 'r6b');
+    expect(await a.expect('gone')).toMatchObject({ name: 'mover' });
     a.send('only for r6');
     mover.send('only for r6b');
     expect(await mover.expect('message')).toMatchObject({ room: 'r6b', text: 'only for r6b' });
@@ -126,19 +130,59 @@ describe('chat: joining and talking', () => {
     await b.close();
   });
 
-  it('with history-keep-secs 0, removes an emptied room with its history; history keeps only the last "history" messages', async () => {
+  it('keeps only the last "history" messages; offsets go on counting after the room empties', async () => {
     const u = forgetful.wsUrl('/');
-    const { client: a } = await ChatClient.joined(u, 'a', 'gone');
+    const { client: a } = await ChatClient.joined(u, 'a', 'trim');
     for (const t of ['1', '2', '3', '4']) a.send(t);
     for (let i = 0; i < 4; i++) await a.expect('message');
-    const { client: b, welcome } = await ChatClient.joined(u, 'b', 'gone');
-    expect(welcome.history.map((m) => m.text)).toEqual(['2', '3', '4']);
+    const { client: b, welcome } = await ChatClient.joined(u, 'b', 'trim');
+    expect(welcome.history.map((m) => [m.offset, m.text])).toEqual([[2, '2'], [3, '3'], [4, '4']]);
     await a.close();
     await b.close();
-    const { client: c, welcome: fresh } = await ChatClient.joined(u, 'c', 'gone');
-    expect(fresh.history).toEqual([]);
-    c.send('first again');
-    expect((await c.expect('message')).id).toBe(1);
+    const { client: c, welcome: later } = await ChatClient.joined(u, 'c', 'trim');
+    expect(later.offset).toBe(4);
+    c.send('five');
+    expect((await c.expect('message')).offset).toBe(5);
+    await c.close();
+  });
+
+  it('resumes a reconnecting client from its last offset: the messages it missed, in order, then live ones', async () => {
+    const { client: a } = await ChatClient.joined(url(), 'a', 'r8');
+    const { client: b } = await ChatClient.joined(url(), 'b', 'r8');
+    a.send('seen');
+    const last = await b.until('message');
+    await b.close();
+    for (const t of ['missed 1', 'missed 2']) a.send(t);
+    await a.until('message', (m) => m.text === 'missed 2');
+    // Back on a new connection: join and resubscribe at once, as tsws/client does after a reconnect.
+    const b2 = await ChatClient.open(url());
+    b2.request({ type: 'join', room: 'r8', name: 'b' });
+    b2.subscribe('r8', { epoch: last.epoch, offset: last.offset });
+    await b2.expect('welcome');
+    expect(await b2.expect('subscribed')).toMatchObject({ recovered: true });
+    expect([(await b2.expect('message')).text, (await b2.expect('message')).text]).toEqual(['missed 1', 'missed 2']);
+    a.send('live');
+    expect(await b2.until('message')).toMatchObject({ text: 'live', offset: last.offset + 3 });
+    await a.close();
+    await b2.close();
+  });
+
+  it('lets a client back under its key take its name while its lost connection still holds it; anyone else gets name-taken', async () => {
+    const key = 'k'.repeat(24);
+    const first = await ChatClient.open(url());
+    await first.join('r9', 'kay', key);
+    const other = await ChatClient.open(url());
+    other.request({ type: 'join', room: 'r9', name: 'KAY', key: 'x'.repeat(24) });
+    expect(await other.expect('error')).toMatchObject({ code: 'name-taken' });
+    const again = await ChatClient.open(url());
+    expect(await again.join('r9', 'kay', key)).toMatchObject({ name: 'kay', members: ['kay'] });
+    for (const c of [first, other, again]) await c.close();
+  });
+
+  it('refuses a subscribe to the channel of a room the connection is not in', async () => {
+    const c = await ChatClient.open(url());
+    c.subscribe('elsewhere');
+    expect(await c.expect('channel-error')).toMatchObject({ code: 'TSWS_ERR_CHANNEL_DENIED' });
     await c.close();
   });
 

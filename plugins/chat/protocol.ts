@@ -16,44 +16,48 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
 
 // ---- server → client ------------------------------------------------------
 
-/** A chat message, live or from history: the name and time are the server's. */
-export interface ChatMessage {
-  readonly type: 'message';
-  /** Increases by one per message within the room's epoch. */
-  readonly id: number;
-  /**
-   * The room's id sequence: an opaque string, new whenever ids start again at 1
-   * (a forgotten room re-created, a restarted server, a Redis that lost its
-   * data). A client keeps (epoch, id): ids of another epoch are never "seen".
-   */
-  readonly epoch: string;
-  readonly room: string;
+/** What the room's channel carries per message (the `data` of a channel `message` frame): the name is the server's. */
+export interface ChatLine {
   readonly name: string;
   readonly text: string;
-  /** Server time, milliseconds since the epoch. */
+}
+
+/**
+ * A chat message with its place in the room's channel: the welcome's history,
+ * and what clients make of a channel `message` frame. `offset` counts 1, 2,
+ * 3... within `epoch`, an opaque string that changes whenever the channel's
+ * store lost its state (docs/reference/channels.md).
+ */
+export interface ChatMessage extends ChatLine {
+  readonly epoch: string;
+  readonly offset: number;
+  /** Server time, milliseconds since 1970. */
   readonly time: number;
 }
 
-export type LeaveReason = 'leave' | 'disconnect';
+/** The channel a room's messages and members are on (channel frames, docs/reference/client.md). */
+export const channelOf = (room: string): string => `room:${room}`;
 
 export type ServerMessage =
   | {
       readonly type: 'welcome';
       readonly room: string;
       readonly name: string;
+      /** The room's channel: subscribe to it (with `since` = epoch and offset below, and presence) for its messages and members. */
+      readonly channel: string;
+      /** Names in join order, you included. */
       readonly members: readonly string[];
+      /** Up to `history` messages, oldest first. */
       readonly history: readonly ChatMessage[];
-      /** The room's epoch now ("" while it has none: no message since it was created or lost). */
+      /** The channel's position when the history was read: a subscribe from it misses nothing. */
       readonly epoch: string;
-      /** The last id given in that epoch (0 for none): the next live message is lastId + 1, so a client can tell one it missed. */
-      readonly lastId: number;
+      readonly offset: number;
       readonly time: number;
       readonly limits: { readonly maxText: number };
     }
-  | { readonly type: 'joined'; readonly room: string; readonly name: string; readonly time: number }
-  | { readonly type: 'left'; readonly room: string; readonly name: string; readonly reason: LeaveReason; readonly time: number }
+  /** Your own leave (or move), acknowledged; others see it as a presence `leave`. */
+  | { readonly type: 'left'; readonly room: string; readonly name: string; readonly time: number }
   | { readonly type: 'members'; readonly room: string; readonly members: readonly string[] }
-  | ChatMessage
   | ErrorMessage;
 
 export const ERROR_CODES = [
@@ -88,7 +92,8 @@ export const REQUEST_TYPES = ['join', 'leave', 'send', 'who'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
 export type Request =
-  | { readonly type: 'join'; readonly room: string; readonly name: string }
+  /** `key`: a secret the client keeps for its whole session; a re-join with it takes back a name its lost connection still holds. */
+  | { readonly type: 'join'; readonly room: string; readonly name: string; readonly key?: string }
   | { readonly type: 'leave' }
   | { readonly type: 'send'; readonly text: string }
   | { readonly type: 'who' };
@@ -157,7 +162,9 @@ export function parseRequest(frame: string, maxText: number): Checked<Request> {
       if (!room.ok) return room;
       const name = checkName(obj.name);
       if (!name.ok) return name;
-      return { ok: true, value: { type, room: room.value, name: name.value } };
+      const key = obj.key;
+      if (key !== undefined && (typeof key !== 'string' || key.length < 16 || key.length > 128)) return fail('bad-request', '"key" must be a string of 16 to 128 characters', 'join');
+      return { ok: true, value: { type, room: room.value, name: name.value, ...(key !== undefined ? { key } : {}) } };
     }
     case 'send': {
       const text = checkText(obj.text, maxText);

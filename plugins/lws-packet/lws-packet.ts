@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { definePlugin, checkLock, type Conn, type HttpTxn } from '../../server/plugin/api.ts';
 import { FilePacketLog, type PacketLog, type StoredPacket } from './packet-log.ts';
-import { SharedPacketLog } from './shared-packet-log.ts';
+import { ChannelPacketLog, storedText } from './channel-packet-log.ts';
 
 const options = {
   'log-dir': { type: 'path', default: 'var/lws-packet', doc: 'Directory of the packet log (a subdirectory per vhost); relative to the config directory. `_lws_ddir_` works. One server at a time: the log is locked.' },
@@ -45,7 +45,7 @@ interface WsSession {
 type Txn = HttpTxn<VhostState, HttpSession>;
 type WsConn = Conn<VhostState, WsSession>;
 
-const TOPIC = 'packets';
+const TOPIC = FilePacketLog.TOPIC;
 /** Packets read from the log at once for a replay. */
 const PAGE = 256;
 /** A read refused (Redis away for a moment) is tried again after this. */
@@ -162,8 +162,8 @@ export default definePlugin({
           return { ...base, log: previous.log };
         }
         if (vhost.cluster) {
-          vhost.log.info({ retention: opts.retention }, 'packet log shared through Redis (cluster)');
-          return { ...base, log: new SharedPacketLog(vhost.cluster, { retention: opts.retention, topic: TOPIC }) };
+          vhost.log.info({ retention: opts.retention }, 'packet log on the channel "packets" (Redis, cluster)');
+          return { ...base, log: new ChannelPacketLog(vhost.channels, opts.retention) };
         }
         // One file, one writer: threads would each count ids of their own.
         if (vhost.server.thread.count > 1) throw new Error('the packet log is one file with one writer: with count-threads above 1, share it through a "cluster" block (Redis), or run one thread');
@@ -220,13 +220,19 @@ export default definePlugin({
       websocket: {
         session: (): WsSession => ({ cursor: 0, replayUntil: 0, notices: [], started: false, page: [], reading: false }),
         established(conn) {
-          conn.subscribe(TOPIC);
           const raw = conn.request.queryParam('since');
           if (raw !== undefined && !/^\d+$/.test(raw)) {
             conn.close(1008, '"since" must be a packet id');
             return;
           }
-          startReplay(conn, raw === undefined ? undefined : Number(raw));
+          // Following before reading the bounds: nothing stored meanwhile falls between the replay and the live stream.
+          conn.vhost.state.log.follow(conn).then(
+            () => startReplay(conn, raw === undefined ? undefined : Number(raw)),
+            (err: unknown) => {
+              conn.vhost.log.warn({ err, conn: conn.id }, 'packet log unavailable: closing the stream; the client may resume with ?since=');
+              conn.close(1011, 'packet log unavailable');
+            },
+          );
         },
         receive(conn) {
           conn.session.notices.push(JSON.stringify({ type: 'error', error: 'this stream is read-only: POST packets to the HTTP mount' }));
@@ -251,14 +257,15 @@ export default definePlugin({
           if (s.cursor < s.replayUntil) return readPage(conn);
           // Live: skip what the replay already sent (a packet can be both kept and published).
           for (let m = conn.nextPublished(); m; m = conn.nextPublished()) {
-            const id = idOf(m.data);
+            // A channel's publication (cluster) carries its id as its offset; the file log's, in its text.
+            const id = m.channel ? m.channel.offset : idOf(m.data);
             if (id <= s.cursor) continue;
             if (id > s.cursor + 1) {
               // Publications were missed (Redis was away a moment): the log has them, this one included.
               s.replayUntil = id;
               return readPage(conn);
             }
-            conn.write(m.data, false);
+            conn.write(m.channel ? storedText(m, id) : m.data, false);
             s.cursor = id;
             return;
           }

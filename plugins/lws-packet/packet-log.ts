@@ -1,7 +1,7 @@
 /** @module The durable packet log: an append-only JSON-lines file, group-committed with fdatasync, plus a replay window. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { lockFile, type FileLock } from '../../server/plugin/api.ts';
+import { lockFile, type Conn, type FileLock } from '../../server/plugin/api.ts';
 
 export interface StoredPacket {
   readonly id: number;
@@ -12,7 +12,7 @@ export interface StoredPacket {
 
 /**
  * What the plugin needs from a log: the file one here, or the cluster's
- * shared one (shared-packet-log.ts). Reads are asynchronous for the latter.
+ * plugin's channel in a cluster (channel-packet-log.ts). Reads are asynchronous for the latter.
  */
 export interface PacketLog {
   /** True when `append` also publishes the stored packet to the stream's subscribers (in id order, on every instance). */
@@ -23,6 +23,8 @@ export interface PacketLog {
   read(after: number, limit: number): Promise<StoredPacket[]>;
   /** The oldest id kept (lastId + 1 when none) and the last id given (0 when none). */
   bounds(): Promise<{ readonly firstId: number; readonly lastId: number }>;
+  /** Delivers new packets to `conn`'s published queue from now on (resolved once in effect). */
+  follow(conn: Conn): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,8 @@ const FILE = 'packets.jsonl';
  * (it was never acknowledged) and ids continue after the last whole line.
  */
 export class FilePacketLog implements PacketLog {
+  /** The topic the plugin publishes a durable packet on (vhost.publish), and followers subscribe to. */
+  static readonly TOPIC = 'packets';
   readonly publishesAppends = false;
   readonly file: string;
   readonly #opts: FileLogOptions;
@@ -155,6 +159,12 @@ export class FilePacketLog implements PacketLog {
 
   async bounds(): Promise<{ firstId: number; lastId: number }> {
     return { firstId: this.firstId, lastId: this.lastId };
+  }
+
+  /** Appends are published on the plugin's topic once durable (lws-packet.ts): a follower subscribes to it. */
+  async follow(conn: Conn): Promise<unknown> {
+    conn.subscribe(FilePacketLog.TOPIC);
+    return undefined;
   }
 
   async close(): Promise<void> {

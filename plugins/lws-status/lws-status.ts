@@ -1,28 +1,27 @@
-/** @module lws-status: tells every status client who is connected, whenever a status client comes or goes. */
+/** @module lws-status: tells every status client who is connected, whenever a status client comes or goes; the list is a channel's presence, so it spans threads and instances. */
 import os from 'node:os';
-import { TSWS_VERSION, definePlugin, type Conn, type Presence, type ProtocolVhost } from '../../server/plugin/api.ts';
+import { TSWS_VERSION, definePlugin, type Channel, type Conn, type PresenceMember, type ProtocolVhost } from '../../server/plugin/api.ts';
 
 interface Entry {
   readonly peer: string;
   readonly time: string;
   readonly ua: string;
-  /** In a cluster: the instance serving that client. */
+  /** With count-threads or a cluster: the thread or instance serving that client (the presence member's holder). */
   readonly instance?: string;
 }
 
 interface VhostState {
-  /** Newest first, as lws keeps its list. Alone: every client; in a cluster: the last list read from Redis. */
-  clients: Map<number | string, Entry>;
+  /** The list as last read from the presence, oldest first. */
   snapshot: string;
-  /** In a cluster: every instance's clients, one entry per client, held by its instance. */
-  readonly shared: Presence | undefined;
-  /** A read of the shared list is running / another one is wanted after it. */
+  /** A read of the list is running / another one is wanted after it. */
   refreshing: boolean;
   again: boolean;
   /** onChange is registered with the first connection (it needs the vhost with its state). */
-  listening: boolean;
-  /** The status clients told of each change: alone, those of every configuration sharing this list (see init). */
+  stopListening: (() => void) | undefined;
+  /** This thread's status clients, told of each change. */
   readonly watchers: Set<Conn<VhostState, Session>>;
+  /** Whether entries name their holder: only where there is more than one. */
+  readonly named: boolean;
 }
 
 interface Session {
@@ -30,16 +29,19 @@ interface Session {
   stale: boolean;
 }
 
-function render(clients: ReadonlyMap<number | string, Entry>): string {
-  // lws sends every value as a string, in this order.
+function render(conns: readonly Entry[]): string {
+  // lws sends every value as a string, in this order, newest first.
   return JSON.stringify({
     version: `tsws ${TSWS_VERSION}`,
     wss_over_h2: '0',
     hostname: os.hostname(),
-    wsi: String(clients.size),
-    conns: [...clients.values()].reverse(),
+    wsi: String(conns.length),
+    conns: [...conns].reverse(),
   });
 }
+
+/** One channel, no history: its presence is the list of status clients everywhere (docs/reference/channels.md). */
+const clientsOf = (vhost: ProtocolVhost<VhostState>): Channel => vhost.channels.channel('clients');
 
 export default definePlugin({
   apiVersion: 2,
@@ -47,39 +49,32 @@ export default definePlugin({
   protocols: (protocol) => [
     protocol({
       name: 'lws-status',
-      init(vhost, _opts, previous): VhostState {
-        const shared = vhost.cluster?.presence('clients');
-        if (!shared && vhost.server.thread.count > 1) vhost.log.warn('lws-status: with count-threads above 1 and no "cluster" block, each thread lists its own clients only');
-        // After a reload the clients of both configurations are one list, and every one of them hears every change.
-        if (previous && !previous.shared && !shared) return previous;
-        return { clients: new Map(), snapshot: render(new Map()), shared, refreshing: false, again: false, listening: false, watchers: new Set() };
+      init(vhost): VhostState {
+        // After a reload the clients of both configurations are one list (the presence outlives the
+        // generation); the old generation keeps telling its own clients until its destroy.
+        return { snapshot: render([]), refreshing: false, again: false, stopListening: undefined, watchers: new Set(), named: vhost.cluster !== undefined || vhost.server.thread.count > 1 };
+      },
+      destroy(vhost) {
+        vhost.state.stopListening?.();
       },
       websocket: {
         session: () => ({ stale: true }),
         established(conn) {
           const st = conn.vhost.state;
           st.watchers.add(conn);
+          const vhost = conn.vhost;
+          const channel = clientsOf(vhost);
+          // Every thread and instance hears of the change (this one too) and reads the list again.
+          st.stopListening ??= channel.presence.onChange(() => refresh(vhost));
           const entry: Entry = { peer: conn.request.peer, time: String(Math.floor(Date.now() / 1000)), ua: conn.request.headers['user-agent'] ?? 'unknown' };
-          if (!st.shared) {
-            st.clients.set(conn.id, entry);
-            return changed(st);
-          }
-          // Every instance hears of the change (this one too) and reads the list again.
-          if (!st.listening) {
-            st.listening = true;
-            const vhost = conn.vhost;
-            st.shared.onChange(() => refresh(vhost));
-          }
-          st.shared.put(keyOf(conn.vhost.cluster?.instanceId, conn.id), JSON.stringify(entry));
+          channel.presence.join(conn, entry).then(
+            () => refresh(vhost),
+            (err: unknown) => vhost.log.warn({ err }, 'lws-status: could not list this client (the channel store is away)'),
+          );
         },
         closed(conn) {
-          const st = conn.vhost.state;
-          st.watchers.delete(conn);
-          if (!st.shared) {
-            if (st.clients.delete(conn.id)) changed(st);
-            return;
-          }
-          void st.shared.release(keyOf(conn.vhost.cluster?.instanceId, conn.id));
+          // The presence leaves by itself when the connection closes.
+          conn.vhost.state.watchers.delete(conn);
         },
         writable(conn) {
           // Several changes before one writable coalesce into the latest snapshot.
@@ -92,43 +87,34 @@ export default definePlugin({
   ],
 });
 
-const keyOf = (instance: string | undefined, id: number): string => `${instance ?? ''}/${id}`;
-
-/** Entries are written by this plugin on some instance; read them defensively all the same. */
-function parseEntry(text: string, instance: string): Entry {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    v = undefined;
-  }
-  const fields = new Map<string, unknown>(typeof v === 'object' && v !== null ? Object.entries(v) : []);
-  const field = (k: string) => {
-    const x = fields.get(k);
-    return typeof x === 'string' ? x : '';
-  };
-  return { peer: field('peer'), time: field('time'), ua: field('ua'), instance };
+/** Members were joined by this plugin on some thread or instance; read them defensively all the same. */
+function entryOf(m: PresenceMember, named: boolean): Entry {
+  const info = typeof m.info === 'object' && m.info !== null ? (m.info as Record<string, unknown>) : {};
+  const field = (k: string) => (typeof info[k] === 'string' ? (info[k] as string) : '');
+  return { peer: field('peer'), time: field('time'), ua: field('ua'), ...(named ? { instance: m.holder } : {}) };
 }
 
 /**
- * Cluster: reads the shared list again after a change anywhere. Changes
- * arriving while a read runs are folded into one more read after it, so a
- * burst of connections costs two reads, not one per connection.
+ * Reads the list again after a change anywhere. Changes arriving while a read
+ * runs are folded into one more read after it, so a burst of connections
+ * costs two reads, not one per connection.
  */
 function refresh(vhost: ProtocolVhost<VhostState>): void {
   const st = vhost.state;
-  if (!st.shared) return;
   if (st.refreshing) {
     st.again = true;
     return;
   }
   st.refreshing = true;
-  st.shared.list().then(
-    (entries) => {
-      st.clients = new Map(entries.map((e) => [e.key, parseEntry(e.value, e.instance)]));
-      changed(st);
+  clientsOf(vhost).presence.list().then(
+    (members) => {
+      st.snapshot = render(members.map((m) => entryOf(m, st.named)));
+      for (const c of st.watchers) {
+        c.session.stale = true;
+        c.requestWritable();
+      }
     },
-    (err: unknown) => vhost.log.debug({ err }, 'lws-status: shared list unavailable; keeping the last one'),
+    (err: unknown) => vhost.log.debug({ err }, 'lws-status: list unavailable; keeping the last one'),
   ).finally(() => {
     st.refreshing = false;
     if (st.again) {
@@ -136,12 +122,4 @@ function refresh(vhost: ProtocolVhost<VhostState>): void {
       refresh(vhost);
     }
   });
-}
-
-function changed(st: VhostState): void {
-  st.snapshot = render(st.clients);
-  for (const c of st.watchers) {
-    c.session.stale = true;
-    c.requestWritable();
-  }
 }

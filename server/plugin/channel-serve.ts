@@ -37,6 +37,12 @@ export interface ChannelFrames<C extends Conn> {
   next(conn: C): string | Published | undefined;
   /** From `closed`: stops the connection's presence listeners and forgets it. */
   closed(conn: C): void;
+  /**
+   * The server ends a connection's subscription itself (the plugin's own
+   * reason: a chat member left its room): as the client's unsubscribe frame,
+   * and the client is told with an `unsubscribed` frame.
+   */
+  unsubscribe(conn: C, channel: string): void;
 }
 
 /** One channel as one connection uses it. 'pending': its `subscribed` is not written yet, so its messages wait behind it. */
@@ -257,6 +263,13 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
         else if (use.state === 'live') return messageFrame(p);
         // 'gone': queued before the unsubscribe; the client no longer wants it.
       }
+    },
+
+    unsubscribe(conn, channel) {
+      const use = states.get(conn)?.uses.get(channel);
+      if (!use || use.state === 'gone') return;
+      drop(conn, use);
+      if (conn.isOpen) send(conn, { ch: 'unsubscribed', channel });
     },
 
     closed(conn) {

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { standaloneClients } from '../../../server/session/client/standalone.ts';
 import { DEFAULT_ROOM } from '../protocol.ts';
 import { ChatSession, type ConsoleIo } from './chat-session.ts';
+import { socketsOver } from './client-socket.ts';
 
 const USAGE = `usage: tsws-chat <ws://host:port> --name NAME [--room ROOM]
 
@@ -88,7 +89,7 @@ function main(argv: readonly string[]): void {
   };
   // Standard output is the conversation: the client machinery's log (a callback that threw: a bug) goes to stderr.
   const clients = standaloneClients(pino({ level: 'warn' }, pino.destination(2)), 'tsws-chat');
-  const session = new ChatSession({ url, name, room: parsed.values.room ?? DEFAULT_ROOM, connect: clients.connect }, io);
+  const session = new ChatSession({ url, name, room: parsed.values.room ?? DEFAULT_ROOM, WebSocket: socketsOver(clients.connect) }, io);
   rl.on('line', (l) => {
     // The terminal echoed what was typed; the room's copy (with time and name) comes back from the
     // server, so the echo of a message goes, or every line you say would show twice.

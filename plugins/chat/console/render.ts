@@ -1,4 +1,4 @@
-/** @module tsws-chat output: checks what the server sent and turns it into terminal lines, with escapes made harmless. */
+/** @module tsws-chat output: checks chat's own replies and turns them and the room's messages into terminal lines, with escapes made harmless. */
 import type { ChatMessage, ServerMessage } from '../protocol.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -7,11 +7,10 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isStrs = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 
 function isChatMessage(o: unknown): o is ChatMessage {
-  // No epoch from a server older than it: allowed, and read as "" (one sequence throughout).
-  return isObj(o) && o.type === 'message' && isNum(o.id) && (o.epoch === undefined || isStr(o.epoch)) && isStr(o.room) && isStr(o.name) && isStr(o.text) && isNum(o.time);
+  return isObj(o) && isStr(o.epoch) && isNum(o.offset) && isStr(o.name) && isStr(o.text) && isNum(o.time);
 }
 
-/** A frame from the server, or undefined when it is not one this client understands (it is then ignored). */
+/** A frame of chat's own from the server, or undefined when it is not one this client understands (it is then ignored). */
 export function readServerMessage(frame: string): ServerMessage | undefined {
   let o: unknown;
   try {
@@ -21,17 +20,13 @@ export function readServerMessage(frame: string): ServerMessage | undefined {
   }
   if (!isObj(o)) return undefined;
   switch (o.type) {
-    case 'message':
-      return isChatMessage(o) ? o : undefined;
     case 'welcome':
-      return isStr(o.room) && isStr(o.name) && isStrs(o.members) && Array.isArray(o.history) && o.history.every(isChatMessage) && isNum(o.time) &&
-        (o.epoch === undefined || isStr(o.epoch)) && (o.lastId === undefined || isNum(o.lastId))
+      return isStr(o.room) && isStr(o.name) && isStr(o.channel) && isStrs(o.members) && Array.isArray(o.history) && o.history.every(isChatMessage) &&
+        isNum(o.time) && isStr(o.epoch) && isNum(o.offset)
         ? (o as ServerMessage)
         : undefined;
-    case 'joined':
-      return isStr(o.room) && isStr(o.name) && isNum(o.time) ? (o as ServerMessage) : undefined;
     case 'left':
-      return isStr(o.room) && isStr(o.name) && isNum(o.time) && (o.reason === 'leave' || o.reason === 'disconnect') ? (o as ServerMessage) : undefined;
+      return isStr(o.room) && isStr(o.name) && isNum(o.time) ? (o as ServerMessage) : undefined;
     case 'members':
       return isStr(o.room) && isStrs(o.members) ? (o as ServerMessage) : undefined;
     case 'error':
@@ -57,7 +52,7 @@ export function clock(ms: number): string {
 }
 
 /** `12:34:56 <alice> text`, further lines of the text indented under the first. */
-export function messageLines(m: ChatMessage): string[] {
+export function messageLines(m: { readonly name: string; readonly text: string; readonly time: number }): string[] {
   const head = `${clock(m.time)} <${harmless(m.name)}> `;
   const [first = '', ...rest] = harmless(m.text).split('\n');
   return [head + first, ...rest.map((l) => ' '.repeat(head.length) + l)];

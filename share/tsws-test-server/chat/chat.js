@@ -1,5 +1,6 @@
-// Chat page for the `chat` protocol (plugins/chat/README.md). User text is only ever inserted with textContent.
-'use strict';
+// Chat page for the `chat` protocol (plugins/chat/README.md), on tsws/client: the room is a channel, and the
+// client resumes it from its last position after every reconnect. User text is only ever inserted with textContent.
+import { connect } from '../tsws-client/index.js';
 
 const $ = (id) => document.getElementById(id);
 const joinForm = $('join-form');
@@ -9,7 +10,7 @@ const members = $('members');
 const stateEl = $('state');
 const text = $('text');
 
-/** The current chat: who we are, where, and the socket that carries it; null on the join form. */
+/** The current chat: who we are, where, and the client that carries it; null on the join form. */
 let session = null;
 
 function wsUrl() {
@@ -46,6 +47,7 @@ function line(time, cls) {
 
 function addMessage(m, fromHistory) {
   const li = line(m.time, `msg${m.name === session.name ? ' mine' : ''}${fromHistory ? ' history' : ''}`);
+  li.dataset.offset = String(m.offset);
   const name = document.createElement('span');
   name.className = 'name';
   name.textContent = m.name;
@@ -62,120 +64,120 @@ function addEvent(time, what, cls) {
   append(li);
 }
 
-// ---- the room's message sequence: plugins/chat/console/sequence.ts, the same rules in plain JS ----
-// Ids are compared within an epoch only: a server whose store lost its data numbers messages from
-// 1 again in a new epoch, and comparing ids alone would skip every new message in silence. A new
-// epoch is said out loud, and so is an id that skips ahead. A server older than the epoch sends
-// none: "" throughout, and the plain id rule.
-
+// ---- gaps: tsws/client reports every one (docs/reference/client.md, "Gaps"); none passes unsaid ----
 const RESTARTED = "the server's message sequence restarted; messages sent while it was down may be missing";
 const missed = (from, to) => (from === to ? `message #${from} of this room did not arrive` : `messages #${from} to #${to} of this room did not arrive`);
 
-function newSequence() {
-  return { epoch: '', lastId: 0, known: false };
+function gapNotice(gap) {
+  if (gap.reason === 'epoch-changed' || gap.from.epoch !== gap.to.epoch) return RESTARTED;
+  return missed(gap.from.offset + 1, gap.to.offset);
 }
 
-function restart(q, epoch, out) {
-  if (q.epoch !== '') out.push(RESTARTED);
-  q.epoch = epoch;
-  q.lastId = 0;
-  q.known = true;
-}
-
-/** Pushes onto `out` what to show of message `m`: notices (strings) about what came before it, then itself unless already seen. */
-function accept(q, m, out) {
-  const epoch = m.epoch || '';
-  if (epoch !== q.epoch) restart(q, epoch, out);
-  if (m.id <= q.lastId) return;
-  if (q.known && m.id > q.lastId + 1) out.push(missed(q.lastId + 1, m.id - 1));
-  q.lastId = m.id;
-  q.known = true;
-  out.push(m);
-}
-
-/** What to show of a welcome: all of its history for a new join; after a reconnect only what is new, and what went missing. */
-function acceptWelcome(q, w, rejoin) {
-  const epoch = w.epoch || '';
-  const lastId = typeof w.lastId === 'number' ? w.lastId : undefined;
-  const newest = w.history.length ? w.history[w.history.length - 1].id : 0;
-  if (!rejoin) {
-    Object.assign(q, { epoch, lastId: Math.max(lastId || 0, newest), known: lastId !== undefined || w.history.length > 0 });
-    return w.history.slice();
+function namesOf(list) {
+  const seen = new Map();
+  for (const m of list) {
+    const n = m.info && typeof m.info.name === 'string' ? m.info.name : undefined;
+    if (n !== undefined && !seen.has(n.toLowerCase())) seen.set(n.toLowerCase(), n);
   }
-  const out = [];
-  if (epoch !== q.epoch) restart(q, epoch, out);
-  for (const m of w.history) accept(q, m, out);
-  if (lastId !== undefined && lastId > q.lastId) {
-    if (q.known) out.push(missed(q.lastId + 1, lastId));
-    q.lastId = lastId;
-  }
-  q.known = true;
-  return out;
+  return [...seen.values()];
 }
 
-function showAll(items, time, fromHistory) {
-  for (const item of items) {
-    if (typeof item === 'string') addEvent(time, item, 'notice');
-    else addMessage(item, fromHistory);
-  }
-}
-
-function renderMembers() {
-  members.replaceChildren(...session.members.map((n) => {
+function renderMembers(s) {
+  members.replaceChildren(...s.members.map((n) => {
     const li = document.createElement('li');
-    li.textContent = n === session.name ? `${n} (you)` : n;
+    li.textContent = n === s.name ? `${n} (you)` : n;
     return li;
   }));
-  $('member-count').textContent = String(session.members.length);
+  $('member-count').textContent = String(s.members.length);
+}
+
+/** A line of the room (a channel message): the echo of our own oldest unconfirmed send confirms it. */
+function onMessage(s, m) {
+  if (session !== s) return;
+  const d = m.data || {};
+  if (typeof d.name !== 'string' || typeof d.text !== 'string') return;
+  if (d.name === s.name && s.unconfirmed[0] === d.text) s.unconfirmed.shift();
+  addMessage({ name: d.name, text: d.text, time: m.time, offset: m.offset }, false);
+}
+
+/** Subscribes to the room's channel from the welcome's position: the history shown, live messages after it, no gap between. */
+function follow(s, welcome) {
+  if (s.sub) s.sub.unsubscribe();
+  s.sub = s.client.subscribe(welcome.channel, {
+    since: { epoch: welcome.epoch, offset: welcome.offset },
+    presence: true,
+    onMessage: (m) => onMessage(s, m),
+    onGap: (gap) => {
+      if (session !== s) return;
+      addEvent(Date.now(), gapNotice(gap), 'notice');
+      if (s.resuming) fillFromWelcome(s, gap, null);
+    },
+    onSubscribed: (info) => {
+      if (session !== s) return;
+      // The resubscribe's gap, if any, came before this: later gaps are live ones, not the resume's.
+      s.resuming = false;
+      s.members = namesOf(info.members);
+      renderMembers(s);
+    },
+    onPresence: (change) => {
+      if (session !== s) return;
+      s.members = namesOf(change.members);
+      renderMembers(s);
+      const n = change.member.info && change.member.info.name;
+      // Our own comings and goings (a reconnect's old connection leaving) are not news.
+      if (typeof n === 'string' && n !== s.name) addEvent(Date.now(), `${n} ${change.event === 'join' ? 'joined' : 'left'}`);
+    },
+    onError: (err) => session === s && showError($('error'), err.message),
+  });
+}
+
+/**
+ * A resume into a new epoch (the store lost its state) cannot say which of the new sequence we saw: none.
+ * The re-join's welcome holds the new sequence's history: shown after the notice, and what came between
+ * its read and the subscribe is said missing rather than skipped.
+ */
+function fillFromWelcome(s, gap, welcome) {
+  // The welcome and the resubscribe's answer come in either order (the join waits on presence, the subscribe does not).
+  if (welcome) s.rejoined = welcome;
+  if (gap) s.restartGap = gap.reason === 'epoch-changed' ? gap : null;
+  const w = s.rejoined;
+  const g = s.restartGap;
+  if (!w || !g) return;
+  s.rejoined = s.restartGap = null;
+  if (w.epoch !== g.to.epoch) return;
+  for (const m of w.history) if (m.offset <= g.to.offset) addMessage(m, true);
+  if (w.offset < g.to.offset) addEvent(Date.now(), missed(w.offset + 1, g.to.offset), 'notice');
 }
 
 function handle(s, msg) {
   switch (msg.type) {
     case 'welcome': {
+      const rejoin = s.everJoined && msg.room === s.room && s.sub !== null;
       s.room = msg.room;
       s.name = msg.name;
-      s.delay = 500;
       s.joined = true;
       setState('connected', 'ok');
       $('room-name').textContent = msg.room;
       $('me').textContent = msg.name;
-      // A re-join after a reconnect keeps the log, and adds what it does not show yet.
-      const rejoin = s.reconnects > 0 && s.everJoined;
-      showAll(acceptWelcome(s.sequence, msg, rejoin), msg.time, true);
+      if (!rejoin) {
+        for (const m of msg.history) addMessage(m, true);
+        follow(s, msg);
+      } else fillFromWelcome(s, null, msg);
+      // After a reconnect the client resubscribed from its last position by itself: what was missed follows, or a gap notice.
       s.everJoined = true;
       addEvent(msg.time, rejoin ? `reconnected to ${msg.room}` : `you joined ${msg.room}`);
       s.members = [...msg.members];
-      renderMembers();
+      renderMembers(s);
       // The server's limit, not a guess: a longer text would be refused after typing it.
       if (msg.limits && msg.limits.maxText) text.maxLength = msg.limits.maxText;
       text.focus();
       return;
     }
-    case 'joined':
-      if (msg.room !== s.room || s.members.includes(msg.name)) return;
-      s.members.push(msg.name);
-      renderMembers();
-      addEvent(msg.time, `${msg.name} joined`);
-      return;
-    case 'left':
-      if (msg.room !== s.room || msg.name === s.name) return;
-      s.members = s.members.filter((n) => n !== msg.name);
-      renderMembers();
-      addEvent(msg.time, msg.reason === 'disconnect' ? `${msg.name} disconnected` : `${msg.name} left`);
-      return;
     case 'members':
       if (msg.room !== s.room) return;
       s.members = [...msg.members];
-      renderMembers();
+      renderMembers(s);
       return;
-    case 'message': {
-      if (msg.room !== s.room) return;
-      const items = [];
-      accept(s.sequence, msg, items);
-      if (items.includes(msg) && msg.name === s.name && s.unconfirmed.length > 0 && s.unconfirmed[0] === msg.text) s.unconfirmed.shift();
-      showAll(items, msg.time, false);
-      return;
-    }
     case 'error':
       if (msg.request === 'join' && !s.joined) {
         stop(msg.message);
@@ -193,26 +195,16 @@ function handle(s, msg) {
   }
 }
 
-/** Keeps the socket of session `s` open, re-joining after every reconnect, with capped exponential backoff. */
-function connect(s) {
-  const ws = new WebSocket(wsUrl(), 'chat');
-  s.ws = ws;
-  s.joined = false;
-  ws.onopen = () => ws.send(JSON.stringify({ type: 'join', room: s.room, name: s.name }));
-  ws.onmessage = (ev) => {
-    if (session === s) handle(s, JSON.parse(ev.data));
-  };
-  ws.onclose = () => {
-    if (session !== s) return;
-    setState(`disconnected, reconnecting in ${Math.max(1, Math.round(s.delay / 1000))} s`, 'down');
-    s.reconnects++;
-    s.timer = setTimeout(() => connect(s), s.delay);
-    s.delay = Math.min(s.delay * 2, 10000);
-  };
+/** A secret for this page's session: a re-join with it takes back our name while the lost connection still holds it. */
+function sessionKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function start(name, room) {
-  session = { name, room, ws: null, joined: false, everJoined: false, delay: 500, reconnects: 0, timer: 0, sequence: newSequence(), members: [], unconfirmed: [] };
+  const s = { name, room, key: sessionKey(), client: null, sub: null, rejoined: null, restartGap: null, resuming: false, joined: false, everJoined: false, members: [], unconfirmed: [] };
+  session = s;
   showError($('join-error'), '');
   showError($('error'), '');
   log.replaceChildren();
@@ -222,21 +214,41 @@ function start(name, room) {
   setState('connecting…', '');
   joinForm.hidden = true;
   chat.hidden = false;
-  connect(session);
+  // Reconnects with capped exponential backoff and jitter; the join goes first on every new connection,
+  // ahead of the resubscribe the client sends by itself.
+  s.client = connect(wsUrl(), { protocol: 'chat', backoff: { initialMs: 500, maxMs: 10000 } });
+  s.client.on('state', (st) => {
+    if (session !== s) return;
+    if (st.state === 'open') {
+      // A new connection: the welcome and the resubscribe's answer to pair are this connection's.
+      s.rejoined = s.restartGap = null;
+      s.resuming = s.sub !== null;
+      s.client.send(JSON.stringify({ type: 'join', room: s.room, name: s.name, key: s.key }));
+    }
+    else if (st.state === 'reconnecting') {
+      s.joined = false;
+      setState(`disconnected, reconnecting in ${Math.max(1, Math.round(st.delayMs / 1000))} s`, 'down');
+    }
+  });
+  s.client.on('message', (data) => {
+    if (session !== s || typeof data !== 'string') return;
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    handle(s, msg);
+  });
 }
 
-/** Back to the join form, closing the socket for good. */
+/** Back to the join form, closing the client for good. */
 function stop(error) {
   const s = session;
   session = null;
-  if (s) {
-    clearTimeout(s.timer);
-    if (s.ws && s.ws.readyState === WebSocket.OPEN) {
-      if (s.joined) s.ws.send(JSON.stringify({ type: 'leave' }));
-      s.ws.close(1000);
-    } else if (s.ws) {
-      s.ws.close();
-    }
+  if (s && s.client) {
+    if (s.joined) s.client.send(JSON.stringify({ type: 'leave' }));
+    s.client.close(1000);
   }
   chat.hidden = true;
   joinForm.hidden = false;
@@ -252,14 +264,13 @@ $('send-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const s = session;
   if (!s || !text.value.trim()) return;
-  if (!s.joined || s.ws.readyState !== WebSocket.OPEN) {
+  if (!s.joined || !s.client.send(JSON.stringify({ type: 'send', text: text.value }))) {
     showError($('error'), 'not connected: the message was not sent');
     return;
   }
   showError($('error'), '');
   // Sent texts wait for their echo (or a refusal) in order: the server answers each send with one or the other.
   s.unconfirmed.push(text.value);
-  s.ws.send(JSON.stringify({ type: 'send', text: text.value }));
   text.value = '';
 });
 

@@ -1,0 +1,65 @@
+// Generated from server/client-lib by scripts/client-js.ts: edit the TypeScript, then run it.
+/*
+ * Why this shape: the offsets, not the frames' order, decide. A server may
+ * send a channel's first messages before its `subscribed` (the store queued
+ * them while the helper waited for the subscription), may resend what a
+ * resume already delivered, and an epoch is opaque (it cannot be ordered). So
+ * every message is judged against the last position delivered: the next
+ * offset of the same epoch is delivered, an older one dropped, a later one
+ * delivered after a 'skipped' gap, another epoch's after an 'epoch-changed'
+ * gap. A `subscribed` that did not recover moves the position to the
+ * channel's, with one gap, unless messages already took it there.
+ */
+export class ReadPosition {
+    #channel;
+    #at;
+    constructor(channel, start) {
+        this.#channel = channel;
+        this.#at = start;
+    }
+    /** The last position delivered (or the channel's, once subscribed): what a resubscribe sends as `since`. */
+    get position() {
+        return this.#at;
+    }
+    subscribed(epoch, offset, recovered, reason) {
+        const at = this.#at;
+        const now = { epoch, offset };
+        if (at === undefined) {
+            this.#at = now;
+            return undefined;
+        }
+        if (at.epoch === epoch && at.offset >= offset)
+            return undefined; // delivered up to there or past it already
+        if (recovered === true && at.epoch === epoch)
+            return undefined; // the missed messages follow
+        this.#at = now;
+        // Without `since` nothing was promised before the channel's position: no gap, just a start.
+        if (recovered === undefined && at.epoch === epoch)
+            return undefined;
+        return { channel: this.#channel, from: at, to: now, reason: at.epoch === epoch ? (reason ?? 'skipped') : 'epoch-changed' };
+    }
+    message(epoch, offset) {
+        const at = this.#at;
+        this.#at = { epoch, offset };
+        if (at === undefined)
+            return { deliver: true };
+        if (at.epoch === epoch) {
+            if (offset <= at.offset) {
+                this.#at = at;
+                return { deliver: false };
+            }
+            if (offset === at.offset + 1)
+                return { deliver: true };
+            return { deliver: true, gap: { channel: this.#channel, from: at, to: { epoch, offset: offset - 1 }, reason: 'skipped' } };
+        }
+        return { deliver: true, gap: { channel: this.#channel, from: at, to: { epoch, offset: offset - 1 }, reason: 'epoch-changed' } };
+    }
+    /** A server's gap frame: reported unless the position is already past its end. */
+    gap(from, to, reason) {
+        const at = this.#at;
+        if (at !== undefined && at.epoch === to.epoch && at.offset >= to.offset)
+            return undefined;
+        this.#at = to;
+        return { channel: this.#channel, from: at ?? from, to, reason };
+    }
+}
