@@ -6,7 +6,6 @@ import type { Bytes, SendStatus, WsHandle } from '../transport/types.ts';
 import type { ProtocolHost } from './protocol-host.ts';
 import { WRITABLE_THRESHOLD, type Serviceable } from './scheduler.ts';
 import { OwnedTimers } from './timers.ts';
-import { TokenBucket } from '../base/token-bucket.ts';
 import { checkCloseArgs } from './close-codes.ts';
 import { Inbox } from './inbox.ts';
 import { StallWatch } from './stall-watch.ts';
@@ -14,6 +13,7 @@ import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
 import { WritableRunner, type WritableOwner } from './writables.ts';
 import type { WsSession } from './ws-session.ts';
 import type { HeldLimits } from './shared-limits.ts';
+import { ReceiveLimits } from './receive-limits.ts';
 import { ConnAuth } from './conn-auth.ts';
 
 /** The threshold lives with the scheduler (client connections share it); proxy-ws.ts and server.ts import it from here. */
@@ -53,10 +53,8 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #stall: StallWatch | undefined;
   #timers: OwnedTimers | undefined;
   #topics: Set<string> | undefined;
-  /** The protocol's opt-in rate limit; made by the first message when there is one. */
-  #bucket: TokenBucket | undefined;
-  /** The vhost's per-address and per-user buckets this connection spends from too (shared-limits.ts). */
-  #limits: HeldLimits | undefined;
+  /** Size and rate limits every message passes (the protocol's bucket, the vhost's shared ones). */
+  readonly #limits = new ReceiveLimits();
   /** Who the filter said this is, or the last renewAuth; closes with 4001 at its expiry. */
   readonly #auth: ConnAuth;
   /**
@@ -82,7 +80,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   /** Set by the upgrade before the connection opens: the vhost's shared buckets for this address and user. */
   holdLimits(held: HeldLimits | undefined): void {
-    this.#limits = held;
+    this.#limits.hold(held);
   }
 
   get protocol(): string {
@@ -233,14 +231,9 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     const counters = this.vhost.counters;
     counters.messagesIn++;
     counters.bytesIn += message.byteLength;
+    const refused = this.#limits.check(this, message.byteLength);
+    if (refused) return this.#refuse(refused.e, refused.reason);
     const def = this.vhost.def;
-    if (message.byteLength > this.vhost.maxMessageSize) return this.#refuse(tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit: this.vhost.maxMessageSize }), 'message too big');
-    if (def.rateLimit && !(this.#bucket ??= new TokenBucket(def.rateLimit.burst, def.rateLimit.perMs * 1000, this.vhost.clock.now)).take()) {
-      counters.rateLimitedConnection++;
-      return this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED', { protocol: this.protocol, peer: this.request.peer }), 'rate limit');
-    }
-    const over = this.#limits?.take();
-    if (over !== undefined) return this.#overShared(over);
     this.#inEvent = true;
     const receive = def.callbacks.receive;
     if (receive) {
@@ -256,17 +249,6 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #refuse(e: TswsError, reason: string): void {
     this.vhost.log.debug({ code: e.code, conn: this.id }, e.message);
     this.close(e.closeCode ?? 1008, reason);
-  }
-
-  /** Over the vhost's per-address or per-user limit: the same close as the protocol's own rateLimit. */
-  #overShared(over: 'address' | 'user'): void {
-    const vhost = this.vhost.vhostName;
-    if (over === 'address') {
-      this.vhost.counters.rateLimitedAddress++;
-      return this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED_ADDRESS', { vhost, peer: this.request.peer }), 'rate limit');
-    }
-    this.vhost.counters.rateLimitedUser++;
-    this.#refuse(tswsError('TSWS_ERR_RATE_LIMITED_USER', { vhost, subject: this.auth?.subject ?? '' }), 'rate limit');
   }
 
   /** The token's expiry: 4001 "token expired" unless renewAuth moved it first. */
@@ -297,7 +279,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#ws = undefined;
     this.#runner.want = false;
     this.#timers?.cancelAll();
-    this.#limits?.release();
+    this.#limits.release();
     this.#stall?.cancel();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
@@ -413,7 +395,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#state = 'closed';
     this.#runner.want = false;
     this.#timers?.cancelAll();
-    this.#limits?.release();
+    this.#limits.release();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
     this.vhost.channels.connectionClosed(this);
