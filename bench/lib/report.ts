@@ -160,9 +160,8 @@ function scenarioSection(runs: readonly ScenarioResult[]): string {
     '',
     table,
     '',
-    `Ratios, median of the paired repetitions within each runtime's run (${better}):`,
-    '',
-    ...ratios,
+    // A scenario of one contender (13's resume) has no pair to compare.
+    ...(ratios.length ? [`Ratios, median of the paired repetitions within each runtime's run (${better}):`, '', ...ratios] : [`${r.metric.higherIsBetter ? 'Higher' : 'Lower'} is better.`]),
     ...(r.notes.length ? ['', ...r.notes.map((n) => `Note: ${n}`)] : []),
     '',
   ].join('\n');
