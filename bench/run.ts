@@ -7,6 +7,8 @@ import { environment } from './lib/environment.ts';
 import { renderReport } from './lib/report.ts';
 import { NODE24_MISSING, availableRuntimes } from './lib/runtime.ts';
 import type { RunContext, Scenario, ScenarioResult } from './lib/scenario.ts';
+import { channelFanoutScenario } from './scenarios/channel-fanout.ts';
+import { channelResumeScenario } from './scenarios/channel-resume.ts';
 import { clusterScenario } from './scenarios/cluster.ts';
 import { connectScenario } from './scenarios/connect.ts';
 import { dumbIncrementScenario } from './scenarios/dumb-increment.ts';
@@ -29,6 +31,8 @@ const SCENARIOS: readonly Scenario[] = [
   echoTlsScenario,
   threadsScenario,
   clusterScenario,
+  channelFanoutScenario,
+  channelResumeScenario,
 ];
 const REPO = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(REPO, 'bench', '.work');

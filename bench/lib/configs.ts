@@ -19,6 +19,10 @@ export interface BenchEnv {
   readonly tswsTlsConfig: string;
   /** Written when the proxy scenario starts, with its upstream's port. */
   readonly tswsProxyConfig: string;
+  /** bench/plugins: the bench's own plugins (bench-fanout, bench-channels), loaded with "plugin-dir". */
+  readonly benchPlugins: string;
+  /** One config dir per mode of bench/plugins/bench-fanout.ts (the channel fan-out scenario). */
+  readonly tswsFanoutConfigs: Readonly<Record<FanoutMode, string>>;
   /** nginx's prefix directory: its config files, pid file, temp dirs. */
   readonly nginxDir: string;
   readonly cert: string;
@@ -35,6 +39,10 @@ function staticPage(): string {
 }
 
 type Json = Readonly<Record<string, unknown>>;
+
+/** bench-fanout's `mode` option: a plain topic, a channel, a channel keeping history. */
+export const FANOUT_MODES = ['plain', 'channel', 'history'] as const;
+export type FanoutMode = (typeof FANOUT_MODES)[number];
 
 function writeTswsConfig(dir: string, global: Json, vhost: Json): void {
   fs.mkdirSync(path.join(dir, 'conf.d'), { recursive: true });
@@ -68,11 +76,15 @@ export function prepareEnv(repo: string, work: string, loadgen: string): BenchEn
     tswsTlsConfig: path.join(work, 'tsws-tls-config'),
     tswsProxyConfig: path.join(work, 'tsws-proxy-config'),
     nginxDir: path.join(work, 'nginx'),
+    benchPlugins: path.join(repo, 'bench', 'plugins'),
+    tswsFanoutConfigs: { plain: path.join(work, 'tsws-fanout-plain'), channel: path.join(work, 'tsws-fanout-channel'), history: path.join(work, 'tsws-fanout-history') },
   };
   writeTswsConfig(env.tswsConfig, {}, site);
   writeTswsConfig(env.tswsLogConfig, {}, { ...site, 'access-log': accessLog });
   writeTswsConfig(env.tswsThreadsConfig, { 'count-threads': '2' }, site);
   writeTswsConfig(env.tswsTlsConfig, {}, { ...site, 'host-ssl-cert': cert, 'host-ssl-key': key });
+  // "plugin-dir" names bench/plugins where it is, rather than a copy in <config dir>/plugins: the bench's plugins are read from the checkout, and their `tsws/plugin` imports bound to it.
+  for (const mode of FANOUT_MODES) writeTswsConfig(env.tswsFanoutConfigs[mode], { 'plugin-dir': env.benchPlugins }, { 'ws-protocols': [{ 'bench-fanout': { mode } }] });
   // One config dir per nginx started (named by its port): last run's go first.
   fs.rmSync(env.nginxDir, { recursive: true, force: true });
   fs.mkdirSync(env.nginxDir, { recursive: true });
@@ -84,6 +96,19 @@ export function writeTswsClusterConfigs(env: BenchEnv, redisPort: number, instan
   return instances.map((instance) => {
     const dir = path.join(env.work, `tsws-cluster-${instance}`);
     writeTswsConfig(dir, { cluster: { redis: `redis://127.0.0.1:${redisPort}`, instance } }, { 'ws-protocols': [{ 'lws-mirror-protocol': {} }] });
+    return dir;
+  });
+}
+
+/**
+ * Config dirs of the channel resume scenario's two instances: bench/plugins/bench-channels.ts on
+ * one Redis, each on a port fixed here, since instance a is killed and started again where its
+ * clients reconnect.
+ */
+export function writeTswsChannelClusterConfigs(env: BenchEnv, redisPort: number, ports: readonly number[], instances: readonly string[]): string[] {
+  return instances.map((instance, i) => {
+    const dir = path.join(env.work, `tsws-channels-${instance}`);
+    writeTswsConfig(dir, { 'plugin-dir': env.benchPlugins, cluster: { redis: `redis://127.0.0.1:${redisPort}`, instance } }, { port: String(ports[i]), 'ws-protocols': [{ 'bench-channels': {} }] });
     return dir;
   });
 }

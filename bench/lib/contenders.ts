@@ -2,13 +2,34 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLUSTER_INSTANCES, redisCommand, startCluster } from './cluster.ts';
-import { writeNginxConfig, writeTswsProxyConfig, type BenchEnv } from './configs.ts';
+import { FANOUT_MODES, writeNginxConfig, writeTswsProxyConfig, type BenchEnv, type FanoutMode } from './configs.ts';
 import { freePort, sleep, startChild, waitForPort } from './proc.ts';
 import type { Runtime } from './runtime.ts';
 
 export { prepareEnv, type BenchEnv } from './configs.ts';
 
-export type ContenderId = 'tsws' | 'tsws-log' | 'tsws-2t' | 'tsws-tls' | 'tsws-proxy' | 'tsws-cluster' | 'uws' | 'uws-tls' | 'ws' | 'node-http' | 'lws' | 'nginx' | 'nginx-proxy';
+export type ContenderId =
+  | 'tsws'
+  | 'tsws-log'
+  | 'tsws-2t'
+  | 'tsws-tls'
+  | 'tsws-proxy'
+  | 'tsws-cluster'
+  | 'tsws-topic'
+  | 'tsws-channel'
+  | 'tsws-history'
+  | 'tsws-resume'
+  | 'uws'
+  | 'uws-tls'
+  | 'ws'
+  | 'node-http'
+  | 'lws'
+  | 'nginx'
+  | 'nginx-proxy';
+
+/** The fan-out contenders of the channel scenario, by bench-fanout's mode. */
+export const FANOUT_CONTENDERS: Readonly<Record<FanoutMode, ContenderId>> = { plain: 'tsws-topic', channel: 'tsws-channel', history: 'tsws-history' };
+const fanoutModeOf = (id: ContenderId) => FANOUT_MODES.find((m) => FANOUT_CONTENDERS[m] === id);
 
 export const CONTENDERS: Readonly<Record<ContenderId, { readonly label: string; readonly what: string }>> = {
   tsws: { label: 'tsws', what: 'bin/tsws.mjs with the shipped plugins (echo, lws-mirror-protocol, dumb-increment-protocol) and a file:// mount, no access log (the lwsws default)' },
@@ -17,6 +38,13 @@ export const CONTENDERS: Readonly<Record<ContenderId, { readonly label: string; 
   'tsws-tls': { label: 'tsws TLS', what: 'the same tsws config, its vhost on a self-signed P-256 certificate (host-ssl-cert, host-ssl-key)' },
   'tsws-proxy': { label: 'tsws proxy', what: 'tsws with one http:// mount of "/" onto the upstream (raw uWS.js serving the file); Node\'s global agent keeps the upstream connections alive' },
   'tsws-cluster': { label: 'tsws ×2 + Redis', what: 'two tsws instances (lws-mirror-protocol only) with "cluster": {"redis": ...} on one redis-server: a mirror group spans both, fan-out through Redis' },
+  'tsws-topic': { label: 'tsws topic', what: 'bin/tsws.mjs with bench/plugins/bench-fanout.ts, mode "plain": members subscribe to a topic, each message goes out through vhost.publish (as lws-mirror-protocol)' },
+  'tsws-channel': { label: 'tsws channel', what: 'the same plugin, mode "channel": members subscribe to a channel without history, each message goes out through its publish (an offset, no copy kept)' },
+  'tsws-history': { label: 'tsws channel + history', what: 'the same plugin, mode "history": the channel keeps its last 1000 publications' },
+  'tsws-resume': {
+    label: 'tsws ×2 + Redis, channels',
+    what: 'two tsws instances with "cluster" on one redis-server, serving bench/plugins/bench-channels.ts (channelFrames, history 1000) on fixed ports; instance a is SIGKILLed and started again on its port',
+  },
   uws: { label: 'raw uWS.js', what: 'bench/contenders/uws-server.ts: uWebSockets.js with no framework (send in the message handler, app.publish, one setInterval)' },
   'uws-tls': { label: 'raw uWS.js TLS', what: 'bench/contenders/uws-server.ts on uWS.js\'s SSLApp with the same certificate' },
   ws: { label: 'ws', what: 'bench/contenders/ws-server.ts: the ws library on node:http' },
@@ -60,6 +88,12 @@ export function commandOf(id: ContenderId, env: BenchEnv, port: number | '<port>
       return ['bin/tsws.mjs', '-c', rel(env.tswsProxyConfig)];
     case 'tsws-cluster':
       return ['bin/tsws.mjs', '-c', rel(path.join(env.work, `tsws-cluster-{${CLUSTER_INSTANCES.join(',')}}`)), '(one each) +', ...redisCommand(env, '<port>')];
+    case 'tsws-topic':
+    case 'tsws-channel':
+    case 'tsws-history':
+      return ['bin/tsws.mjs', '-c', rel(env.tswsFanoutConfigs[fanoutModeOf(id) ?? 'plain'])];
+    case 'tsws-resume':
+      return ['bin/tsws.mjs', '-c', rel(path.join(env.work, `tsws-channels-{${CLUSTER_INSTANCES.join(',')}}`)), '(one each) +', ...redisCommand(env, '<port>')];
     case 'uws':
       return uws;
     case 'uws-tls':
@@ -114,6 +148,8 @@ export async function startContender(id: ContenderId, env: BenchEnv, runtime: Ru
     const stop = async () => void (await Promise.all(c.children.map((ch) => ch.stop())));
     return { id, pid: c.pids[0] ?? 0, port: c.ports[0] ?? 0, target: c.ports.join('+'), cpuPids: c.pids, stop };
   }
+  // Its scenario starts it (bench/scenarios/channel-resume.ts): it kills and restarts one instance mid-measurement.
+  if (id === 'tsws-resume') throw new Error('tsws-resume is started by its scenario, not as a contender');
   if (id === 'tsws-proxy' && upstream !== undefined) writeTswsProxyConfig(env, upstream);
   const [cmd = '', ...args] = commandOf(id, env);
   const opts = { cwd: env.repo, env: runtime.env };

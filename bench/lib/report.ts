@@ -74,9 +74,18 @@ export function targetRows(results: readonly ScenarioResult[]): TargetRow[] {
           met: q.median >= t.atLeast,
         };
       }
-      const v = values(r.contenders.find((c) => c.id === 'tsws'), (s) => s.value);
+      const subject = t.subject ?? 'tsws';
+      const v = values(r.contenders.find((c) => c.id === subject), (s) => s.value);
       const [lo, hi] = range(v);
-      return { scenario: r.title, target: `tsws ≤ ${fmt(t.atMost)} ${t.unit}`, runtime: r.runtime, measured: `${fmt(median(v))} B`, spread: `${fmt(lo)}–${fmt(hi)} B`, met: median(v) <= t.atMost };
+      const [short, d] = [t.short ?? 'B', t.digits ?? 0];
+      return {
+        scenario: r.title,
+        target: `${label(subject)} ≤ ${fmt(t.atMost, d)} ${t.unit}`,
+        runtime: r.runtime,
+        measured: `${fmt(median(v), d)} ${short}`,
+        spread: `${fmt(lo, d)}–${fmt(hi, d)} ${short}`,
+        met: median(v) <= t.atMost,
+      };
     }),
   );
 }
@@ -151,9 +160,8 @@ function scenarioSection(runs: readonly ScenarioResult[]): string {
     '',
     table,
     '',
-    `Ratios, median of the paired repetitions within each runtime's run (${better}):`,
-    '',
-    ...ratios,
+    // A scenario of one contender (13's resume) has no pair to compare.
+    ...(ratios.length ? [`Ratios, median of the paired repetitions within each runtime's run (${better}):`, '', ...ratios] : [`${r.metric.higherIsBetter ? 'Higher' : 'Lower'} is better.`]),
     ...(r.notes.length ? ['', ...r.notes.map((n) => `Note: ${n}`)] : []),
     '',
   ].join('\n');

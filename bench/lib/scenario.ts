@@ -23,8 +23,14 @@ export interface ContenderResult {
   readonly samples: Sample[];
 }
 
-/** "subject (tsws unless named) / against" must be at least `atLeast`; or tsws's own figure at most `atMost`. */
-export type Target = { readonly against: ContenderId; readonly atLeast: number; readonly subject?: ContenderId } | { readonly atMost: number; readonly unit: string };
+/**
+ * "subject (tsws unless named) / against" must be at least `atLeast`; or the
+ * subject's own figure at most `atMost` (`unit` in the target's wording, `short`
+ * after the measured figure: "B" unless given, shown with `digits` decimals).
+ */
+export type Target =
+  | { readonly against: ContenderId; readonly atLeast: number; readonly subject?: ContenderId }
+  | { readonly atMost: number; readonly unit: string; readonly subject?: ContenderId; readonly short?: string; readonly digits?: number };
 
 export interface ScenarioResult {
   readonly id: string;
