@@ -5,7 +5,8 @@ import { connect, type ChannelClient, type ConnectOptions, type Gap } from 'tsws
 import { makeConfigDir, removeConfigDirs } from './helpers/config-dir.ts';
 import { freePort } from './helpers/free-port.ts';
 import { killAll, runTsws, type TswsProcess } from './helpers/process.ts';
-import { cuttableRelay, until, type CuttableRelay } from './helpers/tcp-cut.ts';
+import { until } from './helpers/tcp-cut.ts';
+import { switchRelay, type SwitchRelay } from './helpers/switch-relay.ts';
 
 /*
  * tsws/client in Node (20 here: ws's WebSocket passed in) against a tsws
@@ -50,7 +51,7 @@ afterAll(() => {
 
 /** The reader's socket cut while ten messages are published; it must resume with each once, in order, and no gap. */
 async function cutAndResume(serverPort: number, channel: string): Promise<void> {
-  const relay: CuttableRelay = await cuttableRelay(serverPort);
+  const relay: SwitchRelay = await switchRelay(serverPort);
   try {
     const reader = client(`ws://127.0.0.1:${relay.port}/`);
     const writer = client(`ws://127.0.0.1:${serverPort}/`);
