@@ -53,10 +53,11 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   #stall: StallWatch | undefined;
   #timers: OwnedTimers | undefined;
   #topics: Set<string> | undefined;
-  /** Size and rate limits every message passes (the protocol's bucket, the vhost's shared ones). */
-  readonly #limits = new ReceiveLimits();
+  /** Rate limits every message passes (the protocol's bucket, the vhost's shared ones): made when the protocol or vhost has one, so most connections keep none. */
+  #limits: ReceiveLimits | undefined;
   /** Who the filter said this is, or the last renewAuth; closes with 4001 at its expiry. */
-  readonly #auth: ConnAuth;
+  /** Made when the connection has auth (a gate's accept, or a renewAuth): an anonymous one keeps none. */
+  #auth: ConnAuth | undefined;
   /**
    * False only right after a send the transport reported as fully taken
    * ('sent': nothing buffered), so the threshold check before the next
@@ -71,16 +72,16 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.vhost = vhost;
     this.request = request;
     this.session = session;
-    this.#auth = new ConnAuth(request.auth);
+    if (request.auth) this.#auth = new ConnAuth(request.auth);
   }
 
   get auth(): Authenticated | undefined {
-    return this.#auth.current;
+    return this.#auth?.current ?? this.request.auth;
   }
 
   /** Set by the upgrade before the connection opens: the vhost's shared buckets for this address and user. */
   holdLimits(held: HeldLimits | undefined): void {
-    this.#limits.hold(held);
+    if (held) (this.#limits ??= new ReceiveLimits()).hold(held);
   }
 
   get protocol(): string {
@@ -154,7 +155,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
   }
 
   renewAuth(auth: Authenticated): void {
-    this.#auth.renew(auth, this.protocol);
+    (this.#auth ??= new ConnAuth(this.request.auth)).renew(auth, this.protocol);
     if (this.#state === 'open') this.#armExpiry();
   }
 
@@ -231,9 +232,12 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     const counters = this.vhost.counters;
     counters.messagesIn++;
     counters.bytesIn += message.byteLength;
-    const refused = this.#limits.check(this, message.byteLength);
-    if (refused) return this.#refuse(refused.e, refused.reason);
     const def = this.vhost.def;
+    if (message.byteLength > this.vhost.maxMessageSize) return this.#refuse(tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: this.protocol, size: message.byteLength, limit: this.vhost.maxMessageSize }), 'message too big');
+    if (def.rateLimit || this.#limits) {
+      const refused = (this.#limits ??= new ReceiveLimits()).check(this);
+      if (refused) return this.#refuse(refused.e, refused.reason);
+    }
     this.#inEvent = true;
     const receive = def.callbacks.receive;
     if (receive) {
@@ -253,7 +257,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   /** The token's expiry: 4001 "token expired" unless renewAuth moved it first. */
   #armExpiry(): void {
-    this.#auth.arm((ms, fn) => this.#ownedTimers().setTimeout(ms, fn), () => this.#expired());
+    this.#auth?.arm((ms, fn) => this.#ownedTimers().setTimeout(ms, fn), () => this.#expired());
   }
 
   #expired(): void {
@@ -279,7 +283,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#ws = undefined;
     this.#runner.want = false;
     this.#timers?.cancelAll();
-    this.#limits.release();
+    this.#limits?.release();
     this.#stall?.cancel();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
@@ -395,7 +399,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#state = 'closed';
     this.#runner.want = false;
     this.#timers?.cancelAll();
-    this.#limits.release();
+    this.#limits?.release();
     if (this.#topics) for (const key of this.#topics) this.vhost.topics.unsubscribe(key, this);
     this.#topics = undefined;
     this.vhost.channels.connectionClosed(this);

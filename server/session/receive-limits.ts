@@ -1,4 +1,4 @@
-/** @module What a received message must pass before `receive`: the size limit, the protocol's own rate, the vhost's per-address and per-user rates. */
+/** @module What a received message must pass before `receive` besides its size: the protocol's own rate, the vhost's per-address and per-user rates. */
 import { tswsError, type TswsError } from '../base/errors.ts';
 import { TokenBucket } from '../base/token-bucket.ts';
 import type { ProtocolHost } from './protocol-host.ts';
@@ -16,7 +16,7 @@ interface Limited {
  * One per connection. The protocol's bucket is made at the first message
  * (an idle connection keeps none); the vhost's shared buckets are held from
  * the upgrade until the connection is gone. Each refusal is counted and
- * coded; the connection closes with its closeCode (1009 too big, 1008 rate).
+ * coded; the connection closes with its closeCode (1008).
  */
 export class ReceiveLimits {
   #bucket: TokenBucket | undefined;
@@ -32,9 +32,8 @@ export class ReceiveLimits {
   }
 
   /** undefined: the message goes on to `receive`; else why the connection must close, and the close reason. */
-  check(conn: Limited, size: number): { readonly e: TswsError; readonly reason: string } | undefined {
+  check(conn: Limited): { readonly e: TswsError; readonly reason: string } | undefined {
     const host = conn.vhost;
-    if (size > host.maxMessageSize) return { e: tswsError('TSWS_ERR_MESSAGE_TOO_BIG', { protocol: conn.protocol, size, limit: host.maxMessageSize }), reason: 'message too big' };
     const rate = host.def.rateLimit;
     if (rate && !(this.#bucket ??= new TokenBucket(rate.burst, rate.perMs * 1000, host.clock.now)).take()) {
       host.counters.rateLimitedConnection++;
