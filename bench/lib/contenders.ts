@@ -36,7 +36,7 @@ export const CONTENDERS: Readonly<Record<ContenderId, { readonly label: string; 
   'tsws-log': { label: 'tsws + access log', what: 'the same tsws config with "access-log" set: one lwsws-format line per request and upgrade (buffered)' },
   'tsws-2t': { label: 'tsws count-threads 2', what: 'the same tsws config with "count-threads": "2" in the global block: two worker threads serving the listener (SO_REUSEPORT)' },
   'tsws-tls': { label: 'tsws TLS', what: 'the same tsws config, its vhost on a self-signed P-256 certificate (host-ssl-cert, host-ssl-key)' },
-  'tsws-proxy': { label: 'tsws proxy', what: 'tsws with one http:// mount of "/" onto the upstream (raw uWS.js serving the file); Node\'s global agent keeps the upstream connections alive' },
+  'tsws-proxy': { label: 'tsws proxy', what: 'tsws with one http:// mount of "/" onto the upstream (raw uWS.js serving the file); an undici keep-alive pool per upstream (server/http/mounts/proxy-upstream.ts) keeps the upstream connections alive' },
   'tsws-cluster': { label: 'tsws ×2 + Redis', what: 'two tsws instances (lws-mirror-protocol only) with "cluster": {"redis": ...} on one redis-server: a mirror group spans both, fan-out through Redis' },
   'tsws-topic': { label: 'tsws topic', what: 'bin/tsws.mjs with bench/plugins/bench-fanout.ts, mode "plain": members subscribe to a topic, each message goes out through vhost.publish (as lws-mirror-protocol)' },
   'tsws-channel': { label: 'tsws channel', what: 'the same plugin, mode "channel": members subscribe to a channel without history, each message goes out through its publish (an offset, no copy kept)' },
