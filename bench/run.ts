@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTENDERS, commandOf, prepareEnv, type ContenderId } from './lib/contenders.ts';
 import { environment } from './lib/environment.ts';
+import { gatherEvidence, renderEvidence } from './lib/evidence.ts';
 import { renderReport } from './lib/report.ts';
 import { NODE24_MISSING, availableRuntimes } from './lib/runtime.ts';
 import type { RunContext, Scenario, ScenarioResult } from './lib/scenario.ts';
@@ -47,6 +48,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     // Node majors to run the Node contenders on, e.g. "24"; default: this machine's Node and Node 24 when bench/node24.sh prepared it.
     node: { type: 'string' },
+    // Skip the profiles of the missed targets (a full run takes them: they are RESULTS.md's evidence).
+    'no-evidence': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick ?? false;
@@ -90,6 +93,10 @@ for (const s of SCENARIOS) {
   for (const runtime of runtimes) results.push(...(await s.run({ ...base, runtime })));
 }
 
+// Last, so the profiler never runs beside a measurement.
+const EVIDENCE_TOP = 12;
+const evidence = values['no-evidence'] ? [] : await gatherEvidence(results, base.env, runtimes, base.log, { seconds: quick ? 2 : 4, top: EVIDENCE_TOP });
+
 const seconds = (Date.now() - started) / 1000;
 const cli = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const header = [
@@ -106,6 +113,7 @@ const report = renderReport({
   header,
   environment: environment(REPO, runtimes),
   contenderCommands: ids.map((id) => [`${CONTENDERS[id].label}: ${CONTENDERS[id].what}`, commandOf(id, base.env).join(' ')]),
+  evidence: renderEvidence(evidence, EVIDENCE_TOP),
   appendix: fs.readFileSync(path.join(REPO, 'bench', 'findings.md'), 'utf8'),
 });
 fs.writeFileSync(out, report);

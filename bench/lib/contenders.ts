@@ -139,6 +139,13 @@ async function startNative(id: ContenderId, env: BenchEnv, upstream: number | un
   return { id, pid, port, target: String(port), cpuPids: [pid], stop };
 }
 
+/** The Node flags of a script's `#!/usr/bin/env -S node <flags>` line. */
+function shebangFlags(script: string): string[] {
+  const first = fs.readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node\s*(.*)$/.exec(first);
+  return m?.[1] ? m[1].split(/\s+/) : [];
+}
+
 /** Starts a contender; Node ones on `runtime`. The proxies need their upstream's port. */
 export async function startContender(id: ContenderId, env: BenchEnv, runtime: Runtime, upstream?: number): Promise<Running> {
   if ((id === 'tsws-proxy' || id === 'nginx-proxy') && upstream === undefined) throw new Error(`${id} needs an upstream`);
@@ -153,7 +160,12 @@ export async function startContender(id: ContenderId, env: BenchEnv, runtime: Ru
   if (id === 'tsws-proxy' && upstream !== undefined) writeTswsProxyConfig(env, upstream);
   const [cmd = '', ...args] = commandOf(id, env);
   const opts = { cwd: env.repo, env: runtime.env };
-  const child = cmd === 'node' ? startChild(runtime.node, args, opts) : startChild(path.join(env.repo, cmd), args, opts);
+  const child =
+    cmd === 'node'
+      ? startChild(runtime.node, args, opts)
+      : runtime.nodeFlags
+        ? startChild(runtime.node, [...shebangFlags(path.join(env.repo, cmd)), ...runtime.nodeFlags, cmd, ...args], opts)
+        : startChild(path.join(env.repo, cmd), args, opts);
   const line = await child.waitLine((l) => l.includes('"event":"ready"'));
   const ready = JSON.parse(line) as { port?: number; listeners?: { port: number }[] };
   const port = ready.port ?? ready.listeners?.[0]?.port;

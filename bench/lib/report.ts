@@ -172,6 +172,8 @@ export interface ReportInput {
   readonly header: string;
   readonly environment: readonly (readonly [string, string])[];
   readonly contenderCommands: readonly (readonly [string, string])[];
+  /** The missed targets' profiles (bench/lib/evidence.ts), right after the targets table; '' if none. */
+  readonly evidence: string;
   readonly appendix: string;
 }
 
@@ -199,6 +201,7 @@ export function renderReport(input: ReportInput): string {
     '',
     targetTable,
     '',
+    ...(input.evidence ? [input.evidence, ''] : []),
     '## Machine and versions',
     '',
     '| | |',

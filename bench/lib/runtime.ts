@@ -14,6 +14,12 @@ export interface Runtime {
   readonly env: NodeJS.ProcessEnv;
   /** How RESULTS.md says the contenders were started on it. */
   readonly how: string;
+  /**
+   * Extra Node flags for tsws contenders (the profiler's --cpu-prof, which
+   * Node 20 refuses in NODE_OPTIONS): tsws then starts as `node <its #! flags>
+   * <these> bin/tsws.mjs` instead of through its #! line.
+   */
+  readonly nodeFlags?: readonly string[];
 }
 
 const hostMajor = process.versions.node.split('.')[0] ?? '?';

@@ -1,0 +1,55 @@
+/** @module The bench's evidence for missed targets: profile windows and origins are counted right, and every findings.md heading it links to exists. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EVIDENCE } from '../bench/lib/evidence.ts';
+import { PROFILE_LOADS, summarizeProfile } from '../bench/lib/profile-load.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+
+/** GitHub's heading ids, as test/docs.test.ts derives them (plain headings are enough here). */
+const headingIds = (md: string) =>
+  new Set(
+    md
+      .split('\n')
+      .filter((l) => /^#{1,6} /.test(l))
+      .map((l) => l.replace(/^#+ /, '').replace(/`/g, '').toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-')),
+  );
+
+describe('bench evidence', () => {
+  it('counts only the samples inside the window, by function and by origin', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(idle)', '') },
+        { id: 2, callFrame: frame('(program)', '') },
+        { id: 3, callFrame: frame('write', `file://${REPO}/server/session/connection.ts`) },
+        { id: 4, callFrame: frame('receive', `file://${REPO}/plugins/echo/echo.ts?tsws-generation=1`) },
+        { id: 5, callFrame: frame('(garbage collector)', '') },
+      ],
+      startTime: 0,
+      endTime: 10_000,
+      // One sample per millisecond: 0–3 ms startup (all write), then the window 4–7 ms.
+      samples: [3, 3, 3, 3, 2, 3, 4, 1, 5, 3],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
+    };
+    const s = summarizeProfile(profile, REPO, 10, 4500, 9500);
+    // In the window (5–9 ms): program, write, receive, idle, gc: 4 busy of 5.
+    expect(s.busySamples).toBe(4);
+    expect(s.busyShare).toBeCloseTo(0.8);
+    expect(s.top.map((h) => [h.fn, h.where, h.share])).toEqual(
+      expect.arrayContaining([
+        ['write', 'server/session/connection.ts', 0.25],
+        ['receive', 'plugins/echo/echo.ts', 0.25],
+      ]),
+    );
+    expect(s.byOrigin).toEqual({ native: 0.25, gc: 0.25, tsws: 0.25, plugin: 0.25, node: 0, deps: 0 });
+  });
+
+  it('links every scenario to a heading of bench/findings.md, and profiles only loads that exist', () => {
+    const ids = headingIds(fs.readFileSync(path.join(REPO, 'bench', 'findings.md'), 'utf8'));
+    const missing = Object.entries(EVIDENCE).filter(([, e]) => !ids.has(e.findings)).map(([id, e]) => `${id} → #${e.findings}`);
+    expect(missing).toEqual([]);
+    for (const e of Object.values(EVIDENCE)) if (e.profile) expect(Object.keys(PROFILE_LOADS)).toContain(e.profile);
+  });
+});
