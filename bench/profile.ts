@@ -24,5 +24,5 @@ const work = path.join(repo, 'bench', '.work');
 const env = prepareEnv(repo, path.join(work, 'profile'), path.join(work, 'bin', 'loadgen'));
 const run = await profileUnder(name, env, runtime, { seconds: Number(values.seconds), top: Number(values.top), dir: path.join(work, 'profiles') });
 process.stdout.write(`${PROFILE_LOADS[name].contender} on ${runtime.label}, ${name}: ${run.rate.toFixed(0)}/s under the profiler\n`);
-process.stdout.write(`${path.relative(repo, run.file)}: self time during the load, share of the busy samples\n\n`);
+process.stdout.write(`${run.files.length} thread profile(s) in ${path.relative(repo, path.dirname(run.files[0] ?? repo))}: self time during the load, share of the busy samples of every thread\n\n`);
 process.stdout.write(`${renderHotspots(run.summary)}\n`);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EVIDENCE } from '../bench/lib/evidence.ts';
-import { PROFILE_LOADS, summarizeProfile } from '../bench/lib/profile-load.ts';
+import { PROFILE_LOADS, summarizeProfiles } from '../bench/lib/profile-load.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -33,10 +33,10 @@ describe('bench evidence', () => {
       samples: [3, 3, 3, 3, 2, 3, 4, 1, 5, 3],
       timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
     };
-    const s = summarizeProfile(profile, REPO, 10, 4500, 9500);
+    const s = summarizeProfiles([{ profile, fromUs: 4500, toUs: 9500 }], REPO, 10);
     // In the window (5–9 ms): program, write, receive, idle, gc: 4 busy of 5.
     expect(s.busySamples).toBe(4);
-    expect(s.busyShare).toBeCloseTo(0.8);
+    expect(s.busyThreads).toBeCloseTo(0.8);
     expect(s.top.map((h) => [h.fn, h.where, h.share])).toEqual(
       expect.arrayContaining([
         ['write', 'server/session/connection.ts', 0.25],
@@ -44,6 +44,14 @@ describe('bench evidence', () => {
       ]),
     );
     expect(s.byOrigin).toEqual({ native: 0.25, gc: 0.25, tsws: 0.25, plugin: 0.25, node: 0, deps: 0 });
+
+    // A second thread started 3 ms later (its own clock origin), busy in its window: two threads' worth at most.
+    const later = { ...profile, samples: [3, 3, 3, 3, 3, 3, 3, 1, 1, 1] };
+    const both = summarizeProfiles([{ profile, fromUs: 4500, toUs: 9500 }, { profile: later, fromUs: 1500, toUs: 6500 }], REPO, 10);
+    // The second thread's window is 2–6 ms: five write samples.
+    expect(both.busySamples).toBe(9);
+    expect(both.busyThreads).toBeCloseTo(1.8);
+    expect(both.top[0]).toEqual({ fn: 'write', where: 'server/session/connection.ts', share: 6 / 9 });
   });
 
   it('links every scenario to a heading of bench/findings.md, and profiles only loads that exist', () => {

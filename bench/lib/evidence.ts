@@ -49,7 +49,7 @@ const ORIGINS: readonly [Origin, string][] = [
 export function renderHotspots(s: ProfileSummary, top = s.top.length): string {
   const split = ORIGINS.map(([k, name]) => `${name} ${fmt(s.byOrigin[k] * 100)} %`).join(', ');
   const rows = s.top.slice(0, top).map((h) => `| ${fmt(h.share * 100, 1)} % | \`${h.fn}\` | ${h.where ? `\`${h.where}\`` : '(V8)'} |`);
-  return [`Busy ${fmt(s.busyShare * 100)} % of the load's window; by origin: ${split}.`, '', '| self time | function | file |', '| --- | --- | --- |', ...rows].join('\n');
+  return [`Busy: ${fmt(s.busyThreads, 2)} thread(s) over the load's window; self time by origin: ${split}.`, '', '| self time | function | file |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** Profiles every scenario result with a missed target (once per result and runtime). */
@@ -84,7 +84,7 @@ export function renderEvidence(evidence: readonly Evidence[], top: number): stri
     const title = `### ${e.result.title} (${e.result.runtime})`;
     const missed = `Missed: ${e.targets.map((t) => `${t}`).join('; ')}. Where the time goes and what remains to try: [findings.md](findings.md#${e.findings}).`;
     const profile = e.profile
-      ? [`tsws's busiest thread under this scenario's load for a few seconds with \`--cpu-prof\` (\`npm run bench:profile -- ${profileNameOf(e)}\`; ${fmt(e.profile.rate)}/s under the profiler), self time:`, '', renderHotspots(e.profile.summary, top)]
+      ? [`tsws's threads under this scenario's load for a few seconds with \`--cpu-prof\` (\`npm run bench:profile -- ${profileNameOf(e)}\`; ${fmt(e.profile.rate)}/s under the profiler), self time:`, '', renderHotspots(e.profile.summary, top)]
       : ['Not a CPU figure: no profile (see findings.md).'];
     return [title, '', missed, '', ...profile, ''].join('\n');
   });

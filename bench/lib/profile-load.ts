@@ -45,7 +45,7 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string };
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -65,10 +65,10 @@ export interface Hotspot {
 export type Origin = 'native' | 'gc' | 'tsws' | 'plugin' | 'node' | 'deps';
 
 export interface ProfileSummary {
-  /** Samples that were not idle, inside the window. */
+  /** Samples that were not idle, inside the window, all threads. */
   readonly busySamples: number;
-  /** Of those, the share of the whole window the thread was busy (0..1). */
-  readonly busyShare: number;
+  /** How many threads' worth of the window was busy: 0.9 is one thread busy 90 % of it; count-threads 2 can reach 2. */
+  readonly busyThreads: number;
   readonly top: readonly Hotspot[];
   readonly byOrigin: Readonly<Record<Origin, number>>;
 }
@@ -87,43 +87,48 @@ export function originOf(fn: string, where: string): Origin {
   return 'deps';
 }
 
+/** One thread's profile and the load's window in its time (µs since its start). */
+export interface ThreadWindow {
+  readonly profile: CpuProfile;
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
 /**
- * Self time per function over the samples taken between `fromUs` and `toUs`
- * (microseconds since the profile's start; the whole profile if absent), as
- * shares of the busy samples, largest first. tsx compiles each module to one
- * line, so functions are named by file.
+ * Self time per function over the samples every thread took inside its
+ * window, as shares of the busy samples, largest first. tsx compiles each
+ * module to one line, so functions are named by file.
  */
-export function summarizeProfile(profile: CpuProfile, repo: string, top: number, fromUs = 0, toUs = Number.POSITIVE_INFINITY): ProfileSummary {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const hits = new Map<number, number>();
-  let t = 0;
-  let inWindow = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i] ?? 0;
-    if (t < fromUs || t > toUs) continue;
-    inWindow++;
-    const id = profile.samples[i] as number;
-    hits.set(id, (hits.get(id) ?? 0) + 1);
-  }
+export function summarizeProfiles(threads: readonly ThreadWindow[], repo: string, top: number): ProfileSummary {
   const byFn = new Map<string, Hotspot & { hits: number }>();
   const byOrigin: Record<Origin, number> = { native: 0, gc: 0, tsws: 0, plugin: 0, node: 0, deps: 0 };
   let busy = 0;
-  for (const [id, n] of hits) {
-    const node = byId.get(id);
-    if (!node || node.callFrame.functionName === '(idle)') continue;
-    const fn = node.callFrame.functionName || '(anonymous)';
-    // A plugin module's URL carries the loader's ?tsws-generation=N: one name per file.
-    const where = node.callFrame.url.replace(/^file:\/\//, '').replace(`${repo}/`, '').replace(/\?.*$/, '');
-    const key = `${fn}  ${where}`;
-    const prev = byFn.get(key);
-    byFn.set(key, { share: 0, fn, where, hits: (prev?.hits ?? 0) + n });
-    byOrigin[originOf(fn, where)] += n;
-    busy += n;
+  let longest = 0;
+  for (const { profile, fromUs, toUs } of threads) {
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    let t = 0;
+    let inWindow = 0;
+    for (let i = 0; i < profile.samples.length; i++) {
+      t += profile.timeDeltas[i] ?? 0;
+      if (t < fromUs || t > toUs) continue;
+      inWindow++;
+      const node = byId.get(profile.samples[i] as number);
+      if (!node || node.callFrame.functionName === '(idle)') continue;
+      const fn = node.callFrame.functionName || '(anonymous)';
+      // A plugin module's URL carries the loader's ?tsws-generation=N: one name per file.
+      const where = node.callFrame.url.replace(/^file:\/\//, '').replace(`${repo}/`, '').replace(/\?.*$/, '');
+      const key = `${fn}  ${where}`;
+      const prev = byFn.get(key);
+      byFn.set(key, { share: 0, fn, where, hits: (prev?.hits ?? 0) + 1 });
+      byOrigin[originOf(fn, where)]++;
+      busy++;
+    }
+    longest = Math.max(longest, inWindow);
   }
   const share = (h: number) => h / Math.max(1, busy);
   return {
     busySamples: busy,
-    busyShare: busy / Math.max(1, inWindow),
+    busyThreads: busy / Math.max(1, longest),
     top: [...byFn.values()]
       .sort((a, b) => b.hits - a.hits)
       .slice(0, top)
@@ -138,9 +143,9 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 export interface ProfileRun {
   /** What the load measured while profiled (the profiler slows tsws down: for orientation only). */
   readonly rate: number;
-  /** The busiest thread's summary (the main thread, or the busiest worker with count-threads). */
+  /** Every thread's samples together (the serving thread or threads, tsx's loader thread, the main thread when workers serve). */
   readonly summary: ProfileSummary;
-  readonly file: string;
+  readonly files: readonly string[];
 }
 
 /**
@@ -180,18 +185,12 @@ export async function profileUnder(
     await server?.stop();
     await upstream?.stop();
   }
-  // tsx's module-loader thread writes a profile too: the busiest one is the thread serving the load.
-  const made = fs.readdirSync(opts.dir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'));
-  const repo = env.repo;
-  const runs = made.map((f) => {
-    const file = path.join(opts.dir, f);
+  const files = fs.readdirSync(opts.dir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile')).map((f) => path.join(opts.dir, f));
+  if (files.length === 0) throw new Error(`${name}: ${spec.contender} wrote no CPU profile into ${opts.dir}`);
+  // V8 stamps each thread's profile with CLOCK_MONOTONIC microseconds, as hrtime here: the load's window in each one's time.
+  const threads = files.map((file) => {
     const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
-    // V8 stamps a profile with CLOCK_MONOTONIC microseconds, as hrtime here: the load's window in the profile's time.
-    const from = loadStart - profile.startTime;
-    const to = loadEnd - profile.startTime;
-    return { file, summary: summarizeProfile(profile, repo, opts.top, from, to) };
+    return { profile, fromUs: loadStart - profile.startTime, toUs: loadEnd - profile.startTime };
   });
-  const busiest = runs.sort((a, b) => b.summary.busySamples - a.summary.busySamples)[0];
-  if (!busiest) throw new Error(`${name}: ${spec.contender} wrote no CPU profile into ${opts.dir}`);
-  return { rate, summary: busiest.summary, file: busiest.file };
+  return { rate, summary: summarizeProfiles(threads, env.repo, opts.top), files };
 }
