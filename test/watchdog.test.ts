@@ -53,15 +53,39 @@ export default definePlugin({ apiVersion: 1, protocols: [defineProtocol<undefine
   },
 })] });`;
 
-async function start(threads: number) {
+/** `spin-client`: from init, a client connection to the `ok` protocol (on `url`) whose clientReceive never returns. */
+const spinClientPlugin = `
+import { defineProtocol, definePlugin } from ${JSON.stringify(PLUGIN_API)};
+export default definePlugin({ apiVersion: 1, protocols: [defineProtocol({
+  name: 'spin-client',
+  options: { url: { type: 'string', doc: 'the ok vhost' } },
+  callbacks: {
+    init(vhost, opts) {
+      vhost.connect({
+        url: opts.url ?? '',
+        protocol: 'ok',
+        session: {},
+        callbacks: {
+          clientEstablished(conn) { conn.requestWritable(); },
+          clientWritable(conn) { conn.write('spin'); },
+          clientReceive() { for (;;) { /* never returns */ } },
+          clientClosed(_conn, code) { vhost.log.info({ event: 'spin-client-closed', code }, 'spin client closed'); },
+        },
+      });
+    },
+  },
+})] });`;
+
+async function start(threads: number, withClient = false) {
   const [spinPort, okPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const dir = makeConfigDir({
     conf: { global: { 'watchdog-secs': '1', 'grace-secs': '2', 'count-threads': String(threads), metrics: { port: String(metricsPort), interface: '127.0.0.1' } } },
     vhosts: {
       spin: [{ name: 'spin-site', port: String(spinPort), interface: '127.0.0.1', 'ws-protocols': [{ spin: {} }], mounts: [{ mountpoint: '/spin', origin: 'callback://spin' }] }],
       ok: [{ name: 'ok-site', port: String(okPort), interface: '127.0.0.1', 'ws-protocols': [{ ok: {} }], mounts: [{ mountpoint: '/ok', origin: 'callback://ok' }] }],
+      ...(withClient ? { client: [{ name: 'client-site', port: '0', interface: '127.0.0.1', 'ws-protocols': [{ 'spin-client': { url: `ws://127.0.0.1:${okPort}/` } }] }] } : {}),
     },
-    plugins: { 'spin.ts': spinPlugin, 'ok.ts': okPlugin },
+    plugins: { 'spin.ts': spinPlugin, 'ok.ts': okPlugin, ...(withClient ? { 'spin-client.ts': spinClientPlugin } : {}) },
   });
   const p = runTsws(['-c', dir]);
   await p.ready;
@@ -95,6 +119,17 @@ describe('watchdog', () => {
       expect(await s.p.exited).toBe(0);
     });
   }
+
+  it('interrupts a client connection\'s callback that never returns: that client is cut (1006: ws\'s parser was unwound too), the server goes on', async () => {
+    const s = await start(1, true);
+    const line = await s.p.waitFor((l) => l.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED');
+    // ended 1: the client connection's runner was the one recovered, not left counting itself inside a callback.
+    expect(line).toMatchObject({ vhost: 'client-site', protocol: 'spin-client', callback: 'clientReceive', ended: 1 });
+    expect(await s.p.waitFor((l) => l.event === 'spin-client-closed')).toMatchObject({ code: 1006 });
+    expect((await rawRequest(s.okPort, get('/ok'))).body).toBe('ok');
+    s.p.kill('SIGTERM');
+    expect(await s.p.exited).toBe(0);
+  });
 
   it('answers 500 to an HTTP request whose callback it interrupted', async () => {
     const s = await start(1);

@@ -38,6 +38,8 @@ export class WritableRunner extends CallbackRunner {
   corked = false;
   #phase = IDLE;
   readonly #owner: WritableOwner;
+  /** What the writable callbacks are called with: the owner, unless it is a connection's private side (a client connection's). */
+  readonly #subject: unknown;
 
   /**
    * The cork callback is one function shared by every runner, told what to
@@ -53,9 +55,10 @@ export class WritableRunner extends CallbackRunner {
     if (runner) WritableRunner.#corkRan = runner.#loop(WritableRunner.#corkBudget, WritableRunner.#corkWhere, WritableRunner.#corkFn);
   };
 
-  constructor(owner: WritableOwner) {
+  constructor(owner: WritableOwner, subject: unknown = owner) {
     super(owner);
     this.#owner = owner;
+    this.#subject = subject;
   }
 
   claim(): void {
@@ -112,8 +115,8 @@ export class WritableRunner extends CallbackRunner {
       ran++;
       if (fn) {
         this.#phase = OPEN;
-        // `owner` is the conn or txn `fn` was written for (see Writable).
-        this.run(where, fn, owner as never);
+        // `#subject` is the conn or txn `fn` was written for (see Writable).
+        this.run(where, fn, this.#subject as never);
         this.#phase = IDLE;
       }
       if (owner.wantsMore()) this.want = true;

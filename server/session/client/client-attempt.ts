@@ -118,6 +118,18 @@ export class ClientAttempt {
     this.#sayClose(code, reason);
   }
 
+  /**
+   * Drops the socket with no closing handshake and ends the attempt now
+   * ('ended', 1006 with `reason`), without waiting for ws's 'close': for when
+   * ws itself is wedged (the watchdog unwound its parser mid-write, and ws
+   * emits 'close' only once that parser finishes, which is never).
+   */
+  cut(reason: string): void {
+    this.#cutReason = reason;
+    this.#ws.terminate();
+    this.#closed(1006, '');
+  }
+
   /** No more events from this attempt: an open socket says `code` to the server, any other is dropped. */
   abandon(code: number, reason: string): void {
     if (this.#abandoned) return;

@@ -1,15 +1,14 @@
 /** @module One websocket client connection a plugin opened: lws's CLIENT_* callbacks, one write per writable, backpressure both ways, reconnection. */
-import { enter, leave } from '../../base/beacon.ts';
-import { describeError, isTswsError, tswsError, type TswsError } from '../../base/errors.ts';
+import { describeError, tswsError, type TswsError } from '../../base/errors.ts';
 import type { Timer, WriteStatus } from '../../plugin/api-base.ts';
 import type { ClientCallbacks, ClientConnOn, ClientState } from '../../plugin/api-client.ts';
 import { WRITABLE_THRESHOLD, type Serviceable } from '../scheduler.ts';
 import { OwnedTimers } from '../timers.ts';
-import { WriteGate } from './write-gate.ts';
+import { WritableRunner } from '../writables.ts';
 import { checkCloseArgs } from '../close-codes.ts';
 import { Backoff } from './backoff.ts';
 import { ClientAttempt, NO_STATUS, type AttemptEnd } from './client-attempt.ts';
-import type { ClientCallbackLabel, ClientHost } from './client-host.ts';
+import type { ClientHost } from './client-host.ts';
 import { ReceiveFlow } from './receive-flow.ts';
 import type { ClientSettings } from './settings.ts';
 
@@ -22,6 +21,9 @@ import type { ClientSettings } from './settings.ts';
  * bufferedAmount under the threshold is the drain. Nothing polls, and an idle
  * connection costs nothing.
  * Reading at the plugin's pace (pauseReceive) is receive-flow.ts's.
+ * Callbacks and writables run through the same runner as a served
+ * connection's (writables.ts, invoke.ts): one write per writable, a throw
+ * coded and logged in one place, the watchdog's recovery included.
  */
 export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   static #nextId = 1;
@@ -45,11 +47,8 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   /** No more attempts: the plugin closed it, a callback threw, or the vhost is going. */
   #final = false;
   #lastError: TswsError | undefined;
-  readonly #gate = new WriteGate();
-  #current: ClientCallbackLabel | undefined;
-  #depth = 0;
+  readonly #runner: WritableRunner;
   #pendingClose: { code: number; reason: string } | undefined;
-  #wantWritable = false;
   #choked = false;
   /** Inside one of this connection's own events: #afterEvent serves writables, no need to queue. */
   #inEvent = false;
@@ -77,6 +76,18 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.#finished = finished;
     const r = settings.reconnect;
     this.#backoff = r ? new Backoff({ firstMs: r.firstMs, maxMs: r.maxMs, jitter: r.jitter }) : undefined;
+    // The runner's owner is this connection's private side: `vhost` here is the plugin's view, not the host failures are counted on.
+    const owner = {
+      protocol: host.protocol,
+      vhost: host,
+      // `ws` writes each frame to its socket as it is sent: there is no batch to open.
+      cork: (fn: () => void) => fn(),
+      mayWrite: () => this.#mayWrite(),
+      wantsMore: () => false,
+      failureFields: () => ({ client: this.id, url: this.url }),
+      callbackFailed: (e: TswsError) => this.#callbackFailed(e),
+    };
+    this.#runner = new WritableRunner(owner, this);
   }
 
   get state(): ClientState {
@@ -112,12 +123,12 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   requestWritable(): void {
     // While connecting it is remembered for the open, as on a served connection; between attempts it is dropped.
     if (this.#state !== 'open' && this.#state !== 'connecting') return;
-    this.#wantWritable = true;
+    this.#runner.want = true;
     if (this.#state === 'open' && !this.#choked && !this.#inEvent) this.#host.scheduler.enqueue(this);
   }
 
   write(data: string | Uint8Array | ArrayBuffer, isBinary: boolean = typeof data !== 'string'): WriteStatus {
-    this.#gate.claim(this.#host.protocol, this.#current);
+    this.#runner.claim();
     const attempt = this.#attempt;
     if (!this.isOpen || !attempt) throw tswsError('TSWS_ERR_WRITE_AFTER_CLOSE', { protocol: this.#host.protocol });
     attempt.send(data, isBinary);
@@ -180,7 +191,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     const wasOpen = this.#state === 'open' || this.#state === 'closing';
     this.#detach()?.abandon(1001, 'server stopping');
     this.#state = 'closed';
-    if (wasOpen) this.#call('clientClosed', () => this.#callbacks.clientClosed?.(this, 1001, 'server stopping'));
+    if (wasOpen) this.#runner.run(this.#host.where.clientClosed, this.#callbacks.clientClosed, this, 1001, 'server stopping');
     this.#finish();
   }
 
@@ -206,7 +217,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.#receive.opened();
     if (this.#settings.reconnect?.resetOn === 'established') this.#backoff?.reset();
     this.#inEvent = true;
-    this.#call('clientEstablished', () => this.#callbacks.clientEstablished?.(this));
+    this.#runner.run(this.#host.where.clientEstablished, this.#callbacks.clientEstablished, this);
     this.#afterEvent();
   }
 
@@ -218,22 +229,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   #deliver(data: Buffer, isBinary: boolean): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
     this.#inEvent = true;
-    // #call inlined: once per message, no closure.
-    if (this.#callbacks.clientReceive) {
-      const outer = enter(this.#host.where.clientReceive);
-      this.#current = 'clientReceive';
-      this.#depth++;
-      try {
-        const result: unknown = this.#callbacks.clientReceive(this, data, isBinary);
-        if (result instanceof Promise) result.catch((err: unknown) => this.#failed('clientReceive', err));
-      } catch (err) {
-        this.#failed('clientReceive', err);
-      } finally {
-        leave(outer);
-        this.#depth--;
-        this.#current = undefined;
-      }
-    }
+    this.#runner.run(this.#host.where.clientReceive, this.#callbacks.clientReceive, this, data, isBinary);
     this.#afterEvent();
   }
 
@@ -245,11 +241,11 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     // Set before the callbacks, so a close() from inside them ends the retries.
     this.#state = !this.#final && this.#backoff ? 'waiting' : 'closed';
     this.#lastError = end.error;
-    if (end.established) this.#call('clientClosed', () => this.#callbacks.clientClosed?.(this, end.code, end.reason));
+    if (end.established) this.#runner.run(this.#host.where.clientClosed, this.#callbacks.clientClosed, this, end.code, end.reason);
     else {
       const err = end.error;
       this.#host.log.debug({ code: err.code, client: this.id }, err.message);
-      this.#call('clientConnectionError', () => this.#callbacks.clientConnectionError?.(this, err));
+      this.#runner.run(this.#host.where.clientConnectionError, this.#callbacks.clientConnectionError, this, err);
     }
     this.#next();
   }
@@ -260,7 +256,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     const delayMs = this.#backoff.next();
     const attempt = this.#backoff.attempt;
     this.#state = 'waiting';
-    this.#call('clientReconnecting', () => this.#callbacks.clientReconnecting?.(this, { attempt, delayMs }));
+    this.#runner.run(this.#host.where.clientReconnecting, this.#callbacks.clientReconnecting, this, { attempt, delayMs });
     if (this.#final) return this.#finish();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
@@ -271,7 +267,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
         // Options that worked for the first attempt: not expected, but never the process's problem.
         const e = tswsError('TSWS_ERR_CLIENT_UNREACHABLE', { ...this.#settings.at, reason: describeError(err) }, err);
         this.#lastError = e;
-        this.#call('clientConnectionError', () => this.#callbacks.clientConnectionError?.(this, e));
+        this.#runner.run(this.#host.where.clientConnectionError, this.#callbacks.clientConnectionError, this, e);
         this.#next();
       }
     }, delayMs);
@@ -292,7 +288,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     const attempt = this.#attempt;
     this.#attempt = undefined;
     this.#timers?.cancelAll();
-    this.#wantWritable = false;
+    this.#runner.want = false;
     this.#choked = false;
     this.#pendingClose = undefined;
     this.#receive.drop();
@@ -306,7 +302,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
         if (this.#pendingClose) return;
         // Inside a callback, close after it returns: clientClosed must not run in the middle of the plugin's own callback.
         this.#pendingClose = { code, reason };
-        if (this.#depth === 0) this.#finishClose();
+        if (this.#runner.depth === 0) this.#finishClose();
         return;
       case 'connecting':
         this.#detach()?.abandon(code, reason);
@@ -327,7 +323,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   #finishClose(): void {
     const pending = this.#pendingClose;
     const attempt = this.#attempt;
-    if (!pending || this.#state !== 'open' || this.#depth > 0 || !attempt) return;
+    if (!pending || this.#state !== 'open' || this.#runner.depth > 0 || !attempt) return;
     this.#state = 'closing';
     // The plugin is done with this socket: what waited is not delivered (the attempt reads again for the server's close).
     this.#receive.drop();
@@ -345,39 +341,22 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   /** For the scheduler: runs up to `budget` clientWritable callbacks while the socket is under the threshold. */
   serviceWritables(budget: number): number {
-    const attempt = this.#attempt;
-    if (this.#state !== 'open' || !attempt) return 0;
-    const callbacks = this.#callbacks;
-    let ran = 0;
-    this.#depth++;
-    try {
-      while (this.#wantWritable && ran < budget && this.#state === 'open' && !this.#pendingClose) {
-        if (attempt.bufferedAmount > WRITABLE_THRESHOLD) {
-          this.#choked = true;
-          break;
-        }
-        this.#wantWritable = false;
-        ran++;
-        if (!callbacks.clientWritable) continue;
-        this.#gate.open();
-        this.#current = 'clientWritable';
-        const outer = enter(this.#host.where.clientWritable);
-        try {
-          callbacks.clientWritable(this);
-        } catch (err) {
-          this.#failed('clientWritable', err);
-        } finally {
-          leave(outer);
-          this.#gate.close();
-          this.#current = undefined;
-        }
-      }
-    } finally {
-      this.#depth--;
-    }
+    if (this.#state !== 'open' || !this.#attempt) return 0;
+    const ran = this.#runner.service(budget, this.#host.where.clientWritable, this.#callbacks.clientWritable, true);
     if (this.#pendingClose) this.#finishClose();
-    else if (this.#wantWritable && !this.#choked && this.#state === 'open') this.#host.scheduler.enqueue(this);
+    else if (this.#runner.want && !this.#choked && this.#state === 'open') this.#host.scheduler.enqueue(this);
     return ran;
+  }
+
+  /** Before each writable: open, not closing, and not over WRITABLE_THRESHOLD (else choked until a send callback drains it). */
+  #mayWrite(): boolean {
+    const attempt = this.#attempt;
+    if (this.#state !== 'open' || this.#pendingClose || !attempt) return false;
+    if (attempt.bufferedAmount > WRITABLE_THRESHOLD) {
+      this.#choked = true;
+      return false;
+    }
+    return true;
   }
 
   /** A frame left the socket's buffer: the drain, when it brings a choked socket under the threshold. */
@@ -392,7 +371,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   #afterEvent(): void {
     this.#inEvent = false;
     if (this.#pendingClose) this.#finishClose();
-    else if (this.#wantWritable && !this.#choked && this.#state === 'open') {
+    else if (this.#runner.want && !this.#choked && this.#state === 'open') {
       // Served here, so a queue slot it may hold goes stale.
       this.queued = false;
       this.serviceWritables(this.#host.scheduler.perTargetBudget);
@@ -401,43 +380,24 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   // ---- plugin callbacks --------------------------------------------------
 
-  /** Runs a plugin callback isolated: a throw ends only this client connection. */
-  #call(label: ClientCallbackLabel, fn: () => unknown): void {
-    const outer = this.#current;
-    const where = enter(this.#host.where[label]);
-    this.#current = label;
-    this.#depth++;
-    try {
-      const result = fn();
-      if (result instanceof Promise) result.catch((err: unknown) => this.#failed(label, err));
-    } catch (err) {
-      this.#failed(label, err);
-    } finally {
-      leave(where);
-      this.#depth--;
-      this.#current = outer;
-    }
-  }
-
   /**
-   * A callback threw (or its promise rejected): logged with its code, and
-   * this client ends for good (1011 when open). Retrying would run the same
-   * bug again; the other connections, served or client, go on.
+   * A callback threw (or its promise rejected), counted and logged by the
+   * runner already: this client ends for good (1011 when open). Retrying
+   * would run the same bug again; the other connections, served or client,
+   * go on.
    */
-  #failed(label: ClientCallbackLabel, err: unknown): void {
-    this.#host.counters.callbackErrors++;
-    const e = isTswsError(err)
-      ? err
-      : tswsError('TSWS_ERR_PLUGIN_CALLBACK_THREW', { vhost: this.#host.vhostName, protocol: this.#host.protocol, callback: label, reason: describeError(err) }, err);
-    this.#host.log.error({ err, code: e.code, callback: label, client: this.id, url: this.url }, e.message);
+  #callbackFailed(e: TswsError): void {
     this.#final = true;
+    // The watchdog unwound `ws`'s own frames too (clientReceive runs inside its parser, which then
+    // never reads again): no closing handshake could finish, so the socket is cut (clientClosed, 1006).
+    if (e.code === 'TSWS_ERR_WATCHDOG_INTERRUPTED' && this.#state === 'open' && this.#attempt) return this.#attempt.cut('interrupted by the watchdog');
     this.#end(e.closeCode ?? 1011, 'internal error');
   }
 
   #ownedTimers(): OwnedTimers {
     this.#timers ??= new OwnedTimers((fn) => {
       if (this.#state !== 'open') return;
-      this.#call('timer', fn);
+      this.#runner.run(this.#host.where.timer, fn);
       if (this.#pendingClose) this.#finishClose();
       this.#host.scheduler.flush();
     });
