@@ -26,9 +26,7 @@ export default definePlugin({
           frames.receive(conn, data, isBinary);
         },
         writable(conn) {
-          const next = frames.next(conn);
-          if (typeof next === 'string') conn.write(next);
-          else if (next) conn.write(next.data, next.isBinary);
+          frames.writeNext(conn);
         },
         closed(conn) {
           frames.closed(conn);

@@ -49,10 +49,7 @@ const plugin = definePlugin({
           conn.requestWritable();
         },
         writable(conn) {
-          const next = frames.next(conn);
-          if (typeof next === 'string') conn.write(next);
-          else if (next) conn.write(next.data, next.isBinary);
-          else {
+          if (!frames.writeNext(conn)) {
             const own = conn.session.own.shift();
             if (own !== undefined) conn.write(own);
           }
@@ -122,6 +119,19 @@ describe('channelFrames', () => {
     ]);
     expect(c.isOpen).toBe(true);
     expect(c.errors).toEqual([]);
+  });
+
+  it("writeNext writes a publication of the plugin's own topic as it came, binary flag included, then says nothing waits", async () => {
+    const k = await kit();
+    const c = k.connect();
+    c.conn.subscribe('own');
+    k.vhost.publish('own', Buffer.from([1, 2, 3]), true);
+    k.vhost.publish('own', 'text', false);
+    await k.settle();
+    expect(c.received.map((m) => [m.isBinary, m.text])).toEqual([
+      [true, '\u0001\u0002\u0003'],
+      [false, 'text'],
+    ]);
   });
 
   it('sends text a plugin published that is not JSON as a JSON string, and JSON text as its value', async () => {

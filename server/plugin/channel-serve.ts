@@ -35,6 +35,13 @@ export interface ChannelFrames<C extends Conn> {
    * or undefined. One call, at most one write.
    */
   next(conn: C): string | Published | undefined;
+  /**
+   * From `writable`, when the plugin writes publications as they came: `next`
+   * and its one write (a frame as text, a publication with its own
+   * binary flag). True when it wrote, false when nothing was waiting (the
+   * writable is the plugin's own to use).
+   */
+  writeNext(conn: C): boolean;
   /** From `closed`: stops the connection's presence listeners and forgets it. */
   closed(conn: C): void;
   /**
@@ -263,6 +270,14 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
         else if (use.state === 'live') return messageFrame(p);
         // 'gone': queued before the unsubscribe; the client no longer wants it.
       }
+    },
+
+    writeNext(conn) {
+      const next = this.next(conn);
+      if (next === undefined) return false;
+      if (typeof next === 'string') conn.write(next);
+      else conn.write(next.data, next.isBinary);
+      return true;
     },
 
     unsubscribe(conn, channel) {

@@ -41,10 +41,7 @@ export default definePlugin({
           conn.requestWritable();
         },
         writable(conn) {
-          const next = frames.next(conn);
-          if (typeof next === 'string') conn.write(next);
-          else if (next) conn.write(next.data, next.isBinary);
-          else {
+          if (!frames.writeNext(conn)) {
             const own = conn.session.own.shift();
             if (own !== undefined) conn.write(own);
           }
