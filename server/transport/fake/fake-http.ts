@@ -192,6 +192,12 @@ export class FakeResponse implements HttpRes {
 
   resume(): void {}
 
+  /** An IPv4 peer as its 4 bytes; any other as none, so remoteAddress reads the text. */
+  getRemoteAddress(): ArrayBuffer {
+    const parts = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(this.#peer);
+    return parts ? new Uint8Array(parts.slice(1).map(Number)).buffer : new ArrayBuffer(0);
+  }
+
   getRemoteAddressAsText(): ArrayBuffer {
     const b = Buffer.from(this.#peer);
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
