@@ -57,28 +57,39 @@ export interface Forwarding {
 /**
  * The request headers for the upstream: the client's minus hop-by-hop ones,
  * with Host set to the upstream and X-Forwarded-For (appended to any chain
- * the client sent), -Proto and -Host added. `headers` are lower-case names
- * as received, repeats included.
+ * the client sent), -Proto and -Host added. `lines` are [name, value, ...]
+ * with lower-case names as received, repeats included; so is the result
+ * (undici takes that form as it is: no array per header).
  */
-export function forwardHeaders(headers: HeaderList, upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): [string, string][] {
+export function forwardHeaderLines(lines: readonly string[], upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): string[] {
   let connection: string | undefined;
   let clientHost: string | undefined;
   let forwardedFor: string | undefined;
-  for (const [k, v] of headers) {
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const k = lines[i] as string;
+    const v = lines[i + 1] as string;
     if (k === 'connection') connection = connection === undefined ? v : `${connection}, ${v}`;
     else if (k === 'host') clientHost = v;
     else if (k === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? v : `${forwardedFor}, ${v}`;
   }
-  const listed = connectionListed(connection);
-  const out: [string, string][] = [['host', upstreamHost]];
-  for (const [k, v] of headers) {
-    if (HOP_BY_HOP.has(k) || REBUILT.has(k) || listed.has(k) || skip?.has(k)) continue;
+  const listed = connection === undefined ? undefined : connectionListed(connection);
+  const out: string[] = ['host', upstreamHost];
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const k = lines[i] as string;
+    if (HOP_BY_HOP.has(k) || REBUILT.has(k) || listed?.has(k) || skip?.has(k)) continue;
     if (k === 'authorization' && f.dropAuthorization) continue;
-    out.push([k, v]);
+    out.push(k, lines[i + 1] as string);
   }
-  out.push(['x-forwarded-for', forwardedFor ? `${forwardedFor}, ${f.peer}` : f.peer]);
-  out.push(['x-forwarded-proto', f.proto]);
-  if (clientHost) out.push(['x-forwarded-host', clientHost]);
+  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${f.peer}` : f.peer, 'x-forwarded-proto', f.proto);
+  if (clientHost) out.push('x-forwarded-host', clientHost);
+  return out;
+}
+
+/** forwardHeaderLines for a list of pairs (the websocket proxy's). */
+export function forwardHeaders(headers: HeaderList, upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): [string, string][] {
+  const lines = forwardHeaderLines(headers.flat(), upstreamHost, f, skip);
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < lines.length; i += 2) out.push([lines[i] as string, lines[i + 1] as string]);
   return out;
 }
 
