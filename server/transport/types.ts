@@ -89,7 +89,7 @@ export interface UpgradeContext {
 /** An HTTP response (a uWS.js HttpResponse): valid until ended or aborted. */
 export interface HttpRes {
   writeStatus(status: string): HttpRes;
-  writeHeader(key: string, value: string): HttpRes;
+  writeHeader(key: string, value: string | Uint8Array): HttpRes;
   write(chunk: Bytes): boolean;
   end(body?: Bytes, closeConnection?: boolean): HttpRes;
   /**

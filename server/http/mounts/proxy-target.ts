@@ -86,7 +86,7 @@ export function forwardHeaderLines(lines: readonly string[], upstreamHost: strin
 }
 
 /** forwardHeaderLines for a list of pairs (the websocket proxy's). */
-export function forwardHeaders(headers: HeaderList, upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): [string, string][] {
+export function forwardHeaders(headers: readonly (readonly [string, string])[], upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): [string, string][] {
   const lines = forwardHeaderLines(headers.flat(), upstreamHost, f, skip);
   const out: [string, string][] = [];
   for (let i = 0; i + 1 < lines.length; i += 2) out.push([lines[i] as string, lines[i + 1] as string]);
@@ -94,18 +94,20 @@ export function forwardHeaders(headers: HeaderList, upstreamHost: string, f: For
 }
 
 export interface UpstreamHead {
-  readonly headers: [string, string][];
+  readonly headers: HeaderList;
   /** The body's length when the upstream declared one we can trust (Content-Length, no Transfer-Encoding). */
   readonly length: number | undefined;
 }
 
 /**
- * The upstream's raw header lines ([name, value, name, value...], as bytes:
- * read as latin1, as node:http reads them) minus what must not reach the
- * client, with its Content-Length picked out in the same pass.
+ * The upstream's raw header lines ([name, value, name, value...], as bytes)
+ * minus what must not reach the client, with its Content-Length picked out in
+ * the same pass. Names are read as latin1 (to be matched); values are passed
+ * on as the bytes they came as, unless one is read here (the framing ones,
+ * Connection, a Location to rewrite).
  */
 export function responseHeaders(raw: readonly (Buffer | string)[], rewrite: (location: string) => string): UpstreamHead {
-  const out: [string, string][] = [];
+  const out: [string, string | Buffer][] = [];
   let connection: string | undefined;
   let contentLength: string | undefined;
   let chunked = false;
@@ -113,13 +115,12 @@ export function responseHeaders(raw: readonly (Buffer | string)[], rewrite: (loc
     const name = raw[i] as Buffer | string;
     const value = raw[i + 1] as Buffer | string;
     const n = typeof name === 'string' ? name : name.toString('latin1');
-    const v = typeof value === 'string' ? value : value.toString('latin1');
     const lower = n.toLowerCase();
-    if (lower === 'content-length') contentLength = v;
+    if (lower === 'content-length') contentLength = text(value);
     else if (lower === 'transfer-encoding') chunked = true;
-    else if (lower === 'connection') connection = connection === undefined ? v : `${connection}, ${v}`;
+    else if (lower === 'connection') connection = connection === undefined ? text(value) : `${connection}, ${text(value)}`;
     if (HOP_BY_HOP.has(lower) || RESPONSE_OWN.has(lower)) continue;
-    out.push([n, lower === 'location' || lower === 'content-location' ? rewrite(v) : v]);
+    out.push([n, lower === 'location' || lower === 'content-location' ? rewrite(text(value)) : value]);
   }
   // Rare: only then is the list filtered a second time.
   const headers = connection === undefined ? out : withoutListed(out, connectionListed(connection));
@@ -127,7 +128,12 @@ export function responseHeaders(raw: readonly (Buffer | string)[], rewrite: (loc
   return { headers, length };
 }
 
-function withoutListed(list: [string, string][], listed: Set<string>): [string, string][] {
+/** A header value as node:http reads one: latin1. */
+function text(value: Buffer | string): string {
+  return typeof value === 'string' ? value : value.toString('latin1');
+}
+
+function withoutListed(list: [string, string | Buffer][], listed: Set<string>): [string, string | Buffer][] {
   return listed.size === 0 ? list : list.filter(([k]) => !listed.has(k.toLowerCase()));
 }
 

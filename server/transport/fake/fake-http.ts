@@ -122,9 +122,9 @@ export class FakeResponse implements HttpRes {
     return this;
   }
 
-  writeHeader(key: string, value: string): this {
+  writeHeader(key: string, value: string | Uint8Array): this {
     this.#live();
-    this.headers.push([key, value]);
+    this.headers.push([key, typeof value === 'string' ? value : Buffer.from(value).toString('latin1')]);
     return this;
   }
 
