@@ -64,7 +64,7 @@ function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse): v
         res.writeHead(302, { location: `http://127.0.0.1:${upstreamPort}/app/target?q=1` });
         return void res.end();
       case '/app/teapot':
-        res.writeHead(418, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['Content-Type', 'text/plain']]);
+        res.writeHead(418, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['Content-Type', 'text/plain'], ['X-Name', 'caf\u00e9']]);
         return void res.end('short and stout');
       case '/app/hang-up':
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' });
@@ -211,6 +211,13 @@ describe('http:// proxy mounts: HTTP', () => {
     expect(tea.status).toBe(418);
     expect(tea.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
     expect(await tea.text()).toBe('short and stout');
+  });
+
+  it('passes a response header value on as the bytes the upstream sent (obs-text not re-encoded as UTF-8)', async () => {
+    const r = await rawRequest(srv.port(), 'GET /up/teapot HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(r.status).toBe(418);
+    // rawRequest reads bytes as latin1: byte 0xE9 is "\u00e9"; its UTF-8 form (C3 A9) would read "\u00c3\u00a9".
+    expect(r.head).toContain('X-Name: caf\u00e9\r\n');
   });
 
   it('streams a request body larger than one chunk to the upstream, and the connection stays usable', async () => {

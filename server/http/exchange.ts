@@ -6,7 +6,12 @@ import { remoteAddress, type HttpRes } from '../transport/types.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import type { InFlight } from './inflight.ts';
 
-export type HeaderList = readonly (readonly [string, string])[];
+/**
+ * Response header lines. A value may be bytes: an upstream's, passed on as
+ * it came (no decoding to a string and encoding back, which would also turn
+ * obs-text bytes into their UTF-8 form).
+ */
+export type HeaderList = readonly (readonly [string, string | Uint8Array])[];
 
 /** A request body still arriving when the response is ready (RequestBody). */
 export interface UnreadBody {

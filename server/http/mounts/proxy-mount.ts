@@ -7,14 +7,14 @@ import { describeError, tswsError } from '../../base/errors.ts';
 import { refuseBody } from '../body-refusal.ts';
 import type { HttpExchange } from '../exchange.ts';
 import type { MountRequest } from '../mount-request.ts';
-import { PROXY_CONNECT_TIMEOUT_MS, forwardHeaders, responseHeaders } from './proxy-target.ts';
+import { PROXY_CONNECT_TIMEOUT_MS, forwardHeaderLines, responseHeaders } from './proxy-target.ts';
 import { upstreamPath, upstreamRoute, type UpstreamRoute } from './proxy-upstream.ts';
 import { DEFAULT_BODY_LIMIT, RequestBody, checkBodyLimit, unreadBody } from '../request-body.ts';
 import { ResponseStream, sendHead } from '../response-stream.ts';
 
 type ProxyOrigin = Extract<Origin, { kind: 'proxy' }>;
 
-/** Methods RFC 9110 9.2.2 calls idempotent: the only ones sent a second time (see UpstreamCall.onResponseError). */
+/** Methods RFC 9110 9.2.2 calls idempotent: the only ones sent a second time (see UpstreamCall.onError). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
@@ -26,10 +26,10 @@ export function serveProxyMount(m: MountRequest<ProxyOrigin>): void {
 
   // Read everything from `req` now: it is gone once this function returns.
   const route = upstreamRoute(mount);
-  const received: [string, string][] = [];
-  req.forEach((k, v) => void received.push([k, v]));
+  const received: string[] = [];
+  req.forEach((k, v) => void received.push(k, v));
   // A chunked upload stays chunked upstream: undici frames a body of unknown length so.
-  const headers = forwardHeaders(received, route.host, {
+  const headers = forwardHeaderLines(received, route.host, {
     peer: ex.peer,
     proto: deps.listener.tls ? 'https' : 'http',
     dropAuthorization: mount.basicAuth !== undefined,
@@ -54,10 +54,19 @@ class Upload extends Readable {
 }
 
 /**
- * One proxied request: undici's dispatch handler (its controller API) and the
- * response stream's source. A class rather than closures: one object per
- * request. Backpressure: a full client pauses undici's read of the upstream
- * socket (controller.pause), its drain resumes it.
+ * One proxied request: undici's dispatch handler and the response stream's
+ * source. A class rather than closures: one object per request.
+ *
+ * Why undici's older handler API (onConnect/onHeaders/onData/onComplete/
+ * onError, marked deprecated in its types but what its Client itself calls):
+ * the newer controller API is an adapter over it (UnwrapHandler) that adds a
+ * wrapper and a controller per request and parses every response's header
+ * lines into an object (and the trailers into another) that a proxy never
+ * reads: it filters the raw lines itself. 4-5 % of tsws's CPU per proxied
+ * request in `npm run bench:profile -- proxy`.
+ *
+ * Backpressure: a full client makes onData answer false (undici stops reading
+ * the upstream socket); its drain calls the `resume` undici gave onHeaders.
  */
 class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly #ex: HttpExchange;
@@ -65,19 +74,23 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly #options: Dispatcher.DispatchOptions;
   readonly #body: RequestBody | undefined;
   readonly #log: Logger;
-  #controller: Dispatcher.DispatchController | undefined;
+  /** Cancels the request on its connection (undici destroys the socket); set once it has one. */
+  #abort: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
   #stream: ResponseStream | undefined;
+  /** The client cannot take more: onData tells undici to stop reading. */
+  #paused = false;
   /** The client went away (or the upload was refused): the upstream request is dropped. */
   #dropped = false;
   #retried = false;
 
-  constructor(ex: HttpExchange, route: UpstreamRoute, path: string, headers: [string, string][], body: RequestBody | undefined, log: Logger) {
+  constructor(ex: HttpExchange, route: UpstreamRoute, path: string, headers: string[], body: RequestBody | undefined, log: Logger) {
     this.#ex = ex;
     this.#route = route;
     this.#body = body;
     this.#log = log;
     const upload = body ? new Upload(body) : null;
-    this.#options = { origin: route.origin, method: ex.method as Dispatcher.HttpMethod, path, headers: headers.flat(), body: upload };
+    this.#options = { origin: route.origin, method: ex.method as Dispatcher.HttpMethod, path, headers, body: upload };
     if (body && upload) {
       body.consume({
         chunk: (c) => {
@@ -102,44 +115,52 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
 
   #drop(): void {
     this.#dropped = true;
-    this.#controller?.abort(new Error('the client went away'));
+    this.#abort?.(new Error('the client went away'));
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#dropped) controller.abort(new Error('the client went away'));
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#dropped) abort(new Error('the client went away'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number): void {
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     // 1xx (100 Continue, 103 Early Hints) are the upstream's business, as node:http's client treated them.
-    if (status < 200) return;
+    if (status < 200) return true;
     const ex = this.#ex;
-    if (ex.aborted || ex.done) return controller.abort(new Error('the response is no longer wanted'));
-    // undici's own client hands the header lines over as they came, a flat array; its type also allows an object (other dispatchers).
-    const raw = controller.rawHeaders;
-    const { headers, length } = responseHeaders(Array.isArray(raw) ? raw : [], this.#route.rewriteLocation);
+    if (ex.aborted || ex.done) {
+      this.#abort?.(new Error('the response is no longer wanted'));
+      return false;
+    }
+    this.#resume = resume;
+    const { headers, length } = responseHeaders(raw, this.#route.rewriteLocation);
     if (ex.isHead || status === 204 || status === 304) {
       // No body whatever the headers say (RFC 9110 6.4.1); undici reads none for these.
-      if (ex.isHead) return sendHead(ex, status, headers, length);
+      if (ex.isHead) {
+        sendHead(ex, status, headers, length);
+        return true;
+      }
       ex.releaseBody();
       ex.res.cork(() => {
         ex.writeHead(status, headers);
         ex.endWithoutBody();
       });
-      return ex.finish(status, 0);
+      ex.finish(status, 0);
+      return true;
     }
     this.#stream = new ResponseStream(ex, status, headers, length, this);
+    return true;
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     this.#stream?.write(chunk);
+    return !this.#paused;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.#stream?.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     const ex = this.#ex;
     if (this.#dropped || ex.aborted || ex.done) return;
     // Mid-body the status line is long gone: cutting the connection is the only honest signal.
@@ -149,7 +170,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     }
     if (this.#mayRetry(err)) {
       this.#retried = true;
-      this.#controller = undefined;
+      this.#abort = undefined;
       return this.start();
     }
     const code = (err as { code?: string }).code;
@@ -186,12 +207,14 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     ex.sendStatus(e.httpStatus ?? status, message, [], { unread: this.#body });
   }
 
-  /** FlowSource: the client is full; undici stops reading the upstream socket. */
+  /** FlowSource: the client is full; called inside onData, whose answer then stops undici reading the upstream socket. */
   pause(): void {
-    this.#controller?.pause();
+    this.#paused = true;
   }
 
   resume(): void {
-    this.#controller?.resume();
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#resume?.();
   }
 }

@@ -57,44 +57,57 @@ export interface Forwarding {
 /**
  * The request headers for the upstream: the client's minus hop-by-hop ones,
  * with Host set to the upstream and X-Forwarded-For (appended to any chain
- * the client sent), -Proto and -Host added. `headers` are lower-case names
- * as received, repeats included.
+ * the client sent), -Proto and -Host added. `lines` are [name, value, ...]
+ * with lower-case names as received, repeats included; so is the result
+ * (undici takes that form as it is: no array per header).
  */
-export function forwardHeaders(headers: HeaderList, upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): [string, string][] {
+export function forwardHeaderLines(lines: readonly string[], upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): string[] {
   let connection: string | undefined;
   let clientHost: string | undefined;
   let forwardedFor: string | undefined;
-  for (const [k, v] of headers) {
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const k = lines[i] as string;
+    const v = lines[i + 1] as string;
     if (k === 'connection') connection = connection === undefined ? v : `${connection}, ${v}`;
     else if (k === 'host') clientHost = v;
     else if (k === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? v : `${forwardedFor}, ${v}`;
   }
-  const listed = connectionListed(connection);
-  const out: [string, string][] = [['host', upstreamHost]];
-  for (const [k, v] of headers) {
-    if (HOP_BY_HOP.has(k) || REBUILT.has(k) || listed.has(k) || skip?.has(k)) continue;
+  const listed = connection === undefined ? undefined : connectionListed(connection);
+  const out: string[] = ['host', upstreamHost];
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const k = lines[i] as string;
+    if (HOP_BY_HOP.has(k) || REBUILT.has(k) || listed?.has(k) || skip?.has(k)) continue;
     if (k === 'authorization' && f.dropAuthorization) continue;
-    out.push([k, v]);
+    out.push(k, lines[i + 1] as string);
   }
-  out.push(['x-forwarded-for', forwardedFor ? `${forwardedFor}, ${f.peer}` : f.peer]);
-  out.push(['x-forwarded-proto', f.proto]);
-  if (clientHost) out.push(['x-forwarded-host', clientHost]);
+  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${f.peer}` : f.peer, 'x-forwarded-proto', f.proto);
+  if (clientHost) out.push('x-forwarded-host', clientHost);
+  return out;
+}
+
+/** forwardHeaderLines for a list of pairs (the websocket proxy's). */
+export function forwardHeaders(headers: readonly (readonly [string, string])[], upstreamHost: string, f: Forwarding, skip?: ReadonlySet<string>): [string, string][] {
+  const lines = forwardHeaderLines(headers.flat(), upstreamHost, f, skip);
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < lines.length; i += 2) out.push([lines[i] as string, lines[i + 1] as string]);
   return out;
 }
 
 export interface UpstreamHead {
-  readonly headers: [string, string][];
+  readonly headers: HeaderList;
   /** The body's length when the upstream declared one we can trust (Content-Length, no Transfer-Encoding). */
   readonly length: number | undefined;
 }
 
 /**
- * The upstream's raw header lines ([name, value, name, value...], as bytes:
- * read as latin1, as node:http reads them) minus what must not reach the
- * client, with its Content-Length picked out in the same pass.
+ * The upstream's raw header lines ([name, value, name, value...], as bytes)
+ * minus what must not reach the client, with its Content-Length picked out in
+ * the same pass. Names are read as latin1 (to be matched); values are passed
+ * on as the bytes they came as, unless one is read here (the framing ones,
+ * Connection, a Location to rewrite).
  */
 export function responseHeaders(raw: readonly (Buffer | string)[], rewrite: (location: string) => string): UpstreamHead {
-  const out: [string, string][] = [];
+  const out: [string, string | Buffer][] = [];
   let connection: string | undefined;
   let contentLength: string | undefined;
   let chunked = false;
@@ -102,13 +115,12 @@ export function responseHeaders(raw: readonly (Buffer | string)[], rewrite: (loc
     const name = raw[i] as Buffer | string;
     const value = raw[i + 1] as Buffer | string;
     const n = typeof name === 'string' ? name : name.toString('latin1');
-    const v = typeof value === 'string' ? value : value.toString('latin1');
     const lower = n.toLowerCase();
-    if (lower === 'content-length') contentLength = v;
+    if (lower === 'content-length') contentLength = text(value);
     else if (lower === 'transfer-encoding') chunked = true;
-    else if (lower === 'connection') connection = connection === undefined ? v : `${connection}, ${v}`;
+    else if (lower === 'connection') connection = connection === undefined ? text(value) : `${connection}, ${text(value)}`;
     if (HOP_BY_HOP.has(lower) || RESPONSE_OWN.has(lower)) continue;
-    out.push([n, lower === 'location' || lower === 'content-location' ? rewrite(v) : v]);
+    out.push([n, lower === 'location' || lower === 'content-location' ? rewrite(text(value)) : value]);
   }
   // Rare: only then is the list filtered a second time.
   const headers = connection === undefined ? out : withoutListed(out, connectionListed(connection));
@@ -116,7 +128,12 @@ export function responseHeaders(raw: readonly (Buffer | string)[], rewrite: (loc
   return { headers, length };
 }
 
-function withoutListed(list: [string, string][], listed: Set<string>): [string, string][] {
+/** A header value as node:http reads one: latin1. */
+function text(value: Buffer | string): string {
+  return typeof value === 'string' ? value : value.toString('latin1');
+}
+
+function withoutListed(list: [string, string | Buffer][], listed: Set<string>): [string, string | Buffer][] {
   return listed.size === 0 ? list : list.filter(([k]) => !listed.has(k.toLowerCase()));
 }
 

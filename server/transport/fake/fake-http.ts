@@ -122,9 +122,9 @@ export class FakeResponse implements HttpRes {
     return this;
   }
 
-  writeHeader(key: string, value: string): this {
+  writeHeader(key: string, value: string | Uint8Array): this {
     this.#live();
-    this.headers.push([key, value]);
+    this.headers.push([key, typeof value === 'string' ? value : Buffer.from(value).toString('latin1')]);
     return this;
   }
 
@@ -191,6 +191,12 @@ export class FakeResponse implements HttpRes {
   pause(): void {}
 
   resume(): void {}
+
+  /** An IPv4 peer as its 4 bytes; any other as none, so remoteAddress reads the text. */
+  getRemoteAddress(): ArrayBuffer {
+    const parts = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(this.#peer);
+    return parts ? new Uint8Array(parts.slice(1).map(Number)).buffer : new ArrayBuffer(0);
+  }
 
   getRemoteAddressAsText(): ArrayBuffer {
     const b = Buffer.from(this.#peer);
