@@ -73,7 +73,12 @@ export interface UpgradeContext {
 
 /** An HTTP response (a uWS.js HttpResponse): valid until ended or aborted. */
 export interface HttpRes {
-  writeStatus(status: string): HttpRes;
+  /**
+   * Writes "HTTP/1.1 " + status + "\r\n". A status followed by header lines
+   * ("200 OK\r\nServer: tsws") writes a whole head in one call, as a rendered
+   * head does (renderHead in server/http/exchange.ts): bytes go as they are.
+   */
+  writeStatus(status: Bytes): HttpRes;
   writeHeader(key: string, value: string): HttpRes;
   write(chunk: Bytes): boolean;
   end(body?: Bytes, closeConnection?: boolean): HttpRes;
