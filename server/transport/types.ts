@@ -103,7 +103,12 @@ export interface HttpRes {
 
 /** An HTTP request (a uWS.js HttpRequest): readable only during the callback that received it. */
 export interface HttpReq {
-  getHeader(lowerCaseKey: string): string;
+  /**
+   * "" when absent. The name may be given as bytes: uWS.js converts a string
+   * argument to UTF-8 in a fresh allocation on every call, and reads bytes in
+   * place (HeaderKey: for names read on every request).
+   */
+  getHeader(lowerCaseKey: string | Uint8Array): string;
   getUrl(): string;
   getMethod(): string;
   getCaseSensitiveMethod(): string;

@@ -24,8 +24,11 @@ function etagMatches(header: string, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
+/** Read on every request: as bytes, which uWS.js reads in place (HttpReq.getHeader). */
+const IF_NONE_MATCH = Buffer.from('if-none-match');
+
 export function serveFileMount({ ex, req, mount: m, path, rest, query, deps }: MountRequest<FileOrigin>): void {
-  const ifNoneMatch = req.getHeader('if-none-match');
+  const ifNoneMatch = req.getHeader(IF_NONE_MATCH);
   const q = query ? `?${query}` : '';
   // "/mnt" on a mount is the directory itself: send the browser to "/mnt/" so relative links resolve.
   if (rest === '' && m.mountpoint !== '/') return ex.redirect(301, `${path}/${q}`);

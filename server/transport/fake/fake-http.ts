@@ -26,8 +26,8 @@ export class FakeRequest implements HttpReq {
     this.#headers = new Map(Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
-  getHeader(lowerCaseKey: string): string {
-    return this.#headers.get(lowerCaseKey) ?? '';
+  getHeader(lowerCaseKey: string | Uint8Array): string {
+    return this.#headers.get(typeof lowerCaseKey === 'string' ? lowerCaseKey : Buffer.from(lowerCaseKey).toString()) ?? '';
   }
 
   getUrl(): string {
