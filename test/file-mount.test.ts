@@ -105,6 +105,33 @@ describe('file:// mounts', () => {
     expect(await r.text()).toBe('custom not found');
   });
 
+  it('answers HEAD of the error document with 404 and its length', async () => {
+    const r = await rawRequest(srv.port(), 'HEAD /missing.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(r.status).toBe(404);
+    expect(r.head).toMatch(/content-length: 16/i);
+    expect(r.body).toBe('');
+  });
+
+  it('serves an edited file with its new body, length and ETag once revalidated (heads are rendered per file version)', async () => {
+    const file = path.join(dir, 'www/data.weird');
+    const before = await fetch(srv.url('/data.weird'));
+    expect(await before.text()).toBe('x');
+    fs.writeFileSync(file, 'xyz!');
+    const t = new Date(Date.now() + 5000);
+    fs.utimesSync(file, t, t);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const after = await fetch(srv.url('/data.weird'));
+    expect(await after.text()).toBe('xyz!');
+    expect(after.headers.get('content-length')).toBe('4');
+    expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'));
+    const head = await rawRequest(srv.port(), 'HEAD /data.weird HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(head.head).toMatch(/content-length: 4/i);
+    const stale = await fetch(srv.url('/data.weird'), { headers: { 'if-none-match': before.headers.get('etag') ?? '' } });
+    expect(stale.status).toBe(200);
+    const fresh = await fetch(srv.url('/data.weird'), { headers: { 'if-none-match': after.headers.get('etag') ?? '' } });
+    expect(fresh.status).toBe(304);
+  });
+
   it('follows symlinks inside the root and never out of it', async () => {
     expect(await (await fetch(srv.url('/inside.css'))).text()).toBe('body{}');
     const r = await fetch(srv.url('/escape.txt'));

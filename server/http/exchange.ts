@@ -58,6 +58,25 @@ function configuredHeaders(vhost: VhostConfig, mount: MountConfig): HeaderList {
   return list;
 }
 
+/**
+ * The head writeHead(status, headers) writes on an exchange with this Server
+ * string and these configured headers, in the same order, as the bytes of
+ * one writeStatus call: uWS.js writes "HTTP/1.1 " + status + "\r\n" and each
+ * writeHeader as key + ": " + value + "\r\n", so a status followed by the
+ * header lines is the same head on the wire. For a head that repeats (a
+ * cached file's), rendered once: one transport call and no string
+ * conversion per request instead of one call per header. `contentLength`
+ * adds the Content-Length line endWithoutBody(length) would write.
+ */
+export function renderHead(status: number, serverString: string, extra: HeaderList, headers: HeaderList, contentLength?: number): Buffer {
+  const lines = [statusLine(status), `Server: ${serverString}`];
+  for (const [k, v] of headers) if (extra.length === 0 || !hasHeader(extra, k)) lines.push(`${k}: ${v}`);
+  for (const [k, v] of extra) lines.push(`${k}: ${v}`);
+  if (contentLength !== undefined) lines.push(`Content-Length: ${contentLength}`);
+  // UTF-8, as uWS.js converts a string argument (String::Utf8Value).
+  return Buffer.from(lines.join('\r\n'));
+}
+
 /** See beforePluginCode. */
 const UNWOUND = () => undefined;
 
@@ -85,22 +104,20 @@ export class HttpExchange {
   /** Configured headers for every response: the vhost's, then the mount's once it is known. */
   #extra: HeaderList;
   #done = false;
+  /** Set once the exchange outlives its request callback (trackIn). */
+  #inflight: InFlight | undefined;
   #abortHandlers: (() => void)[] | undefined;
   #watching = false;
   /** The request's body reader, told before the response ends (releaseBody). */
   #body: UnreadBody | undefined;
 
-  readonly #inflight: InFlight | undefined;
-
   /**
    * `peer` may be left out when nothing will log it: it is then read from the
    * response on first use, which must happen while the response is live
    * (uWS.js copies the address into a new ArrayBuffer, ~1 µs per call).
-   * `inflight` counts this exchange until it finishes, for a stop that lets responses complete.
+   * `inflight` counts this exchange from now until it finishes (trackIn).
    */
   constructor(res: HttpRes, vhost: Vhost, method: string, uri: string, peer: string | undefined, referer: string, userAgent: string, serverString: string, inflight?: InFlight) {
-    this.#inflight = inflight;
-    inflight?.add(this);
     this.res = res;
     this.vhost = vhost;
     this.method = method;
@@ -110,6 +127,24 @@ export class HttpExchange {
     this.userAgent = userAgent;
     this.serverString = serverString;
     this.#extra = vhost.config.headers;
+    if (inflight) this.trackIn(inflight);
+  }
+
+  /** The configured headers this exchange's responses carry (renderHead's `extra`). */
+  get configuredHeaders(): HeaderList {
+    return this.#extra;
+  }
+
+  /**
+   * Counts this exchange in `inflight` until it finishes, for a stop that lets
+   * responses complete. Only an exchange still open when its request callback
+   * returns needs it: one answered inside the callback never was in flight
+   * for anyone to see, and skips the set's add and delete.
+   */
+  trackIn(inflight: InFlight): void {
+    if (this.#done || this.#inflight) return;
+    this.#inflight = inflight;
+    inflight.add(this);
   }
 
   /** The request is served by `mount`: its "headers" join (and win over) the vhost's. */
@@ -194,6 +229,26 @@ export class HttpExchange {
     if (this.inRequestCallback) this.#writeWhole(status, headers, body, opts?.closeConnection ?? false);
     else this.res.cork(() => this.#writeWhole(status, headers, body, opts?.closeConnection ?? false));
     this.finish(status, this.isHead ? 0 : Buffer.byteLength(body));
+  }
+
+  /**
+   * send() with a head from renderHead for this exchange's serverString and
+   * configuredHeaders: the head in one transport call, then the body.
+   * Without a body (HEAD, 304) the response ends without one; the head
+   * carries Content-Length when it should.
+   */
+  sendRendered(status: number, head: Buffer, body: Buffer | undefined): void {
+    if (this.aborted || this.#done) return;
+    this.releaseBody();
+    if (this.inRequestCallback) this.#writeRendered(head, body);
+    else this.res.cork(() => this.#writeRendered(head, body));
+    this.finish(status, body === undefined ? 0 : body.length);
+  }
+
+  #writeRendered(head: Buffer, body: Buffer | undefined): void {
+    this.res.writeStatus(head);
+    if (body === undefined) this.res.endWithoutBody();
+    else this.res.end(body);
   }
 
   /**

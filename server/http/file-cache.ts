@@ -31,7 +31,15 @@ interface Slot {
  * so an edited file is served within that time.
  */
 export class FileCache {
-  readonly #slots = new Map<string, Slot>();
+  /**
+   * Per mount root, keyed by the path asked for: a hit hashes the request's
+   * path and nothing else (a "root + path" key would be a new string to
+   * build and hash on every request). Entries are evicted oldest first, by
+   * the order of #order.
+   */
+  readonly #slots = new Map<string, Map<string, Slot>>();
+  /** Every entry, oldest first: its root's map and its key there. */
+  readonly #order = new Map<Slot, { readonly perRoot: Map<string, Slot>; readonly relative: string }>();
   readonly #roots = new Map<string, string | undefined>();
   #bytes = 0;
 
@@ -42,12 +50,13 @@ export class FileCache {
   ) {}
 
   lookup(root: string, relative: string, now = Date.now()): FileLookup {
-    // Keyed by what was asked, so a hit needs no path.join; NUL cannot occur in either part.
-    const key = `${root}\0${relative}`;
-    const slot = this.#slots.get(key);
+    // Keyed by what was asked, so a hit needs no path.join.
+    let perRoot = this.#slots.get(root);
+    if (!perRoot) this.#slots.set(root, (perRoot = new Map()));
+    const slot = perRoot.get(relative);
     if (slot && now - slot.checkedAt < this.revalidateMs) return slot.lookup;
     const lookup = this.#resolve(root, path.join(root, relative), slot?.lookup);
-    this.#store(key, { lookup, checkedAt: now });
+    this.#store(perRoot, relative, { lookup, checkedAt: now });
     return lookup;
   }
 
@@ -95,17 +104,22 @@ export class FileCache {
     return { kind: 'file', entry: { path: real, size: st.size, mtimeMs: st.mtimeMs, etag, body } };
   }
 
-  #store(key: string, slot: Slot): void {
-    const old = this.#slots.get(key);
-    if (old?.lookup.kind === 'file') this.#bytes -= old.lookup.entry.body?.length ?? 0;
-    this.#slots.delete(key);
-    this.#slots.set(key, slot);
+  #store(perRoot: Map<string, Slot>, relative: string, slot: Slot): void {
+    const old = perRoot.get(relative);
+    if (old) this.#forget(old, perRoot, relative);
+    perRoot.set(relative, slot);
+    this.#order.set(slot, { perRoot, relative });
     if (slot.lookup.kind === 'file') this.#bytes += slot.lookup.entry.body?.length ?? 0;
-    // Evict oldest-inserted entries (Map order) past the byte or entry budget.
-    for (const [k, s] of this.#slots) {
-      if (this.#bytes <= this.maxTotalBytes && this.#slots.size <= 10000) break;
-      if (s.lookup.kind === 'file') this.#bytes -= s.lookup.entry.body?.length ?? 0;
-      this.#slots.delete(k);
+    // Evict oldest-inserted entries past the byte or entry budget.
+    for (const [s, at] of this.#order) {
+      if (this.#bytes <= this.maxTotalBytes && this.#order.size <= 10000) break;
+      this.#forget(s, at.perRoot, at.relative);
     }
+  }
+
+  #forget(slot: Slot, perRoot: Map<string, Slot>, relative: string): void {
+    if (slot.lookup.kind === 'file') this.#bytes -= slot.lookup.entry.body?.length ?? 0;
+    perRoot.delete(relative);
+    this.#order.delete(slot);
   }
 }

@@ -13,6 +13,10 @@ export interface BodyFraming {
 
 export type Framing = BodyFraming | { readonly ok: false; readonly detail: string };
 
+// Read on every request: as bytes, which uWS.js reads in place (HttpReq.getHeader).
+const CONTENT_LENGTH = Buffer.from('content-length');
+const TRANSFER_ENCODING = Buffer.from('transfer-encoding');
+
 const NO_BODY: BodyFraming = { ok: true, length: undefined, chunked: false };
 const CHUNKED: BodyFraming = { ok: true, length: undefined, chunked: true };
 
@@ -31,8 +35,8 @@ const CHUNKED: BodyFraming = { ok: true, length: undefined, chunked: true };
  * Must run inside the request callback (it reads `req`).
  */
 export function readFraming(req: HttpReq): Framing {
-  const length = req.getHeader('content-length');
-  const coding = req.getHeader('transfer-encoding');
+  const length = req.getHeader(CONTENT_LENGTH);
+  const coding = req.getHeader(TRANSFER_ENCODING);
   if (length === '' && coding === '') return NO_BODY;
   const lengths: string[] = [];
   const codings: string[] = [];

@@ -40,7 +40,8 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, sni:
   // Each header read is a transport call, and the peer ~1 µs: read User-Agent only when
   // reject-service-keywords screen it or the access log wants it, Referer and peer only for the log.
   const screened = deps.frontDoor.rejectServiceKeywords.length > 0 ? req.getHeader('user-agent') : undefined;
-  const door = frontDoor(router, req.getHeader('host'), sni, screened ?? '', uri, deps.frontDoor);
+  // Host only where it decides something: several vhosts, TLS, or a redirect to https.
+  const door = frontDoor(router, router.readsHost ? req.getHeader('host') : '', sni, screened ?? '', uri, deps.frontDoor);
   const vhost = door.vhost;
   const logging = vhost.accessLog !== undefined;
   const ex = new HttpExchange(
@@ -52,13 +53,14 @@ export function handleHttp(router: VhostRouter, res: HttpRes, req: HttpReq, sni:
     logging ? req.getHeader('referer') : '',
     logging ? (screened ?? req.getHeader('user-agent')) : '',
     deps.serverString,
-    deps.inflight,
   );
   ex.inRequestCallback = true;
   try {
     route(ex, req, door, rawPath, query, deps);
   } finally {
     ex.inRequestCallback = false;
+    // A response still open now (async handlers, streaming) is what a graceful stop waits for.
+    ex.trackIn(deps.inflight);
   }
 }
 

@@ -9,12 +9,20 @@ export class VhostRouter {
   readonly vhosts: readonly Vhost[];
   readonly tls: boolean;
   readonly #byName: ReadonlyMap<string, Vhost>;
+  /**
+   * Whether the Host header can change the answer: it picks among several
+   * vhosts, is checked against the SNI name, or names a redirect's target.
+   * With one plain vhost and no redirect-http nothing reads it, so the
+   * request handler skips a transport call.
+   */
+  readonly readsHost: boolean;
 
   constructor(vhosts: readonly Vhost[], tls = false) {
     if (vhosts.length === 0) throw new Error('a listener needs at least one vhost');
     this.vhosts = vhosts;
     this.tls = tls;
     this.#byName = new Map(vhosts.map((v) => [v.name.toLowerCase(), v]));
+    this.readsHost = tls || vhosts.length > 1 || vhosts.some((v) => v.config.redirectHttp);
   }
 
   /**

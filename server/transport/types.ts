@@ -88,7 +88,12 @@ export interface UpgradeContext {
 
 /** An HTTP response (a uWS.js HttpResponse): valid until ended or aborted. */
 export interface HttpRes {
-  writeStatus(status: string): HttpRes;
+  /**
+   * Writes "HTTP/1.1 " + status + "\r\n". A status followed by header lines
+   * ("200 OK\r\nServer: tsws") writes a whole head in one call, as a rendered
+   * head does (renderHead in server/http/exchange.ts): bytes go as they are.
+   */
+  writeStatus(status: Bytes): HttpRes;
   writeHeader(key: string, value: string | Uint8Array): HttpRes;
   write(chunk: Bytes): boolean;
   end(body?: Bytes, closeConnection?: boolean): HttpRes;
@@ -115,7 +120,12 @@ export interface HttpRes {
 
 /** An HTTP request (a uWS.js HttpRequest): readable only during the callback that received it. */
 export interface HttpReq {
-  getHeader(lowerCaseKey: string): string;
+  /**
+   * "" when absent. The name may be given as bytes: uWS.js converts a string
+   * argument to UTF-8 in a fresh allocation on every call, and reads bytes in
+   * place (HeaderKey: for names read on every request).
+   */
+  getHeader(lowerCaseKey: string | Uint8Array): string;
   getUrl(): string;
   getMethod(): string;
   getCaseSensitiveMethod(): string;

@@ -4,7 +4,7 @@ import type { MountConfig, Origin } from '../../config/model.ts';
 
 type FileOrigin = Extract<Origin, { kind: 'file' }>;
 import { describeError, tswsError } from '../../base/errors.ts';
-import type { HttpExchange, HeaderList } from '../exchange.ts';
+import { renderHead, type HttpExchange, type HeaderList } from '../exchange.ts';
 import type { CachedFile } from '../file-cache.ts';
 import type { MountRequest } from '../mount-request.ts';
 import { contentTypeFor } from '../mime.ts';
@@ -24,8 +24,11 @@ function etagMatches(header: string, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
+/** Read on every request: as bytes, which uWS.js reads in place (HttpReq.getHeader). */
+const IF_NONE_MATCH = Buffer.from('if-none-match');
+
 export function serveFileMount({ ex, req, mount: m, path, rest, query, deps }: MountRequest<FileOrigin>): void {
-  const ifNoneMatch = req.getHeader('if-none-match');
+  const ifNoneMatch = req.getHeader(IF_NONE_MATCH);
   const q = query ? `?${query}` : '';
   // "/mnt" on a mount is the directory itself: send the browser to "/mnt/" so relative links resolve.
   if (rest === '' && m.mountpoint !== '/') return ex.redirect(301, `${path}/${q}`);
@@ -47,44 +50,55 @@ export function serveFileMount({ ex, req, mount: m, path, rest, query, deps }: M
 }
 
 /**
- * The response headers of one file on one mount, built once: a changed file
- * is a new CachedFile (so a new entry), and mounts live as long as the config.
+ * A file's responses on one mount, prepared once: a changed file is a new
+ * CachedFile (so a new entry), and mounts live as long as the config. The
+ * heads are rendered (renderHead) for the Server string and configured
+ * headers they were made with; an exchange with others gets a new entry.
  */
-const headerMemo = new WeakMap<MountConfig, WeakMap<CachedFile, HeaderList>>();
+interface FileResponses {
+  /** Content-Type, Cache-Control, ETag: the file's own headers, for streaming. */
+  readonly headers: HeaderList;
+  readonly serverString: string;
+  readonly extra: HeaderList;
+  /** Rendered heads by status; a HEAD's (with Content-Length) under the negated status. */
+  readonly heads: Map<number, Buffer>;
+}
 
-function fileHeaders(m: MountConfig, file: CachedFile): HeaderList {
-  let perMount = headerMemo.get(m);
-  if (!perMount) headerMemo.set(m, (perMount = new WeakMap()));
-  let headers = perMount.get(file);
-  if (!headers) {
-    headers = [
+const memo = new WeakMap<MountConfig, WeakMap<CachedFile, FileResponses>>();
+
+function responsesFor(ex: HttpExchange, m: MountConfig, file: CachedFile): FileResponses {
+  let perMount = memo.get(m);
+  if (!perMount) memo.set(m, (perMount = new WeakMap()));
+  let r = perMount.get(file);
+  if (!r || r.serverString !== ex.serverString || r.extra !== ex.configuredHeaders) {
+    const headers: HeaderList = [
       ['Content-Type', contentTypeFor(file.path, m.extraMimetypes)],
       ['Cache-Control', cacheControl(m)],
       ['ETag', file.etag],
     ];
-    perMount.set(file, headers);
+    r = { headers, serverString: ex.serverString, extra: ex.configuredHeaders, heads: new Map() };
+    perMount.set(file, r);
   }
-  return headers;
+  return r;
+}
+
+/** 304s carry no Content-Type (there is no body to describe), HEADs the length a GET's body would have. */
+function headFor(r: FileResponses, status: number, head: boolean, size: number): Buffer {
+  const key = head ? -status : status;
+  let h = r.heads.get(key);
+  if (!h) {
+    h = renderHead(status, r.serverString, r.extra, status === 304 ? r.headers.slice(1) : r.headers, head ? size : undefined);
+    r.heads.set(key, h);
+  }
+  return h;
 }
 
 export function sendFile(ex: HttpExchange, m: MountConfig, file: CachedFile, ifNoneMatch: string, status: number): void {
-  const headers = fileHeaders(m, file);
-  if (status === 200 && etagMatches(ifNoneMatch, file.etag)) {
-    ex.res.cork(() => {
-      ex.writeHead(304, headers.slice(1));
-      ex.endWithoutBody();
-    });
-    return ex.finish(304, 0);
-  }
-  if (ex.isHead) {
-    ex.res.cork(() => {
-      ex.writeHead(status, headers);
-      ex.endWithoutBody(file.size);
-    });
-    return ex.finish(status, 0);
-  }
-  if (file.body) return ex.send(status, headers, file.body);
-  streamFile(ex, headers, file, status);
+  const r = responsesFor(ex, m, file);
+  if (status === 200 && etagMatches(ifNoneMatch, file.etag)) return ex.sendRendered(304, headFor(r, 304, false, 0), undefined);
+  if (ex.isHead) return ex.sendRendered(status, headFor(r, status, true, file.size), undefined);
+  if (file.body) return ex.sendRendered(status, headFor(r, status, false, 0), file.body);
+  streamFile(ex, r.headers, file, status);
 }
 
 const CHUNK = 64 * 1024;

@@ -26,8 +26,8 @@ export class FakeRequest implements HttpReq {
     this.#headers = new Map(Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
-  getHeader(lowerCaseKey: string): string {
-    return this.#headers.get(lowerCaseKey) ?? '';
+  getHeader(lowerCaseKey: string | Uint8Array): string {
+    return this.#headers.get(typeof lowerCaseKey === 'string' ? lowerCaseKey : Buffer.from(lowerCaseKey).toString()) ?? '';
   }
 
   getUrl(): string {
@@ -116,9 +116,15 @@ export class FakeResponse implements HttpRes {
 
   // ---- what the framework calls (HttpRes) --------------------------------
 
-  writeStatus(status: string): this {
+  /** A status with header lines after it (a rendered head) is split as the wire would read it. */
+  writeStatus(status: Bytes): this {
     this.#live();
-    this.status = status;
+    const [line = '', ...rest] = bytesOf(status).toString().split('\r\n');
+    this.status = line;
+    for (const h of rest) {
+      const colon = h.indexOf(': ');
+      this.headers.push([h.slice(0, colon), h.slice(colon + 2)]);
+    }
     return this;
   }
 

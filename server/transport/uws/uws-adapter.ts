@@ -86,7 +86,9 @@ export function createListener(handlers: ListenerHandlers, ws: WsTransportOption
       pong: (socket) => handlers.pong(asHandle(socket)),
       close: (socket, code, message) => handlers.close(asHandle(socket), code, message),
     });
-    router.any('/*', (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq, sni));
+    // The default router's handler is called as it is (its sni argument then undefined): one frame less per request.
+    const http = handlers.http as unknown as (res: UWS.NativeResponse, req: UWS.NativeRequest) => void;
+    router.any('/*', sni === undefined ? http : (res, req) => handlers.http(res as unknown as HttpRes, req as HttpReq, sni));
   };
   // The default router first: domain() switches where later routes attach.
   routes(app, undefined);

@@ -19,7 +19,7 @@ export interface NativeUpgradeContext {
 }
 
 export interface NativeRequest {
-  getHeader(lowerCaseKey: string): string;
+  getHeader(lowerCaseKey: RecognizedString): string;
   getUrl(): string;
   getMethod(): string;
   getCaseSensitiveMethod(): string;
