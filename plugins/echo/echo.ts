@@ -6,7 +6,10 @@ const options = {
 } as const;
 
 interface Session {
-  /** Messages waiting to be echoed; only while some wait (an idle connection keeps no array). */
+  /** The oldest message waiting to be echoed, held apart from the queue: one waits at a time under steady load, and then no array or entry object is made. */
+  next: Buffer | undefined;
+  nextBinary: boolean;
+  /** The messages waiting behind `next`; only while some wait (an idle connection keeps no array). */
   queue: { data: Buffer; isBinary: boolean }[] | undefined;
   head: number;
 }
@@ -23,33 +26,44 @@ export default definePlugin({
       options,
       init: (_vhost, opts) => ({ maxQueue: opts['max-queue'], pool: new BufferPool() }),
       websocket: {
-        session: (): Session => ({ queue: undefined, head: 0 }),
+        session: (): Session => ({ next: undefined, nextBinary: false, queue: undefined, head: 0 }),
         receive(conn, data, isBinary) {
           const s = conn.session;
-          const queue = (s.queue ??= []);
-          if (queue.length - s.head >= conn.vhost.state.maxQueue) {
-            conn.close(1008, 'slow consumer');
-            return;
+          const pool = conn.vhost.state.pool;
+          if (s.next === undefined) {
+            s.next = pool.copy(data);
+            s.nextBinary = isBinary;
+          } else {
+            const queue = (s.queue ??= []);
+            if (1 + queue.length - s.head >= conn.vhost.state.maxQueue) {
+              conn.close(1008, 'slow consumer');
+              return;
+            }
+            queue.push({ data: pool.copy(data), isBinary });
           }
-          queue.push({ data: conn.vhost.state.pool.copy(data), isBinary });
           conn.requestWritable();
         },
         writable(conn) {
           const s = conn.session;
+          const data = s.next;
+          if (data === undefined) return;
+          conn.write(data, s.nextBinary);
+          // The transport copied it or sent it: the buffer can carry the next message.
+          conn.vhost.state.pool.release(data);
           const queue = s.queue;
           const msg = queue?.[s.head];
-          if (!queue || !msg) return;
-          conn.write(msg.data, msg.isBinary);
-          // The transport copied it or sent it: the buffer can carry the next message.
-          conn.vhost.state.pool.release(msg.data);
+          if (!queue || !msg) {
+            s.next = undefined;
+            return;
+          }
+          s.next = msg.data;
+          s.nextBinary = msg.isBinary;
           s.head++;
           if (s.head === queue.length) {
             s.queue = undefined;
             s.head = 0;
-            return;
-          }
-          // Under steady load the queue may never empty: drop the consumed front now and then.
-          if (s.head >= 64 && s.head * 2 >= queue.length) {
+          } else if (s.head >= 64 && s.head * 2 >= queue.length) {
+            // Under steady load the queue may never empty: drop the consumed front now and then.
             queue.splice(0, s.head);
             s.head = 0;
           }

@@ -11,6 +11,8 @@ export default definePlugin({
     protocol({
       name: 'lws-mirror-protocol',
       maxMessageSize: 64 * 1024,
+      // receive only publishes, and vhost.publish copies a view once for all members: a copy for receive would be a second.
+      receiveData: 'view',
       /*
        * Slow readers: lws keeps a 32-entry ring per group and, when it fills,
        * stops reading from the senders and hangs up on whoever holds the

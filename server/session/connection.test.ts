@@ -151,6 +151,39 @@ describe('a connection on the fake transport', () => {
     expect(counters.callbackErrors).toBe(1);
   });
 
+  it('a writable that throws mid-batch ends the batch: what was written stays sent, no further writable runs, 1011', () => {
+    let calls = 0;
+    const { ws, lines, counters } = connect({
+      receive: (conn) => conn.requestWritable(),
+      writable(conn) {
+        calls++;
+        if (calls === 3) throw new Error('third fails');
+        conn.write(`w${calls}`);
+        conn.requestWritable();
+      },
+    });
+    ws.deliver('go');
+    expect(ws.texts).toEqual(['w1', 'w2']);
+    expect(calls).toBe(3);
+    expect(ws.ending).toMatchObject({ code: 1011, frame: true, by: 'server' });
+    expect(lines.find((l) => l.code === 'TSWS_ERR_PLUGIN_CALLBACK_THREW')?.callback).toBe('writable');
+    expect(counters.callbackErrors).toBe(1);
+  });
+
+  it('closes with 1011 when a writable rejects', async () => {
+    const { ws, lines } = connect({
+      receive: (conn) => conn.requestWritable(),
+      async writable(conn) {
+        conn.write('sent first');
+        throw new Error('later');
+      },
+    });
+    ws.deliver('go');
+    await vi.waitFor(() => expect(ws.ending?.code).toBe(1011));
+    expect(ws.texts).toEqual(['sent first']);
+    expect(lines.find((l) => l.code === 'TSWS_ERR_PLUGIN_CALLBACK_THREW')?.callback).toBe('writable');
+  });
+
   it('refuses a write from receive with TSWS_ERR_WRITE_OUTSIDE_WRITABLE, naming receive', () => {
     const { ws, lines } = connect({ receive: (conn) => void conn.write('no') });
     ws.deliver('go');

@@ -9,7 +9,7 @@ import { OwnedTimers } from './timers.ts';
 import { checkCloseArgs } from './close-codes.ts';
 import { Inbox } from './inbox.ts';
 import { StallWatch } from './stall-watch.ts';
-import { WHOLE, copyOut, receiveInPieces } from './fragments.ts';
+import { WHOLE, copyOut, receiveInPieces, viewOf } from './fragments.ts';
 import { WritableRunner, type WritableOwner } from './writables.ts';
 import type { WsSession } from './ws-session.ts';
 import type { HeldLimits } from './shared-limits.ts';
@@ -241,7 +241,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#inEvent = true;
     const receive = def.callbacks.receive;
     if (receive) {
-      const data = def.receiveView ? Buffer.from(message) : copyOut(message);
+      const data = def.receiveView ? viewOf(message) : copyOut(message);
       const where = this.vhost.where.receive;
       if (def.receiveFragments && data.length > def.rxBufferSize) receiveInPieces(this.#runner, where, this, receive, data, isBinary, def.rxBufferSize);
       else this.#runner.run(where, receive, this, data, isBinary, WHOLE);

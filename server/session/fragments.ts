@@ -13,6 +13,22 @@ export function copyOut(message: ArrayBuffer): Buffer {
   return data;
 }
 
+/**
+ * Node's own Buffer class (FastBuffer, a Uint8Array subclass whose
+ * prototype is Buffer.prototype), as Buffer's Symbol.species hands it to
+ * subarray(). Constructing it directly skips Buffer.from's dispatch, whose
+ * type checks call into C++: ~40 % less per view in a micro-benchmark.
+ * (A Uint8Array subclass of our own re-parented onto Buffer.prototype was
+ * as fast alone but made the message path 2-3x slower in the server: its
+ * prototype chain defeated V8's inline caches.)
+ */
+const NodeBuffer = (Buffer as unknown as { readonly [Symbol.species]: new (ab: ArrayBuffer) => Buffer })[Symbol.species];
+
+/** A Buffer viewing `message` (valid as long as the transport leaves it attached). */
+export function viewOf(message: ArrayBuffer): Buffer {
+  return new NodeBuffer(message);
+}
+
 type Receive = NonNullable<RuntimeCallbacks['receive']>;
 
 /**

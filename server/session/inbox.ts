@@ -6,32 +6,50 @@ export interface InboxLimits {
   readonly maxBytes: number;
 }
 
+/** Slots an emptied inbox keeps for the next batch; past it the array is let go (a burst's backing store is not kept). */
+const KEEP_SLOTS = 256;
+
 /**
- * An array with a moving head rather than shift(): taking the oldest is O(1),
- * and the array is reset once emptied so it does not grow for ever.
+ * An array with a moving head and tail rather than push()/shift(): taking
+ * the oldest is O(1). Emptied, head and tail go back to 0 and the slots
+ * stay: a fan-out member fills and empties its inbox once per batch, and
+ * truncating the array each time (length = 0) cost a runtime call and a
+ * fresh backing store per member per batch (perf: SetLength,
+ * GrowFastSmiOrObjectElements). Emptied slots hold undefined, so a sent
+ * message is not kept alive by them.
  */
 export class Inbox {
-  readonly #items: Published[] = [];
+  #items: (Published | undefined)[] = [];
   #head = 0;
+  #tail = 0;
   #bytes = 0;
 
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   push(msg: Published): void {
-    this.#items.push(msg);
+    const items = this.#items;
+    if (this.#tail < items.length) items[this.#tail] = msg;
+    else items.push(msg);
+    this.#tail++;
     this.#bytes += msg.data.length;
   }
 
   shift(): Published | undefined {
+    if (this.#head >= this.#tail) return undefined;
     const items = this.#items;
-    if (this.#head >= items.length) return undefined;
     const msg = items[this.#head] as Published;
-    items[this.#head++] = undefined as unknown as Published;
+    items[this.#head++] = undefined;
     this.#bytes -= msg.data.length;
-    if (this.#head === items.length) {
-      items.length = 0;
+    if (this.#head === this.#tail) {
+      this.#head = 0;
+      this.#tail = 0;
+      if (items.length > KEEP_SLOTS) this.#items = [];
+    } else if (this.#head >= KEEP_SLOTS && this.#head * 2 >= this.#tail) {
+      // Never emptied (a member always behind): move the waiting ones to the front now and then.
+      this.#items = items.slice(this.#head, this.#tail);
+      this.#tail -= this.#head;
       this.#head = 0;
     }
     return msg;
@@ -39,6 +57,6 @@ export class Inbox {
 
   /** Past `limits` times `factor` (1: the bound, 4: the hard cap). */
   over(limits: InboxLimits, factor = 1): boolean {
-    return this.size > factor * limits.maxMessages || this.#bytes > factor * limits.maxBytes;
+    return this.#tail - this.#head > factor * limits.maxMessages || this.#bytes > factor * limits.maxBytes;
   }
 }

@@ -111,6 +111,31 @@ export class CallbackRunner {
     }
   }
 
+  /**
+   * What run() does around one callback, done once around a series of
+   * callbacks at the same WHERE (WritableRunner's loop, which enters the
+   * beacon and catches itself). Returns what leaveSeries restores.
+   */
+  protected enterSeries(where: number): number {
+    const outerWhere = this.where;
+    if (outerWhere === 0) {
+      this.#outer = running;
+      running = this;
+    }
+    this.where = where;
+    this.depth++;
+    return outerWhere;
+  }
+
+  protected leaveSeries(outerWhere: number): void {
+    this.depth--;
+    this.where = outerWhere;
+    if (outerWhere === 0) {
+      running = this.#outer;
+      this.#outer = undefined;
+    }
+  }
+
   fail(where: number, err: unknown): void {
     const owner = this.owner;
     owner.callbackFailed(callbackFailed(owner.vhost, where, err, owner.failureFields()));

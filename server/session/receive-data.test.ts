@@ -55,4 +55,29 @@ describe('receiveData', () => {
     expect(c.conn.session).toMatchObject({ during: [5, 6, 2] });
     expect(c.texts).toEqual(['0:', '0:']);
   });
+
+  it("'view': the data is a Buffer like any other (Buffer.isBuffer, its methods, subarray a Buffer)", async () => {
+    const seen: unknown[] = [];
+    const kit = await testProtocol(
+      definePlugin({
+        apiVersion: 2,
+        name: 'view-shape',
+        protocols: (protocol) => [
+          protocol({
+            name: 'shape',
+            receiveData: 'view',
+            websocket: {
+              receive(_conn, data) {
+                const sub = data.subarray(1);
+                seen.push(Buffer.isBuffer(data), data instanceof Buffer, data.toString('hex'), data.readUInt16BE(0), Buffer.isBuffer(sub), sub.toString(), Buffer.concat([data, data]).length);
+              },
+            },
+          }),
+        ],
+      }),
+    );
+    kits.push(kit as ProtocolKit<unknown, unknown>);
+    kit.connect().send(Buffer.from('abc'));
+    expect(seen).toEqual([true, true, '616263', 0x6162, true, 'bc', 6]);
+  });
 });
