@@ -2,7 +2,7 @@
 import type { ContenderId } from '../lib/contenders.ts';
 import { loadgenArgs, runIdle, type ServerReport } from '../lib/loadgen.ts';
 import { rssBytes, sleep } from '../lib/proc.ts';
-import { loadCommand, rotation, startAll, stopAll, type ContenderResult, type Sample, type Scenario } from '../lib/scenario.ts';
+import { loadCommand, rotation, startAll, stopAll, type ContenderResult, type LoadOptions, type RunContext, type Sample, type Scenario } from '../lib/scenario.ts';
 
 const IDS: readonly ContenderId[] = ['tsws', 'uws', 'ws', 'lws'];
 /**
@@ -12,19 +12,93 @@ const IDS: readonly ContenderId[] = ['tsws', 'uws', 'ws', 'lws'];
  */
 const STEP = 8000;
 /**
- * How long a fresh server is left empty before anything is measured: a
- * tsws process returns its start-up garbage (tsx's compiled modules, the
- * loader's worker) in steps of ~10 MiB until ~20 s after start, which must
- * not happen between the two readings.
+ * How long a fresh server is left empty before anything is measured. A tsws
+ * process returns its start-up garbage (tsx's compiled modules, two isolates'
+ * heaps: the serving worker's and the supervisor's) in steps of 5-20 MiB,
+ * whenever V8's memory reducer decides, 15-55 s after start in traces of an
+ * empty server. Such a step must not fall between the two readings: see
+ * DROP_BYTES for the ones that still do.
  */
-const EMPTY_MS = 20_000;
-/** After each step, before RSS is read: the connections' upgrade garbage collected, RSS flat again. */
-const SETTLE_MS = 10_000;
+const EMPTY_MS = 45_000;
+/** After each step, before RSS is read: longer than the memory reducer's 8 s, so that a step's upgrade garbage is collected before its reading. */
+const SETTLE_MS = 12_000;
+/**
+ * RSS is sampled every 500 ms between the two readings; it only grows there
+ * unless the process returns garbage it made before the first reading. A
+ * fall of this much between two samples voids the measurement, which is
+ * made again on a fresh server (at most MAX_TRIES in all).
+ */
+const DROP_BYTES = 4 * 2 ** 20;
+const MAX_TRIES = 3;
 
 /** lws's test server has no echo protocol; an idle mirror member is its cheapest websocket. */
 const protocolOf = (id: ContenderId) => (id === 'lws' ? 'lws-mirror-protocol' : 'echo');
 
 const errorsOf = (r: ServerReport) => r.errors.connect + r.errors.handshake + r.errors.protocol;
+
+interface Measurement {
+  /** RSS of the empty server, then at the first step and at the second. */
+  readonly base: number;
+  readonly r1: number;
+  readonly r2: number;
+  /** Connections open at each reading. */
+  readonly n1: number;
+  readonly n2: number;
+  readonly errors: number;
+  readonly serverCloses: number;
+  readonly connectSeconds: number;
+  /** The largest fall between two samples from the first reading to the second, in MiB, when over DROP_BYTES; else 0. */
+  readonly droppedMiB: number;
+}
+
+/** One fresh server, left empty, then two steps of STEP connections, the second load generator opening its step while the first holds its own. */
+async function measureOnce(ctx: RunContext, id: ContenderId, opts: LoadOptions): Promise<Measurement> {
+  const [server] = await startAll([id], ctx);
+  if (!server) throw new Error(`${id} did not start`);
+  try {
+    await sleep(EMPTY_MS);
+    const base = rssBytes(server.pid);
+    const args = loadgenArgs(opts, [server.port]);
+    let r1 = Number.NaN;
+    let r2 = Number.NaN;
+    let n1 = 0;
+    let n2 = 0;
+    let second: ServerReport | undefined;
+    let last = Number.NaN;
+    let drop = 0;
+    const watch = setInterval(() => {
+      const now = rssBytes(server.pid);
+      drop = Math.max(drop, last - now);
+      last = now;
+    }, 500);
+    try {
+      const first = await runIdle(ctx.env.loadgen, args, async (n) => {
+        n1 = n;
+        await sleep(SETTLE_MS);
+        r1 = last = rssBytes(server.pid);
+        drop = 0;
+        second = await runIdle(ctx.env.loadgen, args, async (m) => {
+          n2 = n + m;
+          await sleep(SETTLE_MS);
+          r2 = rssBytes(server.pid);
+          drop = Math.max(drop, last - r2);
+        });
+      });
+      const s = second as ServerReport | undefined;
+      return {
+        base, r1, r2, n1, n2,
+        errors: errorsOf(first) + (s ? errorsOf(s) : 0),
+        serverCloses: first.server_closes + (s?.server_closes ?? 0),
+        connectSeconds: first.connect_seconds + (s?.connect_seconds ?? 0),
+        droppedMiB: drop > DROP_BYTES ? drop / 2 ** 20 : 0,
+      };
+    } finally {
+      clearInterval(watch);
+    }
+  } finally {
+    await stopAll([server]);
+  }
+}
 
 export const idleScenario: Scenario = {
   id: 'idle',
@@ -36,50 +110,30 @@ export const idleScenario: Scenario = {
     const results = new Map<ContenderId, Sample[]>(IDS.map((id) => [id, []]));
     for (let rep = 0; rep < ctx.reps; rep++) {
       for (const id of rotation(IDS, rep)) {
-        // A fresh server each time, left empty long enough to have returned its start-up garbage.
-        const [server] = await startAll([id], ctx);
-        if (!server) throw new Error(`${id} did not start`);
-        try {
-          await sleep(EMPTY_MS);
-          const base = rssBytes(server.pid);
-          const rss = [Number.NaN, Number.NaN];
-          const open = [0, 0];
-          const args = loadgenArgs(optsFor(id), [server.port]);
-          // The second load generator opens its step while the first still holds its own.
-          let second: ServerReport | undefined;
-          const first = await runIdle(ctx.env.loadgen, args, async (n) => {
-            open[0] = n;
-            await sleep(SETTLE_MS);
-            rss[0] = rssBytes(server.pid);
-            second = await runIdle(ctx.env.loadgen, args, async (m) => {
-              open[1] = n + m;
-              await sleep(SETTLE_MS);
-              rss[1] = rssBytes(server.pid);
-            });
-          });
-          const [n1 = 0, n2 = 0] = open;
-          const [r1 = Number.NaN, r2 = Number.NaN] = rss;
-          const perConn = (r2 - r1) / Math.max(1, n2 - n1);
-          const overEmpty = (r2 - base) / Math.max(1, n2);
-          const errors = errorsOf(first) + (second ? errorsOf(second) : 0);
-          const mib = (b: number) => b / 2 ** 20;
-          results.get(id)?.push({
-            value: perConn,
-            p50Us: Number.NaN,
-            p99Us: Number.NaN,
-            errors,
-            serverCloses: first.server_closes + (second?.server_closes ?? 0),
-            serverCpu: Number.NaN,
-            clientCpu: Number.NaN,
-            extra: { baselineMiB: mib(base), halfMiB: mib(r1), heldMiB: mib(r2), overEmpty, connected: n2, connectSeconds: first.connect_seconds + (second?.connect_seconds ?? 0) },
-          });
-          ctx.log(
-            `  ${id.padEnd(9)} rep ${rep + 1}: empty ${mib(base).toFixed(1)} MiB, ${n1} open ${mib(r1).toFixed(1)}, ${n2} open ${mib(r2).toFixed(1)}: ` +
-              `${perConn.toFixed(0)} B/connection (${overEmpty.toFixed(0)} over the empty server)${errors ? `, ${errors} errors` : ''}`,
-          );
-        } finally {
-          await stopAll([server]);
+        let m = await measureOnce(ctx, id, optsFor(id));
+        for (let tries = 1; m.droppedMiB > 0 && tries < MAX_TRIES; tries++) {
+          ctx.log(`  ${id.padEnd(9)} rep ${rep + 1}: RSS fell ${m.droppedMiB.toFixed(1)} MiB between the readings (start-up garbage returned): again on a fresh server`);
+          m = await measureOnce(ctx, id, optsFor(id));
         }
+        const { base, r1, r2, n1, n2, errors } = m;
+        const perConn = (r2 - r1) / Math.max(1, n2 - n1);
+        const overEmpty = (r2 - base) / Math.max(1, n2);
+        const mib = (b: number) => b / 2 ** 20;
+        results.get(id)?.push({
+          value: perConn,
+          p50Us: Number.NaN,
+          p99Us: Number.NaN,
+          errors,
+          serverCloses: m.serverCloses,
+          serverCpu: Number.NaN,
+          clientCpu: Number.NaN,
+          extra: { baselineMiB: mib(base), halfMiB: mib(r1), heldMiB: mib(r2), overEmpty, connected: n2, connectSeconds: m.connectSeconds },
+        });
+        ctx.log(
+          `  ${id.padEnd(9)} rep ${rep + 1}: empty ${mib(base).toFixed(1)} MiB, ${n1} open ${mib(r1).toFixed(1)}, ${n2} open ${mib(r2).toFixed(1)}: ` +
+            `${perConn.toFixed(0)} B/connection (${overEmpty.toFixed(0)} over the empty server)${errors ? `, ${errors} errors` : ''}` +
+            `${m.droppedMiB > 0 ? `; RSS still fell ${m.droppedMiB.toFixed(1)} MiB between the readings` : ''}`,
+        );
       }
     }
     const contenders: ContenderResult[] = IDS.map((id) => ({ id, samples: results.get(id) ?? [] }));
@@ -92,8 +146,10 @@ export const idleScenario: Scenario = {
           `Websockets opened from 64 source addresses (127.0.0.1-64) and left idle, in two steps of ${STEP} (a load generator each, the first holding its ` +
           `${STEP} while the second opens more). Figure: the slope, (RSS at ${2 * STEP} − RSS at ${STEP}) / the connections the second step added, each RSS ` +
           `read ${SETTLE_MS / 1000} s after its step; a fresh server per measurement, left empty ${EMPTY_MS / 1000} s first. The slope does not depend on the ` +
-          `empty server's RSS, which for tsws keeps falling in ~10 MiB steps for ~20 s after start. ${2 * STEP} because tsws's fd guard refuses connections ` +
-          'past 90 % of the open-file limit (20000 here): every contender holds them all without an error.',
+          'empty server\'s RSS, which for tsws keeps falling in 5-20 MiB steps for up to ~55 s after start as V8 returns its start-up garbage; RSS is sampled ' +
+          `every 0.5 s between the two readings, and a fall of more than ${DROP_BYTES / 2 ** 20} MiB there (such a step, late) voids the measurement, made ` +
+          `again on a fresh server (at most ${MAX_TRIES} tries). ${2 * STEP} because tsws's fd guard refuses connections past 90 % of the open-file limit ` +
+          '(20000 here): every contender holds them all without an error.',
         metric: { label: 'B/connection', higherIsBetter: false },
         latencyLabel: '',
         extraColumns: { baselineMiB: 'empty RSS MiB', halfMiB: `RSS MiB at ${STEP}`, heldMiB: `RSS MiB at ${2 * STEP}`, overEmpty: 'B/conn over empty', connectSeconds: 'open all (s)' },
