@@ -31,13 +31,12 @@ const WRITTEN = 2;
  * second claim in one writable, or a claim outside one, throws the coded
  * error naming the protocol and the callback that tried.
  */
-export class WritableRunner extends CallbackRunner {
+export class WritableRunner extends CallbackRunner<WritableOwner> {
   /** The plugin asked for a writable that has not run yet. */
   want = false;
   /** Inside a cork service() opened: an HTTP transaction defers closing past it. */
   corked = false;
   #phase = IDLE;
-  readonly #owner: WritableOwner;
 
   /**
    * The cork callback is one function shared by every runner, told what to
@@ -53,17 +52,12 @@ export class WritableRunner extends CallbackRunner {
     if (runner) WritableRunner.#corkRan = runner.#loop(WritableRunner.#corkBudget, WritableRunner.#corkWhere, WritableRunner.#corkFn);
   };
 
-  constructor(owner: WritableOwner) {
-    super(owner);
-    this.#owner = owner;
-  }
-
   claim(): void {
     if (this.#phase === OPEN) {
       this.#phase = WRITTEN;
       return;
     }
-    const protocol = this.#owner.protocol;
+    const protocol = this.owner.protocol;
     if (this.#phase === WRITTEN) throw tswsError('TSWS_ERR_BACK_TO_BACK_WRITE', { protocol });
     throw tswsError('TSWS_ERR_WRITE_OUTSIDE_WRITABLE', { protocol, callback: this.where === 0 ? 'outside any callback' : callbackOf(this.where) });
   }
@@ -90,7 +84,7 @@ export class WritableRunner extends CallbackRunner {
       WritableRunner.#corkRan = 0;
       this.corked = true;
       try {
-        this.#owner.cork(WritableRunner.#corkedLoop);
+        this.owner.cork(WritableRunner.#corkedLoop);
         return WritableRunner.#corkRan;
       } finally {
         this.corked = wasCorked;
@@ -105,7 +99,7 @@ export class WritableRunner extends CallbackRunner {
   }
 
   #loop(budget: number, where: number, fn: Writable): number {
-    const owner = this.#owner;
+    const owner = this.owner;
     let ran = 0;
     while (this.want && ran < budget && owner.mayWrite()) {
       this.want = false;
