@@ -31,7 +31,8 @@ const CODES = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).f
 /** What a code stands for: a name (its value follows) or a whole line. */
 const DECODE = new Map<string, { readonly name: string; readonly value?: string }>();
 const nameCode = new Map<string, string>();
-const lineCode = new Map<string, string>();
+/** Per name, its usual lines' values and codes: no string made per header to look a line up. */
+const lineCode = new Map<string, [string, string][]>();
 NAMES.forEach((name, i) => {
   const c = CODES[i] as string;
   nameCode.set(name, c);
@@ -39,9 +40,17 @@ NAMES.forEach((name, i) => {
 });
 LINES.forEach(([name, value], i) => {
   const c = CODES[NAMES.length + i] as string;
-  lineCode.set(`${name}${SEP}${value}`, c);
+  const known = lineCode.get(name) ?? [];
+  known.push([value, c]);
+  lineCode.set(name, known);
   DECODE.set(c, { name, value });
 });
+
+function lineCodeOf(name: string, value: string): string | undefined {
+  const known = lineCode.get(name);
+  if (known) for (const [v, c] of known) if (v === value) return c;
+  return undefined;
+}
 
 /** Packs name/value pairs (lower-case names, as the transport gives them) into one flat string. */
 export function packHeaders(pairs: readonly string[]): string {
@@ -49,7 +58,7 @@ export function packHeaders(pairs: readonly string[]): string {
   for (let i = 0; i + 1 < pairs.length; i += 2) {
     const k = pairs[i] as string;
     const v = pairs[i + 1] as string;
-    const line = lineCode.get(`${k}${SEP}${v}`);
+    const line = lineCodeOf(k, v);
     if (line !== undefined) out.push(line, '');
     else out.push(nameCode.get(k) ?? k, v);
   }
