@@ -25,8 +25,9 @@ const SETTLE_MS = 12_000;
 /**
  * RSS is sampled every 500 ms between the two readings; it only grows there
  * unless the process returns garbage it made before the first reading. A
- * fall of this much between two samples voids the measurement, which is
- * made again on a fresh server (at most MAX_TRIES in all).
+ * fall of this much below the highest sample since the first reading (at
+ * once or little by little) voids the measurement, which is made again on
+ * a fresh server (at most MAX_TRIES in all).
  */
 const DROP_BYTES = 4 * 2 ** 20;
 const MAX_TRIES = 3;
@@ -47,7 +48,7 @@ interface Measurement {
   readonly errors: number;
   readonly serverCloses: number;
   readonly connectSeconds: number;
-  /** The largest fall between two samples from the first reading to the second, in MiB, when over DROP_BYTES; else 0. */
+  /** The largest fall below the highest sample from the first reading to the second, in MiB, when over DROP_BYTES; else 0. */
   readonly droppedMiB: number;
 }
 
@@ -64,24 +65,24 @@ async function measureOnce(ctx: RunContext, id: ContenderId, opts: LoadOptions):
     let n1 = 0;
     let n2 = 0;
     let second: ServerReport | undefined;
-    let last = Number.NaN;
+    let peak = Number.NaN;
     let drop = 0;
     const watch = setInterval(() => {
       const now = rssBytes(server.pid);
-      drop = Math.max(drop, last - now);
-      last = now;
+      peak = Math.max(peak, now);
+      drop = Math.max(drop, peak - now);
     }, 500);
     try {
       const first = await runIdle(ctx.env.loadgen, args, async (n) => {
         n1 = n;
         await sleep(SETTLE_MS);
-        r1 = last = rssBytes(server.pid);
+        r1 = peak = rssBytes(server.pid);
         drop = 0;
         second = await runIdle(ctx.env.loadgen, args, async (m) => {
           n2 = n + m;
           await sleep(SETTLE_MS);
           r2 = rssBytes(server.pid);
-          drop = Math.max(drop, last - r2);
+          drop = Math.max(drop, peak - r2);
         });
       });
       const s = second as ServerReport | undefined;
@@ -147,7 +148,7 @@ export const idleScenario: Scenario = {
           `${STEP} while the second opens more). Figure: the slope, (RSS at ${2 * STEP} − RSS at ${STEP}) / the connections the second step added, each RSS ` +
           `read ${SETTLE_MS / 1000} s after its step; a fresh server per measurement, left empty ${EMPTY_MS / 1000} s first. The slope does not depend on the ` +
           'empty server\'s RSS, which for tsws keeps falling in 5-20 MiB steps for up to ~55 s after start as V8 returns its start-up garbage; RSS is sampled ' +
-          `every 0.5 s between the two readings, and a fall of more than ${DROP_BYTES / 2 ** 20} MiB there (such a step, late) voids the measurement, made ` +
+          `every 0.5 s between the two readings, and a fall of more than ${DROP_BYTES / 2 ** 20} MiB below its highest there (such a step, late) voids the measurement, made ` +
           `again on a fresh server (at most ${MAX_TRIES} tries). ${2 * STEP} because tsws's fd guard refuses connections past 90 % of the open-file limit ` +
           '(20000 here): every contender holds them all without an error.',
         metric: { label: 'B/connection', higherIsBetter: false },
