@@ -150,7 +150,8 @@ export const idleScenario: Scenario = {
           'empty server\'s RSS, which for tsws keeps falling in 5-20 MiB steps for up to ~55 s after start as V8 returns its start-up garbage; RSS is sampled ' +
           `every 0.5 s between the two readings, and a fall of more than ${DROP_BYTES / 2 ** 20} MiB below its highest there (such a step, late) voids the measurement, made ` +
           `again on a fresh server (at most ${MAX_TRIES} tries). ${2 * STEP} because tsws's fd guard refuses connections past 90 % of the open-file limit ` +
-          '(20000 here): every contender holds them all without an error.',
+          '(20000 here): every contender holds them all without an error. A server still holding its start-up garbage when the first step begins reads ' +
+          'low (new connections fill free heap already resident): compare the empty RSS column (bench/findings.md, "Idle memory").',
         metric: { label: 'B/connection', higherIsBetter: false },
         latencyLabel: '',
         extraColumns: { baselineMiB: 'empty RSS MiB', halfMiB: `RSS MiB at ${STEP}`, heldMiB: `RSS MiB at ${2 * STEP}`, overEmpty: 'B/conn over empty', connectSeconds: 'open all (s)' },
