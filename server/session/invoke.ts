@@ -72,15 +72,16 @@ let running: CallbackRunner | undefined;
  * `closed` never runs in the middle of `receive`), and turns a throw or a
  * rejected promise into callbackFailed plus the owner's own ending.
  */
-export class CallbackRunner {
+export class CallbackRunner<O extends CallbackOwner = CallbackOwner> {
   /** WHERE of the innermost callback running for this owner; 0 outside any. */
   where = 0;
   /** How deep inside this owner's callbacks (and writable batches) we are. */
   depth = 0;
-  readonly owner: CallbackOwner;
+  /** Typed as the subclass's owner, so a subclass keeps no second reference to it (one per connection). */
+  readonly owner: O;
   #outer: CallbackRunner | undefined;
 
-  constructor(owner: CallbackOwner) {
+  constructor(owner: O) {
     this.owner = owner;
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpReq } from '../transport/types.ts';
+import { forEachPacked, packHeaders } from './packed-headers.ts';
 import { RequestSnapshot } from './peer-request.ts';
 
 /** A transport request that is only readable while `live` (as uWS.js's is). */
@@ -43,6 +44,30 @@ describe('request snapshot', () => {
     expect([snap.header('cookie'), snap.header('user-agent'), snap.header('x-empty'), snap.header('referer')]).toEqual(['a=1, b=2', 'probe/1.0', '', undefined]);
     void snap.headers;
     expect([snap.header('cookie'), snap.header('referer')]).toEqual(['a=1, b=2', undefined]);
+  });
+
+  it("packs an upgrade request's usual names and lines short, and gives every header back as received", () => {
+    const upgrade: [string, string][] = [
+      ['host', '127.0.0.1:7681'],
+      ['upgrade', 'websocket'],
+      ['connection', 'Upgrade'],
+      ['sec-websocket-key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+      ['sec-websocket-version', '13'],
+      ['sec-websocket-protocol', 'chat'],
+      // A usual name with an unusual value, and a name of no table.
+      ['upgrade', 'h2c'],
+      ['x-trace', 'a\tb'],
+      ['cookie', ''],
+    ];
+    const packed = packHeaders(upgrade.flat());
+    expect(packed.length).toBeLessThan(upgrade.flat().join('\n').length - 80);
+    const back: [string, string][] = [];
+    forEachPacked(packed, (k, v) => back.push([k, v]));
+    expect(back).toEqual(upgrade);
+    const snap = RequestSnapshot.from(fakeReq(upgrade), '127.0.0.1');
+    expect([snap.header('upgrade'), snap.header('connection'), snap.header('sec-websocket-version'), snap.header('cookie')]).toEqual(['websocket, h2c', 'Upgrade', '13', '']);
+    expect(snap.headers).toEqual({ ...Object.fromEntries(upgrade), upgrade: 'websocket, h2c' });
+    expect(packHeaders([])).toBe('');
   });
 
   it('a request without headers has an empty headers object', () => {

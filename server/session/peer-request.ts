@@ -1,16 +1,13 @@
 /** @module The request snapshot handed to plugins, copied out of the transport's stack-allocated request. */
 import type { Authenticated, PeerRequest } from '../plugin/api.ts';
 import type { HttpReq } from '../transport/types.ts';
-
-/** Between names and values of packed headers: neither can contain a line feed (it ends a header line). */
-const SEP = '\n';
+import { forEachPacked, packHeaders } from './packed-headers.ts';
 
 /**
  * A websocket keeps its snapshot for its whole life, and most plugins never
- * read the headers after the upgrade. So `from()` keeps them as one flat
- * string ("name\nvalue\n...") and builds the object on first read: one string
- * per connection instead of two per header plus a dictionary (about 450 bytes
- * less per idle connection).
+ * read the headers after the upgrade. So `from()` keeps them as one packed
+ * string (packed-headers.ts) and builds the object on first read: one string
+ * per connection instead of two per header plus a dictionary.
  */
 export class RequestSnapshot implements PeerRequest {
   readonly method: string;
@@ -19,8 +16,8 @@ export class RequestSnapshot implements PeerRequest {
   readonly peer: string;
   /** Set once, by the upgrade or the HTTP gate, from a filter that accepted with `auth`; read-only to plugins. */
   auth: Authenticated | undefined = undefined;
-  #packed: string | undefined;
-  #headers: Readonly<Record<string, string>> | undefined;
+  /** Packed (a string) until `headers` is first read, then the object: one field, 8 bytes a connection. */
+  #headers: Readonly<Record<string, string>> | string;
   #params: URLSearchParams | undefined;
 
   /** `headers` as an object, or packed by `from()`. */
@@ -28,8 +25,7 @@ export class RequestSnapshot implements PeerRequest {
     this.method = method;
     this.path = path;
     this.query = query;
-    if (typeof headers === 'string') this.#packed = headers;
-    else this.#headers = headers;
+    this.#headers = headers;
     this.peer = peer;
   }
 
@@ -39,36 +35,30 @@ export class RequestSnapshot implements PeerRequest {
     req.forEach((k, v) => {
       parts.push(k, v);
     });
-    // join() yields one flat string; the parts become garbage at once.
     const method = req.getCaseSensitiveMethod();
     // The transport makes a new string each time; the common one is shared instead of kept per connection.
-    return new RequestSnapshot(method === 'GET' ? 'GET' : method, req.getUrl(), req.getQuery() ?? '', parts.join(SEP), peer);
+    return new RequestSnapshot(method === 'GET' ? 'GET' : method, req.getUrl(), req.getQuery() ?? '', packHeaders(parts), peer);
   }
 
   get headers(): Readonly<Record<string, string>> {
-    if (!this.#headers) {
+    if (typeof this.#headers === 'string') {
       const headers: Record<string, string> = {};
-      const parts = this.#packed ? this.#packed.split(SEP) : [];
-      for (let i = 0; i + 1 < parts.length; i += 2) {
-        const k = parts[i] as string;
-        const v = parts[i + 1] as string;
+      forEachPacked(this.#headers, (k, v) => {
         // Repeated headers are joined as HTTP allows (RFC 9110 5.3).
         headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
-      }
+      });
       this.#headers = headers;
-      this.#packed = undefined;
     }
     return this.#headers;
   }
 
   /** One header (lower-case name) without building the headers object; repeated ones joined as in `headers`. */
   header(name: string): string | undefined {
-    if (this.#headers || this.#packed === undefined) return this.headers[name];
+    if (typeof this.#headers !== 'string') return this.#headers[name];
     let found: string | undefined;
-    const parts = this.#packed.split(SEP);
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-      if (parts[i] === name) found = found === undefined ? parts[i + 1] : `${found}, ${parts[i + 1]}`;
-    }
+    forEachPacked(this.#headers, (k, v) => {
+      if (k === name) found = found === undefined ? v : `${found}, ${v}`;
+    });
     return found;
   }
 

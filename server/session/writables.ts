@@ -16,6 +16,12 @@ export interface WritableOwner extends CallbackOwner {
   mayWrite(): boolean;
   /** After each writable: does it want another anyway (published messages waiting)? */
   wantsMore(): boolean;
+  /**
+   * What the writable callbacks are called with, when not the owner itself
+   * (a client connection's owner is its private side). Read once per
+   * batch; absent on served connections, so they keep no field for it.
+   */
+  readonly writableSubject?: unknown;
 }
 
 /** A writable callback (writable, httpWritable); its owner's type is erased through the shared cork trampoline. */
@@ -31,15 +37,12 @@ const WRITTEN = 2;
  * second claim in one writable, or a claim outside one, throws the coded
  * error naming the protocol and the callback that tried.
  */
-export class WritableRunner extends CallbackRunner {
+export class WritableRunner extends CallbackRunner<WritableOwner> {
   /** The plugin asked for a writable that has not run yet. */
   want = false;
   /** Inside a cork service() opened: an HTTP transaction defers closing past it. */
   corked = false;
   #phase = IDLE;
-  readonly #owner: WritableOwner;
-  /** What the writable callbacks are called with: the owner, unless it is a connection's private side (a client connection's). */
-  readonly #subject: unknown;
 
   /**
    * The cork callback is one function shared by every runner, told what to
@@ -55,18 +58,12 @@ export class WritableRunner extends CallbackRunner {
     if (runner) WritableRunner.#corkRan = runner.#loop(WritableRunner.#corkBudget, WritableRunner.#corkWhere, WritableRunner.#corkFn);
   };
 
-  constructor(owner: WritableOwner, subject: unknown = owner) {
-    super(owner);
-    this.#owner = owner;
-    this.#subject = subject;
-  }
-
   claim(): void {
     if (this.#phase === OPEN) {
       this.#phase = WRITTEN;
       return;
     }
-    const protocol = this.#owner.protocol;
+    const protocol = this.owner.protocol;
     if (this.#phase === WRITTEN) throw tswsError('TSWS_ERR_BACK_TO_BACK_WRITE', { protocol });
     throw tswsError('TSWS_ERR_WRITE_OUTSIDE_WRITABLE', { protocol, callback: this.where === 0 ? 'outside any callback' : callbackOf(this.where) });
   }
@@ -93,7 +90,7 @@ export class WritableRunner extends CallbackRunner {
       WritableRunner.#corkRan = 0;
       this.corked = true;
       try {
-        this.#owner.cork(WritableRunner.#corkedLoop);
+        this.owner.cork(WritableRunner.#corkedLoop);
         return WritableRunner.#corkRan;
       } finally {
         this.corked = wasCorked;
@@ -115,7 +112,8 @@ export class WritableRunner extends CallbackRunner {
    * failed owner may not write again; a rejected promise fails it later.
    */
   #loop(budget: number, where: number, fn: Writable): number {
-    const owner = this.#owner;
+    const owner = this.owner;
+    const subject = owner.writableSubject ?? owner;
     let ran = 0;
     if (!fn) {
       while (this.want && ran < budget && owner.mayWrite()) {
@@ -132,8 +130,8 @@ export class WritableRunner extends CallbackRunner {
         this.want = false;
         ran++;
         this.#phase = OPEN;
-        // `#subject` is the conn or txn `fn` was written for (see Writable).
-        const result = fn(this.#subject as never);
+        // `subject` is the conn or txn `fn` was written for (see Writable).
+        const result = fn(subject as never);
         this.#phase = IDLE;
         if (result instanceof Promise) result.catch((err: unknown) => this.fail(where, err));
         if (owner.wantsMore()) this.want = true;

@@ -86,8 +86,9 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
       wantsMore: () => false,
       failureFields: () => ({ client: this.id, url: this.url }),
       callbackFailed: (e: TswsError) => this.#callbackFailed(e),
+      writableSubject: this,
     };
-    this.#runner = new WritableRunner(owner, this);
+    this.#runner = new WritableRunner(owner);
   }
 
   get state(): ClientState {
