@@ -15,6 +15,8 @@ import type { WsSession } from './ws-session.ts';
 import type { HeldLimits } from './shared-limits.ts';
 import { ReceiveLimits } from './receive-limits.ts';
 import { ConnAuth } from './conn-auth.ts';
+import { ConnectionParts } from './connection-parts.ts';
+import { CLOSE, WATCH, admit } from './slow-consumer.ts';
 
 /** The threshold lives with the scheduler (client connections share it); proxy-ws.ts and server.ts import it from here. */
 export { WRITABLE_THRESHOLD };
@@ -23,20 +25,6 @@ export { WRITABLE_THRESHOLD };
 const NOT_OPEN: readonly SendStatus[] = [];
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
-
-/** The parts of a connection most never make: see Connection.#rare. */
-class Rare {
-  /** Published messages waiting for writable; created by the first one (most connections subscribe to nothing). */
-  inbox: Inbox | undefined = undefined;
-  /** Judges a member over its inbox bound (see deliverPublished); made by the first such judgement. */
-  stall: StallWatch | undefined = undefined;
-  timers: OwnedTimers | undefined = undefined;
-  topics: Set<string> | undefined = undefined;
-  /** Rate limits every message passes (the protocol's bucket, the vhost's shared ones): made when the protocol or vhost has one. */
-  limits: ReceiveLimits | undefined = undefined;
-  /** Who the filter said this is, or the last renewAuth (closes with 4001 at its expiry): made when the connection has auth. */
-  auth: ConnAuth | undefined = undefined;
-}
 
 export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession, WritableOwner {
   static #nextId = 1;
@@ -67,7 +55,7 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
    * carries one empty field instead of six (48 bytes less each; 8 per field
    * without pointer compression, as Node builds V8).
    */
-  #rare: Rare | undefined;
+  #rare: ConnectionParts | undefined;
   /**
    * False only right after a send the transport reported as fully taken
    * ('sent': nothing buffered), so the threshold check before the next
@@ -175,36 +163,13 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
 
   // ---- called by the bus -------------------------------------------------
 
-  /**
-   * Slow-consumer policy, enforced here so no plugin can forget it: the
-   * inbox is bounded in messages and bytes. On overflow the protocol either
-   * closes the connection (1008, the default: a reader that cannot keep up
-   * would otherwise see a stream with holes) or drops the oldest messages.
-   *
-   * Being over the bound is not enough to be slow: a member that reads, but
-   * whose sender bursts faster than one socket drains (a 48 MB burst from a
-   * mirror member to itself), is behind without being stuck. As lws hangs up
-   * on whoever holds the oldest ring entry for 3 s, a member is closed when
-   * it is over the bound with its socket choked and no drain (nothing read
-   * by its peer) for STALL_MS (stall-watch.ts). Four times the bound closes it at once
-   * whatever it reads, so memory stays bounded.
-   */
+  /** A publication for this member: queued under the protocol's slow-consumer policy (slow-consumer.ts). */
   deliverPublished(msg: Published): void {
     if (this.#state !== 'open' || this.#pendingClose) return;
-    const inbox = (this.#more().inbox ??= new Inbox());
-    inbox.push(msg);
-    const limits = this.vhost.def.inbox;
-    if (inbox.over(limits)) {
-      if (limits.onOverflow === 'drop-oldest') {
-        if (this.#choked || inbox.over(limits, 4)) {
-          while (inbox.over(limits)) {
-            inbox.shift();
-            this.vhost.counters.publishedDropped++;
-          }
-        }
-      } else if (inbox.over(limits, 4)) return this.closeAsSlow();
-      else if (this.#choked) (this.#more().stall ??= new StallWatch(this.vhost.clock)).watch(this);
-    }
+    const verdict = admit((this.#more().inbox ??= new Inbox()), msg, this.vhost.def.inbox, this.#choked);
+    if (verdict > 0) this.vhost.counters.publishedDropped += verdict;
+    else if (verdict === CLOSE) return this.closeAsSlow();
+    else if (verdict === WATCH) (this.#more().stall ??= new StallWatch(this.vhost.clock)).watch(this);
     this.requestWritable();
   }
 
@@ -385,8 +350,8 @@ export class Connection implements Conn, Serviceable, TopicSubscriber, WsSession
     this.#ws.end(pending.code, pending.reason);
   }
 
-  #more(): Rare {
-    return (this.#rare ??= new Rare());
+  #more(): ConnectionParts {
+    return (this.#rare ??= new ConnectionParts());
   }
 
   #ownedTimers(): OwnedTimers {
