@@ -140,6 +140,8 @@ export const idleScenario: Scenario = {
         const { base, r1, r2, n1, n2, errors } = m;
         const perConn = (r2 - r1) / Math.max(1, n2 - n1);
         const overEmpty = (r2 - base) / Math.max(1, n2);
+        // The first step's cost per connection: far below the second's, the server was still reusing start-up memory it had not returned.
+        const firstStep = (r1 - base) / Math.max(1, n1);
         const mib = (b: number) => b / 2 ** 20;
         results.get(id)?.push({
           value: perConn,
@@ -149,7 +151,7 @@ export const idleScenario: Scenario = {
           serverCloses: m.serverCloses,
           serverCpu: Number.NaN,
           clientCpu: Number.NaN,
-          extra: { baselineMiB: mib(base), halfMiB: mib(r1), heldMiB: mib(r2), overEmpty, connected: n2, connectSeconds: m.connectSeconds },
+          extra: { baselineMiB: mib(base), halfMiB: mib(r1), heldMiB: mib(r2), overEmpty, firstStep, connected: n2, connectSeconds: m.connectSeconds },
         });
         ctx.log(
           `  ${id.padEnd(9)} rep ${rep + 1}: empty ${mib(base).toFixed(1)} MiB, ${n1} open ${mib(r1).toFixed(1)}, ${n2} open ${mib(r2).toFixed(1)}: ` +
@@ -175,11 +177,15 @@ export const idleScenario: Scenario = {
           'low (new connections fill free heap already resident): compare the empty RSS column (bench/findings.md, "Idle memory").',
         metric: { label: 'B/connection', higherIsBetter: false },
         latencyLabel: '',
-        extraColumns: { baselineMiB: 'empty RSS MiB', halfMiB: `RSS MiB at ${STEP}`, heldMiB: `RSS MiB at ${2 * STEP}`, overEmpty: 'B/conn over empty', connectSeconds: 'open all (s)' },
+        extraColumns: { baselineMiB: 'empty RSS MiB', halfMiB: `RSS MiB at ${STEP}`, heldMiB: `RSS MiB at ${2 * STEP}`, overEmpty: 'B/conn over empty', firstStep: `B/conn of the first ${STEP}`, connectSeconds: 'open all (s)' },
         commands: IDS.map((id) => `${loadCommand({ ...ctx, warmup: 0, duration: 0 }, optsFor(id)).replace(/ --warmup 0 --duration 0/, '')}   # ${id}, twice (one per step)`),
         contenders,
         targets: [{ atMost: 1024, unit: 'B/connection (1.0 KiB)' }],
-        notes: ['Node contenders serve `echo`; lws serves `lws-mirror-protocol` (its test server has no echo). Nothing is sent while the connections are held.'],
+        notes: [
+          'Node contenders serve `echo`; lws serves `lws-mirror-protocol` (its test server has no echo). Nothing is sent while the connections are held.',
+          `A server that has not yet returned its start-up memory when the first step begins hands it to the new connections, and the slope reads low: ` +
+            `then "B/conn of the first ${STEP}" is far below the figure and "empty RSS" high. Such a figure says less than it seems (bench/findings.md, "Idle memory").`,
+        ],
       },
     ];
   },
