@@ -119,7 +119,7 @@ export function renderEvidence(evidence: readonly Evidence[], top: number): stri
     '## Missed targets: where the time goes',
     '',
     'Generated in the same run, after the measurements: each scenario with a missed target replayed against a fresh tsws under `node --cpu-prof`, ' +
-      'its samples counted only while the load ran. "native" is time V8 attributes to no JS function: uWS.js\'s C++ and its syscalls, and the native side of each JS→C++ call.',
+      'its samples counted only while the load ran (the idle memory target: a count of the JS heap tsws holds per connection instead). "native" is time V8 attributes to no JS function: uWS.js\'s C++ and its syscalls, and the native side of each JS→C++ call.',
     '',
     ...parts,
   ].join('\n');
