@@ -27,7 +27,11 @@ export default definePlugin({ apiVersion: 1, name: 'spinner', protocols: [define
     },
     http() { for (;;) { /* never returns */ } },
     receive(conn, data) {
-      if (data.toString() === 'spin') for (;;) { /* never returns */ }
+      if (data.toString() === 'spin') {
+        // Written at once (a serving thread's log is synchronous): the test knows the thread is held from here.
+        conn.vhost.log.info({ event: 'spinning' }, 'spinning');
+        for (;;) { /* never returns */ }
+      }
       conn.session.out.push(data.toString());
       conn.requestWritable();
     },
@@ -162,10 +166,10 @@ describe('watchdog', () => {
   it('ends with 0 on a SIGTERM that arrives while a callback holds the thread', async () => {
     const s = await start(1);
     const spinner = await TestClient.open(`ws://127.0.0.1:${s.spinPort}/`, 'spin');
-    // Echoed first: the thread reads this connection, so the next message is being run when the signal comes.
-    spinner.send('ping');
-    expect(await spinner.nextText()).toBe('ping');
     spinner.send('spin');
+    // Only once the receive holds the thread: a SIGTERM sent right after the message could reach
+    // the thread (as the stop) before the message does, and then nothing would be held.
+    await s.p.waitFor((l) => l.event === 'spinning');
     s.p.kill('SIGTERM');
     expect(await s.p.exited).toBe(0);
     // Reported before the stop is handled (the stop message may come before the next beat), and
