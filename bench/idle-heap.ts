@@ -61,7 +61,8 @@ await server.stop();
 
 const [a, b] = [bySize(before), bySize(after)];
 const rows = [...b].map(([k, [size, count]]) => [k, (size - (a.get(k)?.[0] ?? 0)) / connected, (count - (a.get(k)?.[1] ?? 0)) / connected] as const);
-console.log(`${connected} idle connections: ${((used1 - used0) / connected).toFixed(0)} B of used JS heap each (v8.getHeapStatistics)`);
-console.log('B/conn  objects/conn  type name');
-for (const [k, size, count] of rows.filter((r) => Math.abs(r[1]) >= 2).sort((x, y) => y[1] - x[1])) console.log(`${size.toFixed(1).padStart(6)}  ${count.toFixed(2).padStart(12)}  ${k}`);
-process.exit(0);
+const lines = [`${connected} idle connections: ${((used1 - used0) / connected).toFixed(0)} B of used JS heap each (v8.getHeapStatistics)`, 'B/conn  objects/conn  type name'];
+for (const [k, size, count] of rows.filter((r) => Math.abs(r[1]) >= 2).sort((x, y) => y[1] - x[1])) lines.push(`${size.toFixed(1).padStart(6)}  ${count.toFixed(2).padStart(12)}  ${k}`);
+// One write, and exit once it is out: stdout to a pipe is asynchronous, and an exit right after
+// console.log calls cut the table short (the Node 24 evidence of one full run had only its first line).
+process.stdout.write(`${lines.join('\n')}\n`, () => process.exit(0));

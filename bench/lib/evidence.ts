@@ -64,7 +64,7 @@ const ORIGINS: readonly [Origin, string][] = [
 export function renderHotspots(s: ProfileSummary, top = s.top.length): string {
   const split = ORIGINS.map(([k, name]) => `${name} ${fmt(s.byOrigin[k] * 100)} %`).join(', ');
   const rows = s.top.slice(0, top).map((h) => `| ${fmt(h.share * 100, 1)} % | \`${h.fn}\` | ${h.where ? `\`${h.where}\`` : '(V8)'} |`);
-  return [`Busy: ${fmt(s.busyThreads, 2)} thread(s) over the load's window; self time by origin: ${split}.`, '', '| self time | function | file |', '| --- | --- | --- |', ...rows].join('\n');
+  return [`Self time by origin: ${split}.`, '', '| self time | function | file |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** Profiles every scenario result with a missed target (once per result and runtime). */
