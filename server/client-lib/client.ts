@@ -25,6 +25,10 @@ interface Sub {
   readonly read: ReadPosition;
   members: PresenceMember[];
   active: boolean;
+  /** The server could not read the store for the resume ('unavailable'): asked again after this timer. */
+  retry: unknown;
+  /** Answers 'unavailable' in a row: the backoff's attempt number. */
+  unavailable: number;
 }
 
 interface PendingPublish {
@@ -81,7 +85,7 @@ export class ChannelClient<M extends ChannelMap = ChannelMap> {
 
   subscribe<K extends keyof M & string>(channel: K, opts: SubscribeOptions<M[K]>): Subscription {
     if (this.#subs.has(channel)) throw clientError('TSWS_ERR_CHANNEL_SUBSCRIBED_TWICE', { channel });
-    const sub: Sub = { channel, opts: opts as SubscribeOptions<unknown>, read: new ReadPosition(channel, opts.since), members: [], active: true };
+    const sub: Sub = { channel, opts: opts as SubscribeOptions<unknown>, read: new ReadPosition(channel, opts.since), members: [], active: true, retry: undefined, unavailable: 0 };
     this.#subs.set(channel, sub);
     if (this.#isOpen()) this.#sendSubscribe(sub);
     return {
@@ -119,7 +123,10 @@ export class ChannelClient<M extends ChannelMap = ChannelMap> {
     if (ws) ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason);
     for (const p of [...this.#unsent.splice(0), ...this.#inflight.values()]) p.reject(clientError('TSWS_ERR_CHANNEL_CLOSED', { channel: p.frame.channel }));
     this.#inflight.clear();
-    for (const sub of this.#subs.values()) sub.active = false;
+    for (const sub of this.#subs.values()) {
+      sub.active = false;
+      this.#timers.clearTimeout(sub.retry);
+    }
     this.#subs.clear();
     this.#setState({ state: 'closed', code, reason });
   }
@@ -158,7 +165,12 @@ export class ChannelClient<M extends ChannelMap = ChannelMap> {
   #opened(): void {
     this.#timers.clearTimeout(this.#timer);
     this.#setState({ state: 'open' });
-    for (const sub of this.#subs.values()) this.#sendSubscribe(sub);
+    for (const sub of this.#subs.values()) {
+      // The reconnect's resubscribe asks again at once: a retry still waiting would ask twice.
+      this.#timers.clearTimeout(sub.retry);
+      sub.retry = undefined;
+      this.#sendSubscribe(sub);
+    }
     for (const p of this.#unsent.splice(0)) this.#sendPublish(p);
   }
 
@@ -207,6 +219,7 @@ export class ChannelClient<M extends ChannelMap = ChannelMap> {
   #unsubscribe(sub: Sub): void {
     if (!sub.active) return;
     sub.active = false;
+    this.#timers.clearTimeout(sub.retry);
     this.#subs.delete(sub.channel);
     if (this.#isOpen()) this.#write({ ch: 'unsubscribe', channel: sub.channel });
   }
@@ -214,6 +227,22 @@ export class ChannelClient<M extends ChannelMap = ChannelMap> {
   #setState(state: ClientState): void {
     this.#state = state;
     for (const fn of this.#listeners.state) fn(state);
+  }
+
+  /**
+   * The server could not read the channel's store to resume (Redis away):
+   * nothing is known lost yet, so no gap is reported and the position stays.
+   * The subscribe is sent again with the reconnect backoff until the store
+   * answers; its answer then recovers what was missed, or reports the gap
+   * with its true reason.
+   */
+  #unavailable(sub: Sub): void {
+    sub.unavailable++;
+    this.#timers.clearTimeout(sub.retry);
+    sub.retry = this.#timers.setTimeout(() => {
+      sub.retry = undefined;
+      if (sub.active && this.#isOpen()) this.#sendSubscribe(sub);
+    }, backoffDelay(this.#backoff, sub.unavailable, this.#random));
   }
 
   // ---- frames in ----------------------------------------------------------------
@@ -255,12 +284,16 @@ export class ChannelClient<M extends ChannelMap = ChannelMap> {
     switch (f.ch) {
       case 'subscribed': {
         if (f.members) sub.members = [...f.members];
+        if (f.recovered === false && f.reason === 'unavailable') return this.#unavailable(sub);
+        sub.unavailable = 0;
         const gap = sub.read.subscribed(f.epoch, f.offset, f.recovered, f.reason);
         if (gap) sub.opts.onGap?.(gap);
         sub.opts.onSubscribed?.({ position: { epoch: f.epoch, offset: f.offset }, recovered: f.recovered, members: sub.members });
         return;
       }
       case 'message': {
+        // Waiting to ask again: only what follows on is taken; the rest comes again with the retry's answer.
+        if (sub.unavailable > 0 && !sub.read.follows(f.epoch, f.offset)) return;
         const verdict = sub.read.message(f.epoch, f.offset);
         if (!verdict.deliver) return;
         if (verdict.gap) sub.opts.onGap?.(verdict.gap);
@@ -268,6 +301,7 @@ export class ChannelClient<M extends ChannelMap = ChannelMap> {
         return;
       }
       case 'gap': {
+        if (sub.unavailable > 0) return;
         const gap = sub.read.gap(f.from, f.to, f.reason);
         if (gap) sub.opts.onGap?.(gap);
         return;

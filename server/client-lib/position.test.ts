@@ -35,6 +35,12 @@ describe('a reading position: each offset once, jumps reported as one gap', () =
     expect(early.position).toEqual(at('e2', 3));
   });
 
+  it('tells whether a message follows straight on from the last one delivered', () => {
+    const r = new ReadPosition('c', at('e1', 5));
+    expect([r.follows('e1', 6), r.follows('e1', 7), r.follows('e1', 5), r.follows('e2', 6)]).toEqual([true, false, false, false]);
+    expect(new ReadPosition('c').follows('e1', 1)).toBe(false);
+  });
+
   it("a server's gap frame moves the position unless it is already past the gap's end", () => {
     const r = new ReadPosition('c', at('e1', 5));
     expect(r.gap(at('e1', 5), at('e1', 8), 'too-old')).toEqual({ channel: 'c', from: at('e1', 5), to: at('e1', 8), reason: 'too-old' });

@@ -58,6 +58,11 @@ export class ReadPosition {
     return { channel: this.#channel, from: at, to: now, reason: at.epoch === epoch ? (reason ?? 'skipped') : 'epoch-changed' };
   }
 
+  /** Whether a message at this position comes straight after the last one delivered. */
+  follows(epoch: string, offset: number): boolean {
+    return this.#at !== undefined && this.#at.epoch === epoch && this.#at.offset + 1 === offset;
+  }
+
   message(epoch: string, offset: number): MessageVerdict {
     const at = this.#at;
     this.#at = { epoch, offset };

@@ -52,7 +52,7 @@ export class ChannelClient {
     subscribe(channel, opts) {
         if (this.#subs.has(channel))
             throw clientError('TSWS_ERR_CHANNEL_SUBSCRIBED_TWICE', { channel });
-        const sub = { channel, opts: opts, read: new ReadPosition(channel, opts.since), members: [], active: true };
+        const sub = { channel, opts: opts, read: new ReadPosition(channel, opts.since), members: [], active: true, retry: undefined, unavailable: 0 };
         this.#subs.set(channel, sub);
         if (this.#isOpen())
             this.#sendSubscribe(sub);
@@ -95,8 +95,10 @@ export class ChannelClient {
         for (const p of [...this.#unsent.splice(0), ...this.#inflight.values()])
             p.reject(clientError('TSWS_ERR_CHANNEL_CLOSED', { channel: p.frame.channel }));
         this.#inflight.clear();
-        for (const sub of this.#subs.values())
+        for (const sub of this.#subs.values()) {
             sub.active = false;
+            this.#timers.clearTimeout(sub.retry);
+        }
         this.#subs.clear();
         this.#setState({ state: 'closed', code, reason });
     }
@@ -134,8 +136,12 @@ export class ChannelClient {
     #opened() {
         this.#timers.clearTimeout(this.#timer);
         this.#setState({ state: 'open' });
-        for (const sub of this.#subs.values())
+        for (const sub of this.#subs.values()) {
+            // The reconnect's resubscribe asks again at once: a retry still waiting would ask twice.
+            this.#timers.clearTimeout(sub.retry);
+            sub.retry = undefined;
             this.#sendSubscribe(sub);
+        }
         for (const p of this.#unsent.splice(0))
             this.#sendPublish(p);
     }
@@ -181,6 +187,7 @@ export class ChannelClient {
         if (!sub.active)
             return;
         sub.active = false;
+        this.#timers.clearTimeout(sub.retry);
         this.#subs.delete(sub.channel);
         if (this.#isOpen())
             this.#write({ ch: 'unsubscribe', channel: sub.channel });
@@ -189,6 +196,22 @@ export class ChannelClient {
         this.#state = state;
         for (const fn of this.#listeners.state)
             fn(state);
+    }
+    /**
+     * The server could not read the channel's store to resume (Redis away):
+     * nothing is known lost yet, so no gap is reported and the position stays.
+     * The subscribe is sent again with the reconnect backoff until the store
+     * answers; its answer then recovers what was missed, or reports the gap
+     * with its true reason.
+     */
+    #unavailable(sub) {
+        sub.unavailable++;
+        this.#timers.clearTimeout(sub.retry);
+        sub.retry = this.#timers.setTimeout(() => {
+            sub.retry = undefined;
+            if (sub.active && this.#isOpen())
+                this.#sendSubscribe(sub);
+        }, backoffDelay(this.#backoff, sub.unavailable, this.#random));
     }
     // ---- frames in ----------------------------------------------------------------
     #received(data) {
@@ -234,6 +257,9 @@ export class ChannelClient {
             case 'subscribed': {
                 if (f.members)
                     sub.members = [...f.members];
+                if (f.recovered === false && f.reason === 'unavailable')
+                    return this.#unavailable(sub);
+                sub.unavailable = 0;
                 const gap = sub.read.subscribed(f.epoch, f.offset, f.recovered, f.reason);
                 if (gap)
                     sub.opts.onGap?.(gap);
@@ -241,6 +267,9 @@ export class ChannelClient {
                 return;
             }
             case 'message': {
+                // Waiting to ask again: only what follows on is taken; the rest comes again with the retry's answer.
+                if (sub.unavailable > 0 && !sub.read.follows(f.epoch, f.offset))
+                    return;
                 const verdict = sub.read.message(f.epoch, f.offset);
                 if (!verdict.deliver)
                     return;
@@ -250,6 +279,8 @@ export class ChannelClient {
                 return;
             }
             case 'gap': {
+                if (sub.unavailable > 0)
+                    return;
                 const gap = sub.read.gap(f.from, f.to, f.reason);
                 if (gap)
                     sub.opts.onGap?.(gap);

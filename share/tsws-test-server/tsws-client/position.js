@@ -38,6 +38,10 @@ export class ReadPosition {
             return undefined;
         return { channel: this.#channel, from: at, to: now, reason: at.epoch === epoch ? (reason ?? 'skipped') : 'epoch-changed' };
     }
+    /** Whether a message at this position comes straight after the last one delivered. */
+    follows(epoch, offset) {
+        return this.#at !== undefined && this.#at.epoch === epoch && this.#at.offset + 1 === offset;
+    }
     message(epoch, offset) {
         const at = this.#at;
         this.#at = { epoch, offset };
