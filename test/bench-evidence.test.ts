@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EVIDENCE } from '../bench/lib/evidence.ts';
+import { EVIDENCE, outsideJs, renderHotspots } from '../bench/lib/evidence.ts';
 import { PROFILE_LOADS, summarizeProfiles } from '../bench/lib/profile-load.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -52,6 +52,20 @@ describe('bench evidence', () => {
     expect(both.busySamples).toBe(9);
     expect(both.busyThreads).toBeCloseTo(1.8);
     expect(both.top[0]).toEqual({ fn: 'write', where: 'server/session/connection.ts', share: 6 / 9 });
+  });
+
+  it("gives shares of the server's whole CPU: what V8 sampled as idle while the process used CPU is its own row", () => {
+    const s = { busySamples: 4, busyThreads: 0.25, top: [{ fn: 'write', where: 'server/session/connection.ts', share: 0.5 }], byOrigin: { native: 0.5, gc: 0, tsws: 0.5, plugin: 0, node: 0, deps: 0 } };
+    // /proc says one core: three quarters of it ran outside JS calls.
+    expect(outsideJs(s, 1)).toBeCloseTo(0.75);
+    const md = renderHotspots(s, 1);
+    expect(md).toContain('| 75.0 % | outside JS calls: uWS.js and the kernel in the poll phase');
+    expect(md).toContain('| 12.5 % | `write` | `server/session/connection.ts` |');
+    // No CPU figure, or one below what the samples saw (noise): shares of the samples, said so.
+    for (const cpu of [Number.NaN, 0.2]) {
+      expect(outsideJs(s, cpu)).toBeUndefined();
+      expect(renderHotspots(s, cpu)).toContain('| 50.0 % | `write` |');
+    }
   });
 
   it('links every scenario to a heading of bench/findings.md, and profiles only loads that exist', () => {

@@ -52,7 +52,7 @@ async function heapEvidence(env: BenchEnv, runtime: Runtime, top: number): Promi
 }
 
 const ORIGINS: readonly [Origin, string][] = [
-  ['native', 'native (uWS.js C++, syscalls)'],
+  ['native', 'native inside JS calls (uWS.js send and the like)'],
   ['gc', 'garbage collector'],
   ['tsws', 'tsws (server/)'],
   ['plugin', 'plugins'],
@@ -60,11 +60,43 @@ const ORIGINS: readonly [Origin, string][] = [
   ['deps', 'dependencies'],
 ];
 
-/** The top self-time entries as a markdown table, with the split by origin above it. */
-export function renderHotspots(s: ProfileSummary, top = s.top.length): string {
-  const split = ORIGINS.map(([k, name]) => `${name} ${fmt(s.byOrigin[k] * 100)} %`).join(', ');
-  const rows = s.top.slice(0, top).map((h) => `| ${fmt(h.share * 100, 1)} % | \`${h.fn}\` | ${h.where ? `\`${h.where}\`` : '(V8)'} |`);
-  return [`Self time by origin: ${split}.`, '', '| self time | function | file |', '| --- | --- | --- |', ...rows].join('\n');
+/**
+ * The share of the server's CPU the profile does not see: V8 marks a thread
+ * idle for all of libuv's poll phase, and uWS.js reads, parses and writes its
+ * sockets (with the kernel's syscalls) inside that phase, outside any call
+ * into JS; V8's background threads (concurrent GC, compilers) are never
+ * sampled. /proc's CPU time includes both. Undefined when the CPU was not
+ * measured (or reads below the samples).
+ */
+export function outsideJs(s: ProfileSummary, cpuCores: number): number | undefined {
+  if (!Number.isFinite(cpuCores) || cpuCores <= 0 || cpuCores < s.busyThreads) return undefined;
+  return 1 - s.busyThreads / cpuCores;
+}
+
+/**
+ * The top self-time entries as a markdown table, with the split by origin
+ * above it: shares of the server's whole CPU (from /proc) when it was
+ * measured, the time spent outside JS calls as its own row; else shares of
+ * the samples V8 took outside its idle state.
+ */
+export function renderHotspots(s: ProfileSummary, cpuCores = Number.NaN, top = s.top.length): string {
+  const outside = outsideJs(s, cpuCores);
+  const k = outside === undefined ? 1 : 1 - outside;
+  const split = [
+    ...(outside === undefined ? [] : [`outside JS calls (uWS.js, the kernel, V8's background threads) ${fmt(outside * 100)} %`]),
+    ...ORIGINS.map(([o, name]) => `${name} ${fmt(s.byOrigin[o] * k * 100)} %`),
+  ].join(', ');
+  const head =
+    outside === undefined
+      ? `Share of the samples V8 took outside its idle state, by origin: ${split}.`
+      : `The server used ${fmt(cpuCores, 2)} cores (from /proc, every thread); V8's samples saw ${fmt(s.busyThreads, 2)} of them. The rest is CPU the samples do not see: ` +
+        `libuv's poll phase, where uWS.js's C++ and the kernel serve the sockets outside any call into JS (V8 marks it idle), and V8's background threads (concurrent GC, compilers). ` +
+        `Share of the server's CPU by origin: ${split}.`;
+  const rows = [
+    ...(outside === undefined ? [] : [`| ${fmt(outside * 100, 1)} % | outside JS calls: uWS.js and the kernel in the poll phase, V8's background threads | (not sampled) |`]),
+    ...s.top.slice(0, top).map((h) => `| ${fmt(h.share * k * 100, 1)} % | \`${h.fn}\` | ${h.where ? `\`${h.where}\`` : '(V8)'} |`),
+  ];
+  return [head, '', '| CPU | function | file |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** Profiles every scenario result with a missed target (once per result and runtime). */
@@ -104,7 +136,7 @@ export function renderEvidence(evidence: readonly Evidence[], top: number): stri
     const title = `### ${e.result.title} (${e.result.runtime})`;
     const missed = `Missed: ${e.targets.map((t) => `${t}`).join('; ')}. Where the time goes and what remains to try: [findings.md](findings.md#${e.findings}).`;
     const profile = e.profile
-      ? [`tsws's threads under this scenario's load for a few seconds with \`--cpu-prof\` (\`npm run bench:profile -- ${profileNameOf(e)}\`; ${fmt(e.profile.rate)}/s under the profiler), self time:`, '', renderHotspots(e.profile.summary, top)]
+      ? [`tsws's threads under this scenario's load for a few seconds with \`--cpu-prof\` (\`npm run bench:profile -- ${profileNameOf(e)}\`; ${fmt(e.profile.rate)}/s under the profiler), self time:`, '', renderHotspots(e.profile.summary, e.profile.cpu, top)]
       : e.heap
         ? [
             `Not a CPU figure: what tsws's JS heap holds per idle websocket instead, by constructor (\`bench/idle-heap.ts ${HEAP_CONNECTIONS}\`: tsws in one thread, ` +
@@ -119,7 +151,7 @@ export function renderEvidence(evidence: readonly Evidence[], top: number): stri
     '## Missed targets: where the time goes',
     '',
     'Generated in the same run, after the measurements: each scenario with a missed target replayed against a fresh tsws under `node --cpu-prof`, ' +
-      'its samples counted only while the load ran (the idle memory target: a count of the JS heap tsws holds per connection instead). "native" is time V8 attributes to no JS function: uWS.js\'s C++ and its syscalls, and the native side of each JS→C++ call.',
+      'its samples counted only while the load ran (the idle memory target: a count of the JS heap tsws holds per connection instead). The shares are of the server\'s whole CPU as /proc counts it: V8 marks a thread idle for all of libuv\'s poll phase, where uWS.js\'s C++ and the kernel read, parse and write the sockets outside any call into JS, and never samples its background threads, so that time is its own row; "native inside JS calls" is V8\'s "(program)": the C++ side of calls made from JS (uWS.js\'s send, for one).',
     '',
     ...parts,
   ].join('\n');

@@ -145,6 +145,8 @@ export interface ProfileRun {
   readonly rate: number;
   /** Every thread's samples together (the serving thread or threads, tsx's loader thread, the main thread when workers serve). */
   readonly summary: ProfileSummary;
+  /** The server's CPU over the load (cores, from /proc): what the profile's shares are shares of, idle-marked time included. */
+  readonly cpu: number;
   readonly files: readonly string[];
 }
 
@@ -168,17 +170,20 @@ export async function profileUnder(
   let loadStart = 0;
   let loadEnd = 0;
   let rate = Number.NaN;
+  let cpu = Number.NaN;
   try {
     if (spec.contender === 'tsws-proxy') upstream = await startContender('uws', env, runtime);
     server = await startContender(spec.contender, env, profiled, upstream?.port);
     await sleep(opts.settleMs ?? 500);
     loadStart = monotonicUs();
     if (spec.load === 'wrk') {
-      const { report } = await runWrk(['-t1', '-c100', `-d${opts.seconds}s`, `http://127.0.0.1:${server.port}/index.html`], server.pid);
+      const { report, serverCpu } = await runWrk(['-t1', '-c100', `-d${opts.seconds}s`, `http://127.0.0.1:${server.port}/index.html`], server.pid);
       rate = report.rate;
+      cpu = serverCpu;
     } else {
-      const { report } = await runLoad(env.loadgen, loadgenArgs({ ...spec.load, warmup: 0, duration: opts.seconds }, [server.target]), [server.cpuPids]);
+      const { report, serverCpu } = await runLoad(env.loadgen, loadgenArgs({ ...spec.load, warmup: 0, duration: opts.seconds }, [server.target]), [server.cpuPids]);
       rate = report.servers[0]?.rate ?? Number.NaN;
+      cpu = serverCpu[0] ?? Number.NaN;
     }
     loadEnd = monotonicUs();
   } finally {
@@ -192,5 +197,5 @@ export async function profileUnder(
     const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
     return { profile, fromUs: loadStart - profile.startTime, toUs: loadEnd - profile.startTime };
   });
-  return { rate, summary: summarizeProfiles(threads, env.repo, opts.top), files };
+  return { rate, cpu, summary: summarizeProfiles(threads, env.repo, opts.top), files };
 }
