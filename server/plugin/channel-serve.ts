@@ -94,6 +94,12 @@ export function messageFrame(p: Published): string | undefined {
   return frame;
 }
 
+/** A store failure as its error frame: a cluster whose Redis is away is 'unavailable' (a client tries again), anything else 'failed'. */
+const failureFrame = (err: unknown, channel: string, action: 'subscribe to' | 'publish to', at: { channel?: string; ref?: string }): ServerFrame =>
+  isTswsError(err) && err.code === 'TSWS_ERR_CLUSTER_UNAVAILABLE'
+    ? errorFrame('TSWS_ERR_CHANNEL_UNAVAILABLE', { channel, action }, at)
+    : errorFrame('TSWS_ERR_CHANNEL_FAILED', { channel, action, reason: describeError(err) }, at);
+
 const errorFrame = <K extends ErrorCode>(code: K, params: ErrorParams<K>, at: { channel?: string; ref?: string } = {}): ServerFrame => ({ ch: 'error', ...at, code, message: tswsError(code, params).message });
 
 export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<C>): ChannelFrames<C> {
@@ -198,7 +204,7 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
         if (use.state !== 'pending') return;
         drop(conn, use);
         conn.vhost.log.warn({ err, channel: f.channel }, 'channelFrames: subscribe failed');
-        if (conn.isOpen) send(conn, errorFrame('TSWS_ERR_CHANNEL_FAILED', { channel: f.channel, action: 'subscribe to', reason: describeError(err) }, { channel: f.channel }));
+        if (conn.isOpen) send(conn, failureFrame(err, f.channel, 'subscribe to', { channel: f.channel }));
       });
   }
 
@@ -211,7 +217,7 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
       (pos) => conn.isOpen && send(conn, { ch: 'published', ...at, epoch: pos.epoch, offset: pos.offset }),
       (err: unknown) => {
         conn.vhost.log.warn({ err, channel: f.channel }, 'channelFrames: publish failed');
-        if (conn.isOpen) send(conn, errorFrame('TSWS_ERR_CHANNEL_FAILED', { channel: f.channel, action: 'publish to', reason: describeError(err) }, at));
+        if (conn.isOpen) send(conn, failureFrame(err, f.channel, 'publish to', at));
       },
     );
   }

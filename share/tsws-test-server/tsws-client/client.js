@@ -198,11 +198,11 @@ export class ChannelClient {
             fn(state);
     }
     /**
-     * The server could not read the channel's store to resume (Redis away):
-     * nothing is known lost yet, so no gap is reported and the position stays.
-     * The subscribe is sent again with the reconnect backoff until the store
-     * answers; its answer then recovers what was missed, or reports the gap
-     * with its true reason.
+     * The server could not read the channel's store to resume (Redis away), or
+     * refused the subscribe as unavailable: nothing is known lost yet, so no gap
+     * is reported and the position stays. The subscribe is sent again with the
+     * reconnect backoff until the store answers; its answer then recovers what
+     * was missed, or reports the gap with its true reason.
      */
     #unavailable(sub) {
         sub.unavailable++;
@@ -238,7 +238,11 @@ export class ChannelClient {
                     this.#inflight.delete(f.ref ?? '');
                     return p.reject(err);
                 }
-                const onError = f.channel === undefined ? undefined : this.#subs.get(f.channel)?.opts.onError;
+                const sub = f.channel === undefined ? undefined : this.#subs.get(f.channel);
+                // The store away (Redis) refused the subscribe for now: asked again with backoff, as an 'unavailable' resume.
+                if (sub && f.code === 'TSWS_ERR_CHANNEL_UNAVAILABLE')
+                    this.#unavailable(sub);
+                const onError = sub?.opts.onError;
                 if (onError)
                     return onError(err);
                 for (const fn of this.#listeners.error)
