@@ -116,6 +116,12 @@ describe(`RFC 6455 with ${build.id} on Node ${build.node}`, () => {
     expect(await closeAfter(frame(OP.close, closePayload(4000, 'bye')))).toEqual({ code: 4000, frame: true });
   });
 
+  conforms('a registered close code a peer may send (1012-1014, 3000-3999) is answered with that code', async () => {
+    const codes = [1012, 1013, 1014, 3000, 3999];
+    const got = await Promise.all(codes.map((c) => closeAfter(frame(OP.close, closePayload(c)))));
+    expect(got).toEqual(codes.map((code) => ({ code, frame: true })));
+  });
+
   conforms('invalid UTF-8 in a text message: close 1007', async () => {
     expect(await closeAfter(frame(OP.text, invalidUtf8))).toEqual({ code: 1007, frame: true });
   });

@@ -20,6 +20,9 @@ const SHARED: Readonly<Record<string, string>> = {
   'a close code no endpoint may send (999, 1004, 1005, 1006, 1016, 2999): close 1002': 'answered with an empty close frame (1005)',
   'invalid UTF-8 in a text message: close 1007': 'the TCP connection is dropped without a close frame (1006)',
   'invalid UTF-8 in a close reason: close 1007': 'answered with an empty close frame (1005)',
+  // uWS's parseClosePayload (src/WebSocketProtocol.h) takes only 1000-1011 and 4000-4999 as valid.
+  'a registered close code a peer may send (1012-1014, 3000-3999) is answered with that code':
+    'taken as an invalid close payload: answered with an empty close frame, and reported to the server as 1006',
   'an HTTP/1.0 request is answered': '505 HTTP Version Not Supported',
   'no response header names the transport or its version, only the configured server-string': 'every response also carries "uWebSockets: 20", written by uWS.js after the handler',
   'an absolute-form request target is answered': '505 HTTP Version Not Supported',

@@ -74,6 +74,8 @@ export class ChatSession {
   #restartGap: Gap | undefined;
   /** From a reconnect's open to its resubscribe's `subscribed`: a gap then is the resume's. */
   #resuming = false;
+  /** The code of the subscription's last refusal, until it is subscribed again: a retried refusal is said once. */
+  #subError: string | undefined;
   /** Exiting: the client's own close is no news. */
   #exiting = false;
 
@@ -241,14 +243,22 @@ export class ChatSession {
         if (this.#resuming) this.#fillFromWelcome(gap, undefined);
       },
       // The resubscribe's gap, if any, came before this: later gaps are live ones, not the resume's.
-      onSubscribed: () => void (this.#resuming = false),
+      onSubscribed: () => {
+        this.#resuming = false;
+        this.#subError = undefined;
+      },
       onPresence: (change) => {
         const name = nameOf(change.member.info);
         // Our own comings and goings (a reconnect's old connection leaving) are not news.
         if (name === undefined || name === this.#name) return;
         this.#io.print(eventLine(Date.now(), change.event === 'join' ? `${name} joined ${room}` : `${name} left`));
       },
-      onError: (err) => this.#notice(`${err.message} (${err.code})`),
+      onError: (err) => {
+        // tsws/client asks again while the store is away: said once, not at every retry.
+        if (err.code === this.#subError) return;
+        this.#subError = err.code;
+        this.#notice(`${err.message} (${err.code})`);
+      },
     });
   }
 
