@@ -180,6 +180,19 @@ describe('channelFrames', () => {
     expect(json(c.texts).map((f) => f.ch)).toEqual(['subscribed', 'unsubscribed']);
   });
 
+  it('an unsubscribe while the presence join is on its way leaves no member behind', async () => {
+    const k = await kit();
+    const c = k.connect();
+    joinGate = new Promise((resolve) => (releaseJoin = resolve));
+    c.send(JSON.stringify({ ch: 'subscribe', channel: 'room:p1' }));
+    await k.settle();
+    c.send(JSON.stringify({ ch: 'unsubscribe', channel: 'room:p1' }));
+    releaseJoin();
+    await k.settle();
+    expect(await k.vhost.channels.channel('room:p1', { history: { size: 10 } }).presence.list()).toEqual([]);
+    expect(json(c.texts).map((f) => f.ch)).toEqual(['unsubscribed']);
+  });
+
   it('refuses a name no channel can have in any frame, unsubscribe included, and repeats only its start', async () => {
     const k = await kit();
     const c = k.connect();

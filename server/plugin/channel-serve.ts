@@ -196,13 +196,20 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
     }
   }
 
-  async function subscribed(conn: C, use: Use, sub: ChannelSubscription, presence: boolean): Promise<ServerFrame> {
+  async function subscribed(conn: C, use: Use, sub: ChannelSubscription, presence: boolean): Promise<ServerFrame | undefined> {
     const { channel } = use;
     const r = sub.recovery;
     const base = { ch: 'subscribed', channel: channel.name, epoch: sub.position.epoch, offset: sub.position.offset, ...(r ? { recovered: r.recovered } : {}), ...(r && !r.recovered ? { reason: r.reason } : {}) } as const;
     const info = opts.presenceInfo ? policy(conn, 'presenceInfo', () => opts.presenceInfo?.(conn, channel)) : undefined;
     if (info !== undefined) {
       await channel.presence.join(conn, info);
+      // Unsubscribed while joining: that drop found nothing joined to leave, so leave now (unless a newer
+      // subscribe of the same channel holds the membership: it joins by itself, and leaves when it ends).
+      if (use.state !== 'pending') {
+        const newer = [...(states.get(conn)?.uses.values() ?? [])].some((u) => u !== use && u.state !== 'gone' && u.channel.name === channel.name);
+        if (conn.isOpen && !newer) await channel.presence.leave(conn);
+        return undefined;
+      }
       use.joined = true;
     }
     if (!presence) return base;
