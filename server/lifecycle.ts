@@ -76,7 +76,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // With the watchdog, even one thread serves from a worker: this thread then runs no plugin code and can interrupt it (docs/guides/operating.md, "Watchdog").
     service =
       threads > 1 || watchdogSecs > 0
-        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, logFd, count: threads, watchdogSecs, sharedChannels: threads > 1 && !result.prepared.config.global.cluster }, log)
+        ? await ThreadedService.start({ configDir: opts.configDir, dataDir: opts.dataDir, level, logFd, count: threads, watchdogSecs, sharedChannels: threads > 1 && !result.prepared.config.global.cluster, channelIdleMax: result.prepared.config.global.channelIdleMax }, log)
         : await LocalService.start(result.prepared, log);
   } catch (err) {
     const e = err instanceof TswsError ? err : undefined;

@@ -188,6 +188,7 @@ export class TswsServer {
     const previous = this.#generation;
     const next = buildGeneration(prepared, this.#generationDeps(), previous);
     const g = prepared.config.global;
+    if (this.channels.store instanceof LocalChannelStore) this.channels.store.idleMax = g.channelIdleMax;
     const policy = this.#listen;
     // A UNIX socket has one listener: the lead thread's.
     const plans = planListeners(next.vhosts).filter((p) => !p.address.unixSocket || policy.mode !== 'join');

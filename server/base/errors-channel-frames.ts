@@ -21,6 +21,10 @@ export const CHANNEL_FRAME_ERRORS = {
   TSWS_ERR_CHANNEL_FAILED: error<On & { action: 'subscribe to' | 'publish to'; reason: string }>(
     (p) => `could not ${p.action} channel "${p.channel}": ${p.reason}`,
     'The channel\'s store failed (in a cluster: Redis away?); see the server\'s log. tsws/client resubscribes after a reconnect; a publish can be tried again.'),
+  TSWS_ERR_CHANNEL_FRAMES_UNREAD: error<{ protocol: string; frames: number; bytes: number }>(
+    (p) => `protocol "${p.protocol}": channelFrames holds ${p.frames} frames (${p.bytes} bytes) the client has not read, past the protocol's inbox bound`,
+    'A client that sends channel frames and does not read the answers is closed (1008 "slow consumer"), as a reader behind on its publications is; raise the protocol\'s inbox limits if it is legitimate.',
+    { closeCode: 1008 }),
 
   // ---- raised by tsws/client itself -----------------------------------------
   TSWS_ERR_CHANNEL_NO_WEBSOCKET: error<Record<string, never>>(

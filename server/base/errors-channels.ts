@@ -6,7 +6,7 @@ type On = { vhost: string; protocol: string };
 export const CHANNEL_ERRORS = {
   TSWS_ERR_CHANNEL_NAME: error<On & { name: string; reason: string }>(
     (p) => `vhost.channels.channel(${JSON.stringify(p.name.slice(0, 40))}) on vhost "${p.vhost}", protocol "${p.protocol}": ${p.reason}`,
-    'Give a channel name of 1 to 200 characters.'),
+    'Give a channel name of 1 to 200 characters, with no control characters (C0, DEL, C1) and no lone surrogates.'),
   TSWS_ERR_CHANNEL_OPTIONS: error<On & { name: string; reason: string }>(
     (p) => `channel "${p.name}" on vhost "${p.vhost}", protocol "${p.protocol}": ${p.reason}`,
     'history.size is an integer from 0 to 1000000, history.ttlSecs an integer of 0 or more; every channel() call for one name must give the same options (the first call decides).'),

@@ -74,15 +74,37 @@ describe('channels alone (the local store) in the protocol kit', () => {
     expect(() => kit.vhost.channels.channel('a\nb')).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_NAME' }));
     expect(() => kit.vhost.channels.channel('t', { history: { size: 0, ttlSecs: 5 } })).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_OPTIONS' }));
   });
+
+  it('refuses names holding DEL, a C1 control or a lone surrogate, and repeats only the start of a long name in the error', () => {
+    const channels = testChannels();
+    for (const name of ['a\u007fb', 'a\u0085b', 'a\u009fb', 'a\ud800b', 'a\udc00', '\ud83d']) {
+      expect(() => channels.channel(name), JSON.stringify(name)).toThrow(expect.objectContaining({ code: 'TSWS_ERR_CHANNEL_NAME' }));
+    }
+    expect(channels.channel('emoji \ud83d\ude00 ok').name).toBe('emoji \ud83d\ude00 ok');
+    let err: unknown;
+    try {
+      channels.channel('y'.repeat(30_000));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'TSWS_ERR_CHANNEL_NAME' });
+    expect((err as Error).message.length).toBeLessThan(400);
+  });
 });
+
+function testChannels(): VhostChannels {
+  return new VhostChannels({ store: new LocalChannelStore({ holder: 'local' }), stats: newChannelStats() }, 'v', 'p');
+}
 
 it('scopes names to vhost and protocol, as topics are: one store, separate channels', async () => {
   const service = { store: new LocalChannelStore({ holder: 'local' }), stats: newChannelStats() };
   const [a, b, c] = [new VhostChannels(service, 'a', 'p'), new VhostChannels(service, 'b', 'p'), new VhostChannels(service, 'a', 'q')];
-  expect((await a.channel('x').publish('one')).offset).toBe(1);
-  expect((await b.channel('x').position()).offset).toBe(0);
-  expect((await c.channel('x').position()).offset).toBe(0);
-  expect((await new VhostChannels(service, 'a', 'p').channel('x').position()).offset).toBe(1);
+  // With history: a channel that keeps nothing and has no reader is freed at once (local-store.ts).
+  const history = { size: 10 };
+  expect((await a.channel('x', { history }).publish('one')).offset).toBe(1);
+  expect((await b.channel('x', { history }).position()).offset).toBe(0);
+  expect((await c.channel('x', { history }).position()).offset).toBe(0);
+  expect((await new VhostChannels(service, 'a', 'p').channel('x', { history }).position()).offset).toBe(1);
   expect(service.stats.published).toBe(1);
 });
 

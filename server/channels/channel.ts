@@ -15,6 +15,10 @@ type Subscriber = ChannelConn & TopicSubscriber;
 /** What a channel tells its vhost's channel set: which connections it holds, to let go when they close. */
 export interface ChannelOwner {
   touched(conn: ChannelConn, channel: ChannelImpl): void;
+  /** The connection neither subscribes nor is a member here any more. */
+  untouched(conn: ChannelConn, channel: ChannelImpl): void;
+  /** Nothing of this thread uses the channel now (no subscription, member or watch): the owner may forget it. */
+  idle(channel: ChannelImpl): void;
 }
 
 interface Sub {
@@ -122,7 +126,20 @@ export class ChannelImpl implements Channel {
 
   unsubscribe(conn: ChannelConn): void {
     const sub = this.#subs.get(conn.id);
-    if (sub) this.#drop(sub);
+    if (!sub) return;
+    this.#drop(sub);
+    this.let(conn);
+  }
+
+  /** No subscription and no membership of `conn` is left: its owner lets go of it, and of the channel once nothing uses it. */
+  let(conn: ChannelConn): void {
+    if (this.#subs.has(conn.id) || (this.presence as Presence).holds(conn)) return;
+    this.#d.owner.untouched(conn, this);
+    if (this.isIdle()) this.#d.owner.idle(this);
+  }
+
+  isIdle(): boolean {
+    return this.#subs.size === 0 && (this.presence as Presence).idle();
   }
 
   /** The connection closed: it leaves the subscription and the presence set. */
@@ -241,9 +258,19 @@ class Presence implements ChannelPresence {
   }
 
   async closed(conn: ChannelConn, always = false): Promise<void> {
-    if (this.#joined.delete(conn.id)) this.#d.stats.members--;
-    else if (!always) return;
+    if (this.#joined.delete(conn.id)) {
+      this.#d.stats.members--;
+      this.#channel.let(conn);
+    } else if (!always) return;
     await this.#d.store.leave(this.#channel.stored, String(conn.id));
+  }
+
+  holds(conn: ChannelConn): boolean {
+    return this.#joined.has(conn.id);
+  }
+
+  idle(): boolean {
+    return this.#joined.size === 0 && this.#watches.size === 0;
   }
 
   list(): Promise<PresenceMember[]> {
@@ -254,7 +281,7 @@ class Presence implements ChannelPresence {
     const stop = this.#d.store.onPresence(this.#channel.stored, fn);
     const off = () => {
       stop();
-      this.#watches.delete(off);
+      if (this.#watches.delete(off) && this.#channel.isIdle()) this.#d.owner.idle(this.#channel);
     };
     this.#watches.add(off);
     return off;

@@ -5,6 +5,7 @@ import { ChannelImpl } from './channel.ts';
 import { checkName, checkOptions, type Where } from './positions.ts';
 import type { ChannelStore } from './store.ts';
 import { tswsError } from '../base/errors.ts';
+import { DEFAULT_IDLE_MAX } from './idle-channels.ts';
 
 /**
  * One per serving thread (TswsServer): the store it chose from the
@@ -22,6 +23,13 @@ export interface ChannelService {
  * enabling one protocol never share a channel. The first channel() call for
  * a name decides its options on this host; a reload's new host decides
  * again (a plugin may change its history bounds with a reload).
+ *
+ * A channel is forgotten here once nothing of this thread uses it (its last
+ * subscription, member or watch gone), and channels never used that way
+ * (publish, history, position only) are let go oldest first past
+ * DEFAULT_IDLE_MAX: otherwise every name a client had the plugin look up
+ * would stay. A forgotten name decides its options again; its state is the
+ * store's, which frees it by its own rule (local-store.ts).
  */
 export class VhostChannels implements Channels {
   readonly #service: ChannelService;
@@ -45,13 +53,35 @@ export class VhostChannels implements Channels {
       }
       return known.channel;
     }
-    const stored = { key: `${this.#where.vhost}/${this.#where.protocol}/${name}`, historySize: size, historyTtlMs: ttlMs };
+    const scope = `${this.#where.vhost}/${this.#where.protocol}`;
+    const stored = { key: `${scope}/${name}`, scope, historySize: size, historyTtlMs: ttlMs };
     const channel = new ChannelImpl(name, stored, { store: this.#service.store, stats: this.#service.stats, where: this.#where, owner: this });
     this.#channels.set(name, { channel, size, ttlMs });
+    if (this.#channels.size > DEFAULT_IDLE_MAX) this.#trim();
     return channel;
   }
 
+  /** Lets go of the oldest idle channels; one in use goes to the back (looked at once per pass). */
+  #trim(): void {
+    for (let looked = 0; looked < 16 && this.#channels.size > DEFAULT_IDLE_MAX; looked++) {
+      const [name, entry] = this.#channels.entries().next().value as [string, { channel: ChannelImpl; size: number; ttlMs: number }];
+      this.#channels.delete(name);
+      if (!entry.channel.isIdle()) this.#channels.set(name, entry);
+    }
+  }
+
+  idle(channel: ChannelImpl): void {
+    if (this.#channels.get(channel.name)?.channel === channel) this.#channels.delete(channel.name);
+  }
+
+  untouched(conn: ChannelConn, channel: ChannelImpl): void {
+    const set = this.#held.get(conn.id);
+    if (set?.delete(channel) && set.size === 0) this.#held.delete(conn.id);
+  }
+
   touched(conn: ChannelConn, channel: ChannelImpl): void {
+    // A channel forgotten while a plugin kept its object, used again: known again (unless the name was taken since).
+    if (!this.#channels.has(channel.name)) this.#channels.set(channel.name, { channel, size: channel.stored.historySize, ttlMs: channel.stored.historyTtlMs });
     let set = this.#held.get(conn.id);
     if (!set) this.#held.set(conn.id, (set = new Set()));
     set.add(channel);

@@ -3,8 +3,15 @@ import crypto from 'node:crypto';
 import type { ChannelHistory, ChannelMessage, ChannelPosition, PresenceEvent, PresenceMember } from '../plugin/api-channels.ts';
 import type { ChannelStore, StoredChannel } from './store.ts';
 import { recoveryOf } from './positions.ts';
+import { DEFAULT_IDLE_MAX, IdleChannels } from './idle-channels.ts';
 
 interface State {
+  /** The store's epoch when this state was made: a channel freed after publications is made again in a later one, so no offset repeats. */
+  readonly epoch: string;
+  /** As last used: its history bounds, for aging it while idle. */
+  channel: StoredChannel;
+  /** Followers of this store (this thread's subscriptions, or count-threads' workers'). */
+  followers: number;
   last: number;
   /** Kept messages, oldest first, from index `head` (shifting a long array costs; compacted now and then). */
   kept: ChannelMessage[];
@@ -18,6 +25,8 @@ export interface LocalStoreOptions {
   readonly holder: string;
   /** Wall-clock milliseconds: message times and the age bound (tsws/testing passes its manual clock). */
   readonly now?: () => number;
+  /** Idle channels with history kept per scope, least recently used freed first (config `channel-idle-max`). */
+  readonly idleMax?: number;
   /**
    * Every publication and presence change of every channel, synchronously in
    * the order they happen: how count-threads' main thread forwards them to
@@ -37,18 +46,42 @@ export interface LocalStoreOptions {
  * mean something else now. The age bound is applied whenever a channel is
  * read or written (lazily: an idle channel holds its last messages until then,
  * bounded by its size anyway).
+ *
+ * Forgetting, as Centrifugo does: a channel nobody follows and nobody is a
+ * member of is freed as soon as it keeps no message (no history, or all of
+ * it expired), and idle channels that still keep some are bounded per scope
+ * (idleMax, least recently used freed first). Otherwise every name a client
+ * made the server touch would stay for the life of the process. A channel
+ * made again after publications takes a new epoch (#free): a reader resuming
+ * from before is told 'epoch-changed', never handed offsets that mean
+ * something else now.
  */
 export class LocalChannelStore implements ChannelStore {
   readonly epoch = crypto.randomBytes(9).toString('base64url');
   readonly #o: LocalStoreOptions;
   readonly #now: () => number;
   readonly #channels = new Map<string, State>();
+  readonly #idle: IdleChannels<string>;
+  /** The epoch new states take: moves on whenever a channel that had publications is freed (see #free). */
+  #current = this.epoch;
+  #losses = 0;
   readonly #followers = new Map<string, Set<(m: ChannelMessage) => void>>();
   readonly #watchers = new Map<string, Set<(e: PresenceEvent) => void>>();
 
   constructor(o: LocalStoreOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
+    this.#idle = new IdleChannels(o.idleMax ?? DEFAULT_IDLE_MAX);
+  }
+
+  /** The idle bound, set again by every reload (config channel-idle-max). */
+  set idleMax(max: number) {
+    this.#idle.max = max;
+  }
+
+  /** Channels held now (for tests and figures). */
+  get size(): number {
+    return this.#channels.size;
   }
 
   async publish(channel: StoredChannel, data: Buffer | string, isBinary: boolean): Promise<ChannelMessage> {
@@ -58,7 +91,7 @@ export class LocalChannelStore implements ChannelStore {
   /** publish without the promise: the main thread answers a worker from here. */
   publishNow(channel: StoredChannel, data: Buffer | string, isBinary: boolean): ChannelMessage {
     const s = this.#state(channel);
-    const message: ChannelMessage = { channel: channel.key, epoch: this.epoch, offset: ++s.last, data, isBinary, time: this.#now() };
+    const message: ChannelMessage = { channel: channel.key, epoch: s.epoch, offset: ++s.last, data, isBinary, time: this.#now() };
     if (channel.historySize > 0) {
       s.kept.push(message);
       while (s.kept.length - s.head > channel.historySize) s.head++;
@@ -67,11 +100,14 @@ export class LocalChannelStore implements ChannelStore {
     const followers = this.#followers.get(channel.key);
     if (followers) for (const f of followers) f(message);
     this.#o.sink?.publication(channel.key, message);
+    this.#settle(s);
     return message;
   }
 
   async position(channel: StoredChannel): Promise<ChannelPosition> {
-    return { epoch: this.epoch, offset: this.#state(channel).last };
+    const s = this.#state(channel);
+    this.#settle(s);
+    return { epoch: s.epoch, offset: s.last };
   }
 
   async read(channel: StoredChannel, since: ChannelPosition | undefined, limit: number): Promise<ChannelHistory> {
@@ -81,9 +117,10 @@ export class LocalChannelStore implements ChannelStore {
   readNow(channel: StoredChannel, since: ChannelPosition | undefined, limit: number): ChannelHistory {
     const s = this.#state(channel);
     this.#age(channel, s);
-    const position = { epoch: this.epoch, offset: s.last };
+    this.#settle(s);
+    const position = { epoch: s.epoch, offset: s.last };
     const first = s.kept[s.head]?.offset;
-    const recovery = since && recoveryOf(since, this.epoch, s.last, first);
+    const recovery = since && recoveryOf(since, s.epoch, s.last, first);
     if (recovery?.recovered === false && recovery.reason === 'epoch-changed') return { messages: [], position, recovery };
     const after = since?.offset ?? 0;
     const from = first === undefined ? s.kept.length : s.head + Math.max(0, after + 1 - first);
@@ -91,7 +128,19 @@ export class LocalChannelStore implements ChannelStore {
   }
 
   follow(channel: StoredChannel, deliver: (message: ChannelMessage) => void): () => void {
-    return subscribeTo(this.#followers, channel.key, deliver);
+    // The state is made now, so its epoch holds for as long as anyone follows.
+    const s = this.#state(channel);
+    s.followers++;
+    this.#idle.remove(channel.scope, channel.key);
+    const stop = subscribeTo(this.#followers, channel.key, deliver);
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      stop();
+      s.followers--;
+      if (this.#channels.get(channel.key) === s) this.#settle(s);
+    };
   }
 
   async join(channel: StoredChannel, holderLocalId: string, info: unknown): Promise<PresenceMember> {
@@ -102,6 +151,7 @@ export class LocalChannelStore implements ChannelStore {
   joinAs(channel: StoredChannel, holder: string, localId: string, info: unknown): PresenceMember {
     const member: PresenceMember = { id: `${holder}/${localId}`, info, holder };
     this.#state(channel).members.set(member.id, member);
+    this.#idle.remove(channel.scope, channel.key);
     this.#emit(channel.key, { type: 'join', member });
     return member;
   }
@@ -111,11 +161,12 @@ export class LocalChannelStore implements ChannelStore {
   }
 
   leaveAs(key: string, memberId: string): void {
-    const members = this.#channels.get(key)?.members;
-    const member = members?.get(memberId);
-    if (!member) return;
-    members?.delete(memberId);
+    const s = this.#channels.get(key);
+    const member = s?.members.get(memberId);
+    if (!s || !member) return;
+    s.members.delete(memberId);
     this.#emit(key, { type: 'leave', member });
+    this.#settle(s);
   }
 
   /** Every member `holder` held leaves now (its thread died): the others are told at once. */
@@ -150,8 +201,37 @@ export class LocalChannelStore implements ChannelStore {
 
   #state(channel: StoredChannel): State {
     let s = this.#channels.get(channel.key);
-    if (!s) this.#channels.set(channel.key, (s = { last: 0, kept: [], head: 0, members: new Map() }));
+    if (!s) this.#channels.set(channel.key, (s = { epoch: this.#current, channel, followers: 0, last: 0, kept: [], head: 0, members: new Map() }));
+    else s.channel = channel;
     return s;
+  }
+
+  /** After a use: a channel in use stays; an idle one is freed when it keeps nothing, else kept under the idle bound. */
+  #settle(s: State): void {
+    const { key, scope } = s.channel;
+    if (s.followers > 0 || s.members.size > 0) return this.#idle.remove(scope, key);
+    this.#age(s.channel, s);
+    if (s.kept.length - s.head === 0) {
+      this.#idle.remove(scope, key);
+      return this.#free(s);
+    }
+    for (const evicted of this.#idle.touch(scope, key, key)) {
+      const e = this.#channels.get(evicted);
+      if (e) this.#free(e);
+    }
+  }
+
+  /**
+   * Forgets a channel. One that never had a publication loses nothing: made
+   * again, it takes the same epoch and a reader at offset 0 resumes as if it
+   * had stayed. One that had some moves the store's epoch on for every state
+   * made from now on, so its offsets are never given again under its epoch
+   * and a reader of it is told 'epoch-changed' (one counter, not a record
+   * per freed name, which would be the leak again).
+   */
+  #free(s: State): void {
+    this.#channels.delete(s.channel.key);
+    if (s.last > 0 && s.epoch === this.#current) this.#current = `${this.epoch}.${(++this.#losses).toString(36)}`;
   }
 
   /** Drops what is past the age bound, and compacts the array once half of it is dropped. */

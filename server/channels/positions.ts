@@ -1,9 +1,7 @@
 /** @module What every store computes the same way: the recovery verdict for a position, and the checks on names, options and positions. */
 import { tswsError } from '../base/errors.ts';
 import type { ChannelOptions, ChannelPosition, ChannelRecovery } from '../plugin/api-channels.ts';
-
-/** Longest channel name, in UTF-16 code units: names become Redis keys and log fields. */
-export const MAX_NAME = 200;
+import { echoedName, nameProblem } from '../plugin/channel-names.ts';
 /** Largest history a channel may keep: a bound the operator can reason about, per channel. */
 export const MAX_HISTORY = 1_000_000;
 
@@ -28,11 +26,11 @@ export interface Where {
 }
 
 export function checkName(where: Where, name: unknown): string {
-  const fail = (reason: string) => tswsError('TSWS_ERR_CHANNEL_NAME', { ...where, name: String(name), reason });
+  // The error repeats only the start of the name: it goes to logs and, through channelFrames, back to the client.
+  const fail = (reason: string) => tswsError('TSWS_ERR_CHANNEL_NAME', { ...where, name: echoedName(String(name)), reason });
   if (typeof name !== 'string') throw fail(`the name is ${typeof name}, not a string`);
-  if (name.length === 0) throw fail('the name is empty');
-  if (name.length > MAX_NAME) throw fail(`the name is ${name.length} characters long, more than ${MAX_NAME}`);
-  if (/[\u0000-\u001f]/.test(name)) throw fail('the name holds a control character');
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw fail(problem);
   return name;
 }
 

@@ -7,6 +7,8 @@ import type { ChannelHistory, ChannelMessage, ChannelPosition, PresenceEvent, Pr
 /** A channel as the store knows it: its key is already scoped to vhost and protocol. */
 export interface StoredChannel {
   readonly key: string;
+  /** "<vhost>/<protocol>": the scope whose idle channels are bounded together (idle-channels.ts). */
+  readonly scope: string;
   /** 0: keep none. */
   readonly historySize: number;
   /** 0: no age bound. */

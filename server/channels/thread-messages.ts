@@ -9,7 +9,10 @@ export type ChannelRequest =
   | { readonly t: 'read'; readonly id: number; readonly channel: StoredChannel; readonly since: ChannelPosition | undefined; readonly limit: number }
   | { readonly t: 'join'; readonly id: number; readonly channel: StoredChannel; readonly localId: string; readonly info: unknown }
   | { readonly t: 'leave'; readonly id: number; readonly channel: StoredChannel; readonly localId: string }
-  | { readonly t: 'members'; readonly id: number; readonly channel: StoredChannel };
+  | { readonly t: 'members'; readonly id: number; readonly channel: StoredChannel }
+  /** This thread follows the channel now (its first subscriber), or no longer: the main thread frees no channel a thread follows. */
+  | { readonly t: 'follow'; readonly id: number; readonly channel: StoredChannel }
+  | { readonly t: 'unfollow'; readonly id: number; readonly channel: StoredChannel };
 
 /** A publication between threads: bytes travel as a Uint8Array of just their own (a Buffer's pool would be cloned whole). */
 export type WireMessage = Omit<ChannelMessage, 'data'> & { readonly data: Uint8Array | string };

@@ -45,7 +45,13 @@ export class ThreadChannelStore implements ChannelStore {
   }
 
   follow(channel: StoredChannel, deliver: (message: ChannelMessage) => void): () => void {
-    return subscribeTo(this.#followers, channel.key, deliver);
+    // Told before any read that follows it (one port, FIFO): the main thread keeps the channel, and its epoch, meanwhile.
+    if (!this.#followers.has(channel.key)) this.#tell({ t: 'follow', channel });
+    const stop = subscribeTo(this.#followers, channel.key, deliver);
+    return () => {
+      stop();
+      if (!this.#followers.has(channel.key)) this.#tell({ t: 'unfollow', channel });
+    };
   }
 
   join(channel: StoredChannel, holderLocalId: string, info: unknown): Promise<PresenceMember> {
@@ -71,6 +77,11 @@ export class ThreadChannelStore implements ChannelStore {
     for (const w of this.#waiting.values()) w.reject(tswsError('TSWS_ERR_CHANNEL_THREADS', { op: w.op, reason: 'this thread is stopping' }));
     this.#waiting.clear();
     this.#port.close();
+  }
+
+  /** A request whose answer nobody waits for (a stopping thread's follows end with it). */
+  #tell(request: Ask): void {
+    if (!this.#closed) this.#ask(request).catch(() => undefined);
   }
 
   #ask(request: Ask): Promise<unknown> {

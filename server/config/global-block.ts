@@ -14,6 +14,7 @@ export function buildGlobal(written: ReadonlyMap<string, Written>, ctx: ReadCont
     serverString: v['server-string'],
     pluginDirs: [...new Set([path.resolve(shippedPluginDir), ...v['plugin-dir']])],
     countThreads: v['count-threads'],
+    channelIdleMax: v['channel-idle-max'],
     wsPingPongSecs: v['ws-pingpong-secs'],
     wsMessageTimeoutSecs: v['ws-message-timeout-secs'],
     wsMaxMessageSize: v['ws-max-message-size'],

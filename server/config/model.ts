@@ -34,6 +34,8 @@ export interface GlobalConfig {
   readonly pluginDirs: readonly string[];
   /** Worker threads serving the listeners. lwsws: "count-threads". */
   readonly countThreads: number;
+  /** Idle channels with history kept per vhost and protocol (least recently used freed first). tsws: "channel-idle-max". */
+  readonly channelIdleMax: number;
   /** Ping idle websockets after this many seconds and close silent ones; 0 disables. lwsws: "ws-pingpong-secs". */
   readonly wsPingPongSecs: number;
   /** A websocket silent (no whole message, no pong) this long is pinged, and cut after as long again; 0 disables. tsws: "ws-message-timeout-secs". */

@@ -15,6 +15,7 @@ const FIELD: Record<string, Record<string, (c: ServerConfig) => unknown>> = {
     'server-string': (c) => c.global.serverString,
     'plugin-dir': (c) => c.global.pluginDirs.slice(1),
     'count-threads': (c) => c.global.countThreads,
+    'channel-idle-max': (c) => c.global.channelIdleMax,
     'ws-pingpong-secs': (c) => c.global.wsPingPongSecs,
     'ws-message-timeout-secs': (c) => c.global.wsMessageTimeoutSecs,
     'ws-max-message-size': (c) => c.global.wsMaxMessageSize,

@@ -48,6 +48,11 @@ export const GLOBAL_KEYS = {
     why: 'one uWS.js loop fills a core before it runs out of connections: add threads for cores, not for clients',
     doc: 'Worker threads serving every listener together (SO_REUSEPORT), each with its own plugins; broadcasts reach all of them. See "Threads" in docs/guides/operating.md.',
   }),
+  'channel-idle-max': key(int(0, 100_000_000), {
+    default: 10_000,
+    why: 'a channel nobody follows or is in costs its kept history; clients can name any number of them',
+    doc: 'Idle channels (no subscriber, no presence member) that still keep history, per vhost and protocol, in this process or count-threads\' main thread; past it the least recently used is freed with its history, and a reader resuming from it is told "epoch-changed". Idle channels keeping nothing are freed at once. 0 keeps no idle history. Not used in a cluster (Redis holds the history). See docs/reference/channels.md.',
+  }),
   'ws-pingpong-secs': key(pingSecs, {
     default: 0,
     shown: '0 (off)',

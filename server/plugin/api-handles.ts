@@ -10,6 +10,13 @@ import type { ClusterView } from './api-cluster.ts';
 import type { Authenticated, HeaderInput, HttpRequestInfo, PeerRequest, Published } from './api-request.ts';
 import type { ServerView } from './api-server.ts';
 
+/** A protocol's slow-consumer bound on each connection (ProtocolVhost.inbox). */
+export interface InboxBound {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  readonly onOverflow: 'close' | 'drop-oldest';
+}
+
 /*
  * The type parameters, everywhere in the same order: V the protocol's state
  * on a vhost (what its init returned), S a websocket connection's session, H
@@ -33,6 +40,12 @@ export interface ProtocolVhost<V = unknown, S = unknown, P = unknown> {
    */
   readonly plugin: P;
   readonly log: Logger;
+  /**
+   * The protocol's slow-consumer bound (its `inbox`, or the defaults): what a
+   * connection may fall behind before it is closed 1008. Helpers that queue
+   * on a connection's behalf (channelFrames) hold themselves to it too.
+   */
+  readonly inbox: InboxBound;
   readonly connectionCount: number;
   connections(): IterableIterator<Conn<V, S, P>>;
   /** lws_callback_on_writable_all_protocol_vhost: a writable for every connection. */

@@ -20,7 +20,7 @@ export type { ClientFrame, ServerFrame } from './channel-frames.ts';
 export type { ClusterView, Presence, PresenceEntry, PresenceOptions, SharedLog, SharedLogEntry, SharedLogOptions } from './api-cluster.ts';
 export type { AccessVerdict, Accepted, Authenticated, FilterVerdict, Fragment, HeaderInput, HttpRequestInfo, PeerRequest, Published, Refusal, UpgradeAccept, Verdict } from './api-request.ts';
 export type { NoOptions, OptionSpec, OptionSpecs, OptionValues, ProtocolCheckSite, ProtocolSettings, WsCompression } from './api-options.ts';
-export type { ClientConn, Conn, HttpTxn, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
+export type { ClientConn, Conn, HttpTxn, InboxBound, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
 export type {
   DefineProtocol, DefinedProtocol, HttpEvents, HttpObject, HttpPart, HttpTable, Plugin, PluginVhost, PluginVhostInit,
   Protocol, WebsocketPart, WsEvents, WsObject, WsTable,

@@ -5,6 +5,7 @@
  */
 import type { ChannelPosition } from './api-channels.ts';
 import type { ClientFrame } from './channel-frames.ts';
+import { echoedName, nameProblem } from './channel-names.ts';
 
 export type FrameRead = { readonly frame: ClientFrame } | { readonly bad: string; readonly channel?: string; readonly ref?: string } | undefined;
 
@@ -33,6 +34,12 @@ export function readClientFrame(data: Buffer | string): FrameRead {
   const f = value as Obj;
   const channel = typeof f.channel === 'string' && f.channel !== '' ? f.channel : undefined;
   const ref = typeof f.ref === 'string' && f.ref.length <= MAX_REF ? f.ref : undefined;
+  // A name no channel can have is refused here, whatever the frame (unsubscribe too): nothing is looked up, and
+  // the answer repeats only its start, so a client cannot make the server hold and send its megabytes back.
+  const problem = channel === undefined ? undefined : nameProblem(channel);
+  if (channel !== undefined && problem !== undefined && (f.ch === 'subscribe' || f.ch === 'unsubscribe' || f.ch === 'publish')) {
+    return { bad: `"channel" ${JSON.stringify(echoedName(channel))}: ${problem}`, channel: echoedName(channel), ...(ref ? { ref } : {}) };
+  }
   switch (f.ch) {
     case 'subscribe': {
       if (channel === undefined) return { bad: 'subscribe needs a "channel" (a non-empty string)' };

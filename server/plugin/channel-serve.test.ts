@@ -11,10 +11,24 @@ const closeGate = () => {
   gate = new Promise((resolve) => (release = resolve));
 };
 
+/** A presence join that completes only when the test says (a Redis or threads store answers later). */
+let releaseJoin: () => void = () => undefined;
+let joinGate: Promise<void> = Promise.resolve();
+
 function gated(real: Channel): Channel {
   return {
     name: real.name,
-    presence: real.presence,
+    presence: {
+      ...real.presence,
+      join: async (conn, info) => {
+        const member = await real.presence.join(conn, info);
+        await joinGate;
+        return member;
+      },
+      leave: (conn) => real.presence.leave(conn),
+      list: () => real.presence.list(),
+      onChange: (fn) => real.presence.onChange(fn),
+    },
     publish: (data, isBinary) => real.publish(data, isBinary),
     position: () => real.position(),
     history: (opts) => real.history(opts),
@@ -33,6 +47,8 @@ const frames = channelFrames({
     return name.startsWith('room:') ? gated(conn.vhost.channels.channel(name, { history: { size: 10 } })) : undefined;
   },
   mayPublish: (_conn, _channel, data) => data !== 'forbidden',
+  // "room:p*" rooms join their presence on subscribe.
+  presenceInfo: (conn, channel) => (channel.name.startsWith('room:p') ? { conn: conn.id } : undefined),
 });
 
 const plugin = definePlugin({
@@ -41,6 +57,8 @@ const plugin = definePlugin({
   protocols: (protocol) => [
     protocol({
       name: 'frames',
+      // Small, so that a client that does not read its answers passes it in a few frames.
+      inbox: { maxMessages: 20, maxBytes: 64 * 1024 },
       websocket: {
         session: () => ({ own: [] as string[] }),
         receive(conn, data, isBinary) {
@@ -63,6 +81,8 @@ const plugin = definePlugin({
 
 const kits: ProtocolKit[] = [];
 afterEach(async () => {
+  releaseJoin();
+  joinGate = Promise.resolve();
   release();
   gate = Promise.resolve();
   for (const k of kits.splice(0)) await k.stop();
@@ -158,5 +178,50 @@ describe('channelFrames', () => {
     await room.publish('"two"');
     await k.settle();
     expect(json(c.texts).map((f) => f.ch)).toEqual(['subscribed', 'unsubscribed']);
+  });
+
+  it('an unsubscribe while the presence join is on its way leaves no member behind', async () => {
+    const k = await kit();
+    const c = k.connect();
+    joinGate = new Promise((resolve) => (releaseJoin = resolve));
+    c.send(JSON.stringify({ ch: 'subscribe', channel: 'room:p1' }));
+    await k.settle();
+    c.send(JSON.stringify({ ch: 'unsubscribe', channel: 'room:p1' }));
+    releaseJoin();
+    await k.settle();
+    expect(await k.vhost.channels.channel('room:p1', { history: { size: 10 } }).presence.list()).toEqual([]);
+    expect(json(c.texts).map((f) => f.ch)).toEqual(['unsubscribed']);
+  });
+
+  it('refuses a name no channel can have in any frame, unsubscribe included, and repeats only its start', async () => {
+    const k = await kit();
+    const c = k.connect();
+    const long = 'room:' + 'x'.repeat(30_000);
+    for (const ch of ['unsubscribe', 'subscribe', 'publish']) c.send(JSON.stringify({ ch, channel: long, data: 1, ref: 'r' }));
+    c.send(JSON.stringify({ ch: 'unsubscribe', channel: 'room:\u0085' }));
+    await k.settle();
+    const got = json(c.texts);
+    expect(got.map((f) => [f.ch, f.code])).toEqual(Array(4).fill(['error', 'TSWS_ERR_CHANNEL_FRAME']));
+    for (const t of c.texts) expect(t.length).toBeLessThan(400);
+    expect(got[2]).toMatchObject({ ref: 'r' });
+  });
+
+  it('closes a connection that sends frames and does not read the answers, once they pass its inbox bound (1008 "slow consumer")', async () => {
+    const k = await kit();
+    const c = k.connect();
+    c.hold();
+    // Past the framework's write threshold first (the socket holds unsent bytes), then past 20 frames kept.
+    for (let i = 0; i < 400 && c.isOpen; i++) c.send(JSON.stringify({ ch: 'unsubscribe', channel: `room:${'u'.repeat(190)}${i}` }));
+    expect(c.closed).toMatchObject({ code: 1008, reason: 'slow consumer', by: 'server' });
+    expect(c.errors.map((e) => e.code)).toEqual(['TSWS_ERR_CHANNEL_FRAMES_UNREAD']);
+  });
+
+  it('keeps a connection that reads its answers however many frames it sends', async () => {
+    const k = await kit();
+    const c = k.connect();
+    for (let i = 0; i < 400; i++) c.send(JSON.stringify({ ch: 'unsubscribe', channel: `room:${'u'.repeat(190)}${i}` }));
+    await k.settle();
+    expect(c.isOpen).toBe(true);
+    expect(c.texts.length).toBe(400);
   });
 });

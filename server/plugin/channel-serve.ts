@@ -66,6 +66,9 @@ interface ConnState {
   readonly uses: Map<string, Use>;
   /** Frames ready to write, oldest first. */
   readonly out: string[];
+  /** What `out` and every use's `held` keep for this connection, in items and bytes: the slow-consumer bound is on these. */
+  items: number;
+  bytes: number;
 }
 
 const framesOf = new WeakMap<Published, string>();
@@ -106,12 +109,44 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
   const states = new WeakMap<C, ConnState>();
   const stateOf = (conn: C): ConnState => {
     let st = states.get(conn);
-    if (!st) states.set(conn, (st = { uses: new Map(), out: [] }));
+    if (!st) states.set(conn, (st = { uses: new Map(), out: [], items: 0, bytes: 0 }));
     return st;
   };
+
+  /**
+   * Keeps an item for the connection under the protocol's slow-consumer bound
+   * (its `inbox`, the one its publications are held to). Frames answer the
+   * client's own requests, and a client that sends them without reading the
+   * answers would otherwise make the server hold them for as long as it keeps
+   * the socket open. As the inbox does (session/slow-consumer.ts): past the
+   * bound with the socket still holding unsent bytes, or past four times the
+   * bound whatever, the connection is closed 1008 "slow consumer". Never
+   * 'drop-oldest' here: a dropped answer is a publish or subscribe the client
+   * waits on for ever. False when the connection was closed instead.
+   */
+  const keep = (conn: C, st: ConnState, into: (string | Published)[], item: string | Published): boolean => {
+    into.push(item);
+    st.items++;
+    st.bytes += typeof item === 'string' ? item.length : item.data.length;
+    const b = conn.vhost.inbox;
+    const over = (k: number) => st.items > k * b.maxMessages || st.bytes > k * b.maxBytes;
+    if (!over(1) || (!over(4) && conn.bufferedAmount === 0)) return true;
+    const e = tswsError('TSWS_ERR_CHANNEL_FRAMES_UNREAD', { protocol: conn.protocol, frames: st.items, bytes: st.bytes });
+    conn.vhost.log.warn({ code: e.code, conn: conn.id, peer: conn.request.peer }, e.message);
+    forget(conn, st);
+    conn.close(e.closeCode ?? 1008, 'slow consumer');
+    return false;
+  };
+  /** Taken off `out` or a `held` list without being kept elsewhere (written, or the use dropped). */
+  const release = (st: ConnState, item: string | Published | undefined): void => {
+    if (item === undefined) return;
+    st.items--;
+    st.bytes -= typeof item === 'string' ? item.length : item.data.length;
+  };
   const send = (conn: C, frame: ServerFrame): void => {
-    stateOf(conn).out.push(JSON.stringify(frame));
-    if (conn.isOpen) conn.requestWritable();
+    // A closed connection takes nothing: kept, it would only wait for the garbage collector.
+    if (!conn.isOpen) return;
+    if (keep(conn, stateOf(conn), stateOf(conn).out, JSON.stringify(frame))) conn.requestWritable();
   };
   /** A policy that throws is the plugin's bug: logged, and the client told, never thrown into the transport. */
   const policy = <T>(conn: C, what: string, fn: () => T): T | undefined => {
@@ -147,6 +182,8 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
 
   function drop(conn: C, use: Use): void {
     use.state = 'gone';
+    const st = states.get(conn);
+    if (st) for (const item of use.held) release(st, item);
     use.held.length = 0;
     use.stopPresence?.();
     use.stopPresence = undefined;
@@ -159,26 +196,40 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
     }
   }
 
-  async function subscribed(conn: C, use: Use, sub: ChannelSubscription, presence: boolean): Promise<ServerFrame> {
+  async function subscribed(conn: C, use: Use, sub: ChannelSubscription, presence: boolean): Promise<ServerFrame | undefined> {
     const { channel } = use;
     const r = sub.recovery;
     const base = { ch: 'subscribed', channel: channel.name, epoch: sub.position.epoch, offset: sub.position.offset, ...(r ? { recovered: r.recovered } : {}), ...(r && !r.recovered ? { reason: r.reason } : {}) } as const;
     const info = opts.presenceInfo ? policy(conn, 'presenceInfo', () => opts.presenceInfo?.(conn, channel)) : undefined;
     if (info !== undefined) {
       await channel.presence.join(conn, info);
+      // Unsubscribed while joining: that drop found nothing joined to leave, so leave now (unless a newer
+      // subscribe of the same channel holds the membership: it joins by itself, and leaves when it ends).
+      if (use.state !== 'pending') {
+        const newer = [...(states.get(conn)?.uses.values() ?? [])].some((u) => u !== use && u.state !== 'gone' && u.channel.name === channel.name);
+        if (conn.isOpen && !newer) await channel.presence.leave(conn);
+        return undefined;
+      }
       use.joined = true;
     }
     if (!presence) return base;
     // Listen before listing, so no change falls between; one seen twice is harmless (members are replaced by id).
     use.stopPresence = channel.presence.onChange((ev) => {
       const frame = JSON.stringify({ ch: 'presence', channel: channel.name, event: ev.type, member: ev.member } satisfies ServerFrame);
-      if (use.state === 'pending') use.held.push(frame);
-      else if (use.state === 'live' && conn.isOpen) {
-        stateOf(conn).out.push(frame);
-        conn.requestWritable();
-      }
+      if (!conn.isOpen) return;
+      if (use.state === 'pending') keep(conn, stateOf(conn), use.held, frame);
+      else if (use.state === 'live' && keep(conn, stateOf(conn), stateOf(conn).out, frame)) conn.requestWritable();
     });
     return { ...base, members: await channel.presence.list() };
+  }
+
+  /** Lets go of everything the connection had here: its uses end, its frames are forgotten. */
+  function forget(conn: C, st: ConnState): void {
+    for (const use of st.uses.values()) if (use.state !== 'gone') drop(conn, use);
+    st.out.length = 0;
+    st.items = 0;
+    st.bytes = 0;
+    states.delete(conn);
   }
 
   function subscribe(conn: C, st: ConnState, f: ClientFrame & { ch: 'subscribe' }): void {
@@ -193,10 +244,11 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
       .then((frame) => {
         if (!frame || use.state !== 'pending' || !conn.isOpen) return;
         use.state = 'live';
-        st.out.push(JSON.stringify(frame));
+        if (!keep(conn, st, st.out, JSON.stringify(frame))) return;
         for (const item of use.held.splice(0)) {
+          release(st, item);
           const text = typeof item === 'string' ? item : messageFrame(item);
-          if (text !== undefined) st.out.push(text);
+          if (text !== undefined && !keep(conn, st, st.out, text)) return;
         }
         conn.requestWritable();
       })
@@ -262,6 +314,7 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
       const st = states.get(conn);
       if (st && st.out.length > 0) {
         const frame = st.out.shift();
+        release(st, frame);
         if (st.out.length > 0) conn.requestWritable();
         return frame;
       }
@@ -272,8 +325,9 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
         const use = st?.uses.get(p.channel.name);
         // Not subscribed through frames: the plugin subscribed the connection itself, and writes it its way.
         if (use === undefined) return p;
-        if (use.state === 'pending') use.held.push(p);
-        else if (use.state === 'live') return messageFrame(p);
+        if (use.state === 'pending') {
+          if (st && !keep(conn, st, use.held, p)) return undefined;
+        } else if (use.state === 'live') return messageFrame(p);
         // 'gone': queued before the unsubscribe; the client no longer wants it.
       }
     },
@@ -295,9 +349,7 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
 
     closed(conn) {
       const st = states.get(conn);
-      if (!st) return;
-      for (const use of st.uses.values()) if (use.state !== 'gone') drop(conn, use);
-      states.delete(conn);
+      if (st) forget(conn, st);
     },
   };
 }

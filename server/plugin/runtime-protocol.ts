@@ -3,16 +3,13 @@
  * plugin's types erased, defaults applied, and version 1's shape and version 2's object forms turned
  * into one callback table at load time (nothing is adapted per message).
  */
-import type { Conn, HttpTxn, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
+import type { Conn, HttpTxn, InboxBound, ProtocolVhost, ProtocolVhostInit } from './api-handles.ts';
 import type { OptionSpecs, ProtocolCheckSite, WsCompression } from './api-options.ts';
 import type { AccessVerdict, FilterVerdict, Fragment, HttpRequestInfo, PeerRequest, Verdict } from './api-request.ts';
 import type { PluginVhost, PluginVhostInit } from './api-v2.ts';
 
-export interface InboxLimits {
-  readonly maxMessages: number;
-  readonly maxBytes: number;
-  readonly onOverflow: 'close' | 'drop-oldest';
-}
+/** The plugin-facing name of the same bound is InboxBound (ProtocolVhost.inbox). */
+export type InboxLimits = InboxBound;
 
 /** The callbacks with unknown state types: what the runtime calls, with the connection or transaction first. */
 export interface RuntimeCallbacks {

@@ -74,6 +74,10 @@ export class ProtocolHost implements ProtocolVhost {
   readonly clock: Clock;
   /** vhost.channels: this protocol's channels on this vhost. */
   readonly channels: VhostChannels;
+  /** The protocol's slow-consumer bound (ProtocolVhost.inbox): the plugin's declaration, defaults applied. */
+  get inbox(): RuntimeProtocol['inbox'] {
+    return this.def.inbox;
+  }
   /** The vhost's shared message limits, held by each new connection (upgrade.ts). */
   readonly limits: SharedLimits | undefined;
   #state: unknown = undefined;

@@ -6,7 +6,7 @@ import type { ChannelMessage, PresenceEvent } from '../plugin/api-channels.ts';
 import { ChannelHost } from './channel-host.ts';
 
 const log = pino({ level: 'silent' });
-const ch = { key: 'v/p/room', historySize: 10, historyTtlMs: 0 };
+const ch = { key: 'v/p/room', scope: 'v/p', historySize: 10, historyTtlMs: 0 };
 const stores: ThreadChannelStore[] = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();

@@ -14,13 +14,16 @@ import type { ChannelNotice, ChannelRequest } from '../channels/thread-messages.
  */
 export class ChannelHost {
   readonly #ports = new Map<string, MessagePort>();
+  /** Each worker's follows, by channel key: the store frees no channel a worker follows. */
+  readonly #follows = new Map<string, Map<string, () => void>>();
   readonly #store: LocalChannelStore;
   readonly #log: Logger;
 
-  constructor(log: Logger) {
+  constructor(log: Logger, idleMax?: number) {
     this.#log = log;
     this.#store = new LocalChannelStore({
       holder: 'main',
+      ...(idleMax !== undefined ? { idleMax } : {}),
       sink: {
         publication: (_key, message) => this.#broadcast({ t: 'message', message: { ...message, data: typeof message.data === 'string' ? message.data : new Uint8Array(message.data) } }),
         presence: (key, event) => this.#broadcast({ t: 'presence', key, event }),
@@ -42,6 +45,8 @@ export class ChannelHost {
   disconnect(holder: string): void {
     this.#ports.get(holder)?.close();
     this.#ports.delete(holder);
+    for (const stop of this.#follows.get(holder)?.values() ?? []) stop();
+    this.#follows.delete(holder);
     const left = this.#store.dropHolder(holder);
     if (left > 0) this.#log.info({ event: 'channel-members-dropped', holder, members: left }, `channels: ${left} presence member(s) of ${holder} left with it`);
   }
@@ -71,7 +76,7 @@ export class ChannelHost {
         return { ...message, data: m.data };
       }
       case 'position':
-        return { epoch: s.epoch, offset: s.readNow(m.channel, undefined, 0).position.offset };
+        return s.readNow(m.channel, undefined, 0).position;
       case 'read': {
         const h = s.readNow(m.channel, m.since, m.limit);
         return { ...h, messages: h.messages.map((x) => ({ ...x, data: typeof x.data === 'string' ? x.data : new Uint8Array(x.data) })) };
@@ -82,6 +87,19 @@ export class ChannelHost {
         return s.leaveAs(m.channel.key, `${holder}/${m.localId}`);
       case 'members':
         return s.membersNow(m.channel);
+      case 'follow': {
+        let mine = this.#follows.get(holder);
+        if (!mine) this.#follows.set(holder, (mine = new Map()));
+        // Publications reach the workers through the sink already: this follower only keeps the channel.
+        if (!mine.has(m.channel.key)) mine.set(m.channel.key, s.follow(m.channel, () => undefined));
+        return undefined;
+      }
+      case 'unfollow': {
+        const mine = this.#follows.get(holder);
+        mine?.get(m.channel.key)?.();
+        mine?.delete(m.channel.key);
+        return undefined;
+      }
       default: {
         const never: never = m;
         throw new Error(`unknown channel request ${JSON.stringify(never)}`);

@@ -68,6 +68,8 @@ export interface ThreadsOptions {
   readonly watchdogSecs: number;
   /** count-threads > 1 without a cluster: this thread holds vhost.channels for all of them (channel-host.ts). */
   readonly sharedChannels?: boolean;
+  /** channel-idle-max for the main thread's channels, as configured at start. */
+  readonly channelIdleMax?: number;
 }
 
 const failed = (what: string, f: Failure | undefined) => tswsError('TSWS_ERR_THREAD', { what, reason: f ? (f.code ? `${f.code}: ${f.message}` : f.message) : 'the thread exited' });
@@ -85,7 +87,7 @@ export class ThreadedService implements Service {
   private constructor(opts: ThreadsOptions, log: Logger) {
     this.#opts = opts;
     this.#log = log;
-    this.#channels = opts.sharedChannels ? new ChannelHost(log) : undefined;
+    this.#channels = opts.sharedChannels ? new ChannelHost(log, opts.channelIdleMax) : undefined;
     this.#watchdog = opts.watchdogSecs > 0 ? new Watchdog(opts.watchdogSecs, log) : undefined;
   }
 
