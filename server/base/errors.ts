@@ -7,6 +7,7 @@ import { CLUSTER_ERRORS } from './errors-cluster.ts';
 import { MOUNT_ERRORS } from './errors-mounts.ts';
 import { CHANNEL_ERRORS } from './errors-channels.ts';
 import { TESTING_ERRORS } from './errors-testing.ts';
+import { INIT_ERRORS } from './errors-init.ts';
 
 type Where = { where: string };
 const suggest = (s?: string) => (s ? ` Did you mean "${s}"?` : '');
@@ -178,6 +179,7 @@ export const REGISTRY = {
   TSWS_ERR_INIT_EXISTS: error<{ dir: string; files: string }>(
     (p) => `tsws init: ${p.dir} already has ${p.files}; nothing was written`,
     'Run init in a new or empty directory (a package.json of its own is fine: init adds to it), or move those files aside.'),
+  ...INIT_ERRORS,
   ...TESTING_ERRORS,
 
   // ---- connections and writes --------------------------------------------
