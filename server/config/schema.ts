@@ -218,7 +218,7 @@ export const VHOST_KEYS = {
 } satisfies Block;
 
 export const MOUNT_KEYS = {
-  mountpoint: key(string, { doc: 'URL prefix; the longest one matching at a "/" boundary wins.' }),
+  mountpoint: key(string, { doc: 'URL prefix; the longest one matching at a "/" boundary wins. Two mounts of a vhost at one mountpoint ("/a" and "/a/" are one) are an error, TSWS_ERR_CONFIG_DUPLICATE_MOUNT, unless one of them is exact-match.' }),
   origin: key(string, {
     doc: 'What serves it: file://dir, cgi://script, callback://protocol, http(s)://host:port/path (proxy), >http(s)://url (redirect).',
   }),
