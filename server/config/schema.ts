@@ -115,7 +115,7 @@ export const GLOBAL_KEYS = {
 } satisfies Block;
 
 export const VHOST_KEYS = {
-  name: key(string, { default: 'default', why: AS_LWS, doc: 'Host name this vhost answers to (the Host header, without port).' }),
+  name: key(string, { default: 'default', why: AS_LWS, doc: 'Host name this vhost answers to (the Host header, without port). A control character (NUL, newline, ...) in it is an error.' }),
   port: key(int(0, 65535), { doc: 'TCP port. Required unless unix-socket is set; 0 picks a free port (logged at start-up).' }),
   interface: key(string, {
     absent: 'all interfaces',

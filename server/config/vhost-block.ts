@@ -20,6 +20,13 @@ export function buildVhost(raw: unknown, site: Site, ctx: ReadContext): VhostCon
   const errorsBefore = site.diag.errors.length;
   const v = readBlock(raw, site, 'vhost', VHOST_KEYS, [{ name: 'the global block (conf)', keys: GLOBAL_KEYS }, { name: 'a mount', keys: MOUNT_KEYS }], ctx);
   const { name, 'unix-socket': unixSocket } = v;
+  // A Host header can never carry a control character (RFC 9110 field values), so such a vhost
+  // is unreachable; and the name goes into logs and metric labels, where a NUL or a newline forges lines.
+  const control = /[\u0000-\u001f\u007f]/.exec(name);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(2, '0');
+    site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.at('name').where, key: 'name', detail: `${JSON.stringify(name)} contains the control character U+00${code.toUpperCase()}; a host name cannot` }));
+  }
   const iface = v.interface === undefined ? undefined : unixSocket ? ctx.expand.path(v.interface) : v.interface;
   let port = v.port;
   if (unixSocket) {
