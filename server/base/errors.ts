@@ -243,6 +243,10 @@ export const REGISTRY = {
     (p) => `vhost "${p.vhost}" has no websocket protocols enabled`,
     'Enable a protocol in the vhost\'s "ws-protocols".',
     { httpStatus: 400 }),
+  TSWS_ERR_UPGRADE_BAD_HANDSHAKE: error<{ vhost: string; uri: string; detail: string }>(
+    (p) => `vhost "${p.vhost}": refused a websocket upgrade of ${p.uri}: ${p.detail}`,
+    'A websocket client sends GET with Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 random bytes in base64 (RFC 6455 4.1).',
+    { httpStatus: 400 }),
   TSWS_ERR_HTTP_BAD_PATH: error<{ path: string; detail: string }>(
     (p) => `refused request path ${JSON.stringify(p.path)}: ${p.detail}`,
     'Request a normal absolute path.',
