@@ -1,7 +1,7 @@
 /** @module Serving from start to exit: start-up, privilege drop, and the signals (SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 reopen). */
 import { TswsError, tswsError } from './base/errors.ts';
 import { DEFAULT_LEVEL, createLogger, separateLogFromNativeOutput, type Level, type Logger } from './base/log.ts';
-import { prepare, type Prepared, type PrepareResult } from './app/prepare.ts';
+import { logShadowed, prepare, type Prepared, type PrepareResult } from './app/prepare.ts';
 import { dropPrivileges } from './app/privileges.ts';
 import { LocalService, type Service } from './app/service.ts';
 import { ThreadedService } from './threads/supervisor.ts';
@@ -26,6 +26,7 @@ function logFindings(log: Logger, result: PrepareResult): void {
     else log.warn({ code: w.code }, w.message);
   }
   for (const e of result.errors) log.error({ code: e.code }, e.message);
+  logShadowed(log, result);
 }
 
 function fatal(log: Logger, fields: Record<string, unknown>, message: string): void {

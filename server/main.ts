@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TswsError, tswsError } from './base/errors.ts';
-import { scaffold } from './init/scaffold.ts';
+import { scaffold, type ScaffoldOptions } from './init/scaffold.ts';
 import { serve } from './lifecycle.ts';
 import { parseLogLevel, type Level } from './base/log.ts';
 import { DEFAULT_DATA_DIR } from './base/paths.ts';
@@ -11,7 +11,10 @@ import { runCheck } from './app/check.ts';
 import { VERSION } from './base/version.ts';
 
 const USAGE = `Usage: tsws -c <config-dir> [--data-dir <dir>] [-d <level>] [--check [--strict]]
-       tsws init [dir]       write a new project in dir (default: .): config, a plugin and its test
+       tsws init [dir] [--force] [--tsws <spec>]
+                             write a new project in dir (default: .): config, a plugin and its test;
+                             --force replaces package.json scripts start/test/check of your own,
+                             --tsws names the tsws dependency (default: where this tsws came from)
 
   -c, --config-dir <dir>  directory holding conf and conf.d/ (default: .)
       --data-dir <dir>    what _lws_ddir_ expands to (default: ${DEFAULT_DATA_DIR})
@@ -78,17 +81,23 @@ function printCheck(result: PrepareResult, strict: boolean): number {
   return failed ? 1 : 0;
 }
 
-/** `tsws init [dir]`: what was written, and what to run next. */
+/** `tsws init [dir] [--force] [--tsws <spec>]`: what was written, and what to run next. */
 function init(args: string[]): void {
-  const [dir = '.', ...rest] = args;
-  if (rest.length > 0 || dir.startsWith('-')) {
-    process.stderr.write(`${tswsError('TSWS_ERR_CLI_USAGE', { detail: `init takes one directory, got ${args.join(' ')}` }).message}\n\n${USAGE}`);
+  let dir: string;
+  let options: ScaffoldOptions;
+  try {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean' }, tsws: { type: 'string' } } });
+    if (positionals.length > 1) throw new Error(`init takes one directory, got ${positionals.join(' ')}`);
+    dir = positionals[0] ?? '.';
+    options = { ...(values.force ? { force: true } : {}), ...(values.tsws === undefined ? {} : { tsws: values.tsws }) };
+  } catch (err) {
+    process.stderr.write(`${tswsError('TSWS_ERR_CLI_USAGE', { detail: (err as Error).message }).message}\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
   let files: string[];
   try {
-    files = scaffold(dir);
+    files = scaffold(dir, options);
   } catch (err) {
     process.stderr.write(`${err instanceof TswsError ? `error ${err.code}: ` : ''}${(err as Error).message}\n`);
     process.exitCode = 1;

@@ -51,6 +51,24 @@ afterAll(async () => {
 });
 
 describe('file:// mounts', () => {
+  it('answer GET and HEAD only: PUT, DELETE, POST, PROPFIND, TRACE (bodies and all) and OPTIONS get 405 with Allow, never the file', async () => {
+    const body = 'replacement';
+    for (const [method, withBody] of [['PUT', true], ['DELETE', false], ['POST', true], ['PROPFIND', true], ['TRACE', true], ['OPTIONS', false], ['get', false]] as const) {
+      const extra = withBody ? `Content-Length: ${body.length}\r\n\r\n${body}` : '\r\n';
+      const r = await rawRequest(srv.port(), `${method} /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}`);
+      expect({ method, status: r.status }).toEqual({ method, status: 405 });
+      expect(r.head).toMatch(/\r\nAllow: GET, HEAD\r\n/i);
+      expect(r.body).not.toContain('<h1>home</h1>');
+    }
+    // ...wherever the path leads: a directory, a missing file
+    expect((await fetch(srv.url('/sub'), { method: 'DELETE', redirect: 'manual' })).status).toBe(405);
+    expect((await fetch(srv.url('/nothing-here'), { method: 'PUT', body: 'x' })).status).toBe(405);
+    expect(fs.readFileSync(path.join(dir, 'www/index.html'), 'utf8')).toBe('<h1>home</h1>');
+    const head = await fetch(srv.url('/index.html'), { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length')]).toEqual([200, '13']);
+    expect(await (await fetch(srv.url('/index.html'))).text()).toBe('<h1>home</h1>');
+  });
+
   it('serves the default file with its type, ETag and the no-store default', async () => {
     const r = await fetch(srv.url('/'));
     expect(r.status).toBe(200);

@@ -38,7 +38,8 @@ describe('tsws init', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
     expect(pkg.name).toBe('my-app');
     expect(pkg.type).toBe('module');
-    expect(pkg.dependencies).toEqual({ tsws: `^${VERSION}` });
+    // Run from this checkout: the project depends on the checkout, not on a registry range (tsws is not published).
+    expect(pkg.dependencies).toEqual({ tsws: `file:${REPO}` });
     expect(Object.keys(pkg.scripts ?? {}).sort()).toEqual(['check', 'start', 'test']);
     expect(Object.keys(pkg.devDependencies ?? {}).sort()).toEqual(['@types/node', 'typescript', 'vitest']);
     expect(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toContain(`ARG TSWS_IMAGE=tsws:${VERSION}`);
@@ -54,7 +55,7 @@ describe('tsws init', () => {
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(before));
     expect((await runTswsToEnd(['init'], { cwd: dir })).code).toBe(0);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as typeof before;
-    expect(pkg).toMatchObject({ name: 'mine', version: '1.2.3', type: 'module', dependencies: { tsws: 'file:../tsws-0.1.0.tgz' } });
+    expect(pkg).toMatchObject({ name: 'mine', version: '1.2.3', type: 'commonjs', dependencies: { tsws: 'file:../tsws-0.1.0.tgz' } });
     expect(Object.keys(pkg.scripts).sort()).toEqual(['check', 'lint', 'start', 'test']);
 
     const other = temp('tsws-init-');
@@ -64,6 +65,40 @@ describe('tsws init', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error TSWS_ERR_INIT_EXISTS: tsws init: .* already has plugins\/hello\/hello\.ts; nothing was written/m);
     expect(filesUnder(other)).toEqual(['plugins/hello/hello.ts']);
+  });
+
+  it("stops, writing nothing, rather than replace the user's start and test scripts; --force replaces them and still keeps their type", async () => {
+    const dir = temp('tsws-init-');
+    const before = `${JSON.stringify({ name: 'cjs', type: 'commonjs', scripts: { start: 'node index.js', test: 'node --test', check: 'tsws -c . --check' } }, null, 2)}\n`;
+    fs.writeFileSync(path.join(dir, 'package.json'), before);
+    fs.writeFileSync(path.join(dir, 'index.js'), "const path = require('node:path'); console.log(path.basename(__filename));\n");
+    const refused = await runTswsToEnd(['init', '.'], { cwd: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error TSWS_ERR_INIT_SCRIPTS: tsws init: .*package\.json already has scripts\.start \(yours: "node index\.js", tsws's: "tsws -c \."\), scripts\.test \(yours: "node --test", .*; nothing was written/m);
+    expect(refused.stderr).not.toContain('scripts.check'); // the same value is no clash
+    expect(filesUnder(dir)).toEqual(['index.js', 'package.json']);
+    expect(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).toBe(before);
+
+    expect((await runTswsToEnd(['init', '.', '--force'], { cwd: dir })).code).toBe(0);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type: string; scripts: Record<string, string> };
+    expect(pkg.type).toBe('commonjs');
+    expect(pkg.scripts).toEqual({ start: 'tsws -c .', test: 'tsc --noEmit && vitest run', check: 'tsws -c . --check' });
+    // The user's CommonJS code still runs: init did not make the package an ES module one.
+    expect((await exec(process.execPath, ['index.js'], { cwd: dir })).stdout).toBe('index.js\n');
+  });
+
+  it('reads a package.json that starts with a byte order mark, as npm does, and names the file it cannot parse', async () => {
+    const dir = temp('tsws-init-');
+    fs.writeFileSync(path.join(dir, 'package.json'), `\uFEFF${JSON.stringify({ name: 'bom', dependencies: { tsws: 'file:../tsws.tgz' } })}`);
+    expect((await runTswsToEnd(['init'], { cwd: dir })).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'bom', scripts: { start: 'tsws -c .' } });
+
+    const broken = temp('tsws-init-');
+    fs.writeFileSync(path.join(broken, 'package.json'), '{"name": "broken",}');
+    const r = await runTswsToEnd(['init', broken]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^error TSWS_ERR_INIT_PACKAGE_JSON: tsws init: cannot read ${path.join(broken, 'package.json')}: .*JSON.*; nothing was written`, 'm'));
+    expect(filesUnder(broken)).toEqual(['package.json']);
   });
 
   it("builds an image on tsws's own: its Dockerfile's COPY lines and CMD serve hello with the base image's tsws and health check", async () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../server/base/version.ts';
 import { REPO, killAll, runLogged } from './helpers/process.ts';
 import { TestClient } from './helpers/ws-client.ts';
 
@@ -85,8 +86,15 @@ describe('tsws installed from its tarball into a new project', () => {
   it('type-checks with tsc under node16 and bundler resolution, with none of the sources special settings', async () => {
     // Every public entry used once, so that each .d.ts behind them is checked too (skipLibCheck off);
     // vitest's own types are left out of this (they are checked, skipped as libraries, by npm test).
+    // In ES modules: tsws is ESM-only, and under node16 a file of a CommonJS package (the app's
+    // package.json, as npm init writes it, has no "type") cannot import it. The project's own
+    // tsconfig checks its files as ES modules either way (npm test above).
+    const esm = path.join(app, 'esm');
+    fs.mkdirSync(esm);
+    fs.writeFileSync(path.join(esm, 'package.json'), JSON.stringify({ type: 'module' }));
+    fs.copyFileSync(path.join(app, 'plugins/hello/hello.ts'), path.join(esm, 'hello.ts'));
     fs.writeFileSync(
-      path.join(app, 'uses-tsws.ts'),
+      path.join(esm, 'uses-tsws.ts'),
       [
         "import { checkConfig, startServer, type RunningServer } from 'tsws';",
         "import { TokenBucket, type Conn } from 'tsws/plugin';",
@@ -100,14 +108,32 @@ describe('tsws installed from its tarball into a new project', () => {
     // The .d.ts files themselves are checked once (skipLibCheck off, as tsc's default): what differs
     // between the two resolutions is how the specifiers resolve, not what the files say.
     for (const [module, moduleResolution, skipLibCheck] of [['node16', 'node16', false], ['esnext', 'bundler', true]] as const) {
-      const config = path.join(app, `tsconfig.${moduleResolution}.json`);
-      fs.writeFileSync(config, JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'es2022', module, moduleResolution, types: ['node'], skipLibCheck }, files: ['plugins/hello/hello.ts', 'uses-tsws.ts'] }));
+      const config = path.join(esm, `tsconfig.${moduleResolution}.json`);
+      fs.writeFileSync(config, JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'es2022', module, moduleResolution, types: ['node'], skipLibCheck }, files: ['hello.ts', 'uses-tsws.ts'] }));
       await sh(app, process.execPath, ['node_modules/typescript/bin/tsc', '-p', config]);
     }
     // and a plain Node program imports the programmatic API, with no TypeScript loader
     const out = await sh(app, process.execPath, ['--input-type=module', '-e', "const t = await import('tsws'); const p = await import('tsws/plugin'); console.log(typeof t.startServer, typeof p.definePlugin)"]);
     expect(out.trim()).toBe('function function');
   }, 180_000);
+
+  it('installs by the documented route: npx --yes --package ./tsws-0.1.0.tgz tsws init my-app, then npm install in my-app', async () => {
+    // tsws is not on the npm registry: the project must depend on this tarball, not on "^0.1.0" (E404,
+    // or whoever publishes the name).
+    const empty = path.join(root, 'empty');
+    fs.mkdirSync(empty);
+    const local = path.join(empty, path.basename(tarball));
+    fs.copyFileSync(tarball, local);
+    // --yes: npx asks before installing, and with no terminal to ask on it refuses.
+    await sh(empty, 'npx', ['--yes', '--package', `./${path.basename(tarball)}`, 'tsws', 'init', 'my-app']);
+    const project = path.join(empty, 'my-app');
+    const pkg = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies).toEqual({ tsws: `file:${local}` });
+    await npm(project, 'install');
+    const installed = JSON.parse(fs.readFileSync(path.join(project, 'node_modules/tsws/package.json'), 'utf8')) as { version: string };
+    expect(installed.version).toBe(VERSION);
+    expect(await sh(project, 'npm', ['run', 'check'])).toMatch(/^OK: 0 error\(s\), 0 warning\(s\); 1 plugin file\(s\) loaded$/m);
+  }, 300_000);
 
   it('serves hello and a protocol of yours named echo, which --check --strict accepts', async () => {
     fs.mkdirSync(path.join(app, 'plugins/echo'));

@@ -14,7 +14,7 @@ import { runCheck } from './check.ts';
 import { tswsError, type TswsError } from '../base/errors.ts';
 import type { ListenerInfo, ListenPolicy } from '../ingress/listeners.ts';
 import { createLogger, parseLogLevel, type Level } from '../base/log.ts';
-import { prepare, type PrepareResult } from './prepare.ts';
+import { logShadowed, prepare, type PrepareResult } from './prepare.ts';
 import { LocalService } from './service.ts';
 
 export type { Level, Logger };
@@ -100,6 +100,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const level = parseLogLevel(prepared.config.global.logLevel ?? '') ?? 'info';
     const log = typeof opts.log === 'object' ? opts.log : createLogger(opts.log ?? level);
     for (const w of result.warnings) log.warn({ code: w.code }, w.message);
+    logShadowed(log, result);
     const threads = prepared.config.global.countThreads;
     if (threads > 1) {
       const w = tswsError('TSWS_WARN_EMBEDDED_ONE_THREAD', { threads });
@@ -126,6 +127,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         const again = await source.prepare(++generation);
         const report = await service.apply(validOrThrow(again, source.name));
         for (const w of again.warnings) log.warn({ code: w.code }, w.message);
+        logShadowed(log, again);
         remember();
         return { generation: report.generation, added: report.added, removed: report.removed, rebound: report.rebound };
       },

@@ -7,10 +7,11 @@ import { where, type MountConfig, type ServerConfig, type VhostConfig, type WsCo
 import { describeError, TswsError, tswsError } from '../base/errors.ts';
 import { resolveIdentity, type Identity } from './privileges.ts';
 import { checkTlsFiles } from '../config/vhost-transport.ts';
-import { loadServerPlugins, type ServerPlugins } from '../plugin/shipped.ts';
+import { loadServerPlugins, type ServerPlugins, type ShadowedProtocol } from '../plugin/shipped.ts';
 import { resolveOptions } from '../plugin/options.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import { DEFAULT_DATA_DIR, SHIPPED_PLUGIN_DIR } from '../base/paths.ts';
+import type { Logger } from '../base/log.ts';
 import { checkMountExtras } from '../http/check-mount.ts';
 
 export interface PrepareOptions {
@@ -53,6 +54,15 @@ export interface PrepareResult {
   readonly pluginFiles: readonly string[];
   /** Your plugin files, not tsws's shipped ones (what --check type-checks). */
   readonly userPluginFiles: readonly string[];
+  /** Shipped protocols your plugins replace (plugin/shipped.ts says why this is no --check warning). */
+  readonly shadowed: readonly ShadowedProtocol[];
+}
+
+/** Says, for start-up and each reload, which shipped protocol a plugin of yours replaces, with both files. */
+export function logShadowed(log: Logger, result: PrepareResult): void {
+  for (const s of result.shadowed) {
+    log.warn({ event: 'plugin-replaces-shipped', protocol: s.protocol, yours: s.yours, shipped: s.shipped }, `protocol "${s.protocol}": your plugin ${s.yours} replaces tsws's ${s.shipped}`);
+  }
 }
 
 export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
@@ -61,7 +71,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     dataDir: opts.dataDir ?? DEFAULT_DATA_DIR,
     shippedPluginDir: SHIPPED_PLUGIN_DIR,
   });
-  if (!config) return { prepared: undefined, errors: diagnostics.errors, warnings: diagnostics.warnings, pluginFiles: [], userPluginFiles: [] };
+  if (!config) return { prepared: undefined, errors: diagnostics.errors, warnings: diagnostics.warnings, pluginFiles: [], userPluginFiles: [], shadowed: [] };
 
   const plugins = await loadServerPlugins(config.global.pluginDirs, protocolsNamed(config.vhosts), opts.generation ?? 0);
   return prepareWith(config, diagnostics, plugins);
@@ -92,6 +102,7 @@ export function prepareWith(config: ServerConfig, diagnostics: Diagnostics, plug
     warnings: diagnostics.warnings,
     pluginFiles: plugins.files,
     userPluginFiles: plugins.userFiles,
+    shadowed: plugins.shadowed,
   };
 }
 

@@ -4,6 +4,9 @@ import { error, warning } from './error-entry.ts';
 type Where = { where: string };
 
 export const MOUNT_ERRORS = {
+  TSWS_ERR_CONFIG_DUPLICATE_MOUNT: error<Where & { mountpoint: string; vhost: string; first: string }>(
+    (p) => `${p.where}: vhost "${p.vhost}" already has a mount at "${p.mountpoint}" (${p.first}); a request can only reach the first`,
+    'Give each mount on a vhost its own mountpoint ("/a" and "/a/" are the same one): remove one, or move it.'),
   TSWS_ERR_CGI_SCRIPT: error<{ vhost: string; script: string; reason: string }>(
     (p) => `vhost "${p.vhost}": CGI script ${p.script} cannot be run: ${p.reason}`,
     'Check that the cgi:// origin names an existing file with the execute bit set for the server user.',

@@ -7,6 +7,7 @@ import { CLUSTER_ERRORS } from './errors-cluster.ts';
 import { MOUNT_ERRORS } from './errors-mounts.ts';
 import { CHANNEL_ERRORS } from './errors-channels.ts';
 import { TESTING_ERRORS } from './errors-testing.ts';
+import { INIT_ERRORS } from './errors-init.ts';
 
 type Where = { where: string };
 const suggest = (s?: string) => (s ? ` Did you mean "${s}"?` : '');
@@ -178,6 +179,7 @@ export const REGISTRY = {
   TSWS_ERR_INIT_EXISTS: error<{ dir: string; files: string }>(
     (p) => `tsws init: ${p.dir} already has ${p.files}; nothing was written`,
     'Run init in a new or empty directory (a package.json of its own is fine: init adds to it), or move those files aside.'),
+  ...INIT_ERRORS,
   ...TESTING_ERRORS,
 
   // ---- connections and writes --------------------------------------------
@@ -240,6 +242,10 @@ export const REGISTRY = {
   TSWS_ERR_UPGRADE_NO_PROTOCOL: error<{ vhost: string }>(
     (p) => `vhost "${p.vhost}" has no websocket protocols enabled`,
     'Enable a protocol in the vhost\'s "ws-protocols".',
+    { httpStatus: 400 }),
+  TSWS_ERR_UPGRADE_BAD_HANDSHAKE: error<{ vhost: string; uri: string; detail: string }>(
+    (p) => `vhost "${p.vhost}": refused a websocket upgrade of ${p.uri}: ${p.detail}`,
+    'A websocket client sends GET with Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 random bytes in base64 (RFC 6455 4.1).',
     { httpStatus: 400 }),
   TSWS_ERR_HTTP_BAD_PATH: error<{ path: string; detail: string }>(
     (p) => `refused request path ${JSON.stringify(p.path)}: ${p.detail}`,

@@ -110,6 +110,28 @@ describe('config loader', () => {
     expect(codes(r.diagnostics.errors)).toEqual(['TSWS_ERR_CONFIG_LISTENER_CONFLICT', 'TSWS_ERR_CONFIG_DUPLICATE_VHOST']);
   });
 
+  it('refuses a second mount at the same mountpoint on a vhost, at its file:line, naming the first', () => {
+    const mounts = [
+      { mountpoint: '/app', origin: 'file:///srv/a' },
+      { mountpoint: '/app', origin: 'file:///srv/x', 'exact-match': '1' },
+      { mountpoint: '/app/', origin: 'http://127.0.0.1:9/' },
+    ];
+    const dir = makeConfigDir({ vhosts: { x: `{"vhosts": [{"name": "a", "port": "0",\n"mounts": [\n${mounts.map((m) => JSON.stringify(m)).join(',\n')}]}]}` } });
+    const r = load(dir);
+    // The exact-match one beside the prefix one is reachable; "/app/" is "/app" again.
+    expect(codes(r.diagnostics.errors)).toEqual(['TSWS_ERR_CONFIG_DUPLICATE_MOUNT']);
+    expect(r.diagnostics.errors[0]?.message.startsWith(`${path.join(dir, 'conf.d/x')}:5:1: vhost "a" already has a mount at "/app" (${path.join(dir, 'conf.d/x')}:3:1); a request can only reach the first`)).toBe(true);
+  });
+
+  it('refuses a vhost name with a NUL or another control character, at its file:line', () => {
+    for (const name of ['a\u0000b', 'evil\nhost', 'x\u007f']) {
+      const r = load(makeConfigDir({ vhosts: { x: vhost({ name }) } }));
+      expect(codes(r.diagnostics.errors)).toEqual(['TSWS_ERR_CONFIG_VALUE']);
+      expect(r.diagnostics.errors[0]?.message).toMatch(/conf\.d\/x:\d+:\d+: bad "name": .* contains the control character U\+00(00|0A|7F)/);
+      expect(r.config).toBeUndefined();
+    }
+  });
+
   it('needs a unix socket path', () => {
     const r = load(makeConfigDir({ vhosts: { x: [{ name: 'a', 'unix-socket': '1' }] } }));
     expect(codes(r.diagnostics.errors)).toEqual(['TSWS_ERR_CONFIG_MISSING_KEY']);

@@ -120,7 +120,7 @@ export const GLOBAL_KEYS = {
 } satisfies Block;
 
 export const VHOST_KEYS = {
-  name: key(string, { default: 'default', why: AS_LWS, doc: 'Host name this vhost answers to (the Host header, without port).' }),
+  name: key(string, { default: 'default', why: AS_LWS, doc: 'Host name this vhost answers to (the Host header, without port). A control character (NUL, newline, ...) in it is an error.' }),
   port: key(int(0, 65535), { doc: 'TCP port. Required unless unix-socket is set; 0 picks a free port (logged at start-up).' }),
   interface: key(string, {
     absent: 'all interfaces',
@@ -223,7 +223,7 @@ export const VHOST_KEYS = {
 } satisfies Block;
 
 export const MOUNT_KEYS = {
-  mountpoint: key(string, { doc: 'URL prefix; the longest one matching at a "/" boundary wins.' }),
+  mountpoint: key(string, { doc: 'URL prefix; the longest one matching at a "/" boundary wins. Two mounts of a vhost at one mountpoint ("/a" and "/a/" are one) are an error, TSWS_ERR_CONFIG_DUPLICATE_MOUNT, unless one of them is exact-match.' }),
   origin: key(string, {
     doc: 'What serves it: file://dir, cgi://script, callback://protocol, http(s)://host:port/path (proxy), >http(s)://url (redirect).',
   }),

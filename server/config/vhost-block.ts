@@ -2,7 +2,7 @@
 import { tswsError } from '../base/errors.ts';
 import { asBool, asInt, asString, isPlainObject, type Site } from './coerce.ts';
 import type { Expand, ReadContext } from './key-spec.ts';
-import { WS_COMPRESSIONS, isWsCompression, type MountConfig, type ProtocolEnable, type SourceRef, type VhostConfig, type WsCompression } from './model.ts';
+import { WS_COMPRESSIONS, isWsCompression, where, type MountConfig, type ProtocolEnable, type SourceRef, type VhostConfig, type WsCompression } from './model.ts';
 import { buildMount } from './mount-block.ts';
 import { readBlock } from './read-block.ts';
 import { GLOBAL_KEYS, MAX_MESSAGE_CEILING, MOUNT_KEYS, VHOST_KEYS } from './schema.ts';
@@ -20,6 +20,13 @@ export function buildVhost(raw: unknown, site: Site, ctx: ReadContext): VhostCon
   const errorsBefore = site.diag.errors.length;
   const v = readBlock(raw, site, 'vhost', VHOST_KEYS, [{ name: 'the global block (conf)', keys: GLOBAL_KEYS }, { name: 'a mount', keys: MOUNT_KEYS }], ctx);
   const { name, 'unix-socket': unixSocket } = v;
+  // A Host header can never carry a control character (RFC 9110 field values), so such a vhost
+  // is unreachable; and the name goes into logs and metric labels, where a NUL or a newline forges lines.
+  const control = /[\u0000-\u001f\u007f]/.exec(name);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(2, '0');
+    site.diag.add(tswsError('TSWS_ERR_CONFIG_VALUE', { where: site.at('name').where, key: 'name', detail: `${JSON.stringify(name)} contains the control character U+00${code.toUpperCase()}; a host name cannot` }));
+  }
   const iface = v.interface === undefined ? undefined : unixSocket ? ctx.expand.path(v.interface) : v.interface;
   let port = v.port;
   if (unixSocket) {
@@ -28,7 +35,7 @@ export function buildVhost(raw: unknown, site: Site, ctx: ReadContext): VhostCon
   } else if (port === undefined && !('port' in raw)) {
     site.diag.add(tswsError('TSWS_ERR_CONFIG_MISSING_KEY', { where: site.where, key: 'port', block: `vhost "${name}"` }));
   }
-  const mounts = v.mounts ? buildMounts(v.mounts, ctx) : [];
+  const mounts = v.mounts ? buildMounts(v.mounts, ctx, name) : [];
   const protocols = v['ws-protocols'] ? buildProtocols(v['ws-protocols'], ctx.expand) : [];
   const main = { port: port ?? 0, iface, unixSocket, source: site.source };
   const listens = buildListens(main, v.listen?.raw, site.at('listen'), ctx.expand);
@@ -58,12 +65,26 @@ export function buildVhost(raw: unknown, site: Site, ctx: ReadContext): VhostCon
   };
 }
 
-function buildMounts({ raw, site }: Nested, ctx: ReadContext): MountConfig[] {
+/**
+ * Mount lookup takes the first mount whose mountpoint matches, so a second
+ * mount at the same (normalized) mountpoint could never be reached: an
+ * error, at the second one's line, naming the first's. An "exact-match" one
+ * beside a prefix one at the same mountpoint is fine: each gets requests.
+ */
+function buildMounts({ raw, site }: Nested, ctx: ReadContext, vhost: string): MountConfig[] {
   if (!Array.isArray(raw)) {
     site.diag.add(tswsError('TSWS_ERR_CONFIG_TYPE', { where: site.where, key: 'mounts', expected: 'an array of mount objects', got: typeof raw }));
     return [];
   }
-  return raw.map((m, i) => buildMount(m, site.at(i), ctx)).filter((m): m is MountConfig => m !== undefined);
+  const mounts = raw.map((m, i) => buildMount(m, site.at(i), ctx)).filter((m): m is MountConfig => m !== undefined);
+  const first = new Map<string, MountConfig>();
+  for (const m of mounts) {
+    const key = `${m.exactMatch ? 'exact ' : ''}${m.mountpoint}`;
+    const earlier = first.get(key);
+    if (earlier) site.diag.add(tswsError('TSWS_ERR_CONFIG_DUPLICATE_MOUNT', { where: where(m.source), mountpoint: m.mountpoint, vhost, first: where(earlier.source) }));
+    else first.set(key, m);
+  }
+  return mounts;
 }
 
 /**

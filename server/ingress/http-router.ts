@@ -4,6 +4,7 @@ import { remoteAddress, type HttpReq, type HttpRes } from '../transport/types.ts
 import type { VhostRouter } from './vhost-router.ts';
 import { frontDoor, type FrontDoor, type FrontDoorConfig } from './front-door.ts';
 import { readFraming, refuseConnect, refuseFraming } from '../http/framing.ts';
+import { failedUpgrade, refuseFailedUpgrade } from '../http/failed-upgrade.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { authorize } from '../http/basic-auth.ts';
 import { HttpExchange } from '../http/exchange.ts';
@@ -71,6 +72,8 @@ function route(ex: HttpExchange, req: HttpReq, door: FrontDoor, rawPath: string,
   if (!framing.ok) return refuseFraming(ex, framing.detail, deps.log);
   // Any case: Node's http client upper-cases the method it forwards.
   if (ex.method.length === 7 && ex.method.toUpperCase() === 'CONNECT') return refuseConnect(ex, rawPath, deps.log);
+  const upgrade = failedUpgrade(req, ex.method);
+  if (upgrade !== undefined) return refuseFailedUpgrade(ex, upgrade, deps.log);
   // Health checks reach a redirect-http vhost too (a load balancer probes plain HTTP); refused agents and misdirected requests stay refused.
   if ((door.pass || door.code === 'redirect') && serveOps(ex, rawPath, deps.ops)) return;
   if (!door.pass) {

@@ -11,6 +11,7 @@ import type { MountConfig } from '../config/model.ts';
 import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from './front-door.ts';
 import { readFraming, refuseFraming } from '../http/framing.ts';
+import { badKey, refuseFailedUpgrade } from '../http/failed-upgrade.ts';
 import type { ProtocolHost } from '../session/protocol-host.ts';
 import { Connection } from '../session/connection.ts';
 import type { HeldLimits } from '../session/shared-limits.ts';
@@ -107,6 +108,8 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   if (version !== '13') {
     return upgradeExchange(log, '-').sendStatus(426, 'Only websocket version 13 is spoken here.', [['Sec-WebSocket-Version', '13']]);
   }
+  const wrongKey = badKey(key);
+  if (wrongKey !== undefined) return refuseFailedUpgrade(upgradeExchange(log, '-'), wrongKey, deps.log);
   const refused = checkUpgradeLimits(vhost, request.peer, origin, deps);
   if (refused) {
     deps.log.debug({ code: refused.code, peer: request.peer, vhost: vhost.name }, refused.message);

@@ -35,8 +35,8 @@ export interface ProtocolCounters {
   rateLimitedUser: number;
   /** Plugin callbacks that threw or rejected (any callback, websocket or HTTP, and timers). */
   callbackErrors: number;
-  /** Close code → closes of established connections with it. */
-  readonly closes: Map<number, number>;
+  /** Close code label (closeCodeLabel: "1000", "4xxx", ...) → closes of established connections with it. */
+  readonly closes: Map<string, number>;
   /** permessage-deflate as the latest configuration serves this protocol here (set by its host; "off" until then). */
   compression: WsCompression;
 }

@@ -119,12 +119,12 @@ function buildRegistry(state: ServerState, opts: MetricsOptions): Registry {
   });
   new Counter({
     name: 'tsws_ws_closes_total',
-    help: 'Websocket connections closed, by close code (1006: dropped without a close frame).',
+    help: 'Websocket connections closed, by close code (1006: dropped without a close frame; a client\'s own codes by range: 3xxx, 4xxx, other).',
     labelNames: ['vhost', 'protocol', 'code'],
     registers,
     collect() {
       this.reset();
-      for (const [vhost, protocol, c] of counters.protocols()) for (const [code, n] of c.closes) this.inc({ vhost, protocol, code: String(code) }, n);
+      for (const [vhost, protocol, c] of counters.protocols()) for (const [code, n] of c.closes) this.inc({ vhost, protocol, code }, n);
     },
   });
   new Counter({

@@ -46,7 +46,7 @@ describe('shipped plugins', () => {
     expect(some.userFiles).toEqual([path.join(mine, 'mine.ts')]);
   });
 
-  it('give way to a plugin of yours with the same protocol name, with no error or warning', async () => {
+  it('give way to a plugin of yours with the same protocol name, with no error or --check warning, but each replacement reported with both files', async () => {
     const mine = userPlugins('echo', 'broker-peer');
     const r = await loadServerPlugins([SHIPPED_PLUGIN_DIR, mine], ['echo', 'broker', 'broker-peer']);
     expect(r.errors).toEqual([]);
@@ -55,5 +55,9 @@ describe('shipped plugins', () => {
     expect(r.protocols.get('broker-peer')?.file).toBe(path.join(mine, 'broker-peer.ts'));
     expect(r.protocols.get('broker')?.file).toBe(path.join(SHIPPED_PLUGIN_DIR, 'broker/broker.ts'));
     expect(r.files).not.toContain(path.join(SHIPPED_PLUGIN_DIR, 'echo/echo.ts'));
+    expect(r.shadowed).toEqual([
+      { protocol: 'echo', yours: path.join(mine, 'echo.ts'), shipped: path.join(SHIPPED_PLUGIN_DIR, 'echo/echo.ts') },
+      { protocol: 'broker-peer', yours: path.join(mine, 'broker-peer.ts'), shipped: path.join(SHIPPED_PLUGIN_DIR, 'broker/broker.ts') },
+    ]);
   });
 });

@@ -17,8 +17,12 @@ import type { RuntimeProtocol } from './runtime-protocol.ts';
  * container's /app/plugins/hello) always load, and their protocols are
  * yours. A shipped plugin loads only when a vhost's ws-protocols (or a
  * callback:// mount) names one of its protocols and none of your plugins
- * provides that name: yours wins, silently, since naming your protocol
- * `echo` is not a mistake.
+ * provides that name: yours wins, since naming your protocol `echo` may
+ * well be meant. Not silently, though: a plugin dropped into plugins/ under
+ * a shipped name (or a copy of a shipped one, left behind) changes what the
+ * vhost serves, so each such replacement is reported (`shadowed`), with both
+ * files, for the server to log. It is no --check warning: --strict would
+ * then refuse a deliberate choice.
  */
 export const SHIPPED_PROTOCOLS: Readonly<Record<string, string>> = {
   'dumb-increment-protocol': 'dumb-increment',
@@ -43,11 +47,22 @@ function isShipped(file: string): boolean {
   return !rel.startsWith('..') && !path.isAbsolute(rel) && SHIPPED_FOLDERS.has(rel.split(path.sep)[0] ?? '');
 }
 
+/** A shipped protocol a vhost names that one of your plugins provides instead. */
+export interface ShadowedProtocol {
+  readonly protocol: string;
+  /** Your plugin file that serves it. */
+  readonly yours: string;
+  /** The shipped plugin file it replaces. */
+  readonly shipped: string;
+}
+
 export interface ServerPlugins extends PluginLoadResult {
   /** Your plugin files, tsws's own left out: what --check type-checks. */
   readonly userFiles: readonly string[];
   /** Every protocol name a vhost could enable: yours and all shipped ones, loaded or not. */
   readonly available: readonly string[];
+  /** The shipped protocols your plugins replace: logged as a warning at start and reload. */
+  readonly shadowed: readonly ShadowedProtocol[];
 }
 
 /** Your plugin directories, whole; then the shipped plugins that `wanted` (the protocols the vhosts name) needs. */
@@ -58,9 +73,13 @@ export async function loadServerPlugins(dirs: readonly string[], wanted: Iterabl
   const warnings = [...mine.warnings];
   const files = [...mine.files];
   const folders = new Set<string>();
-  for (const name of wanted) {
+  const shadowed: ShadowedProtocol[] = [];
+  for (const name of new Set(wanted)) {
     const folder = SHIPPED_PROTOCOLS[name];
-    if (folder && !mine.protocols.has(name)) folders.add(folder);
+    if (!folder) continue;
+    const yours = mine.protocols.get(name);
+    if (!yours) folders.add(folder);
+    else shadowed.push({ protocol: name, yours: yours.file, shipped: folderEntry(path.join(SHIPPED_PLUGIN_DIR, folder)) ?? path.join(SHIPPED_PLUGIN_DIR, folder) });
   }
   declarePluginDirs([SHIPPED_PLUGIN_DIR]);
   for (const folder of [...folders].sort()) {
@@ -78,5 +97,5 @@ export async function loadServerPlugins(dirs: readonly string[], wanted: Iterabl
     }
   }
   const available = [...new Set([...mine.protocols.keys(), ...Object.keys(SHIPPED_PROTOCOLS)])].sort();
-  return { protocols, errors, warnings, files, userFiles: mine.files, available };
+  return { protocols, errors, warnings, files, userFiles: mine.files, available, shadowed };
 }

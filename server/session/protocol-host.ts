@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { TopicRouter } from '../bus/topics.ts';
 import { describeError, tswsError } from '../base/errors.ts';
 import type { Counters, ProtocolCounters } from '../metrics/counters.ts';
+import { closeCodeLabel } from '../metrics/close-code.ts';
 import type { ClientConn, ClientConnectInfo, ClusterView, Conn, ProtocolVhost, ServerView, Timer } from '../plugin/api.ts';
 import type { RuntimeProtocol } from '../plugin/runtime-protocol.ts';
 import type { WritableScheduler } from './scheduler.ts';
@@ -238,7 +239,8 @@ export class ProtocolHost implements ProtocolVhost {
     if (!this.#conns.delete(conn)) return;
     this.counters.open--;
     const closes = this.counters.closes;
-    closes.set(code, (closes.get(code) ?? 0) + 1);
+    const label = closeCodeLabel(code);
+    closes.set(label, (closes.get(label) ?? 0) + 1);
     if (this.#conns.size === 0) this.#onIdle?.();
   }
 

@@ -86,7 +86,7 @@ export function kitConfig(given: Plugin<unknown> | PluginDescriptor | AnyProtoco
     { file: `${label} vhost`, text: JSON.stringify({ vhosts: [vhost] }, null, 2) },
   ]);
   const result = loaded.config
-    ? prepareWith(loaded.config, loaded.diagnostics, { protocols, errors: [], warnings, files: [], userFiles: [], available: [...protocols.keys()] })
+    ? prepareWith(loaded.config, loaded.diagnostics, { protocols, errors: [], warnings, files: [], userFiles: [], available: [...protocols.keys()], shadowed: [] })
     : { prepared: undefined, errors: loaded.diagnostics.errors, warnings: loaded.diagnostics.warnings };
   if (!result.prepared) {
     const list = result.errors.map((e) => `${e.code}: ${e.detail}`).join('; ');

@@ -8,6 +8,7 @@ import { renderHead, type HttpExchange, type HeaderList } from '../exchange.ts';
 import type { CachedFile } from '../file-cache.ts';
 import type { MountRequest } from '../mount-request.ts';
 import { contentTypeFor } from '../mime.ts';
+import { unreadBody } from '../request-body.ts';
 
 /** lwsws's rule: no-cache with cache-no; else no-store unless cache-reuse and cache-max-age are set; "public" when intermediaries may cache. */
 export function cacheControl(m: MountConfig): string {
@@ -27,7 +28,22 @@ function etagMatches(header: string, etag: string): boolean {
 /** Read on every request: as bytes, which uWS.js reads in place (HttpReq.getHeader). */
 const IF_NONE_MATCH = Buffer.from('if-none-match');
 
-export function serveFileMount({ ex, req, mount: m, path, rest, query, deps }: MountRequest<FileOrigin>): void {
+/** What a static file answers to. */
+const ALLOW: HeaderList = [['Allow', 'GET, HEAD']];
+
+/**
+ * A file is read, never written: PUT, DELETE, POST, PROPFIND... get 405 and
+ * the methods it does answer (RFC 9110 15.5.6 wants Allow), as nginx's static
+ * module answers them, before the file is looked for; OPTIONS too, as nginx
+ * does (no CORS preflight is answered here). A request body is not read: the
+ * 405 goes with a lingering close. Methods are case-sensitive (RFC 9110 9.1).
+ */
+function refuseMethod(ex: HttpExchange, framing: MountRequest['framing']): void {
+  ex.sendStatus(405, `${ex.method} is not allowed on a file: GET or HEAD`, ALLOW, { unread: unreadBody(ex.res, framing) });
+}
+
+export function serveFileMount({ ex, req, mount: m, path, rest, query, framing, deps }: MountRequest<FileOrigin>): void {
+  if (ex.method !== 'GET' && ex.method !== 'HEAD') return refuseMethod(ex, framing);
   const ifNoneMatch = req.getHeader(IF_NONE_MATCH);
   const q = query ? `?${query}` : '';
   // "/mnt" on a mount is the directory itself: send the browser to "/mnt/" so relative links resolve.
