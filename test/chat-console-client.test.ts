@@ -25,7 +25,8 @@ function runPlain(args: readonly string[]): Promise<{ code: number | null; stdou
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': 'exit' may come before the last output was read.
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

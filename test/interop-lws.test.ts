@@ -19,7 +19,8 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; out: s
     let out = '';
     p.stdout.on('data', (c) => (out += c));
     p.stderr.on('data', (c) => (out += c));
-    p.on('exit', (code) => resolve({ code, out }));
+    // 'close', not 'exit': 'exit' may come before the last output (the session's end) was read.
+    p.on('close', (code) => resolve({ code, out }));
   });
 }
 

@@ -169,7 +169,9 @@ describe('TLS start-up output', () => {
     const child = spawn(process.execPath, [BIN, '-c', dir], { stdio: ['ignore', w, 'pipe'] });
     fs.closeSync(w);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await eventually(() => Buffer.concat(chunks).toString().includes('"event":"ready"'), 'the server is ready');
+    // A start-up is waited for as long as the other tests wait for one (runTsws's ready: the test's own bound), not
+    // eventually()'s 10 s default: beside busy test files on two cores it took 7 to 32 s.
+    await eventually(() => Buffer.concat(chunks).toString().includes('"event":"ready"'), 'the server is ready', 30_000);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     await ended;

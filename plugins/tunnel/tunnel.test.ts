@@ -115,6 +115,9 @@ describe('HTTP through the tunnel', () => {
     sock.write('GET /nodes/alpha/flood?mib=64 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     sock.pause();
     // The target ends up waiting for 'drain' long before it has written everything: nothing on the way buffers it all.
+    // The request reaches the target through the public node and the agent first: until then the read below is -1,
+    // and a loaded machine can take longer than settled()'s quiet period to get it there.
+    await eventually(() => target.flood.blocked, 'the target waiting for drain', 20_000);
     const heldAt = await settled(() => (target.flood.blocked ? target.flood.written : -1));
     expect(heldAt).toBeGreaterThan(0);
     expect(heldAt).toBeLessThan((mib / 2) * 1024 * 1024);

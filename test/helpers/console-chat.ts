@@ -40,8 +40,10 @@ export function consoleChat(url: string, name: string, room: string): ConsoleCha
   };
   if (proc.stdout) reader(proc.stdout);
   if (proc.stderr) reader(proc.stderr);
+  let closed = false;
   const exited = new Promise<number | null>((resolve) =>
     proc.on('close', (code) => {
+      closed = true;
       live.delete(proc);
       for (const w of [...wakers]) w();
       resolve(code);
@@ -54,7 +56,8 @@ export function consoleChat(url: string, name: string, room: string): ConsoleCha
         if (hit !== undefined) {
           done();
           resolve(hit);
-        } else if (proc.exitCode !== null || proc.signalCode !== null) {
+        } else if (closed) {
+          // Once its output is all read: 'exit' (exitCode) may come before the last lines.
           done();
           reject(new Error(`tsws-chat ${name} exited before printing ${re}; it printed:\n${lines.join('\n')}`));
         }

@@ -40,8 +40,11 @@ export function runInPty(argv: readonly string[], opts: { cwd?: string; env?: No
     raw += c;
     for (const w of [...wakers]) w();
   });
+  let closed = false;
+  // 'close', not 'exit': 'exit' may come before the last output was read (as in process.ts).
   const exited = new Promise<number | null>((resolve) =>
-    proc.on('exit', (code) => {
+    proc.on('close', (code) => {
+      closed = true;
       live.delete(proc);
       for (const w of [...wakers]) w();
       resolve(code);
@@ -56,7 +59,7 @@ export function runInPty(argv: readonly string[], opts: { cwd?: string; env?: No
         if (m) {
           done();
           resolve(m);
-        } else if (proc.exitCode !== null) {
+        } else if (closed) {
           done();
           reject(new Error(`exited (${proc.exitCode}) before printing ${what}; output:\n${text()}`));
         }

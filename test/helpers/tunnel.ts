@@ -47,8 +47,11 @@ export function runAgent(args: readonly string[]): AgentProcess {
     for (const w of [...waiters]) w();
   });
   proc.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  let closed = false;
+  // 'close', not 'exit': 'exit' may come before the last lines were read from stdout (as in process.ts).
   const exited = new Promise<number | null>((resolve) =>
-    proc.on('exit', (code) => {
+    proc.on('close', (code) => {
+      closed = true;
       live.delete(proc);
       resolve(code);
       for (const w of [...waiters]) w();
@@ -61,7 +64,7 @@ export function runAgent(args: readonly string[]): AgentProcess {
         if (hit) {
           waiters.delete(check);
           resolve(hit);
-        } else if (proc.exitCode !== null || proc.signalCode !== null) {
+        } else if (closed) {
           waiters.delete(check);
           reject(new Error(`tsws-tunnel exited before ${what}; stderr: ${stderr}; stdout: ${lines.map((l) => JSON.stringify(l)).join('\n')}`));
         }
