@@ -19,7 +19,9 @@ export default defineConfig({
     // clone on this two-core machine: Node 20 424 s (was 744), Node 24 292 s (was 576), the whole
     // .ci/run 12.6 minutes (was ~25.5). They pass under a load average of 17 too.
     maxWorkers: 3,
-    testTimeout: 30_000,
+    // A liveness bound: a test that starts or restarts tsws inside its body waits out start-ups of
+    // 7-32 s of wall time beside busy files on two cores (a flake hunt under load averages of 10-18).
+    testTimeout: 60_000,
     // Starting Chromium or a server beside many busy test files on two cores can take this long.
     hookTimeout: 90_000,
   },
