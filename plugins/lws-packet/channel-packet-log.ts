@@ -36,8 +36,8 @@ export class ChannelPacketLog implements PacketLog {
     return { firstId: oldest.messages[0]?.offset ?? pos.offset + 1, lastId: pos.offset };
   }
 
-  follow(conn: Conn): Promise<unknown> {
-    return this.#channel.subscribe(conn);
+  async follow(conn: Conn): Promise<number> {
+    return (await this.#channel.subscribe(conn)).position.offset;
   }
 
   async close(): Promise<void> {

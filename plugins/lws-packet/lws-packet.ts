@@ -92,11 +92,16 @@ function accept(txn: Txn): void {
   );
 }
 
-function startReplay(conn: WsConn, since: number | undefined): void {
+/**
+ * `followedAt`: the last id when the stream began to follow. A stream with
+ * no `since` starts there, not at the end of the log read later: a packet
+ * stored between the two (after the client's 101) is replayed, not skipped.
+ */
+function startReplay(conn: WsConn, since: number | undefined, followedAt: number): void {
   const s = conn.session;
   conn.vhost.state.log.bounds().then(
     ({ firstId, lastId }) => {
-      s.cursor = since ?? lastId;
+      s.cursor = since ?? Math.min(followedAt, lastId);
       s.replayUntil = lastId;
       if (since !== undefined && since + 1 < firstId) {
         s.notices.push(JSON.stringify({ type: 'gap', from: since + 1, to: firstId - 1, reason: 'older packets are no longer kept' }));
@@ -227,7 +232,7 @@ export default definePlugin({
           }
           // Following before reading the bounds: nothing stored meanwhile falls between the replay and the live stream.
           conn.vhost.state.log.follow(conn).then(
-            () => startReplay(conn, raw === undefined ? undefined : Number(raw)),
+            (followedAt) => startReplay(conn, raw === undefined ? undefined : Number(raw), followedAt),
             (err: unknown) => {
               conn.vhost.log.warn({ err, conn: conn.id }, 'packet log unavailable: closing the stream; the client may resume with ?since=');
               conn.close(1011, 'packet log unavailable');

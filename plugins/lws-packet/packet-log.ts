@@ -23,8 +23,12 @@ export interface PacketLog {
   read(after: number, limit: number): Promise<StoredPacket[]>;
   /** The oldest id kept (lastId + 1 when none) and the last id given (0 when none). */
   bounds(): Promise<{ readonly firstId: number; readonly lastId: number }>;
-  /** Delivers new packets to `conn`'s published queue from now on (resolved once in effect). */
-  follow(conn: Conn): Promise<unknown>;
+  /**
+   * Delivers new packets to `conn`'s published queue from now on; resolves,
+   * once in effect, with the last id given at that moment: where a stream
+   * that asked for no replay starts.
+   */
+  follow(conn: Conn): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -162,9 +166,9 @@ export class FilePacketLog implements PacketLog {
   }
 
   /** Appends are published on the plugin's topic once durable (lws-packet.ts): a follower subscribes to it. */
-  async follow(conn: Conn): Promise<unknown> {
+  async follow(conn: Conn): Promise<number> {
     conn.subscribe(FilePacketLog.TOPIC);
-    return undefined;
+    return this.lastId;
   }
 
   async close(): Promise<void> {
