@@ -9,6 +9,8 @@ interface Watched {
   /** One listing at a time; a notice during one asks for another after it. */
   busy: boolean;
   again: boolean;
+  /** Stops the group's change notices (and its Redis subscription) once nobody here watches the channel. */
+  stop: () => void;
 }
 
 /**
@@ -24,9 +26,8 @@ export class RedisPresenceSets {
   readonly #cluster: RedisCluster;
   /** Member ids of this instance that joined, by channel key: a second join replaces the info. */
   readonly #joined = new Map<string, Set<string>>();
+  /** Channels watched here: one change listener each, removed with the last watcher (names come from clients: they must not pile up). */
   readonly #watched = new Map<string, Watched>();
-  /** Groups whose change notices reach us (the cluster keeps listeners for good: registered once per group). */
-  readonly #listening = new Set<string>();
 
   constructor(cluster: RedisCluster) {
     this.#cluster = cluster;
@@ -59,13 +60,9 @@ export class RedisPresenceSets {
   watch(key: string, fn: (e: PresenceEvent) => void): () => void {
     let w = this.#watched.get(key);
     if (!w) {
-      const watched: Watched = { fns: new Set(), known: new Map(), busy: false, again: false };
+      const watched: Watched = { fns: new Set(), known: new Map(), busy: false, again: false, stop: () => undefined };
       this.#watched.set(key, (w = watched));
-      const group = this.#group(key);
-      if (!this.#listening.has(group)) {
-        this.#listening.add(group);
-        this.#cluster.onChange(group, () => this.#changed(key));
-      }
+      watched.stop = this.#cluster.onChange(this.#group(key), () => void this.#changed(key));
       // The members now, to compare the first notice with (none are told as joining).
       void this.members(key).then((list) => {
         if (watched.known.size === 0) watched.known = new Map(list.map((m) => [m.id, m]));
@@ -75,11 +72,14 @@ export class RedisPresenceSets {
     const watched = w;
     return () => {
       watched.fns.delete(fn);
-      if (watched.fns.size === 0 && this.#watched.get(key) === watched) this.#watched.delete(key);
+      if (watched.fns.size > 0 || this.#watched.get(key) !== watched) return;
+      this.#watched.delete(key);
+      watched.stop();
     };
   }
 
   close(): void {
+    for (const w of this.#watched.values()) w.stop();
     this.#watched.clear();
   }
 

@@ -208,7 +208,8 @@ export class RedisCluster {
     return out.sort((x, y) => x.since.length - y.since.length || (x.since < y.since ? -1 : x.since > y.since ? 1 : x.key < y.key ? -1 : 1));
   }
 
-  onChange(group: string, fn: () => void): void {
+  /** Calls `fn` on each change notice of `group`; returns its stop. The group's Redis subscription lasts while it has a listener. */
+  onChange(group: string, fn: () => void): () => void {
     let set = this.#listeners.get(group);
     if (!set) {
       this.#listeners.set(group, (set = new Set()));
@@ -217,7 +218,13 @@ export class RedisCluster {
         for (const l of listeners) l();
       });
     }
-    set.add(fn);
+    const listeners = set;
+    listeners.add(fn);
+    return () => {
+      if (!listeners.delete(fn) || listeners.size > 0 || this.#listeners.get(group) !== listeners) return;
+      this.#listeners.delete(group);
+      this.bus.unsubscribe(this.#noticeTopic(group));
+    };
   }
 
   // ---- internals -----------------------------------------------------------

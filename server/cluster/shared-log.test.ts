@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllRedis, startRedis, type RedisServer } from '../../test/helpers/redis.ts';
+import { killAllRedis, startRedis, until, type RedisServer } from '../../test/helpers/redis.ts';
+import { RedisPresenceSets } from '../channels/redis-presence.ts';
 import { RedisCluster } from './cluster.ts';
 import { ClusterScope } from './scope.ts';
 
@@ -71,5 +72,33 @@ describe('a shared log\'s epoch', () => {
     expect(await probe.exists('t:log:v/p/e4', 't:logepoch:v/p/e4')).toBe(2);
     await group.release('k');
     expect(await probe.exists('t:log:v/p/e4', 't:logepoch:v/p/e4')).toBe(0);
+  });
+});
+
+describe('change notices of presence groups', () => {
+  // Channel names come from clients: a group's Redis subscription must end with its last listener.
+  const noticeChannels = async () => ((await probe.call('PUBSUB', 'CHANNELS', '*~presence/*')) as string[]).sort();
+
+  it("keep one Redis subscription per group while it has a listener, and end it with the last one's stop", async () => {
+    const stopA = cluster.onChange(cluster.groupKey('g1'), () => undefined);
+    const stopB = cluster.onChange(cluster.groupKey('g1'), () => undefined);
+    await until(async () => (await noticeChannels()).length === 1, 'the group subscribed');
+    stopA();
+    stopA();
+    expect(await noticeChannels()).toHaveLength(1);
+    stopB();
+    await until(async () => (await noticeChannels()).length === 0, 'the group unsubscribed');
+  });
+
+  it("a channel's presence watchers: the group is listened to while one watches, and no longer after", async () => {
+    const sets = new RedisPresenceSets(cluster);
+    const unwatch = ['c1', 'c2', 'c3'].map((key) => sets.watch(key, () => undefined));
+    const again = sets.watch('c1', () => undefined);
+    await until(async () => (await noticeChannels()).length === 3, 'three groups subscribed');
+    for (const u of unwatch) u();
+    await until(async () => (await noticeChannels()).length === 1, "only c1's group left");
+    again();
+    await until(async () => (await noticeChannels()).length === 0, 'none left');
+    sets.close();
   });
 });
