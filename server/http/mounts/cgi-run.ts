@@ -40,6 +40,8 @@ export class CgiRun {
   /** HEAD: the headers went out; the rest of stdout is read and dropped. */
   #discard = false;
   #timer: NodeJS.Timeout | undefined;
+  /** The timer ran out; the script is killed unless the next read shows progress. */
+  #overdue = false;
   #outPaused = false;
   #inPaused = false;
   /** Exited and every pipe closed: nothing left to time. */
@@ -234,17 +236,32 @@ export class CgiRun {
    */
   #touch(progress = true): void {
     if (this.#closed || (this.#outPaused && !this.#inPaused)) return this.#stopTimer();
-    if (!this.#timer) this.#timer = setTimeout(() => this.#timedOut(), this.#timeoutMs);
-    else if (progress) this.#timer.refresh();
+    if (progress) this.#overdue = false;
+    if (!this.#timer) {
+      if (!this.#overdue) this.#timer = setTimeout(() => this.#expired(), this.#timeoutMs);
+    } else if (progress) this.#timer.refresh();
   }
 
   #stopTimer(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#overdue = false;
+  }
+
+  /**
+   * Timers run before the event loop reads the pipes: after a stall of this
+   * loop (a GC, a busy plugin, a starved machine) output the script wrote in
+   * time may still be unread. Decide after the next read, in the check phase.
+   */
+  #expired(): void {
+    this.#timer = undefined;
+    this.#overdue = true;
+    setImmediate(() => {
+      if (this.#overdue) this.#timedOut();
+    });
   }
 
   #timedOut(): void {
-    this.#timer = undefined;
     this.kill();
     const e = tswsError('TSWS_ERR_CGI_TIMEOUT', { vhost: this.#ex.vhost.name, script: this.#script, seconds: this.#timeoutMs / 1000 });
     this.#log.error({ code: e.code, vhost: this.#ex.vhost.name }, e.message);
