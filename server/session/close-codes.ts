@@ -13,3 +13,12 @@ export function checkCloseArgs(code: number, reason: string): string | undefined
   if (Buffer.byteLength(reason) > 123) return 'reason is longer than 123 bytes';
   return undefined;
 }
+
+/** lws's LWS_CLOSE_STATUS_NOSTATUS: a client may close without a code (both ends then report 1005), and then without a reason. */
+export const NO_STATUS = 1005;
+
+/** checkCloseArgs for a client connection's close, which may also leave the code out (NO_STATUS). */
+export function checkClientCloseArgs(code: number, reason: string): string | undefined {
+  if (code === NO_STATUS) return reason === '' ? undefined : 'code 1005 (no code) carries no reason';
+  return checkCloseArgs(code, reason);
+}

@@ -1,6 +1,7 @@
 /** @module One attempt of a client connection: a `ws` socket, its handshake timeout and ping liveness, pausing its reads, and what ended it, coded. */
 import WebSocket from 'ws';
 import { tswsError, type TswsError } from '../../base/errors.ts';
+import { NO_STATUS } from '../close-codes.ts';
 import { attemptFailure, cutFailure } from './failure.ts';
 import type { ClientSettings } from './settings.ts';
 
@@ -25,9 +26,6 @@ export interface AttemptEvents {
 /** ws copies its send options: two shared objects instead of one per message. */
 const BINARY = { binary: true } as const;
 const TEXT = { binary: false } as const;
-
-/** lws's LWS_CLOSE_STATUS_NOSTATUS: asked of close(), a close frame without a code. */
-export const NO_STATUS = 1005;
 
 /** ws gives Buffers (binaryType is left at 'nodebuffer'); its type also names the other binaryTypes' shapes. */
 const asBuffer = (data: WebSocket.RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));

@@ -5,11 +5,11 @@ import type { ClientCallbacks, ClientConnOn, ClientState } from '../../plugin/ap
 import { WRITABLE_THRESHOLD, type Serviceable } from '../scheduler.ts';
 import { OwnedTimers } from '../timers.ts';
 import { WritableRunner } from '../writables.ts';
-import { checkCloseArgs } from '../close-codes.ts';
-import { Backoff } from './backoff.ts';
-import { ClientAttempt, NO_STATUS, type AttemptEnd } from './client-attempt.ts';
+import { checkClientCloseArgs } from '../close-codes.ts';
+import { ClientAttempt, type AttemptEnd } from './client-attempt.ts';
 import type { ClientHost } from './client-host.ts';
 import { ReceiveFlow } from './receive-flow.ts';
+import { Retries } from './retries.ts';
 import type { ClientSettings } from './settings.ts';
 
 /**
@@ -39,7 +39,8 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   readonly #host: ClientHost;
   readonly #settings: ClientSettings;
   readonly #callbacks: ClientCallbacks<T, H>;
-  readonly #backoff: Backoff | undefined;
+  /** Undefined for a connection that does not reconnect. */
+  readonly #retries: Retries | undefined;
   readonly #finished: () => void;
   /** The current attempt's socket: set while connecting, open or closing. */
   #attempt: ClientAttempt | undefined;
@@ -52,7 +53,6 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   #choked = false;
   /** Inside one of this connection's own events: #afterEvent serves writables, no need to queue. */
   #inEvent = false;
-  #retryTimer: NodeJS.Timeout | undefined;
   #timers: OwnedTimers | undefined;
   /** The owner was told this connection is over. */
   #done = false;
@@ -74,8 +74,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.vhost = view;
     this.session = session;
     this.#finished = finished;
-    const r = settings.reconnect;
-    this.#backoff = r ? new Backoff({ firstMs: r.firstMs, maxMs: r.maxMs, jitter: r.jitter }) : undefined;
+    this.#retries = Retries.of(settings.reconnect);
     // The runner's owner is this connection's private side: `vhost` here is the plugin's view, not the host failures are counted on.
     const owner = {
       protocol: host.protocol,
@@ -144,12 +143,12 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   reconnect(code = 1000, reason = ''): void {
     this.#checkClose(code, reason);
-    if (!this.#backoff) this.#final = true;
+    if (!this.#retries) this.#final = true;
     this.#end(code, reason);
   }
 
   resetBackoff(): void {
-    this.#backoff?.reset();
+    this.#retries?.reset();
   }
 
   pauseReceive(): void {
@@ -216,7 +215,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.#acceptedProtocol = attempt?.protocol ?? '';
     this.#handshakeStatus = attempt?.status;
     this.#receive.opened();
-    if (this.#settings.reconnect?.resetOn === 'established') this.#backoff?.reset();
+    this.#retries?.established();
     this.#inEvent = true;
     this.#runner.run(this.#host.where.clientEstablished, this.#callbacks.clientEstablished, this);
     this.#afterEvent();
@@ -240,7 +239,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     if (!end.established) this.#handshakeStatus = end.status;
     this.#detach();
     // Set before the callbacks, so a close() from inside them ends the retries.
-    this.#state = !this.#final && this.#backoff ? 'waiting' : 'closed';
+    this.#state = !this.#final && this.#retries ? 'waiting' : 'closed';
     this.#lastError = end.error;
     if (end.established) this.#runner.run(this.#host.where.clientClosed, this.#callbacks.clientClosed, this, end.code, end.reason);
     else {
@@ -253,30 +252,29 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
 
   /** Schedules the next attempt when the policy allows one, else ends. */
   #next(): void {
-    if (this.#final || !this.#backoff) return this.#finish();
-    const delayMs = this.#backoff.next();
-    const attempt = this.#backoff.attempt;
+    if (this.#final || !this.#retries) return this.#finish();
+    const plan = this.#retries.plan();
     this.#state = 'waiting';
-    this.#runner.run(this.#host.where.clientReconnecting, this.#callbacks.clientReconnecting, this, { attempt, delayMs });
+    this.#runner.run(this.#host.where.clientReconnecting, this.#callbacks.clientReconnecting, this, plan);
     if (this.#final) return this.#finish();
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      if (this.#state !== 'waiting') return;
-      try {
-        this.#connect();
-      } catch (err) {
-        // Options that worked for the first attempt: not expected, but never the process's problem.
-        const e = tswsError('TSWS_ERR_CLIENT_UNREACHABLE', { ...this.#settings.at, reason: describeError(err) }, err);
-        this.#lastError = e;
-        this.#runner.run(this.#host.where.clientConnectionError, this.#callbacks.clientConnectionError, this, e);
-        this.#next();
-      }
-    }, delayMs);
+    this.#retries.wait(plan, () => this.#retry());
+  }
+
+  #retry(): void {
+    if (this.#state !== 'waiting') return;
+    try {
+      this.#connect();
+    } catch (err) {
+      // Options that worked for the first attempt: not expected, but never the process's problem.
+      const e = tswsError('TSWS_ERR_CLIENT_UNREACHABLE', { ...this.#settings.at, reason: describeError(err) }, err);
+      this.#lastError = e;
+      this.#runner.run(this.#host.where.clientConnectionError, this.#callbacks.clientConnectionError, this, e);
+      this.#next();
+    }
   }
 
   #finish(): void {
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+    this.#retries?.cancel();
     this.#state = 'closed';
     this.#final = true;
     if (this.#done) return;
@@ -333,8 +331,7 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   }
 
   #checkClose(code: number, reason: string): void {
-    // A close frame without a code has no room for a reason either.
-    const err = code === NO_STATUS ? (reason === '' ? undefined : 'code 1005 (no code) carries no reason') : checkCloseArgs(code, reason);
+    const err = checkClientCloseArgs(code, reason);
     if (err) throw tswsError('TSWS_ERR_BAD_CLOSE_CODE', { protocol: this.#host.protocol, code: String(code), reason: err });
   }
 
