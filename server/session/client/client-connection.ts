@@ -14,16 +14,10 @@ import type { ClientSettings } from './settings.ts';
 
 /**
  * One client connection across its attempts (client-attempt.ts owns each
- * socket). Why drain is a send callback: `ws` has no 'drain' event on a
- * WebSocket, and its socket is private. Every write passes one shared
- * callback, which `ws` hands to socket.write: Node runs it once the frame has
- * left the socket's buffer, so while choked the first callback that finds
- * bufferedAmount under the threshold is the drain. Nothing polls, and an idle
- * connection costs nothing.
- * Reading at the plugin's pace (pauseReceive) is receive-flow.ts's.
- * Callbacks and writables run through the same runner as a served
- * connection's (writables.ts, invoke.ts): one write per writable, a throw
- * coded and logged in one place, the watchdog's recovery included.
+ * socket, retries.ts the waits between them, receive-flow.ts reading at the
+ * plugin's pace). Callbacks and writables run through the same runner as a
+ * served connection's (writables.ts, invoke.ts): one write per writable, a
+ * throw coded and logged in one place, the watchdog's recovery included.
  */
 export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
   static #nextId = 1;
@@ -202,7 +196,8 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     // Events for this attempt only: an abandoned attempt reports nothing.
     this.#attempt = new ClientAttempt(this.#settings, {
       opened: () => this.#opened(),
-      message: (data, isBinary) => this.#received(data, isBinary),
+      // Once closing, what the server still sends before its close frame is not the plugin's.
+      message: (data, isBinary) => this.isOpen && this.#receive.received(data, isBinary),
       sent: () => this.#sent(),
       ended: (end) => this.#ended(end),
     });
@@ -221,13 +216,8 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     this.#afterEvent();
   }
 
-  #received(data: Buffer, isBinary: boolean): void {
-    if (this.#state !== 'open' || this.#pendingClose) return;
-    this.#receive.received(data, isBinary);
-  }
-
   #deliver(data: Buffer, isBinary: boolean): void {
-    if (this.#state !== 'open' || this.#pendingClose) return;
+    if (!this.isOpen) return;
     this.#inEvent = true;
     this.#runner.run(this.#host.where.clientReceive, this.#callbacks.clientReceive, this, data, isBinary);
     this.#afterEvent();
@@ -357,7 +347,13 @@ export class ClientConnection<T, H> implements ClientConnOn<T, H>, Serviceable {
     return true;
   }
 
-  /** A frame left the socket's buffer: the drain, when it brings a choked socket under the threshold. */
+  /**
+   * A frame left the socket's buffer: the drain, when it brings a choked
+   * socket under the threshold. `ws` has no 'drain' event and its socket is
+   * private, but Node runs each write's callback once the frame has left the
+   * socket's buffer: while choked, the first that finds bufferedAmount under
+   * the threshold is the drain. Nothing polls; an idle connection costs nothing.
+   */
   #sent(): void {
     if (!this.#choked || this.#state !== 'open' || !this.#attempt || this.#attempt.bufferedAmount > WRITABLE_THRESHOLD) return;
     this.#choked = false;
