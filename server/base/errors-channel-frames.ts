@@ -15,6 +15,9 @@ export const CHANNEL_FRAME_ERRORS = {
   TSWS_ERR_CHANNEL_DENIED: error<On & { action: 'subscribe to' | 'publish to' }>(
     (p) => `this protocol does not let this connection ${p.action} channel "${p.channel}"`,
     'The plugin\'s channel policy (channelFrames\' `channel` and `mayPublish`) decides: use a channel it serves, or change the policy.'),
+  TSWS_ERR_CHANNEL_LIMIT: error<On & { limit: number }>(
+    (p) => `refused to subscribe to channel "${p.channel}": this connection is subscribed to ${p.limit} channels, the protocol's limit`,
+    'Unsubscribe from a channel first, or open another connection; the plugin sets the limit (channelFrames\' `maxChannels`, default 128).'),
   TSWS_ERR_CHANNEL_UNAVAILABLE: error<On & { action: 'subscribe to' | 'publish to' }>(
     (p) => `could not ${p.action} channel "${p.channel}" now: its store is unavailable (in a cluster: Redis is away)`,
     'Nothing was done; try again shortly. tsws/client subscribes again by itself, with backoff; a publish is yours to send again.'),

@@ -224,4 +224,40 @@ describe('channelFrames', () => {
     expect(c.isOpen).toBe(true);
     expect(c.texts.length).toBe(400);
   });
+
+  it('refuses a subscribe past 128 channels with TSWS_ERR_CHANNEL_LIMIT; an unsubscribe frees a place, a second subscribe of the same channel takes none', async () => {
+    const k = await kit();
+    const c = k.connect();
+    const subscribe = async (names: string[]) => {
+      for (const n of names) c.send(JSON.stringify({ ch: 'subscribe', channel: n }));
+      await k.settle();
+    };
+    const names = Array.from({ length: 128 }, (_, i) => `room:l${i}`);
+    for (let i = 0; i < names.length; i += 16) await subscribe(names.slice(i, i + 16));
+    expect(json(c.texts).map((f) => f.ch)).toEqual(Array(128).fill('subscribed'));
+    await subscribe(['room:l128', 'room:l0']);
+    expect(json(c.texts.slice(128)).map((f) => [f.ch, f.channel, f.code])).toEqual([
+      ['error', 'room:l128', 'TSWS_ERR_CHANNEL_LIMIT'],
+      ['subscribed', 'room:l0', undefined],
+    ]);
+    c.send(JSON.stringify({ ch: 'unsubscribe', channel: 'room:l1' }));
+    await subscribe(['room:l128']);
+    expect(json(c.texts.slice(130)).map((f) => [f.ch, f.channel])).toEqual([['unsubscribed', 'room:l1'], ['subscribed', 'room:l128']]);
+    expect(c.isOpen).toBe(true);
+  });
+
+  it('counts only the channels a connection is subscribed to now, however many it left', async () => {
+    const k = await kit();
+    const c = k.connect();
+    for (let i = 0; i < 300; i++) {
+      c.send(JSON.stringify({ ch: 'subscribe', channel: `room:t${i}` }));
+      c.send(JSON.stringify({ ch: 'unsubscribe', channel: `room:t${i}` }));
+      if (i % 8 === 7) await k.settle();
+    }
+    c.send(JSON.stringify({ ch: 'subscribe', channel: 'room:last' }));
+    await k.settle();
+    const got = json(c.texts);
+    expect(got.filter((f) => f.ch === 'error')).toEqual([]);
+    expect(got.at(-1)).toMatchObject({ ch: 'subscribed', channel: 'room:last' });
+  });
 });

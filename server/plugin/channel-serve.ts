@@ -24,7 +24,16 @@ export interface ChannelFramesOptions<C extends Conn> {
   presenceInfo?(conn: C, channel: Channel): unknown;
   /** A `token` frame (a refreshed credential). Without it a token frame is answered TSWS_ERR_CHANNEL_FRAME. */
   token?(conn: C, token: string): void;
+  /**
+   * Channels one connection may be subscribed to at once (default 128, as
+   * Centrifugo's client_channel_limit): each costs a follower, maybe a
+   * presence member and, in a cluster, Redis work, so a client must not take
+   * without bound. One more is refused with TSWS_ERR_CHANNEL_LIMIT.
+   */
+  maxChannels?: number;
 }
+
+const DEFAULT_MAX_CHANNELS = 128;
 
 export interface ChannelFrames<C extends Conn> {
   /** From `receive`: true when `data` was a channel frame (served, or answered with an error frame); false when it is the protocol's own. */
@@ -54,6 +63,8 @@ export interface ChannelFrames<C extends Conn> {
 
 /** One channel as one connection uses it. 'pending': its `subscribed` is not written yet, so its messages wait behind it. */
 interface Use {
+  /** The name the client subscribed with: the use's key in ConnState.uses. */
+  readonly key: string;
   readonly channel: Channel;
   state: 'pending' | 'live' | 'gone';
   readonly held: (string | Published)[];
@@ -63,7 +74,15 @@ interface Use {
 }
 
 interface ConnState {
+  /**
+   * By channel name. A dropped use stays as a 'gone' tombstone while
+   * publications may still wait in the connection's inbox (so they are
+   * skipped, not handed to the plugin as its own), and is forgotten once the
+   * inbox is empty.
+   */
   readonly uses: Map<string, Use>;
+  /** Uses in `uses` that are pending or live: what maxChannels bounds. */
+  active: number;
   /** Frames ready to write, oldest first. */
   readonly out: string[];
   /** What `out` and every use's `held` keep for this connection, in items and bytes: the slow-consumer bound is on these. */
@@ -106,10 +125,11 @@ const failureFrame = (err: unknown, channel: string, action: 'subscribe to' | 'p
 const errorFrame = <K extends ErrorCode>(code: K, params: ErrorParams<K>, at: { channel?: string; ref?: string } = {}): ServerFrame => ({ ch: 'error', ...at, code, message: tswsError(code, params).message });
 
 export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<C>): ChannelFrames<C> {
+  const maxChannels = opts.maxChannels ?? DEFAULT_MAX_CHANNELS;
   const states = new WeakMap<C, ConnState>();
   const stateOf = (conn: C): ConnState => {
     let st = states.get(conn);
-    if (!st) states.set(conn, (st = { uses: new Map(), out: [], items: 0, bytes: 0 }));
+    if (!st) states.set(conn, (st = { uses: new Map(), active: 0, out: [], items: 0, bytes: 0 }));
     return st;
   };
 
@@ -183,7 +203,11 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
   function drop(conn: C, use: Use): void {
     use.state = 'gone';
     const st = states.get(conn);
-    if (st) for (const item of use.held) release(st, item);
+    if (st) {
+      st.active--;
+      for (const item of use.held) release(st, item);
+      if (conn.publishedPending === 0 && st.uses.get(use.key) === use) st.uses.delete(use.key);
+    }
     use.held.length = 0;
     use.stopPresence?.();
     use.stopPresence = undefined;
@@ -233,12 +257,16 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
   }
 
   function subscribe(conn: C, st: ConnState, f: ClientFrame & { ch: 'subscribe' }): void {
+    const before = st.uses.get(f.channel);
+    const again = before !== undefined && before.state !== 'gone';
+    // Checked before the policy is asked: a refused name must not make a channel.
+    if (!again && st.active >= maxChannels) return send(conn, errorFrame('TSWS_ERR_CHANNEL_LIMIT', { channel: f.channel, limit: maxChannels }, { channel: f.channel }));
     const channel = channelFor(conn, f.channel, 'subscribe to', { channel: f.channel });
     if (!channel) return;
-    const before = st.uses.get(f.channel);
-    if (before && before.state !== 'gone') drop(conn, before); // a second subscribe starts over; the client drops what it already had
-    const use: Use = { channel, state: 'pending', held: [], stopPresence: undefined, joined: false };
+    if (again) drop(conn, before); // a second subscribe starts over; the client drops what it already had
+    const use: Use = { key: f.channel, channel, state: 'pending', held: [], stopPresence: undefined, joined: false };
     st.uses.set(f.channel, use);
+    st.active++;
     channel.subscribe(conn, f.since)
       .then((sub) => (use.state === 'pending' ? subscribed(conn, use, sub, f.presence === true) : undefined))
       .then((frame) => {
@@ -320,7 +348,11 @@ export function channelFrames<C extends Conn = Conn>(opts: ChannelFramesOptions<
       }
       for (;;) {
         const p = conn.nextPublished();
-        if (p === undefined) return undefined;
+        if (p === undefined) {
+          // Nothing queued is left for a dropped use to stop: its tombstone can go.
+          if (st && st.uses.size > st.active) for (const [name, use] of st.uses) if (use.state === 'gone') st.uses.delete(name);
+          return undefined;
+        }
         if (p.channel === undefined) return p;
         const use = st?.uses.get(p.channel.name);
         // Not subscribed through frames: the plugin subscribed the connection itself, and writes it its way.
