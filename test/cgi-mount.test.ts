@@ -42,7 +42,7 @@ done
   'ticks.sh': `#!/bin/sh
 printf 'Content-Type: text/plain\\n\\n'
 i=0
-while [ $i -lt 12 ]; do echo tick; sleep 0.25; i=$((i+1)); done
+while [ $i -lt 20 ]; do echo tick; sleep 0.25; i=$((i+1)); done
 `,
   'stderr.sh': `#!/bin/sh
 echo "something odd happened" >&2
@@ -93,10 +93,12 @@ beforeAll(async () => {
           // The default 5 s, not 1: after the client resumes, the script must keep writing on a loaded CI machine.
           cgi('/big', 'big.sh', { 'cgi-timeout': String(BIG_TIMEOUT_S), 'cgi-env': [{ PROGRESS: `${dir}/progress-chunked` }] }),
           cgi('/big-length', 'big.sh', { 'cgi-timeout': String(BIG_TIMEOUT_S), 'cgi-env': [{ PROGRESS: `${dir}/progress-length`, WITH_LENGTH: '1' }] }),
-          cgi('/ticks', 'ticks.sh', { 'cgi-timeout': '1' }),
+          // 2 s, not 1: each tick forks sleep, which a loaded machine may take most of a second to run.
+          cgi('/ticks', 'ticks.sh', { 'cgi-timeout': '2' }),
           cgi('/stderr', 'stderr.sh'),
           cgi('/sleep', 'sleep.sh', { 'cgi-timeout': '1', 'cgi-env': [{ PIDS: `${dir}/pids` }] }),
-          cgi('/partial', 'partial.sh', { 'cgi-timeout': '1' }),
+          // 3 s, not 1: the script's first output (a fork and exec of sh) must come within it for the 200.
+          cgi('/partial', 'partial.sh', { 'cgi-timeout': '3' }),
           cgi('/forever', 'forever.sh', { 'cgi-env': [{ PIDS: `${dir}/pids` }] }),
           cgi('/garbage', 'garbage.sh'),
           cgi('/missing', 'no-such-script.sh'),
@@ -279,9 +281,9 @@ describe('cgi:// mounts', () => {
         let text = '';
         res.setEncoding('utf8');
         res.once('data', () => {
-          // The server shares this event loop: block it past cgi-timeout (1 s) while the script keeps writing.
+          // The server shares this event loop: block it past cgi-timeout (2 s) while the script keeps writing.
           // Timers run before the loop reads the pipe, so only a look after the read can tell progress from none.
-          const end = Date.now() + 2500;
+          const end = Date.now() + 3500;
           while (Date.now() < end);
         });
         res.on('data', (c: string) => (text += c));
@@ -290,7 +292,7 @@ describe('cgi:// mounts', () => {
       });
       req.on('error', reject);
     });
-    expect(body).toBe('tick\n'.repeat(12));
+    expect(body).toBe('tick\n'.repeat(20));
   });
 
   it('logs what the script writes to stderr', async () => {

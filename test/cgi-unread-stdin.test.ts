@@ -33,10 +33,13 @@ beforeAll(async () => {
   process.on('uncaughtException', onEscape);
   const dir = makeConfigDir({ files: Object.fromEntries(Object.entries(SCRIPTS).map(([n, s]) => [`cgi/${n}`, s])) });
   for (const n of Object.keys(SCRIPTS)) fs.chmodSync(path.join(dir, 'cgi', n), 0o755);
-  const cgi = (mountpoint: string, script: string) => ({ mountpoint, origin: `cgi://${dir}/cgi/${script}`, 'cgi-timeout': '1' });
+  const cgi = (mountpoint: string, script: string, timeoutSecs: number) => ({ mountpoint, origin: `cgi://${dir}/cgi/${script}`, 'cgi-timeout': String(timeoutSecs) });
   fs.writeFileSync(
     path.join(dir, 'conf.d/site'),
-    JSON.stringify({ vhosts: [{ name: 'localhost', port: '0', interface: '127.0.0.1', mounts: [cgi('/answer', 'answer.sh'), cgi('/answer-stay', 'answer-stay.sh'), cgi('/silent', 'silent.sh')] }] }),
+    JSON.stringify({ vhosts: [{ name: 'localhost', port: '0', interface: '127.0.0.1', mounts: [
+      // 3 s where the script must answer (a fork and exec of sh within cgi-timeout, for the 200), 1 s where it must time out.
+      cgi('/answer', 'answer.sh', 3), cgi('/answer-stay', 'answer-stay.sh', 3), cgi('/silent', 'silent.sh', 1),
+    ] }] }),
   );
   srv = await startInProcess(dir);
 });

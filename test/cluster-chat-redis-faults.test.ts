@@ -97,7 +97,9 @@ describe('chat on instances sharing a Redis that restarts empty', () => {
     // c comes back on its port: cat reconnects holding the old sequence's last id, and is shown what came after.
     const catMark = cat.lines.length;
     const c2 = await startInstance(redis.url, 'c', { port: cPort });
-    await cat.waitFor(/\* rejoined r as cat/, catMark);
+    // cat has been retrying since c stopped, its backoff at the cap (a try every 5 to 10 s),
+    // and joins through a process on a loaded machine: a liveness bound past waitFor's 20 s default.
+    await cat.waitFor(/\* rejoined r as cat/, catMark, 45_000);
     await cat.waitFor(RESTARTED, catMark);
     // The notice comes before the new sequence's messages, and when the welcome beats the resubscribe's
     // answer they are printed after it: lines written one by one may reach this pipe in separate reads.

@@ -21,7 +21,7 @@ const lastStatus = (cl: TestClient) => JSON.parse(cl.received.at(-1)?.text ?? '{
 describe('an instance killed with SIGKILL', () => {
   it('drops out of the other instances\' status lists and frees its chat names once its heartbeat lapses', async () => {
     const redis = await startRedis();
-    const [a, b] = await Promise.all([startInstance(redis.url, 'a'), startInstance(redis.url, 'b')]);
+    const [a, b] = await Promise.all([startInstance(redis.url, 'a', { ttlSecs: 1 }), startInstance(redis.url, 'b', { ttlSecs: 1 })]);
     const sa = await TestClient.open(a.wsUrl(), 'lws-status');
     await TestClient.open(b.wsUrl(), 'lws-status');
     await ChatClient.joined(b.wsUrl(), 'bob', 'crash');

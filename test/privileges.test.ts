@@ -90,7 +90,8 @@ function adopt(child: ReturnType<typeof spawn>): ReturnType<typeof runTsws> {
       buf = buf.slice(nl + 1);
     }
   });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // 'close', not 'exit': 'exit' may come before the last lines were read from stdout (as in process.ts).
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const waitFor = async (pred: (l: Record<string, unknown>) => boolean) => {
     for (;;) {
       const hit = lines.find(pred);

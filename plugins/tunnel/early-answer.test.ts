@@ -78,7 +78,7 @@ let python: ChildProcess | undefined;
 let pythonDir: string | undefined;
 
 beforeAll(async () => {
-  const server = runTsws(['-c', tunnelConfigDir('early:early-secret-token,py:py-secret-token', 5)]);
+  const server = runTsws(['-c', tunnelConfigDir('early:early-secret-token,py:py-secret-token', 30)]);
   target = await earlyAnswerTarget();
   const [listener] = await server.ready;
   base = `http://127.0.0.1:${listener?.port}`;

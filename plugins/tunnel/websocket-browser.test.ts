@@ -16,7 +16,7 @@ describe.runIf(chromiumPresent || process.env.CI)('a browser websocket through t
   let base: string;
 
   beforeAll(async () => {
-    const server = runTsws(['-c', tunnelConfigDir('alpha:alpha-secret-token', 5)]);
+    const server = runTsws(['-c', tunnelConfigDir('alpha:alpha-secret-token', 30)]);
     target = await startWsTarget();
     const [listener] = await server.ready;
     base = `http://127.0.0.1:${listener?.port}`;

@@ -3,8 +3,8 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { removeConfigDirs } from '../../test/helpers/config-dir.ts';
-import { killAll, runTsws } from '../../test/helpers/process.ts';
-import { hello, killAgents, rawTunnel, runAgent, tunnelConfigDir, type AgentProcess } from '../../test/helpers/tunnel.ts';
+import { killAll, runTsws, type TswsProcess } from '../../test/helpers/process.ts';
+import { hello, killAgents, rawTunnel, runAgent, setRequestTimeout, tunnelConfigDir, type AgentProcess } from '../../test/helpers/tunnel.ts';
 import { TestClient, eventually, socketOf } from '../../test/helpers/ws-client.ts';
 import { floodMessage, startWsTarget, type WsTarget } from '../../test/helpers/ws-target.ts';
 
@@ -12,6 +12,8 @@ let target: WsTarget;
 let agent: AgentProcess;
 let base: string;
 let ws: string;
+let server: TswsProcess;
+let configDir: string;
 
 const MIB = 1024 * 1024;
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
@@ -60,7 +62,10 @@ beforeAll(async () => {
   // receives; with uWS.js's idle timer off, the socket closed with end() stops reading after 0 to
   // 4 s and the kernel's reset can beat the close frame (1006 instead of 1013: see
   // docs/reference/security.md, "Not guaranteed").
-  const server = runTsws(['-c', tunnelConfigDir('alpha:alpha-secret-token,gamma:gamma-secret-token', 2, 0, 32)]);
+  // request-timeout-secs 30, not 2: every upgrade goes through the agent to the target and must be
+  // answered within it; the 504 case lowers it around its own upgrade.
+  configDir = tunnelConfigDir('alpha:alpha-secret-token,gamma:gamma-secret-token', 30, 0, 32);
+  server = runTsws(['-c', configDir]);
   target = await startWsTarget();
   const [listener] = await server.ready;
   base = `http://127.0.0.1:${listener?.port}`;
@@ -120,7 +125,12 @@ describe('a websocket under /nodes/<id>/', () => {
   it('a target refusing the upgrade gives its status (403, 404); a target that never answers, 504', async () => {
     expect(await upgradeStatus(`${ws}/nodes/alpha/forbidden`)).toBe(403);
     expect(await upgradeStatus(`${ws}/nodes/alpha/no-such-thing`)).toBe(404);
-    expect(await upgradeStatus(`${ws}/nodes/alpha/hang`)).toBe(504);
+    await setRequestTimeout(server, configDir, 2);
+    try {
+      expect(await upgradeStatus(`${ws}/nodes/alpha/hang`)).toBe(504);
+    } finally {
+      await setRequestTimeout(server, configDir, 30);
+    }
     expect(await upgradeStatus(`${ws}/nodes/nobody/echo`)).toBe(404);
     expect(await upgradeStatus(`${ws}/nodes/gamma/echo`)).toBe(502);
   });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { makeConfigDir } from './config-dir.ts';
 import { demoConf } from './demo-config.ts';
-import { REPO } from './process.ts';
+import { REPO, type TswsProcess } from './process.ts';
 import { TestClient } from './ws-client.ts';
 
 export const AGENT_BIN = path.join(REPO, 'bin/tsws-tunnel.mjs');
@@ -100,6 +100,25 @@ export function tunnelConfigDir(tokens: string, requestTimeoutSecs: number, port
   }
   const conf = pingPongSecs > 0 ? demoConf().replace('"server-string": "tsws",', `"server-string": "tsws", "ws-pingpong-secs": "${pingPongSecs}",`) : demoConf();
   return makeConfigDir({ conf, vhosts: { localhost: vhost } });
+}
+
+/**
+ * Sets the vhost's request-timeout-secs in `configDir` and reloads `server` (SIGHUP), resolving once
+ * it has reloaded: tunnels open before keep going and take the new value for new requests. Tests
+ * serve with a generous timeout and lower it only around the request that must time out: with a
+ * short one throughout, every request through the agent had to be answered within it, which a
+ * loaded machine does not promise.
+ */
+export async function setRequestTimeout(server: TswsProcess, configDir: string, secs: number): Promise<void> {
+  const file = path.join(configDir, 'conf.d/localhost');
+  const text = fs.readFileSync(file, 'utf8');
+  const re = /"request-timeout-secs": "\d+"/;
+  if (!re.test(text)) throw new Error(`${file} says no request-timeout-secs`);
+  fs.writeFileSync(file, text.replace(re, `"request-timeout-secs": "${secs}"`));
+  const from = server.lines.length;
+  server.kill('SIGHUP');
+  const outcome = await server.waitFor((l) => (l.event === 'reloaded' || l.event === 'reload-failed') && server.lines.indexOf(l) >= from);
+  if (outcome.event !== 'reloaded') throw new Error(`the reload to request-timeout-secs ${secs} failed: ${JSON.stringify(outcome)}`);
 }
 
 // ---- the private service -------------------------------------------------------

@@ -164,16 +164,31 @@ export class ClientAttempt {
     this.#ws.terminate();
   }
 
+  /**
+   * Timers run before the event loop reads the sockets: after a stall of this
+   * loop (a GC, a busy callback, a starved machine) a pong that came in time
+   * may still be unread. So a missing pong is judged after the next read, in
+   * the check phase, as cgi-run.ts judges a script's silence.
+   */
   #ping(): void {
     if (this.#paused) {
       this.#awaitingPong = false;
       return;
     }
     if (this.#awaitingPong) {
-      this.#cutReason = `no pong within ${this.#settings.pingIntervalMs} ms`;
-      this.#ws.terminate();
+      setImmediate(() => {
+        if (this.#abandoned || this.#paused) return;
+        if (!this.#awaitingPong) return this.#sendPing();
+        this.#cutReason = `no pong within ${this.#settings.pingIntervalMs} ms`;
+        this.#ws.terminate();
+      });
       return;
     }
+    this.#sendPing();
+  }
+
+  #sendPing(): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
     this.#awaitingPong = true;
     this.#ws.ping();
   }
