@@ -24,8 +24,9 @@ class Peer implements Audible {
 
 const BOUND = 10;
 
-function sweepOver(peers: Peer[]) {
-  const sweep = new SilenceSweep(peers, pino({ level: 'silent' }));
+/** The cut runs at once unless a test holds it (`later`), as the event loop holds it until the sockets were read. */
+function sweepOver(peers: Peer[], later?: (() => void)[]) {
+  const sweep = new SilenceSweep(peers, pino({ level: 'silent' }), (fn) => (later ? later.push(fn) : fn()));
   // configure() starts a timer; the tests drive sweep() themselves, so stop it at once.
   sweep.configure(BOUND);
   sweep.stop();
@@ -62,6 +63,21 @@ describe('the silence sweep', () => {
     expect(p.pings).toBe(1);
     sweep.sweep(100 + 2 * BOUND);
     expect(p.cut).toBe(true);
+  });
+
+  it('counts a pong read after the sweep found the peer silent, before the cut: after a stall of the loop it came in time', () => {
+    const p = new Peer(100);
+    const later: (() => void)[] = [];
+    const sweep = sweepOver([p], later);
+    sweep.sweep(100 + BOUND);
+    later.splice(0).forEach((fn) => fn());
+    sweep.sweep(100 + 2 * BOUND + 5);
+    // The loop then reads the pong that waited in the socket during the stall.
+    p.heardAt = 100 + 2 * BOUND + 5;
+    later.splice(0).forEach((fn) => fn());
+    expect(p.cut).toBe(false);
+    sweep.sweep(100 + 3 * BOUND + 6);
+    expect(p.pings).toBe(2);
   });
 
   it('counts a whole message after the ping as an answer', () => {

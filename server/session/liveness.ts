@@ -53,12 +53,15 @@ export const sweepSecs = (boundSecs: number) => Math.min(5, Math.max(1, Math.flo
 export class SilenceSweep {
   readonly #sessions: Iterable<Audible>;
   readonly #log: Logger;
+  readonly #defer: (fn: () => void) => void;
   #boundSecs = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(sessions: Iterable<Audible>, log: Logger) {
+  /** `defer` runs the cut after the sweep: by default in the check phase, once the loop has read the sockets. */
+  constructor(sessions: Iterable<Audible>, log: Logger, defer: (fn: () => void) => void = setImmediate) {
     this.#sessions = sessions;
     this.#log = log;
+    this.#defer = defer;
   }
 
   /** Runs with `boundSecs` from now on (0 stops it); a reload calls it again. */
@@ -91,8 +94,15 @@ export class SilenceSweep {
         s.ping();
       } else if (s.pingedAt <= quiet) (silent ??= []).push(s);
     }
-    // Cut after the loop: a plugin's closed callback may close others.
-    for (const s of silent ?? []) {
+    // Cut after the loop, as a plugin's closed callback may close others, and after the loop has read
+    // the sockets: timers run before that, so after a stall of this event loop a pong that came in time
+    // may still be unread. What is heard by then counts.
+    if (silent) this.#defer(() => this.#cut(silent, now));
+  }
+
+  #cut(silent: Audible[], now: number): void {
+    for (const s of silent) {
+      if (!s.isOpen || s.heardAt >= s.pingedAt) continue;
       const e = tswsError('TSWS_ERR_WS_PEER_SILENT', { peer: s.peer, secs: now - s.pingedAt });
       this.#log.debug({ code: e.code, peer: s.peer }, e.message);
       s.terminate();
