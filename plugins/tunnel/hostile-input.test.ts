@@ -73,3 +73,26 @@ describe('a stranger cannot take a node off the network', () => {
     expect(alpha.lines.slice(from).filter((l) => String(l.msg).includes('tunnel down') || l.msg === 'connecting')).toEqual([]);
   });
 });
+
+describe('a node cannot split the public node’s responses', () => {
+  it('a response header with CR/LF from a node gets the client 500, and no injected header', async () => {
+    const rogue = await rawTunnel(`ws://127.0.0.1:${port}`, hello('rogue', 'rogue-secret-token'));
+    expect(rogue.answer.type).toBe('welcome');
+    const pending = fetch(`${base}/nodes/rogue/page`);
+    const req = JSON.parse((await rogue.client.until((m) => !m.isBinary && m.text.includes('"req"'))).text) as { id: number };
+    rogue.client.send(JSON.stringify({ type: 'head', id: req.id, status: 200, headers: [['x-a', 'b\r\nX-Injected: 1'], ['content-type', 'text/plain']] }));
+    rogue.client.send(JSON.stringify({ type: 'end', id: req.id }));
+    const res = await pending;
+    expect(res.headers.get('x-injected')).toBeNull();
+    expect(res.status).toBe(500);
+    // A header name that is not a token is refused the same way.
+    const pending2 = fetch(`${base}/nodes/rogue/page2`);
+    const req2 = JSON.parse((await rogue.client.until((m) => !m.isBinary && m.text.includes('"req"') && m.text.includes('page2'))).text) as { id: number };
+    rogue.client.send(JSON.stringify({ type: 'head', id: req2.id, status: 200, headers: [['x-b: 1\r\nx-injected', '2']] }));
+    rogue.client.send(JSON.stringify({ type: 'end', id: req2.id }));
+    const res2 = await pending2;
+    expect(res2.headers.get('x-injected')).toBeNull();
+    expect(res2.status).toBe(500);
+    await rogue.client.close();
+  });
+});
