@@ -74,6 +74,18 @@ describe('a stranger cannot take a node off the network', () => {
   });
 });
 
+describe('what reaches the private service', () => {
+  it('drops Proxy (httpoxy) and the headers a Connection header names, as hop-by-hop', async () => {
+    // fetch will not send a Connection header of our choosing: the request is written by hand.
+    const head = 'GET /nodes/alpha/hop?n=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, X-Hop-Secret\r\nX-Hop-Secret: for the first hop only\r\nProxy: http://evil.example:8080\r\nX-Kept: yes\r\n\r\n';
+    expect(await rawRequest(Buffer.from(head))).toBe('HTTP/1.1 200 OK');
+    const seen = target.seen.find((s) => s.url === '/hop?n=1');
+    expect(seen?.headers['x-kept']).toBe('yes');
+    expect(seen?.headers['x-hop-secret']).toBeUndefined();
+    expect(seen?.headers.proxy).toBeUndefined();
+  });
+});
+
 describe('a node cannot split the public node’s responses', () => {
   it('a response header with CR/LF from a node gets the client 500, and no injected header', async () => {
     const rogue = await rawTunnel(`ws://127.0.0.1:${port}`, hello('rogue', 'rogue-secret-token'));
