@@ -27,8 +27,23 @@ export interface StreamCarrier {
   violation(reason: string): void;
 }
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) stay on their own hop. */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+/**
+ * Hop-by-hop headers (RFC 9110 7.6.1) stay on their own hop, as do the names a
+ * Connection header lists (connectionListed). "proxy" is not one, but a CGI
+ * service behind the agent would take it as HTTP_PROXY ("httpoxy"): dropped as
+ * tsws's proxy mounts drop it.
+ */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'proxy']);
+
+/** The header names a Connection header lists (lower case): hop-by-hop too. */
+export function connectionListed(value: string | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const t of (value ?? '').split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name) out.add(name);
+  }
+  return out;
+}
 
 /**
  * Flow control, both ways, per stream (so one slow client never stalls the
@@ -219,5 +234,6 @@ export class ForwardStream implements UploadSource {
 }
 
 function responseHeaders(pairs: HeaderPairs): HeaderInput {
-  return pairs.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()));
+  const listed = connectionListed(pairs.filter(([k]) => k.toLowerCase() === 'connection').map(([, v]) => v).join(','));
+  return pairs.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()) && !listed.has(k.toLowerCase()));
 }

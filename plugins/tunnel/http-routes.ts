@@ -1,6 +1,6 @@
 /** @module The tunnel's callback mount: the HTTP handshake, messages from HTTP nodes, the node list, and /<id>/... forwarded through tunnels. */
 import type { HttpEvents, HttpTxn, PeerRequest } from '../../server/plugin/api.ts';
-import { HOP_BY_HOP, type ForwardStream } from './forward.ts';
+import { HOP_BY_HOP, connectionListed, type ForwardStream } from './forward.ts';
 import { handshake } from './handshake.ts';
 import type { LinkContext } from './link.ts';
 import type { WsStream } from './ws-stream.ts';
@@ -220,7 +220,8 @@ export function encodePath(p: string): string {
  */
 export function forwardedHeaders(request: PeerRequest, mountpoint: string, id: string): HeaderPairs {
   const h = request.headers;
-  const out: [string, string][] = Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k) && k !== 'host' && !k.startsWith('x-forwarded-') && !k.startsWith('sec-websocket-'));
+  const listed = connectionListed(h.connection);
+  const out: [string, string][] = Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k) && !listed.has(k) && k !== 'host' && !k.startsWith('x-forwarded-') && !k.startsWith('sec-websocket-'));
   const peer = request.peer;
   out.push(['x-forwarded-for', h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${peer}` : peer]);
   if (h.host) out.push(['x-forwarded-host', h.host]);

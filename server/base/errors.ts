@@ -255,6 +255,10 @@ export const REGISTRY = {
     (p) => `protocol "${p.protocol}": ${p.detail}`,
     'Write the status and headers first (writeHead), then body chunks (write), and end with end() or writeHead(..., { end: true }).',
     { closeCode: 1011, httpStatus: 500 }),
+  TSWS_ERR_HTTP_BAD_HEADER: error<{ protocol: string; name: string; detail: string }>(
+    (p) => `protocol "${p.protocol}": response header ${JSON.stringify(p.name.slice(0, 80))} refused: ${p.detail}; the request was answered 500 and nothing of the head was sent`,
+    'A header name is an RFC 9110 token (letters, digits and !#$%&\'*+-.^_`|~) and a value holds no CR, LF or NUL: written as they are, they would add headers or a whole response of their own. Check where the plugin takes the header from (an upstream, a client, a node), and drop or encode what does not fit.',
+    { closeCode: 1011, httpStatus: 500 }),
   TSWS_ERR_HTTP_LENGTH_MISMATCH: error<{ protocol: string; declared: number; sent: number }>(
     (p) => `protocol "${p.protocol}" declared Content-Length ${p.declared} but its body came to ${p.sent} bytes; the connection was closed`,
     'Send exactly the declared number of bytes, or leave Content-Length out to send the body chunked.'),

@@ -12,6 +12,7 @@ import type { Vhost } from '../vhost/vhost.ts';
 import { frontDoor, type FrontDoorConfig } from './front-door.ts';
 import { readFraming, refuseFraming } from '../http/framing.ts';
 import { badKey, refuseFailedUpgrade } from '../http/failed-upgrade.ts';
+import { authorize } from '../http/basic-auth.ts';
 import type { ProtocolHost } from '../session/protocol-host.ts';
 import { Connection } from '../session/connection.ts';
 import type { HeldLimits } from '../session/shared-limits.ts';
@@ -126,6 +127,13 @@ export function handleUpgrade(router: VhostRouter, res: HttpRes, req: HttpReq, c
   let picked: ProtocolHost | TswsError;
   let seen: RequestSnapshot = request;
   if (mount && relay && normalized.ok) {
+    // The mount serves this upgrade (its protocol relays it): the mount's basic-auth covers it, as a
+    // proxy mount's covers its upgrades. Unchecked, a websocket went where its HTTP requests could not.
+    if (mount.basicAuth !== undefined) {
+      const ex = upgradeExchange(log, relay.protocol);
+      ex.useMount(mount);
+      if (!authorize(ex, req.getHeader('authorization'), mount, deps.log)) return;
+    }
     picked = relay;
     const rest = mount.mountpoint === '/' ? normalized.path : normalized.path.slice(mount.mountpoint.length);
     seen = new HttpRequestSnapshot(request, normalized.path, mount.mountpoint, rest);

@@ -1,4 +1,5 @@
 /** @module A gate's answer read the same way for both gates (the websocket filter, the HTTP filter): a refusal's status, reason and headers, an acceptance's `auth`. */
+import { headerProblem } from '../base/http-header.ts';
 import type { Authenticated, HeaderInput } from './api-request.ts';
 
 export interface ReadRefusal {
@@ -22,10 +23,14 @@ export function readRefusal(verdict: unknown, allowed: (status: number) => boole
   return { status, reason: typeof r.reason === 'string' ? r.reason : undefined, headers: headerPairs(r.headers) };
 }
 
+/** A header that could split the refusal's head (CR/LF in it, a name that is not a token) is left out. */
 function headerPairs(h: unknown): [string, string][] {
-  if (Array.isArray(h)) return h.filter((p): p is readonly [unknown, unknown] => Array.isArray(p) && p.length === 2).map(([k, v]) => [String(k), String(v)]);
-  if (typeof h === 'object' && h !== null) return Object.entries(h as HeaderInput).map(([k, v]) => [k, String(v)]);
-  return [];
+  const pairs: [string, string][] = Array.isArray(h)
+    ? h.filter((p): p is readonly [unknown, unknown] => Array.isArray(p) && p.length === 2).map(([k, v]) => [String(k), String(v)])
+    : typeof h === 'object' && h !== null
+      ? Object.entries(h as HeaderInput).map(([k, v]) => [k, String(v)])
+      : [];
+  return pairs.filter(([k, v]) => headerProblem(k, v) === undefined);
 }
 
 /** Plain-JS filters are not type checked: `auth` needs a string subject, and an expiry and claims of the right kinds, or it is ignored. */

@@ -62,15 +62,26 @@ export class TargetRequests {
       outHeaders[name] = had === undefined ? v : [...(Array.isArray(had) ? had : [had]), v];
     }
     const fullPath = `${target.pathname.replace(/\/$/, '')}${path}`;
-    const request = (target.protocol === 'https:' ? https : http).request({
-      protocol: target.protocol,
-      hostname: target.hostname,
-      port: target.port,
-      method,
-      path: fullPath,
-      headers: outHeaders,
-      agent: this.#agent,
-    });
+    let request: http.ClientRequest;
+    try {
+      // node:http refuses, by throwing here, what it will not put on the wire: a header value with a
+      // character above U+00FF (a byte that is not UTF-8 arrives as U+FFFD), a control character, a
+      // query with one. Such a request comes from whoever asked the public node: it is answered 502
+      // and the tunnel goes on (thrown from this callback, it would end the tunnel for good).
+      request = (target.protocol === 'https:' ? https : http).request({
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        method,
+        path: fullPath,
+        headers: outHeaders,
+        agent: this.#agent,
+      });
+    } catch (err) {
+      const message = `this request cannot be sent to the target: ${err instanceof Error ? err.message : String(err)}`;
+      this.#log.warn({ stream: id, method, path }, message);
+      return this.#tunnel.send({ type: 'fail', id, status: 502, message });
+    }
     const s: Forwarded = { req: request, started: Date.now(), method, path, res: undefined, inFlight: 0, owed: 0, bytes: 0 };
     this.#streams.set(id, s);
     request.on('response', (res) => this.#response(id, s, res));

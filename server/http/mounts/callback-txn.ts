@@ -1,5 +1,6 @@
 /** @module One HTTP transaction under a callback:// mount: the lws HTTP callbacks, one write per httpWritable. */
 import { tswsError, type TswsError } from '../../base/errors.ts';
+import { headerProblem } from '../../base/http-header.ts';
 import type { HeaderInput, HttpRequestInfo, HttpTxn, Timer, WriteStatus } from '../../plugin/api.ts';
 import type { Serviceable } from '../../session/scheduler.ts';
 import { OwnedTimers } from '../../session/timers.ts';
@@ -111,6 +112,10 @@ export class HttpTransaction implements HttpTxn, Serviceable, WritableOwner {
     if (!Number.isInteger(status) || status < 100 || status > 599) this.#orderCheck(false, `${status} is not an HTTP status`);
     const pass: (readonly [string, string])[] = [];
     for (const [k, v] of headerPairs(headers)) {
+      // Written byte for byte by the transport: a CR/LF would let whatever the plugin relays (an upstream's,
+      // a node's, a client's header) add headers or a whole response.
+      const problem = headerProblem(k, String(v));
+      if (problem) throw tswsError('TSWS_ERR_HTTP_BAD_HEADER', { protocol: this.protocol, name: k, detail: problem });
       const name = k.toLowerCase();
       if (name === 'content-length') {
         if (!/^\d+$/.test(String(v).trim())) this.#orderCheck(false, `Content-Length "${v}" is not a number`);
