@@ -137,13 +137,10 @@ function handleSignals(service: Service, first: Prepared, load: (generation: num
 
   let generation = 1;
   let reloading = false;
+  /** A SIGHUP came during a reload: one more follows it, so the files as they are after it are read (nginx-like). */
+  let again = false;
   let running = first;
-  process.on('SIGHUP', () => {
-    if (stopping) return;
-    if (reloading) {
-      log.warn({ event: 'reload-busy' }, 'SIGHUP while a reload is running: ignored, send it again once the last one is done');
-      return;
-    }
+  const startReload = () => {
     reloading = true;
     log.info({ event: 'reloading' }, 'SIGHUP: reloading the configuration');
     void reload(service, ++generation, running, load, log)
@@ -154,7 +151,22 @@ function handleSignals(service: Service, first: Prepared, load: (generation: num
       })
       .finally(() => {
         reloading = false;
+        if (again && !stopping) {
+          again = false;
+          startReload();
+        }
       });
+  };
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    if (reloading) {
+      // The running reload may have read the files before the edit this signal is for: dropping it would
+      // lose that edit. Several during one reload make one more.
+      if (!again) log.info({ event: 'reload-queued' }, 'SIGHUP while a reload is running: another follows it');
+      again = true;
+      return;
+    }
+    startReload();
   });
   return stop;
 }

@@ -159,6 +159,44 @@ describe('SIGHUP: reload beside the open connections', () => {
   });
 });
 
+describe('SIGHUP during a reload', () => {
+  it('runs another reload after it, so an edit made while the first one ran is not lost', async () => {
+    const { dir, port, p } = await start();
+    const armed = path.join(dir, 'gate-armed');
+    const waiting = path.join(dir, 'gate-waiting');
+    // v2 holds its import (the first reload, past reading the files) while `armed` exists.
+    fs.writeFileSync(armed, '');
+    fs.writeFileSync(
+      path.join(dir, 'plugins/ver.ts'),
+      `import fs from 'node:fs';
+if (fs.existsSync(${JSON.stringify(armed)})) {
+  fs.writeFileSync(${JSON.stringify(waiting)}, '');
+  await new Promise<void>((resolve) => { const t = setInterval(() => { if (!fs.existsSync(${JSON.stringify(armed)})) { clearInterval(t); resolve(); } }, 20); });
+}
+${verPlugin('v2')}`,
+    );
+    p.kill('SIGHUP');
+    for (let i = 0; !fs.existsSync(waiting); i++) {
+      if (i > 1500) throw new Error('the first reload never imported the plugin');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The edit the second SIGHUP is for.
+    const port2 = await freePort();
+    fs.writeFileSync(path.join(dir, 'conf.d/second'), JSON.stringify({ vhosts: vhost('second', port2) }));
+    fs.writeFileSync(path.join(dir, 'plugins/ver.ts'), verPlugin('v3'));
+    p.kill('SIGHUP');
+    await p.waitFor((l) => l.event === 'reload-queued' || l.event === 'reload-busy');
+    fs.rmSync(armed);
+    await p.waitFor((l) => l.event === 'reloaded' && l.generation === 3);
+    const c = await TestClient.open(`ws://127.0.0.1:${port}/`, 'ver');
+    c.send('x');
+    expect(await c.nextText()).toBe('v3:x');
+    expect((await rawRequest(port2, get('/ver'))).body).toBe('v3:');
+    p.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+});
+
 describe('SIGTERM: graceful stop', () => {
   it('stops accepting, sends 1001 to every websocket, lets HTTP in flight finish, and exits 0', async () => {
     const { port, p } = await start();

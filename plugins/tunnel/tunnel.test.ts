@@ -172,8 +172,10 @@ describe('HTTP through the tunnel', () => {
 
 describe('a reload of the public node (SIGHUP)', () => {
   it('keeps the joined nodes: their tunnels stay open and serve HTTP and messages under the new configuration', async () => {
+    // This reload's line: the file's earlier tests reloaded too (setRequestTimeout).
+    const from = server.lines.length;
     server.kill('SIGHUP');
-    await server.waitFor((l) => l.event === 'reloaded');
+    await server.waitFor((l) => l.event === 'reloaded' && server.lines.indexOf(l) >= from);
     const res = await fetch(`${base}/nodes/alpha/after-reload`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('GET /after-reload');
