@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { standaloneClients } from './standalone.ts';
@@ -12,9 +13,9 @@ import { standaloneClients } from './standalone.ts';
 const SERVER = `
 const { WebSocketServer } = require('ws');
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
-wss.on('listening', () => console.log('port ' + wss.address().port));
+wss.on('listening', () => process.stdout.write('port ' + wss.address().port + '\\n'));
 wss.on('connection', (ws) => ws.on('ping', () => {
-  console.log('ping');
+  process.stdout.write('ping\\n');
   setTimeout(() => ws.pong(), 100);
 }));
 `;
@@ -26,40 +27,21 @@ describe('a client connection\'s pings across a stall of its own event loop', ()
   it('is not cut for a pong that came in time but was still unread when the ping timer ran', async () => {
     const PING_MS = 1000;
     server = spawn(process.execPath, ['-e', SERVER], { cwd: import.meta.dirname, stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines: string[] = [];
-    const waiters = new Set<() => void>();
-    let buf = '';
-    let stalled = false;
-    server.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        lines.push(line);
-        if (line === 'ping' && !stalled) {
-          // The first ping is out, its pong on the way: block past the next tick of the ping timer.
-          stalled = true;
-          const end = Date.now() + 2.5 * PING_MS;
-          while (Date.now() < end);
-        }
-      }
-      for (const w of [...waiters]) w();
+    let pings = 0;
+    let onPort: (port: number) => void = () => undefined;
+    const listening = new Promise<number>((resolve) => (onPort = resolve));
+    let onSecondPing: () => void = () => undefined;
+    const secondPing = new Promise<void>((resolve) => (onSecondPing = resolve));
+    readline.createInterface({ input: server.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('port ')) return onPort(Number(line.slice(5)));
+      if (line !== 'ping') return;
+      if (++pings === 2) return onSecondPing();
+      // The first ping is out, its pong on the way: block past the next tick of the ping timer.
+      const end = Date.now() + 2.5 * PING_MS;
+      while (Date.now() < end);
     });
-    const line = (pred: (l: string) => boolean) =>
-      new Promise<string>((resolve) => {
-        const check = () => {
-          const hit = lines.find(pred);
-          if (hit !== undefined) {
-            waiters.delete(check);
-            resolve(hit);
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    const port = Number((await line((l) => l.startsWith('port '))).slice(5));
 
+    const port = await listening;
     const clients = standaloneClients(pino({ level: 'silent' }), 'test-program');
     const outcome = new Promise<string>((resolve) => {
       clients.connect({
@@ -68,7 +50,7 @@ describe('a client connection\'s pings across a stall of its own event loop', ()
         callbacks: { clientClosed: (_conn, code, reason) => resolve(`closed ${code} ${reason}`) },
       });
       // A ping after the stall: the connection lived through it.
-      void line((l) => l === 'ping' && lines.filter((x) => x === 'ping').length >= 2).then(() => resolve('pinged again'));
+      void secondPing.then(() => resolve('pinged again'));
     });
     expect(await outcome).toBe('pinged again');
     clients.closeAll();
