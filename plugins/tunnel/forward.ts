@@ -1,7 +1,11 @@
 /** @module One HTTP request forwarded through a tunnel: its upload and its response, each streamed under a credit window. */
 import type { HeaderInput, HttpTxn, Timer } from '../../server/plugin/api.ts';
+// One rule with tsws's proxy mounts: the tunnel relays no hop-by-hop header either (http-routes.ts and the agent import them from here).
+import { HOP_BY_HOP, connectionListed } from '../../server/plugin/runtime.ts';
 import { PendingReply, textReply } from './reply.ts';
 import { MAX_CHUNK, encodeData, frameText, slices, type HeaderPairs } from './wire.ts';
+
+export { HOP_BY_HOP, connectionListed };
 
 /** What the tunnel's round robin of uploads takes frames from: a forwarded request's body, a forwarded websocket's messages. */
 export interface UploadSource {
@@ -25,24 +29,6 @@ export interface StreamCarrier {
   dropStream(stream: ForwardStream): void;
   /** The private node broke the protocol: close its tunnel. */
   violation(reason: string): void;
-}
-
-/**
- * Hop-by-hop headers (RFC 9110 7.6.1) stay on their own hop, as do the names a
- * Connection header lists (connectionListed). "proxy" is not one, but a CGI
- * service behind the agent would take it as HTTP_PROXY ("httpoxy"): dropped as
- * tsws's proxy mounts drop it.
- */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'proxy']);
-
-/** The header names a Connection header lists (lower case): hop-by-hop too. */
-export function connectionListed(value: string | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const t of (value ?? '').split(',')) {
-    const name = t.trim().toLowerCase();
-    if (name) out.add(name);
-  }
-  return out;
 }
 
 /**

@@ -15,3 +15,20 @@ export function headerProblem(name: string, value: string): string | undefined {
   if (/[\r\n\0]/.test(value)) return 'the value holds a CR, LF or NUL';
   return undefined;
 }
+
+/**
+ * Hop-by-hop headers (RFC 9110 7.6.1): they stay on their own hop, never
+ * relayed by a proxy mount or the tunnel. "proxy" is not one, but a CGI
+ * service behind the relay would read it as HTTP_PROXY ("httpoxy").
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'proxy']);
+
+/** The header names a Connection header lists (lower case): hop-by-hop too. */
+export function connectionListed(value: string | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const t of (value ?? '').split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name) out.add(name);
+  }
+  return out;
+}

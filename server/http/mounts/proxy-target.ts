@@ -1,16 +1,10 @@
 /** @module Reverse-proxy plumbing shared by HTTP and websocket proxying: upstream URLs, forwarded and filtered headers. */
+import { HOP_BY_HOP, connectionListed } from '../../base/http-header.ts';
 import type { HeaderList } from '../exchange.ts';
 import { encodePath, joinPath } from '../path-encoding.ts';
 
 /** An upstream that has not accepted the connection (or the websocket handshake) by then gets the client a 504 (502 for websockets). */
 export const PROXY_CONNECT_TIMEOUT_MS = 10_000;
-
-/**
- * Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the
- * message: never passed on in either direction. "proxy" is not one, but no
- * upstream needs it and httpoxy-prone ones must not get it.
- */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'proxy']);
 
 /** Set by us, not copied: Host is the upstream's; X-Forwarded-* are rebuilt. */
 const REBUILT = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'expect']);
@@ -20,16 +14,6 @@ export const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version
 
 /** Written by the framework or the transport (Server, Date, the body's framing). */
 const RESPONSE_OWN = new Set(['server', 'date', 'content-length']);
-
-/** Names listed in a Connection header are hop-by-hop too. */
-function connectionListed(value: string | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const t of (value ?? '').split(',')) {
-    const name = t.trim().toLowerCase();
-    if (name) out.add(name);
-  }
-  return out;
-}
 
 /**
  * lws proxies "/mnt/rest?query" to "<origin path>/rest?query". The rest is
